@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Environment a process-mode parent hands its children; the listening
+// socket is fd 3 and the shared counters fd 4 (os/exec ExtraFiles).
+const (
+	envWorker  = "FILESERVERD_WORKER"
+	envParent  = "FILESERVERD_PARENT"
+	envStarted = "FILESERVERD_STARTED"
+	fdListener = 3
+	fdCounters = 4
+)
+
+// childInfo is what a worker child knows of its place in the pool.
+type childInfo struct {
+	id      int
+	parent  int
+	started time.Time
+}
+
+func (ci childInfo) env() []string {
+	return []string{
+		envWorker + "=" + strconv.Itoa(ci.id),
+		envParent + "=" + strconv.Itoa(ci.parent),
+		envStarted + "=" + strconv.FormatInt(ci.started.UnixNano(), 10),
+	}
+}
+
+// childFromEnv tells whether this process is a worker child.
+func childFromEnv() (childInfo, bool, error) {
+	w, ok := os.LookupEnv(envWorker)
+	if !ok {
+		return childInfo{}, false, nil
+	}
+	var ci childInfo
+	var err error
+	var started int64
+	if ci.id, err = strconv.Atoi(w); err == nil {
+		if ci.parent, err = strconv.Atoi(os.Getenv(envParent)); err == nil {
+			started, err = strconv.ParseInt(os.Getenv(envStarted), 10, 64)
+		}
+	}
+	if err != nil {
+		return ci, true, fmt.Errorf("worker child: bad environment: %w", err)
+	}
+	ci.started = time.Unix(0, started)
+	return ci, true, nil
+}
+
+// runChild serves on the inherited listener with one worker until ctx ends
+// (the parent's SIGTERM, or the parent's death through Pdeathsig).
+func runChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) error {
+	log = log.With("pid", os.Getpid())
+	if os.Getppid() != ci.parent {
+		return fmt.Errorf("worker %d: parent %d is gone", ci.id, ci.parent)
+	}
+	lf := os.NewFile(fdListener, "listener")
+	ln, err := net.FileListener(lf)
+	lf.Close()
+	if err != nil {
+		return fmt.Errorf("worker %d: inherited listener: %w", ci.id, err)
+	}
+	cf := os.NewFile(fdCounters, "counters")
+	c, err := mapCounters(cf, cfg.Mode, cfg.Workers, ci.parent, ci.started)
+	cf.Close()
+	if err != nil {
+		return fmt.Errorf("worker %d: %w", ci.id, err)
+	}
+	st, err := openStore(cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("worker %d: %w", ci.id, err)
+	}
+	defer st.Close()
+	srv := newServer(cfg, st, c, log)
+	srv.serve(ln, []int{ci.id})
+
+	<-ctx.Done()
+	ln.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	return srv.shutdown(sctx)
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"fileserver/protocol"
+)
+
+// config is everything the daemon is told on its command line.
+type config struct {
+	Addr            string
+	Dir             string
+	Mode            string // "thread" or "process"
+	Workers         int
+	MaxSize         int64
+	IdleTimeout     time.Duration
+	ShutdownTimeout time.Duration
+	LogFormat       string // "text" or "json"
+	Version         bool
+}
+
+const usageText = `fileserverd serves files over the course's text protocol (LIST, GET,
+DOWNLOAD, UPLOAD, DELETE, STATS; requests and JSON replies end in CRLF CRLF,
+content in base64), with a fixed pool of workers: N goroutines (-mode
+thread) or N child processes of this binary sharing the listening socket
+(-mode process). Each worker serves one connection at a time; the others
+wait in the listen queue.
+
+Usage:
+  fileserverd [flags]
+
+Examples:
+  fileserverd                                   # :8889, ./files, 5 goroutine workers
+  fileserverd -mode process -workers 50 -dir /srv/files
+  fileserverd -addr 127.0.0.1:0 -log-format json   # any free port, named in the log
+  printf 'LIST\r\n\r\n' | nc -q1 127.0.0.1 8889
+
+Flags:
+`
+
+// parseFlags reads the command line into a config.
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	cfg := config{}
+	fs := flag.NewFlagSet("fileserverd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.Addr, "addr", ":8889", "listen `address`, host:port (port 0 picks a free one, e.g. 127.0.0.1:0)")
+	fs.StringVar(&cfg.Dir, "dir", "files", "storage `directory`, created if missing (e.g. /var/lib/fileserverd)")
+	fs.StringVar(&cfg.Mode, "mode", "thread", "concurrency `model`: thread (a pool of goroutines) or process (a pool of child processes)")
+	fs.IntVar(&cfg.Workers, "workers", 5, "`number` of workers, each serving one connection at a time (e.g. 1, 5, 50)")
+	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB, 1GB; 1 MB = 1048576 bytes)")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that sends or accepts nothing for this `duration` (e.g. 30s; 0 = never)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`, then cut them")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
+	fs.BoolVar(&cfg.Version, "version", false, "print the version and build information, and exit")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (every setting is a flag; see -h)", fs.Arg(0))
+	}
+	var err error
+	if cfg.MaxSize, err = protocol.ParseSize(*maxSize); err != nil {
+		return cfg, fmt.Errorf("-max-size: %w", err)
+	}
+	return cfg, cfg.validate()
+}
+
+func (c config) validate() error {
+	switch {
+	case c.Mode != "thread" && c.Mode != "process":
+		return fmt.Errorf("-mode %q: want thread or process", c.Mode)
+	case c.Workers < 1 || c.Workers > 4096:
+		return fmt.Errorf("-workers %d: want 1 to 4096", c.Workers)
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return fmt.Errorf("-log-format %q: want text or json", c.LogFormat)
+	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0:
+		return errors.New("timeouts must not be negative")
+	case c.Dir == "":
+		return errors.New("-dir must not be empty")
+	}
+	return nil
+}

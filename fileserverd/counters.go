@@ -1,0 +1,179 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"fileserver/protocol"
+)
+
+// Operation indexes into protocol.Operations.
+const (
+	opList = iota
+	opGet
+	opUpload
+	opDelete
+	opStats
+	opOther
+	numOps
+)
+
+// Word offsets inside one slot of counters.
+const (
+	wActive   = iota // connections being served
+	wConns           // connections accepted
+	wBytesIn         // bytes read from clients
+	wBytesOut        // bytes written to clients
+	wCurrent         // 1 + the operation in progress, 0 when none
+	wOps             // ok and failed per operation, 2*numOps words
+	slotWords = wOps + 2*numOps
+)
+
+// counters are the server's counts: slot 0 for the supervisor (worker
+// restarts), slot i for worker i, each written by its worker alone. In
+// process mode they live in a shared memory mapping that every child
+// writes its slot of, so any child can answer STATS for all of them, and
+// the supervisor can still read a slot after its child died.
+type counters struct {
+	words   []uint64
+	workers int
+	mode    string
+	pid     int
+	started time.Time
+	mapping []byte // nil unless shared
+}
+
+func newCounters(mode string, workers, pid int, started time.Time) *counters {
+	return &counters{words: make([]uint64, (workers+1)*slotWords), workers: workers, mode: mode, pid: pid, started: started}
+}
+
+// sharedCounterFile creates the unlinked file that backs shared counters.
+func sharedCounterFile(workers int) (*os.File, error) {
+	dir := "/dev/shm"
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		dir = os.TempDir()
+	}
+	f, err := os.CreateTemp(dir, "fileserverd-counters-")
+	if err != nil {
+		return nil, fmt.Errorf("counters: %w", err)
+	}
+	os.Remove(f.Name())
+	if err := f.Truncate(int64((workers + 1) * slotWords * 8)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("counters: %w", err)
+	}
+	return f, nil
+}
+
+// mapCounters maps a counter file made by sharedCounterFile.
+func mapCounters(f *os.File, mode string, workers, pid int, started time.Time) (*counters, error) {
+	size := (workers + 1) * slotWords * 8
+	m, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("map counters: %w", err)
+	}
+	c := newCounters(mode, workers, pid, started)
+	c.words = unsafe.Slice((*uint64)(unsafe.Pointer(&m[0])), size/8)
+	c.mapping = m
+	return c, nil
+}
+
+func (c *counters) slot(worker int) []uint64 {
+	return c.words[worker*slotWords : (worker+1)*slotWords]
+}
+
+// workerCounters is one worker's slot.
+type workerCounters struct{ w []uint64 }
+
+func (c *counters) worker(id int) workerCounters { return workerCounters{c.slot(id)} }
+
+func (wc workerCounters) connOpened() {
+	atomic.AddUint64(&wc.w[wConns], 1)
+	atomic.AddUint64(&wc.w[wActive], 1)
+}
+
+func (wc workerCounters) connClosed() { atomic.AddUint64(&wc.w[wActive], ^uint64(0)) }
+
+func (wc workerCounters) begin(op int) { atomic.StoreUint64(&wc.w[wCurrent], uint64(op+1)) }
+
+func (wc workerCounters) end(op int, ok bool, in, out int64) {
+	i := wOps + 2*op
+	if !ok {
+		i++
+	}
+	atomic.AddUint64(&wc.w[i], 1)
+	atomic.AddUint64(&wc.w[wBytesIn], uint64(in))
+	atomic.AddUint64(&wc.w[wBytesOut], uint64(out))
+	atomic.StoreUint64(&wc.w[wCurrent], 0)
+}
+
+// reap settles the slot of a worker process that died: the request it
+// was serving failed, and its connection is gone.
+func (c *counters) reap(worker int) (interrupted bool) {
+	w := c.slot(worker)
+	if cur := atomic.SwapUint64(&w[wCurrent], 0); cur != 0 {
+		atomic.AddUint64(&w[wOps+2*int(cur-1)+1], 1)
+		interrupted = true
+	}
+	atomic.StoreUint64(&w[wActive], 0)
+	return interrupted
+}
+
+// wRestarts is the word of slot 0 that counts replaced worker processes.
+const wRestarts = 0
+
+func (c *counters) restarted() { atomic.AddUint64(&c.slot(0)[wRestarts], 1) }
+
+// snapshot sums every slot.
+func (c *counters) snapshot() protocol.Stats {
+	s := protocol.Stats{
+		Mode: c.mode, Workers: c.workers, PID: c.pid,
+		Started:        c.started.UTC().Format(time.RFC3339),
+		UptimeSeconds:  int64(time.Since(c.started).Seconds()),
+		WorkerRestarts: atomic.LoadUint64(&c.slot(0)[wRestarts]),
+		Requests:       map[string]protocol.OpCount{},
+	}
+	ops := make([]protocol.OpCount, numOps)
+	for id := 1; id <= c.workers; id++ {
+		w := c.slot(id)
+		s.ActiveConnections += int64(atomic.LoadUint64(&w[wActive]))
+		s.Connections += atomic.LoadUint64(&w[wConns])
+		s.BytesIn += atomic.LoadUint64(&w[wBytesIn])
+		s.BytesOut += atomic.LoadUint64(&w[wBytesOut])
+		for op := range ops {
+			ops[op].OK += atomic.LoadUint64(&w[wOps+2*op])
+			ops[op].Failed += atomic.LoadUint64(&w[wOps+2*op+1])
+		}
+	}
+	for op, name := range protocol.Operations {
+		s.Requests[name] = ops[op]
+	}
+	return s
+}
+
+// statsFields lays out a snapshot as the STATS reply's "data", keys in a
+// fixed order.
+func statsFields(s protocol.Stats) []protocol.Field {
+	reqs := make([]protocol.Field, 0, len(protocol.Operations))
+	for _, name := range protocol.Operations {
+		oc := s.Requests[name]
+		reqs = append(reqs, protocol.Field{Key: name, Value: []protocol.Field{{Key: "ok", Value: oc.OK}, {Key: "failed", Value: oc.Failed}}})
+	}
+	return []protocol.Field{
+		{Key: "mode", Value: s.Mode},
+		{Key: "workers", Value: s.Workers},
+		{Key: "pid", Value: s.PID},
+		{Key: "started", Value: s.Started},
+		{Key: "uptime_s", Value: s.UptimeSeconds},
+		{Key: "active_connections", Value: s.ActiveConnections},
+		{Key: "connections", Value: s.Connections},
+		{Key: "bytes_in", Value: s.BytesIn},
+		{Key: "bytes_out", Value: s.BytesOut},
+		{Key: "worker_restarts", Value: s.WorkerRestarts},
+		{Key: "requests", Value: reqs},
+	}
+}

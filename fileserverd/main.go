@@ -1,0 +1,51 @@
+// Command fileserverd is the course's file server: raw TCP, the text
+// protocol of package protocol, served by a fixed pool of goroutines or of
+// child processes. See -h.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fileserverd:", err)
+		os.Exit(2)
+	}
+	if cfg.Version {
+		fmt.Println(versionString())
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "fileserverd:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends, in the role this process has: a worker child
+// started by a process-mode parent, or the daemon itself.
+func run(ctx context.Context, cfg config) error {
+	log := newLogger(cfg.LogFormat, os.Stderr)
+	if child, ok, err := childFromEnv(); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return runChild(ctx, cfg, child, log)
+	}
+	if cfg.Mode == "process" {
+		return runProcessPool(ctx, cfg, log)
+	}
+	return runThreadPool(ctx, cfg, log)
+}

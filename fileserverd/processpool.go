@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Restart backoff for a worker child that keeps dying soon after start.
+const (
+	minBackoff  = 100 * time.Millisecond
+	maxBackoff  = 10 * time.Second
+	stableAfter = 2 * time.Second // a child that lived this long restarts at once
+	killGrace   = 5 * time.Second // after the shutdown timeout, before SIGKILL
+)
+
+// supervisor runs the worker children of process mode.
+type supervisor struct {
+	cfg      config
+	log      *slog.Logger
+	exe      string
+	started  time.Time
+	files    []*os.File // listener and counters, fds 3 and 4 in children
+	counters *counters
+	store    *store
+
+	children map[int]*child // by worker id
+	exits    chan childExit
+	restarts chan int
+}
+
+type child struct {
+	cmd     *exec.Cmd
+	started time.Time
+	backoff time.Duration
+}
+
+type childExit struct {
+	id, pid int
+	err     error
+}
+
+// runProcessPool opens the listener, starts cfg.Workers children that
+// serve on it, replaces any that dies, and on ctx's end stops them all
+// gracefully.
+func runProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
+	// Children get Pdeathsig, which fires when the thread that started them
+	// exits: keep this goroutine, which starts them all, on one thread for
+	// the life of the process.
+	runtime.LockOSThread()
+
+	var err error
+	if cfg.Dir, err = filepath.Abs(cfg.Dir); err != nil {
+		return err
+	}
+	st, ln, err := prepare(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	lf, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return fmt.Errorf("listener: %w", err)
+	}
+	cf, err := sharedCounterFile(cfg.Workers)
+	if err != nil {
+		return err
+	}
+	s := &supervisor{cfg: cfg, log: log, started: time.Now(), store: st,
+		files: []*os.File{lf, cf}, children: map[int]*child{},
+		exits: make(chan childExit, cfg.Workers), restarts: make(chan int, cfg.Workers)}
+	if s.counters, err = mapCounters(cf, cfg.Mode, cfg.Workers, os.Getpid(), s.started); err != nil {
+		return err
+	}
+	if s.exe, err = os.Executable(); err != nil {
+		return fmt.Errorf("find own executable: %w", err)
+	}
+	logListening(log, cfg, ln)
+	for id := 1; id <= cfg.Workers; id++ {
+		if err := s.start(id, 0); err != nil {
+			s.stopAll(ln)
+			return err
+		}
+	}
+	err = s.supervise(ctx, ln)
+	logFinalStats(log, s.counters.snapshot())
+	return err
+}
+
+// start runs worker child id.
+func (s *supervisor) start(id int, backoff time.Duration) error {
+	args := []string{
+		"-mode", s.cfg.Mode, "-workers", strconv.Itoa(s.cfg.Workers), "-dir", s.cfg.Dir,
+		"-max-size", strconv.FormatInt(s.cfg.MaxSize, 10), "-idle-timeout", s.cfg.IdleTimeout.String(),
+		"-shutdown-timeout", s.cfg.ShutdownTimeout.String(), "-log-format", s.cfg.LogFormat,
+	}
+	cmd := exec.Command(s.exe, args...)
+	cmd.Env = append(withoutChildEnv(os.Environ()), childInfo{id: id, parent: os.Getpid(), started: s.started}.env()...)
+	cmd.ExtraFiles = s.files
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start worker %d: %w", id, err)
+	}
+	s.children[id] = &child{cmd: cmd, started: time.Now(), backoff: backoff}
+	s.log.Info("worker started", "worker", id, "pid", cmd.Process.Pid)
+	go func() {
+		err := cmd.Wait()
+		s.exits <- childExit{id: id, pid: cmd.Process.Pid, err: err}
+	}()
+	return nil
+}
+
+func withoutChildEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "FILESERVERD_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// supervise replaces children that die until ctx ends, then stops them.
+func (s *supervisor) supervise(ctx context.Context, ln net.Listener) error {
+	for {
+		select {
+		case ex := <-s.exits:
+			s.settle(ex, "worker died")
+			ch := s.children[ex.id]
+			delete(s.children, ex.id)
+			backoff := time.Duration(0)
+			if time.Since(ch.started) < stableAfter {
+				backoff = min(max(2*ch.backoff, minBackoff), maxBackoff)
+			}
+			s.counters.restarted()
+			if backoff == 0 {
+				s.restartNow(ex.id, 0)
+				continue
+			}
+			s.log.Warn("worker keeps dying; restarting after backoff", "worker", ex.id, "backoff", backoff)
+			s.children[ex.id] = &child{backoff: backoff} // reserved, not running
+			id := ex.id
+			time.AfterFunc(backoff, func() { s.restarts <- id })
+		case id := <-s.restarts:
+			if ch, ok := s.children[id]; ok && ch.cmd == nil {
+				s.restartNow(id, ch.backoff)
+			}
+		case <-ctx.Done():
+			return s.stopAll(ln)
+		}
+	}
+}
+
+func (s *supervisor) restartNow(id int, backoff time.Duration) {
+	if err := s.start(id, backoff); err != nil {
+		s.log.Error("cannot restart worker; retrying", "worker", id, "error", err)
+		b := min(max(2*backoff, minBackoff), maxBackoff)
+		s.children[id] = &child{backoff: b}
+		time.AfterFunc(b, func() { s.restarts <- id })
+	}
+}
+
+// settle logs a child's exit and clears what it left: its counter slot and
+// its temporary upload files.
+func (s *supervisor) settle(ex childExit, msg string) {
+	attrs := []any{"worker", ex.id, "pid", ex.pid, "status", exitStatus(ex.err)}
+	if s.counters.reap(ex.id) {
+		attrs = append(attrs, "interrupted_request", true)
+	}
+	if n, _ := s.store.removeTemps(ex.pid); n > 0 {
+		attrs = append(attrs, "removed_temp_files", n)
+	}
+	if ex.err != nil {
+		s.log.Warn(msg, attrs...)
+	} else {
+		s.log.Info(msg, attrs...)
+	}
+}
+
+// stopAll stops accepting, asks every child to finish (SIGTERM) and waits,
+// killing those that outlast the shutdown timeout.
+func (s *supervisor) stopAll(ln net.Listener) error {
+	ln.Close()
+	for _, f := range s.files {
+		f.Close()
+	}
+	running := 0
+	for id, ch := range s.children {
+		if ch.cmd == nil {
+			delete(s.children, id)
+			continue
+		}
+		running++
+		ch.cmd.Process.Signal(syscall.SIGTERM)
+	}
+	s.log.Info("shutting down", "workers", running, "timeout", s.cfg.ShutdownTimeout)
+	kill := time.After(s.cfg.ShutdownTimeout + killGrace)
+	var errs []error
+	for running > 0 {
+		select {
+		case ex := <-s.exits:
+			running--
+			delete(s.children, ex.id)
+			s.settle(ex, "worker stopped")
+			if ex.err != nil {
+				errs = append(errs, fmt.Errorf("worker %d (pid %d): %s", ex.id, ex.pid, exitStatus(ex.err)))
+			}
+		case <-kill:
+			for _, ch := range s.children {
+				ch.cmd.Process.Kill()
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func exitStatus(err error) string {
+	if err == nil {
+		return "exit 0"
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return "killed by " + ws.Signal().String()
+		}
+		return fmt.Sprintf("exit %d", ee.ExitCode())
+	}
+	return err.Error()
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// tempPrefix starts the name of every upload in progress. Client names
+// cannot start with '.', so temporary files never collide with them, and
+// LIST never shows them.
+const tempPrefix = ".upload-"
+
+// store is the storage directory. Every access goes through an os.Root, so
+// no name, link or race can reach outside it.
+type store struct {
+	root *os.Root
+	dir  string
+}
+
+func openStore(dir string) (*store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("storage directory: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage directory: %w", err)
+	}
+	return &store{root: root, dir: dir}, nil
+}
+
+func (s *store) Close() error { return s.root.Close() }
+
+// list returns the regular files, sorted, without temporary files.
+func (s *store) list() ([]string, error) {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{}
+	for _, e := range entries {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// errNotFound is a name that is not a stored regular file.
+var errNotFound = errors.New("no such file")
+
+// open opens a stored file for reading. The open file keeps its content
+// even if the name is overwritten or deleted meanwhile, because uploads
+// replace files by rename and never write into them.
+func (s *store) open(name string) (*os.File, error) {
+	f, err := s.root.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errNotFound
+		}
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, errNotFound
+	}
+	return f, nil
+}
+
+// remove deletes a stored regular file.
+func (s *store) remove(name string) error {
+	st, err := s.root.Lstat(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return errNotFound
+		}
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return errNotFound
+	}
+	if err := s.root.Remove(name); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return errNotFound
+		}
+		return err
+	}
+	return s.syncDir()
+}
+
+func (s *store) syncDir() error {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// pendingUpload is an upload being written to a temporary file.
+type pendingUpload struct {
+	s    *store
+	f    *os.File
+	temp string
+}
+
+// create starts an upload. The temporary name carries the pid, so that a
+// supervisor can remove what a killed child left (removeTemps).
+func (s *store) create() (*pendingUpload, error) {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	temp := tempPrefix + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(rnd[:]) + ".tmp"
+	f, err := s.root.OpenFile(temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &pendingUpload{s: s, f: f, temp: temp}, nil
+}
+
+func (u *pendingUpload) Write(p []byte) (int, error) { return u.f.Write(p) }
+
+// commit makes the upload durable and visible under name, atomically
+// replacing any previous version.
+func (u *pendingUpload) commit(name string) error {
+	err := u.f.Sync()
+	if cerr := u.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = u.s.root.Rename(u.temp, name)
+	}
+	if err != nil {
+		u.s.root.Remove(u.temp)
+		return err
+	}
+	return u.s.syncDir()
+}
+
+// abort discards the upload.
+func (u *pendingUpload) abort() {
+	u.f.Close()
+	u.s.root.Remove(u.temp)
+}
+
+// removeTemps deletes temporary files left by process pid, or by any
+// process when pid is 0 (at startup, when nothing else runs).
+func (s *store) removeTemps(pid int) (int, error) {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return 0, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return 0, err
+	}
+	prefix := tempPrefix
+	if pid != 0 {
+		prefix += strconv.Itoa(pid) + "-"
+	}
+	n := 0
+	for _, name := range names {
+		if strings.HasPrefix(name, prefix) && strings.HasSuffix(name, ".tmp") {
+			if s.root.Remove(name) == nil {
+				n++
+			}
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"fileserver/protocol"
+)
+
+// runThreadPool serves with cfg.Workers goroutines in this process until
+// ctx ends, then shuts down gracefully.
+func runThreadPool(ctx context.Context, cfg config, log *slog.Logger) error {
+	st, ln, err := prepare(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c := newCounters(cfg.Mode, cfg.Workers, os.Getpid(), time.Now())
+	srv := newServer(cfg, st, c, log)
+	logListening(log, cfg, ln)
+	srv.serve(ln, workerIDs(cfg.Workers))
+
+	<-ctx.Done()
+	log.Info("shutting down", "in_flight", c.snapshot().ActiveConnections, "timeout", cfg.ShutdownTimeout)
+	ln.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.shutdown(sctx)
+	logFinalStats(log, c.snapshot())
+	return err
+}
+
+// prepare opens the storage directory, clears what a crash left in it,
+// and opens the listener.
+func prepare(cfg config, log *slog.Logger) (*store, net.Listener, error) {
+	st, err := openStore(cfg.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n, err := st.removeTemps(0); err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("storage directory: %w", err)
+	} else if n > 0 {
+		log.Info("removed temporary files left by an earlier run", "count", n)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, ln, nil
+}
+
+func logListening(log *slog.Logger, cfg config, ln net.Listener) {
+	dir, _ := filepath.Abs(cfg.Dir)
+	log.Info("listening", "addr", ln.Addr().String(), "mode", cfg.Mode, "workers", cfg.Workers,
+		"dir", dir, "max_size", cfg.MaxSize, "idle_timeout", cfg.IdleTimeout, "pid", os.Getpid(), "version", version)
+}
+
+func logFinalStats(log *slog.Logger, s protocol.Stats) {
+	attrs := []any{"connections", s.Connections, "bytes_in", s.BytesIn, "bytes_out", s.BytesOut, "worker_restarts", s.WorkerRestarts}
+	for _, op := range protocol.Operations {
+		attrs = append(attrs, op+"_ok", s.Requests[op].OK, op+"_failed", s.Requests[op].Failed)
+	}
+	log.Info("stopped", attrs...)
+}
+
+func workerIDs(n int) []int {
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = i + 1
+	}
+	return ids
+}

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"fileserver/protocol"
+)
+
+// Limits on skipping the rest of a bad request so that its client can read
+// the ERROR reply: past them the connection is closed instead.
+const (
+	skipLimit = 256 << 20
+	skipTime  = 30 * time.Second
+)
+
+// worker serves one connection at a time. It owns its buffers, allocated
+// once, so a connection costs the same whatever it transfers.
+type worker struct {
+	srv      *server
+	id       int
+	log      *slog.Logger
+	counters workerCounters
+	br       *bufio.Reader
+	bufs     *protocol.Buffers
+	reply    []byte
+	hash     hash.Hash
+}
+
+func newWorker(s *server, id int) *worker {
+	return &worker{
+		srv: s, id: id,
+		log:      s.log.With("worker", id),
+		counters: s.counters.worker(id),
+		br:       bufio.NewReaderSize(nil, protocol.ReaderSize),
+		bufs:     protocol.NewBuffers(),
+		hash:     sha256.New(),
+	}
+}
+
+// serveConn serves requests on conn in order until the client closes, a
+// request leaves the connection unusable, or the server stops.
+func (w *worker) serveConn(conn net.Conn) {
+	defer conn.Close()
+	tc, ok := w.srv.track(conn)
+	if !ok {
+		return
+	}
+	defer w.srv.untrack(tc)
+	w.counters.connOpened()
+	defer w.counters.connClosed()
+
+	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout}
+	w.br.Reset(mc)
+	defer w.br.Reset(nil)
+	remote := conn.RemoteAddr().String()
+	for {
+		if !w.srv.setIdle(tc, true) {
+			return
+		}
+		_, err := w.br.Peek(1)
+		if !w.srv.setIdle(tc, false) {
+			return
+		}
+		if err != nil {
+			if protocol.IsTimeout(err) {
+				w.log.Info("idle timeout", "remote", remote, "idle", w.srv.cfg.IdleTimeout)
+				w.sendError(mc, fmt.Sprintf("idle timeout: no request for %s, closing", w.srv.cfg.IdleTimeout))
+			}
+			return
+		}
+		if !w.serveRequest(mc, remote) {
+			return
+		}
+	}
+}
+
+// outcome is what one request did, for the counters and the log.
+type outcome struct {
+	op      int
+	command string
+	name    string
+	size    int64 // file bytes moved
+	err     string
+	keep    bool // the connection can serve another request
+}
+
+// serveRequest reads, serves and logs one request.
+func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
+	start := time.Now()
+	o := w.handle(mc)
+	in, out := mc.take()
+	w.counters.end(o.op, o.err == "", in, out)
+	attrs := []any{"remote", remote, "cmd", o.command}
+	if o.name != "" {
+		attrs = append(attrs, "name", o.name)
+	}
+	attrs = append(attrs, "bytes", o.size, "in", in, "out", out, "duration", time.Since(start).Round(time.Microsecond))
+	if o.err != "" {
+		w.log.Warn("request failed", append(attrs, "error", o.err)...)
+	} else {
+		w.log.Info("request", attrs...)
+	}
+	return o.keep
+}
+
+func (w *worker) handle(mc *meteredConn) outcome {
+	w.counters.begin(opOther)
+	req, err := protocol.ReadRequest(w.br)
+	if err != nil {
+		return w.badRequest(mc, outcome{op: opOther, command: "?"}, err)
+	}
+	o := outcome{command: req.Command, keep: true}
+	switch req.Command {
+	case "LIST":
+		o.op = opList
+	case "GET", "DOWNLOAD":
+		o.op = opGet
+	case "UPLOAD":
+		o.op = opUpload
+	case "DELETE":
+		o.op = opDelete
+	case "STATS":
+		o.op = opStats
+	default:
+		o.op, o.command = opOther, sanitize(req.Command)
+		return w.fail(mc, o, fmt.Sprintf("unknown command %q: use LIST, GET, DOWNLOAD, UPLOAD, DELETE or STATS", sanitize(req.Command)))
+	}
+	w.counters.begin(o.op)
+	if req.Command == "UPLOAD" {
+		return w.upload(mc, o, req)
+	}
+	want := 1
+	if o.op == opList || o.op == opStats {
+		want = 0
+	}
+	if len(req.Args) != want {
+		return w.fail(mc, o, fmt.Sprintf("%s takes %d parameter(s), got %d", req.Command, want, len(req.Args)))
+	}
+	if want == 1 {
+		o.name = req.Args[0]
+		if err := protocol.ValidateName(o.name); err != nil {
+			o.name = sanitize(o.name)
+			return w.fail(mc, o, fmt.Sprintf("invalid file name %q: %v", o.name, err))
+		}
+	}
+	switch o.op {
+	case opList:
+		names, err := w.srv.store.list()
+		if err != nil {
+			return w.fail(mc, o, fmt.Sprintf("list: %v", err))
+		}
+		return w.ok(mc, o, protocol.Field{Key: "data", Value: names})
+	case opStats:
+		return w.ok(mc, o, protocol.Field{Key: "data", Value: statsFields(w.srv.counters.snapshot())})
+	case opDelete:
+		if err := w.srv.store.remove(o.name); err != nil {
+			return w.fail(mc, o, storeErr("delete", o.name, err))
+		}
+		return w.ok(mc, o, protocol.Field{Key: "data", Value: "deleted " + o.name})
+	default:
+		key := protocol.GetContentKey
+		if req.Command == "DOWNLOAD" {
+			key = protocol.DownloadContentKey
+		}
+		return w.get(mc, o, key)
+	}
+}
+
+// get streams a stored file as base64 inside the reply.
+func (w *worker) get(mc *meteredConn, o outcome, key string) outcome {
+	f, err := w.srv.store.open(o.name)
+	if err != nil {
+		return w.fail(mc, o, storeErr("get", o.name, err))
+	}
+	defer f.Close()
+	prefix, suffix := protocol.ContentFrame(o.name, key)
+	o.size, err = protocol.EncodeStream(mc, f, w.bufs, prefix, suffix)
+	if err != nil {
+		// The reply has begun: nothing can be said now but to close.
+		o.err, o.keep = fmt.Sprintf("get %q after %d bytes: %v", o.name, o.size, err), false
+	}
+	return o
+}
+
+// fileHasher writes an upload to its temporary file and hashes it.
+type fileHasher struct {
+	u *pendingUpload
+	h hash.Hash
+}
+
+// storageError marks a failure of the disk, not of the client.
+type storageError struct{ err error }
+
+func (e *storageError) Error() string { return e.err.Error() }
+
+func (fh fileHasher) Write(p []byte) (int, error) {
+	n, err := fh.u.Write(p)
+	fh.h.Write(p[:n])
+	if err != nil {
+		return n, &storageError{err}
+	}
+	return n, nil
+}
+
+// upload stores the payload under a temporary name and renames it into
+// place only once all of it was received, decoded and synced to disk.
+func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outcome {
+	o.name = req.Args[0]
+	if err := protocol.ValidateName(o.name); err != nil {
+		o.name = sanitize(o.name)
+		return w.badRequest(mc, o, fmt.Errorf("invalid file name %q: %v", o.name, err))
+	}
+	pu, err := w.srv.store.create()
+	if err != nil {
+		return w.badRequest(mc, o, fmt.Errorf("%s", storeErr("upload", o.name, err)))
+	}
+	w.hash.Reset()
+	n := int64(0)
+	if req.HasPayload {
+		n, err = protocol.DecodePayload(w.br, fileHasher{pu, w.hash}, w.bufs, w.srv.cfg.MaxSize)
+	}
+	o.size = n
+	if err != nil {
+		pu.abort()
+		var se *storageError
+		switch {
+		case errors.As(err, &se):
+			err = fmt.Errorf("%s", storeErr("upload", o.name, se.err))
+		case errors.Is(err, protocol.ErrTooLarge):
+			err = fmt.Errorf("upload %q is larger than the server's limit of %d bytes (-max-size)", o.name, w.srv.cfg.MaxSize)
+		}
+		return w.badRequest(mc, o, err)
+	}
+	if err := pu.commit(o.name); err != nil {
+		return w.fail(mc, o, storeErr("upload", o.name, err))
+	}
+	return w.ok(mc, o,
+		protocol.Field{Key: "data", Value: fmt.Sprintf("stored %s (%d bytes)", o.name, n)},
+		protocol.Field{Key: "size", Value: n},
+		protocol.Field{Key: "sha256", Value: hex.EncodeToString(w.hash.Sum(nil))})
+}
+
+// badRequest answers a request that went wrong while it was being read:
+// it says why, then skips the rest of the request so the connection can
+// go on, or closes it when it cannot.
+func (w *worker) badRequest(mc *meteredConn, o outcome, err error) outcome {
+	if re, ok := protocol.IsRequestError(err); ok && re.Terminated {
+		return w.fail(mc, o, re.Reason)
+	}
+	if protocol.IsTimeout(err) {
+		o = w.fail(mc, o, fmt.Sprintf("idle timeout: nothing received for %s in the middle of the request", w.srv.cfg.IdleTimeout))
+		o.keep = false
+		return o
+	}
+	if !isRequestLevel(err) {
+		// The client vanished: there is no one to answer.
+		o.err, o.keep = err.Error(), false
+		return o
+	}
+	o = w.fail(mc, o, err.Error())
+	if !o.keep {
+		return o
+	}
+	mc.until = time.Now().Add(skipTime)
+	defer func() { mc.until = time.Time{} }()
+	if serr := protocol.SkipRequest(w.br, skipLimit); serr != nil {
+		o.keep = false
+	}
+	return o
+}
+
+// isRequestLevel tells an error the client can be told about from a broken
+// connection.
+func isRequestLevel(err error) bool {
+	if _, ok := protocol.IsRequestError(err); ok {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	return true
+}
+
+func (w *worker) ok(mc *meteredConn, o outcome, data ...protocol.Field) outcome {
+	w.reply = protocol.AppendReply(w.reply[:0], append([]protocol.Field{{Key: "status", Value: protocol.StatusOK}}, data...)...)
+	if _, err := mc.Write(w.reply); err != nil {
+		o.err, o.keep = fmt.Sprintf("write reply: %v", err), false
+	}
+	return o
+}
+
+func (w *worker) fail(mc *meteredConn, o outcome, reason string) outcome {
+	o.err = reason
+	if err := w.sendError(mc, reason); err != nil {
+		o.keep = false
+	}
+	return o
+}
+
+func (w *worker) sendError(mc *meteredConn, reason string) error {
+	w.reply = protocol.AppendError(w.reply[:0], reason)
+	_, err := mc.Write(w.reply)
+	return err
+}
+
+// storeErr words a storage failure for the client.
+func storeErr(op, name string, err error) string {
+	if errors.Is(err, errNotFound) {
+		return fmt.Sprintf("%s: file %q not found", op, name)
+	}
+	return fmt.Sprintf("%s %q: %v", op, name, err)
+}
+
+// sanitize shortens client text quoted in replies and logs.
+func sanitize(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}

@@ -1,0 +1,3 @@
+module fileserver
+
+go 1.26

@@ -1,0 +1,42 @@
+// Package protocol is the wire format of the course's file server, shared
+// by fileserverd and filestressd, streaming in both directions.
+//
+// # Requests
+//
+// A request is a command and its parameters separated by single spaces and
+// ended by CRLF CRLF ("\r\n\r\n"). The command is case-insensitive; a
+// parameter may be written in double quotes to hold spaces. Several
+// requests may follow each other on one connection.
+//
+//	LIST
+//	GET name
+//	DOWNLOAD name          (GET, with the content under "data")
+//	UPLOAD name <base64>   (standard base64, padded, no line breaks)
+//	DELETE name
+//	STATS
+//
+// The head of a request, everything before an UPLOAD's payload, is at most
+// MaxHeadLen (4 KiB). File names are checked by ValidateName.
+//
+// # Replies
+//
+// A reply is one JSON object followed by CRLF CRLF, written byte for byte
+// as Python's json.dumps writes it with default settings (AppendObject), so
+// clients that parse it with json.loads work unchanged:
+//
+//	{"status": "OK", "data": ["a.bin", "b.txt"]}
+//	{"status": "OK", "data_namafile": "a.bin", "data_file": "<base64>"}
+//	{"status": "OK", "data": "stored a.bin (3 bytes)", "size": 3, "sha256": "<hex>"}
+//	{"status": "OK", "data": "deleted a.bin"}
+//	{"status": "OK", "data": {<Stats>}}
+//	{"status": "ERROR", "data": "<reason>"}
+//
+// # Memory
+//
+// Neither side holds a file or a payload in memory. Content is encoded and
+// decoded in aligned chunks with the bulk base64 routines (three times the
+// speed of base64.NewEncoder and NewDecoder): a connection costs its
+// ReaderSize (128 KiB) reader plus one Buffers (ChunkSize 96 KiB raw and
+// 128 KiB encoded, about 232 KiB), allocated once and reused for every
+// request, whatever the size of the files.
+package protocol

@@ -1,0 +1,363 @@
+package protocol
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// Reply statuses.
+const (
+	StatusOK    = "OK"
+	StatusError = "ERROR"
+)
+
+// Content keys: where a GET and a DOWNLOAD reply carry the file's base64.
+const (
+	GetContentKey      = "data_file"
+	DownloadContentKey = "data"
+)
+
+// MaxReplyValue bounds any reply value read into memory (everything but
+// streamed content), so a hostile server cannot exhaust a client.
+const MaxReplyValue = 16 << 20
+
+// AppendReply appends a whole reply: the object and the terminator.
+func AppendReply(dst []byte, fields ...Field) []byte {
+	return append(AppendObject(dst, fields...), Terminator...)
+}
+
+// AppendError appends an ERROR reply with a reason.
+func AppendError(dst []byte, reason string) []byte {
+	return AppendReply(dst, Field{"status", StatusError}, Field{"data", reason})
+}
+
+// ContentFrame returns what a GET (or DOWNLOAD) reply writes before and
+// after the base64 of the file, so the content can stream between them.
+func ContentFrame(name, contentKey string) (prefix, suffix string) {
+	b := AppendObject(nil, Field{"status", StatusOK}, Field{"data_namafile", name}, Field{contentKey, ""})
+	return string(b[:len(b)-2]), `"}` + Terminator
+}
+
+// Reply is a parsed reply. Content streamed out of it is not kept.
+type Reply struct {
+	Status string
+	// Fields holds every value but the streamed content, as raw JSON.
+	Fields map[string]json.RawMessage
+	// ContentBytes counts decoded bytes written to the content writer, and
+	// HasContent reports that the content key was present.
+	ContentBytes int64
+	HasContent   bool
+}
+
+// String returns a string field, or "" if it is missing or not a string.
+func (r *Reply) String(key string) string {
+	var s string
+	if raw, ok := r.Fields[key]; ok {
+		_ = json.Unmarshal(raw, &s)
+	}
+	return s
+}
+
+// Decode unmarshals a field into v.
+func (r *Reply) Decode(key string, v any) error {
+	raw, ok := r.Fields[key]
+	if !ok {
+		return fmt.Errorf("reply has no %q", key)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("reply field %q: %w", key, err)
+	}
+	return nil
+}
+
+// Err returns a *ServerError when the status is not OK.
+func (r *Reply) Err() error {
+	if r.Status == StatusOK {
+		return nil
+	}
+	return &ServerError{Status: r.Status, Reason: r.String("data")}
+}
+
+// ServerError is a reply whose status is not OK.
+type ServerError struct {
+	Status, Reason string
+}
+
+func (e *ServerError) Error() string { return fmt.Sprintf("server: %s: %s", e.Status, e.Reason) }
+
+// ReplyError is a reply that breaks the protocol.
+type ReplyError struct{ Reason string }
+
+func (e *ReplyError) Error() string { return "malformed reply: " + e.Reason }
+
+func malformed(format string, args ...any) error {
+	return &ReplyError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// ReadReply reads one reply from br. When content is not nil and the reply
+// is OK, the string under contentKey is not kept: it is streamed out
+// decoded from base64 to content (JSON escapes honoured), through bufs.
+// A reply whose status comes after its content cannot be streamed and is
+// refused.
+func ReadReply(br *bufio.Reader, contentKey string, content io.Writer, bufs *Buffers) (*Reply, error) {
+	p := replyParser{br: br}
+	r := &Reply{Fields: map[string]json.RawMessage{}}
+	if err := p.expect('{'); err != nil {
+		return nil, err
+	}
+	c, err := p.next()
+	if err != nil {
+		return nil, err
+	}
+	for c != '}' {
+		if len(r.Fields) > 0 || r.HasContent {
+			if c != ',' {
+				return nil, malformed("expected ',' or '}', got %q", c)
+			}
+			if c, err = p.next(); err != nil {
+				return nil, err
+			}
+		}
+		if c != '"' {
+			return nil, malformed("expected a key, got %q", c)
+		}
+		raw, err := p.rawValue('"')
+		if err != nil {
+			return nil, err
+		}
+		var key string
+		if err := json.Unmarshal(raw, &key); err != nil {
+			return nil, malformed("key: %v", err)
+		}
+		if err := p.expect(':'); err != nil {
+			return nil, err
+		}
+		if c, err = p.next(); err != nil {
+			return nil, err
+		}
+		if key == contentKey && content != nil && c == '"' && r.Status == StatusOK {
+			n, err := decodeJSONString(br, content, bufs)
+			r.ContentBytes, r.HasContent = n, true
+			if err != nil {
+				return r, err
+			}
+		} else {
+			if key == contentKey && content != nil && c == '"' && r.Status == "" {
+				return nil, malformed("content %q comes before \"status\"", key)
+			}
+			raw, err := p.rawValue(c)
+			if err != nil {
+				return nil, err
+			}
+			r.Fields[key] = raw
+			if key == "status" {
+				if err := json.Unmarshal(raw, &r.Status); err != nil {
+					return nil, malformed("status: %v", err)
+				}
+			}
+		}
+		if c, err = p.next(); err != nil {
+			return nil, err
+		}
+	}
+	t, err := br.Peek(len(Terminator))
+	if err != nil || string(t) != Terminator {
+		if err == nil || err == io.EOF {
+			return nil, malformed("the reply does not end in CRLF CRLF")
+		}
+		return nil, fmt.Errorf("read reply: %w", err)
+	}
+	br.Discard(len(Terminator))
+	if r.Status == "" {
+		return nil, malformed("no \"status\"")
+	}
+	return r, nil
+}
+
+type replyParser struct {
+	br  *bufio.Reader
+	raw []byte
+}
+
+// next returns the next byte that is not JSON white space.
+func (p *replyParser) next() (byte, error) {
+	for {
+		c, err := p.br.ReadByte()
+		if err != nil {
+			if err == io.EOF {
+				return 0, malformed("the connection ended inside the reply")
+			}
+			return 0, fmt.Errorf("read reply: %w", err)
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c, nil
+	}
+}
+
+func (p *replyParser) expect(want byte) error {
+	c, err := p.next()
+	if err != nil {
+		return err
+	}
+	if c != want {
+		return malformed("expected %q, got %q", want, c)
+	}
+	return nil
+}
+
+// rawValue reads one JSON value whose first byte, first, was already read,
+// and returns its bytes (at most MaxReplyValue of them).
+func (p *replyParser) rawValue(first byte) (json.RawMessage, error) {
+	p.raw = append(p.raw[:0], first)
+	depth := 0
+	inString := first == '"'
+	escaped := false
+	switch first {
+	case '{', '[':
+		depth = 1
+	case '"':
+	default:
+		// A literal: read until a delimiter, which is left unread.
+		for {
+			b, err := p.br.Peek(1)
+			if err != nil {
+				return nil, malformed("the connection ended inside the reply")
+			}
+			switch b[0] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return p.check()
+			}
+			if err := p.add(b[0]); err != nil {
+				return nil, err
+			}
+			p.br.Discard(1)
+		}
+	}
+	for {
+		c, err := p.br.ReadByte()
+		if err != nil {
+			return nil, malformed("the connection ended inside the reply")
+		}
+		if err := p.add(c); err != nil {
+			return nil, err
+		}
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case inString && c == '"':
+			inString = false
+			if depth == 0 {
+				return p.check()
+			}
+		case inString:
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+			if depth == 0 {
+				return p.check()
+			}
+		}
+	}
+}
+
+func (p *replyParser) add(c byte) error {
+	if len(p.raw) >= MaxReplyValue {
+		return malformed("a value longer than %d bytes", MaxReplyValue)
+	}
+	p.raw = append(p.raw, c)
+	return nil
+}
+
+func (p *replyParser) check() (json.RawMessage, error) {
+	if !json.Valid(p.raw) {
+		return nil, malformed("invalid JSON value %.40q", p.raw)
+	}
+	return bytes.Clone(p.raw), nil
+}
+
+// decodeJSONString streams the rest of a JSON string (its opening quote
+// read) as decoded base64 to w, and consumes the closing quote.
+func decodeJSONString(br *bufio.Reader, w io.Writer, bufs *Buffers) (int64, error) {
+	d := decoder{w: w, out: bufs.Raw, limit: 1<<63 - 1}
+	for {
+		buf, err := peekBuffered(br)
+		if err != nil {
+			if err == io.EOF {
+				return d.n, malformed("the connection ended inside the content, after %d bytes", d.n)
+			}
+			return d.n, fmt.Errorf("read content: %w", err)
+		}
+		end := bytes.IndexByte(buf, '"')
+		seg := buf
+		if end >= 0 {
+			seg = buf[:end]
+		}
+		if esc := bytes.IndexByte(seg, '\\'); esc >= 0 {
+			seg = seg[:esc]
+			end = -1
+		}
+		if err := d.write(seg); err != nil {
+			return d.n, contentError(err)
+		}
+		br.Discard(len(seg))
+		if end >= 0 {
+			br.Discard(1)
+			if err := d.finish(); err != nil {
+				return d.n, contentError(err)
+			}
+			return d.n, nil
+		}
+		if len(seg) < len(buf) { // an escape starts here
+			c, err := unescape(br)
+			if err != nil {
+				return d.n, err
+			}
+			if err := d.write([]byte{c}); err != nil {
+				return d.n, contentError(err)
+			}
+		}
+	}
+}
+
+// contentError turns a base64 error in a reply into a ReplyError.
+func contentError(err error) error {
+	if re, ok := IsRequestError(err); ok {
+		return malformed("content: %s", re.Reason)
+	}
+	return err
+}
+
+// unescape reads one JSON escape (backslash first) that stands for a
+// base64 character: \/ as most servers but Python write it, or \u00XX.
+func unescape(br *bufio.Reader) (byte, error) {
+	e := make([]byte, 2, 6)
+	if _, err := io.ReadFull(br, e); err != nil {
+		return 0, malformed("the connection ended inside an escape")
+	}
+	switch e[1] {
+	case '/', '\\', '"':
+		return e[1], nil
+	case 'u':
+		e = e[:6]
+		if _, err := io.ReadFull(br, e[2:]); err != nil {
+			return 0, malformed("the connection ended inside an escape")
+		}
+		var s string
+		if err := json.Unmarshal([]byte(`"`+string(e)+`"`), &s); err != nil || len(s) != 1 {
+			return 0, malformed("content: escape %q is not a base64 character", e)
+		}
+		return s[0], nil
+	}
+	return 0, malformed("content: escape %q is not a base64 character", e)
+}
