@@ -1,0 +1,161 @@
+package main
+
+import (
+	"errors"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"fileserver/protocol"
+)
+
+var workerStartedRE = regexp.MustCompile(`msg="worker started" worker=(\d+) pid=(\d+)`)
+
+// TestChildKilledIsReplaced kills a worker child with SIGKILL in the middle
+// of a download: that download fails, the child is replaced, the failure
+// and the restart are counted, and the server keeps serving.
+func TestChildKilledIsReplaced(t *testing.T) {
+	d := startDaemon(t, "process", 2)
+	d.upload(t, "big.bin", newPattern(5, 32<<20))
+	c := d.client(t)
+	var killed int
+	w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
+		// The pid serving this download: the one whose slot is busy is not
+		// visible from outside, so kill every child; the other is idle.
+		ms, err := d.log.waitForCount(workerStartedRE, 2, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			pid, _ := strconv.Atoi(m[2])
+			syscall.Kill(pid, syscall.SIGKILL)
+			killed++
+		}
+	}}
+	if _, err := c.Get(ctxTimeout(t, 30*time.Second), "big.bin", w); err == nil {
+		t.Fatal("download survived the kill of its worker")
+	}
+	c.Close()
+	if _, err := d.log.waitForCount(workerStartedRE, 2+killed, 10*time.Second); err != nil {
+		t.Fatalf("children not replaced: %v\n%s", err, d.log)
+	}
+	for range 4 {
+		if n, _ := d.get(t, "big.bin"); n != 32<<20 {
+			t.Fatalf("download after restart: %d bytes", n)
+		}
+	}
+	s := d.stats(t)
+	if s.WorkerRestarts != uint64(killed) || s.Requests["get"].Failed != 1 || s.Requests["get"].OK != 4 {
+		t.Errorf("after killing %d children: restarts %d, get %+v; want %d restarts, 4 ok and 1 failed", killed, s.WorkerRestarts, s.Requests["get"], killed)
+	}
+	if !strings.Contains(d.log.String(), "interrupted_request=true") {
+		t.Errorf("the log does not say a request was interrupted:\n%s", d.log)
+	}
+}
+
+// TestSIGTERMDuringTransfer sends SIGTERM while a download is in flight:
+// the download completes whole, new connections are refused, and the
+// server exits 0.
+func TestSIGTERMDuringTransfer(t *testing.T) {
+	const size = 24 << 20
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, mode, 2)
+			d.upload(t, "big.bin", newPattern(9, size))
+			c := d.client(t)
+			w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
+				d.cmd.Process.Signal(syscall.SIGTERM)
+				if _, err := d.log.waitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
+					t.Error(err)
+				}
+			}}
+			if _, err := c.Get(ctxTimeout(t, time.Minute), "big.bin", w); err != nil {
+				t.Fatalf("download in flight at SIGTERM: %v", err)
+			}
+			if w.n != size || w.sum() != patternSum(9, size) {
+				t.Errorf("download in flight at SIGTERM got %d bytes, not the file whole", w.n)
+			}
+			select {
+			case <-d.done:
+			case <-time.After(15 * time.Second):
+				t.Fatal("server did not exit after SIGTERM")
+			}
+			if d.err != nil {
+				t.Errorf("exit after SIGTERM: %v, want 0\n%s", d.err, d.log)
+			}
+			if _, err := protocol.Dial(ctxTimeout(t, 5*time.Second), d.addr); err == nil {
+				t.Error("server accepts connections after it exited")
+			}
+			if !regexp.MustCompile(`msg=stopped .*get_ok=1 get_failed=0 upload_ok=1`).MatchString(d.log.String()) {
+				t.Errorf("final counters not logged:\n%s", d.log)
+			}
+		})
+	}
+}
+
+// TestStatsCountAllWorkers checks STATS sums the requests served by every
+// worker, in process mode across children.
+func TestStatsCountAllWorkers(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, mode, 3)
+			var wg sync.WaitGroup
+			for i := range 6 {
+				wg.Go(func() { d.upload(t, "f"+strconv.Itoa(i), newPattern(uint64(i), 1000)) })
+			}
+			wg.Wait()
+			d.get(t, "f1")
+			exchange(t, d.addr, []byte("GET missing\r\n\r\n"), false)
+			s := d.stats(t)
+			if s.Mode != mode || s.Workers != 3 {
+				t.Errorf("mode %q workers %d, want %q 3", s.Mode, s.Workers, mode)
+			}
+			want := map[string]protocol.OpCount{"upload": {OK: 6}, "get": {OK: 1, Failed: 1}, "stats": {}}
+			for op, oc := range want {
+				if s.Requests[op] != oc {
+					t.Errorf("%s: %+v, want %+v", op, s.Requests[op], oc)
+				}
+			}
+			if s.Connections != 9 || s.ActiveConnections < 1 || s.BytesIn < 6000 {
+				t.Errorf("connections %d active %d bytes_in %d", s.Connections, s.ActiveConnections, s.BytesIn)
+			}
+		})
+	}
+}
+
+// TestCommandLine checks -version, -h and flag errors.
+func TestCommandLine(t *testing.T) {
+	cases := []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"-version"}, 0, "fileserverd dev go1."},
+		{[]string{"-h"}, 0, "Examples:"},
+		{[]string{"-mode", "fork"}, 2, `-mode "fork": want thread or process`},
+		{[]string{"-workers", "0"}, 2, "-workers 0"},
+		{[]string{"-max-size", "lots"}, 2, `invalid size "lots"`},
+		{[]string{"extra"}, 2, "unexpected argument"},
+		{[]string{"-addr", "127.0.0.1:notaport", "-dir", t.TempDir()}, 1, "fileserverd: listen tcp"},
+	}
+	for _, tc := range cases {
+		out, err := exec.Command(serverBin, tc.args...).CombinedOutput()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tc.wantCode || !strings.Contains(string(out), tc.want) {
+			t.Errorf("fileserverd %v: exit %d, output %q; want exit %d and %q", tc.args, code, out, tc.wantCode, tc.want)
+		}
+	}
+}
