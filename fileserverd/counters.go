@@ -100,15 +100,28 @@ func (wc workerCounters) connClosed() { atomic.AddUint64(&wc.w[wActive], ^uint64
 
 func (wc workerCounters) begin(op int) { atomic.StoreUint64(&wc.w[wCurrent], uint64(op+1)) }
 
-func (wc workerCounters) end(op int, ok bool, in, out int64) {
+// done counts a request as ok or failed. Workers call it before the last
+// byte of the reply goes out, so a client that has its reply never reads
+// counts that miss it.
+func (wc workerCounters) done(op int, ok bool) {
 	i := wOps + 2*op
 	if !ok {
 		i++
 	}
 	atomic.AddUint64(&wc.w[i], 1)
+	atomic.StoreUint64(&wc.w[wCurrent], 0)
+}
+
+// undo turns a request counted ok into a failed one, when the last bytes
+// of its reply could not be sent.
+func (wc workerCounters) undo(op int) {
+	atomic.AddUint64(&wc.w[wOps+2*op], ^uint64(0))
+	atomic.AddUint64(&wc.w[wOps+2*op+1], 1)
+}
+
+func (wc workerCounters) transferred(in, out int64) {
 	atomic.AddUint64(&wc.w[wBytesIn], uint64(in))
 	atomic.AddUint64(&wc.w[wBytesOut], uint64(out))
-	atomic.StoreUint64(&wc.w[wCurrent], 0)
 }
 
 // reap settles the slot of a worker process that died: the request it

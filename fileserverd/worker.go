@@ -91,14 +91,16 @@ type outcome struct {
 	size    int64 // file bytes moved
 	err     string
 	keep    bool // the connection can serve another request
+	counted bool // the counters have it
 }
 
 // serveRequest reads, serves and logs one request.
 func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 	start := time.Now()
 	o := w.handle(mc)
+	w.count(&o)
 	in, out := mc.take()
-	w.counters.end(o.op, o.err == "", in, out)
+	w.counters.transferred(in, out)
 	attrs := []any{"remote", remote, "cmd", o.command}
 	if o.name != "" {
 		attrs = append(attrs, "name", o.name)
@@ -183,10 +185,32 @@ func (w *worker) get(mc *meteredConn, o outcome, key string) outcome {
 	}
 	defer f.Close()
 	prefix, suffix := protocol.ContentFrame(o.name, key)
-	o.size, err = protocol.EncodeStream(mc, f, w.bufs, prefix, suffix)
+	o.size, err = protocol.EncodeStream(mc, f, w.bufs, prefix, "")
 	if err != nil {
 		// The reply has begun: nothing can be said now but to close.
 		o.err, o.keep = fmt.Sprintf("get %q after %d bytes: %v", o.name, o.size, err), false
+		return o
+	}
+	return w.finalWrite(mc, o, []byte(suffix))
+}
+
+// count records the outcome in the counters, once.
+func (w *worker) count(o *outcome) {
+	if !o.counted {
+		w.counters.done(o.op, o.err == "")
+		o.counted = true
+	}
+}
+
+// finalWrite counts the request, then sends the last bytes of its reply.
+func (w *worker) finalWrite(mc *meteredConn, o outcome, last []byte) outcome {
+	w.count(&o)
+	if _, err := mc.Write(last); err != nil {
+		if o.err == "" {
+			w.counters.undo(o.op)
+			o.err = fmt.Sprintf("write reply: %v", err)
+		}
+		o.keep = false
 	}
 	return o
 }
@@ -293,18 +317,13 @@ func isRequestLevel(err error) bool {
 
 func (w *worker) ok(mc *meteredConn, o outcome, data ...protocol.Field) outcome {
 	w.reply = protocol.AppendReply(w.reply[:0], append([]protocol.Field{{Key: "status", Value: protocol.StatusOK}}, data...)...)
-	if _, err := mc.Write(w.reply); err != nil {
-		o.err, o.keep = fmt.Sprintf("write reply: %v", err), false
-	}
-	return o
+	return w.finalWrite(mc, o, w.reply)
 }
 
 func (w *worker) fail(mc *meteredConn, o outcome, reason string) outcome {
 	o.err = reason
-	if err := w.sendError(mc, reason); err != nil {
-		o.keep = false
-	}
-	return o
+	w.reply = protocol.AppendError(w.reply[:0], reason)
+	return w.finalWrite(mc, o, w.reply)
 }
 
 func (w *worker) sendError(mc *meteredConn, reason string) error {
