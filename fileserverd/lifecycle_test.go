@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -158,4 +159,38 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("fileserverd %v: exit %d, output %q; want exit %d and %q", tc.args, code, out, tc.wantCode, tc.want)
 		}
 	}
+}
+
+// TestChildrenDieWithParent kills the process-mode parent with SIGKILL:
+// no child may outlive it.
+func TestChildrenDieWithParent(t *testing.T) {
+	d := startDaemon(t, "process", 3)
+	ms, err := d.log.waitForCount(workerStartedRE, 3, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.cmd.Process.Kill()
+	<-d.done
+	deadline := time.Now().Add(10 * time.Second)
+	for _, m := range ms {
+		pid, _ := strconv.Atoi(m[2])
+		for processAlive(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("child %d outlived its parent", pid)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// processAlive reports whether pid runs (a zombie waiting to be reaped by
+// whoever inherited it counts as dead).
+func processAlive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }

@@ -26,12 +26,23 @@ func main() {
 		fmt.Println(versionString())
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	defer stop()
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "fileserverd:", err)
 		os.Exit(1)
 	}
+}
+
+// stopSignals are the signals that stop this process gracefully. A worker
+// child ignores SIGINT, which a terminal sends the whole process group:
+// its parent decides when it stops, with SIGTERM.
+func stopSignals() []os.Signal {
+	if _, child := os.LookupEnv(envWorker); child {
+		signal.Ignore(syscall.SIGINT)
+		return []os.Signal{syscall.SIGTERM}
+	}
+	return []os.Signal{syscall.SIGTERM, syscall.SIGINT}
 }
 
 // run serves until ctx ends, in the role this process has: a worker child

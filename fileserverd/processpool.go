@@ -139,6 +139,9 @@ func (s *supervisor) supervise(ctx context.Context, ln net.Listener) error {
 			s.settle(ex, "worker died")
 			ch := s.children[ex.id]
 			delete(s.children, ex.id)
+			if ctx.Err() != nil {
+				return s.stopAll(ln)
+			}
 			backoff := time.Duration(0)
 			if time.Since(ch.started) < stableAfter {
 				backoff = min(max(2*ch.backoff, minBackoff), maxBackoff)

@@ -341,7 +341,8 @@ func contentError(err error) error {
 // unescape reads one JSON escape (backslash first) that stands for a
 // base64 character: \/ as most servers but Python write it, or \u00XX.
 func unescape(br *bufio.Reader) (byte, error) {
-	e := make([]byte, 2, 6)
+	var buf [6]byte
+	e := buf[:2]
 	if _, err := io.ReadFull(br, e); err != nil {
 		return 0, malformed("the connection ended inside an escape")
 	}

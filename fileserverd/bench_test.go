@@ -1,0 +1,118 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+const benchSize = 100 << 20
+
+// BenchmarkOneClient100MB moves 100 MB three ways in each iteration, so
+// that the ratios compare figures taken in one run on a noisy machine:
+//
+//   - plain: a TCP copy over loopback, the sender using io.Copy from the
+//     file (sendfile), the receiver hashing with SHA-256;
+//   - get: GET through a running fileserverd (thread mode, one worker),
+//     the client decoding the base64 and hashing;
+//   - upload: UPLOAD of the same file, the server decoding, hashing and
+//     syncing to disk, the client checking the server's SHA-256.
+//
+// Run: go test -run '^$' -bench OneClient100MB -benchtime 5x ./fileserverd
+func BenchmarkOneClient100MB(b *testing.B) {
+	d := startDaemon(b, "thread", 1)
+	src := filepath.Join(b.TempDir(), "src.bin")
+	f, err := os.Create(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(f, newPattern(42, benchSize)); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	want := patternSum(42, benchSize)
+	d.upload(b, "bench.bin", newPattern(42, benchSize))
+	plain := startPlainSender(b, src)
+
+	var tPlain, tGet, tUpload time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		if sum := plain.fetch(b); sum != want {
+			b.Fatalf("plain copy hash %s, want %s", sum, want)
+		}
+		tPlain += time.Since(start)
+
+		start = time.Now()
+		if n, sum := d.get(b, "bench.bin"); n != benchSize || sum != want {
+			b.Fatalf("GET: %d bytes %s", n, sum)
+		}
+		tGet += time.Since(start)
+
+		f, err := os.Open(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start = time.Now()
+		res := d.upload(b, "up.bin", f)
+		tUpload += time.Since(start)
+		f.Close()
+		if res.StoredSHA256 != want {
+			b.Fatalf("UPLOAD stored %s", res.StoredSHA256)
+		}
+	}
+	b.StopTimer()
+	mbps := func(t time.Duration) float64 { return float64(b.N) * benchSize / (1 << 20) / t.Seconds() }
+	b.ReportMetric(mbps(tPlain), "plain_MB/s")
+	b.ReportMetric(mbps(tGet), "get_MB/s")
+	b.ReportMetric(mbps(tUpload), "upload_MB/s")
+	b.ReportMetric(tPlain.Seconds()/tGet.Seconds(), "get/plain")
+	b.ReportMetric(tPlain.Seconds()/tUpload.Seconds(), "upload/plain")
+	b.ReportMetric(0, "ns/op")
+}
+
+// plainSender serves a file over raw TCP to each connection, with io.Copy
+// (sendfile on Linux): the speed of the machine, for reference.
+type plainSender struct{ addr string }
+
+func startPlainSender(b *testing.B, path string) *plainSender {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			f, err := os.Open(path)
+			if err == nil {
+				io.Copy(conn, f)
+				f.Close()
+			}
+			conn.Close()
+		}
+	}()
+	return &plainSender{addr: ln.Addr().String()}
+}
+
+// fetch reads the whole file and returns its SHA-256.
+func (p *plainSender) fetch(b *testing.B) string {
+	conn, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, conn, make([]byte, 128<<10)); err != nil {
+		b.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
