@@ -107,9 +107,9 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 	}
 	attrs = append(attrs, "bytes", o.size, "in", in, "out", out, "duration", time.Since(start).Round(time.Microsecond))
 	if o.err != "" {
-		w.log.Warn("request failed", append(attrs, "error", o.err)...)
+		w.log.Warn("request failed", append(attrs, "outcome", "error", "error", o.err)...)
 	} else {
-		w.log.Info("request", attrs...)
+		w.log.Info("request", append(attrs, "outcome", "ok")...)
 	}
 	return o.keep
 }
