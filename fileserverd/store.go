@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // tempPrefix starts the name of every upload in progress. Client names
@@ -114,11 +115,21 @@ func (s *store) syncDir() error {
 	return d.Sync()
 }
 
+// writebackChunk is how much an upload writes before it asks the kernel to
+// start writing it to disk, so that the fsync before the OK reply finds
+// little left to do instead of the whole file.
+const writebackChunk = 8 << 20
+
+// syncFileRangeWrite is SYNC_FILE_RANGE_WRITE: start writeback, don't wait.
+const syncFileRangeWrite = 2
+
 // pendingUpload is an upload being written to a temporary file.
 type pendingUpload struct {
-	s    *store
-	f    *os.File
-	temp string
+	s        *store
+	f        *os.File
+	temp     string
+	written  int64
+	flushing int64 // bytes whose writeback has been started
 }
 
 // create starts an upload. The temporary name carries the pid, so that a
@@ -134,7 +145,16 @@ func (s *store) create() (*pendingUpload, error) {
 	return &pendingUpload{s: s, f: f, temp: temp}, nil
 }
 
-func (u *pendingUpload) Write(p []byte) (int, error) { return u.f.Write(p) }
+func (u *pendingUpload) Write(p []byte) (int, error) {
+	n, err := u.f.Write(p)
+	u.written += int64(n)
+	if u.written-u.flushing >= writebackChunk {
+		// Best effort: where the call is missing, the fsync does it all.
+		syscall.SyncFileRange(int(u.f.Fd()), u.flushing, u.written-u.flushing, syncFileRangeWrite)
+		u.flushing = u.written
+	}
+	return n, err
+}
 
 // commit makes the upload durable and visible under name, atomically
 // replacing any previous version.
