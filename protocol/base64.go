@@ -137,9 +137,9 @@ func EncodeStream(w io.Writer, src io.Reader, bufs *Buffers, prefix, suffix stri
 		k, rerr := io.ReadFull(src, bufs.Raw)
 		if k > 0 {
 			n += int64(k)
-			start := len(out)
-			out = out[:start+b64.EncodedLen(k)]
-			b64.Encode(out[start:], bufs.Raw[:k])
+			// Within capacity (prefixes up to 2*MaxHeadLen) this does not
+			// allocate; a longer prefix grows it once.
+			out = b64.AppendEncode(out, bufs.Raw[:k])
 		}
 		last := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
 		if rerr != nil && !last {

@@ -88,10 +88,18 @@ func (c *Client) watch(ctx context.Context) func() {
 	return func() { stop() }
 }
 
-// ctxErr prefers the context's error to the I/O error it caused.
+// ctxErr prefers the context's error to the I/O error it caused. The
+// connection's deadline is the context's, so a time-out may surface a
+// moment before the context itself says it ended.
 func ctxErr(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
 		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	if d, ok := ctx.Deadline(); ok && IsTimeout(err) && !time.Now().Before(d) {
+		return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
 	}
 	return err
 }

@@ -307,6 +307,10 @@ func decodeJSONString(br *bufio.Reader, w io.Writer, bufs *Buffers) (int64, erro
 			seg = seg[:esc]
 			end = -1
 		}
+		// Raw line breaks are not JSON, and base64 decoding would skip them.
+		if bytes.IndexByte(seg, '\n') >= 0 || bytes.IndexByte(seg, '\r') >= 0 {
+			return d.n, malformed("content: a raw line break inside the JSON string")
+		}
 		if err := d.write(seg); err != nil {
 			return d.n, contentError(err)
 		}

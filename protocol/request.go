@@ -115,58 +115,82 @@ func (h *headReader) readByte() (byte, error) {
 	return c, nil
 }
 
-// terminator reads the rest of a terminator whose '\r' was just read.
+// terminator consumes the terminator that the next bytes must be. The
+// head's bytes are peeked first and consumed only when they are the whole
+// terminator within MaxHeadLen, so that on any error SkipRequest still
+// finds a real terminator that starts among them.
 func (h *headReader) terminator() error {
-	for _, want := range []byte("\n\r\n") {
-		c, err := h.readByte()
-		if err != nil {
-			return err
+	b, err := h.br.Peek(len(Terminator))
+	if string(b) == Terminator {
+		if h.n+len(Terminator) > MaxHeadLen {
+			return &RequestError{Reason: fmt.Sprintf("request head longer than %d bytes", MaxHeadLen)}
 		}
-		if c != want {
-			return &RequestError{Reason: "malformed request: a line break inside the request (requests end in CRLF CRLF)"}
-		}
+		h.br.Discard(len(Terminator))
+		h.n += len(Terminator)
+		return nil
 	}
-	return nil
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("read request: %w", err)
+	}
+	if err == io.EOF && string(b) == Terminator[:len(b)] {
+		return &RequestError{Reason: "incomplete request: the connection ended before the CRLF CRLF terminator"}
+	}
+	return &RequestError{Reason: "malformed request: a line break inside the request (requests end in CRLF CRLF)"}
+}
+
+// peekByte returns the next byte without consuming it.
+func (h *headReader) peekByte() (byte, error) {
+	b, err := h.br.Peek(1)
+	if err != nil {
+		if err == io.EOF {
+			return 0, &RequestError{Reason: "incomplete request: the connection ended before the CRLF CRLF terminator"}
+		}
+		return 0, fmt.Errorf("read request: %w", err)
+	}
+	return b[0], nil
 }
 
 // param reads one parameter (or the command) and the delimiter after it:
 // end is true when the terminator followed. A parameter may be written in
-// double quotes to hold spaces when quotes is true.
+// double quotes to hold spaces when quotes is true. Delimiters are peeked
+// before they are consumed (see terminator).
 func (h *headReader) param(quotes bool) (p string, end bool, err error) {
 	h.sb.Reset()
-	c, err := h.readByte()
+	c, err := h.peekByte()
 	if err != nil {
 		return "", false, err
 	}
 	quoted := quotes && c == '"'
 	if quoted {
+		h.readByte()
 		for {
-			c, err = h.readByte()
-			if err != nil {
+			if c, err = h.peekByte(); err != nil {
+				return "", false, err
+			}
+			if c == '\r' || c == '\n' {
+				return "", false, &RequestError{Reason: "malformed request: unterminated quoted parameter"}
+			}
+			if _, err = h.readByte(); err != nil {
 				return "", false, err
 			}
 			if c == '"' {
 				break
-			}
-			if c == '\r' || c == '\n' {
-				return "", false, &RequestError{Reason: "malformed request: unterminated quoted parameter"}
 			}
 			h.sb.WriteByte(c)
 		}
 		if h.sb.Len() == 0 {
 			return "", false, &RequestError{Reason: "empty quoted parameter"}
 		}
-		c, err = h.readByte()
-		if err != nil {
-			return "", false, err
-		}
-		if c != ' ' && c != '\r' {
-			return "", false, &RequestError{Reason: "malformed request: a closing quote must be followed by a space or the end of the request"}
-		}
 	}
 	for {
+		if c, err = h.peekByte(); err != nil {
+			return "", false, err
+		}
 		switch c {
 		case ' ':
+			if _, err := h.readByte(); err != nil {
+				return "", false, err
+			}
 			return h.sb.String(), false, nil
 		case '\r':
 			if err := h.terminator(); err != nil {
@@ -179,9 +203,9 @@ func (h *headReader) param(quotes bool) (p string, end bool, err error) {
 		if quoted {
 			return "", false, &RequestError{Reason: "malformed request: a closing quote must be followed by a space or the end of the request"}
 		}
-		h.sb.WriteByte(c)
-		if c, err = h.readByte(); err != nil {
+		if _, err := h.readByte(); err != nil {
 			return "", false, err
 		}
+		h.sb.WriteByte(c)
 	}
 }

@@ -13,9 +13,9 @@ import (
 type wantErrKind int
 
 const (
-	noErr   wantErrKind = iota
-	reqErr              // a *RequestError
-	eofErr              // exactly io.EOF
+	noErr  wantErrKind = iota
+	reqErr             // a *RequestError
+	eofErr             // exactly io.EOF
 )
 
 // nextReq follows every input that can go on, and must parse after the
@@ -122,7 +122,7 @@ func TestReadRequest(t *testing.T) {
 						t.Fatalf("ReadRequest: %v", err)
 					}
 					if req.Command != tc.want.Command || !slices.Equal(req.Args, tc.want.Args) || req.HasPayload != tc.want.HasPayload {
-						t.Fatalf("ReadRequest = %+v, want %+v", req, tc.want)
+						t.Fatalf("ReadRequest = %.80v, want %.80v", req, tc.want)
 					}
 					if tc.rest != "" {
 						rest, err := io.ReadAll(br)
@@ -153,13 +153,13 @@ func TestReadRequest(t *testing.T) {
 					}
 					if !re.Terminated {
 						if err := SkipRequest(br, 1<<20); err != nil {
-							t.Fatalf("SkipRequest after %q: %v", err, err)
+							t.Fatalf("SkipRequest after %.60q: %v", tc.in, err)
 						}
 					}
 				}
 				next, err := ReadRequest(br)
 				if err != nil || next.Command != "STATS" || len(next.Args) != 0 {
-					t.Fatalf("the request after %q reads as %+v, %v; want STATS", tc.in, next, err)
+					t.Fatalf("the request after %.60q reads as %+v, %v; want STATS", tc.in, next, err)
 				}
 				if _, err := ReadRequest(br); err != io.EOF {
 					t.Fatalf("after the last request: %v, want io.EOF", err)
