@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// envChild marks a process-pool child and carries its childSpec as JSON.
+// It is not a flag, so that it stays out of -h and out of the way of
+// anyone's command line.
+const envChild = "FILESTRESSD_CHILD"
+
+// progressEvery is how often a child reports bytes moved, when asked to.
+const progressEvery = 200 * time.Millisecond
+
+// childSpec is everything a child needs for its one transfer.
+type childSpec struct {
+	Parent   int       `json:"parent"`
+	Job      job       `json:"job"`
+	Deadline time.Time `json:"deadline"`
+	Progress bool      `json:"progress"`
+}
+
+// childMessage is one line a child writes on its stdout: progress while
+// it works, then its result.
+type childMessage struct {
+	Moved  int64         `json:"moved,omitempty"`
+	Result *workerResult `json:"result,omitempty"`
+}
+
+// childSpecFromEnv tells whether this process is a process-pool child.
+func childSpecFromEnv() (childSpec, bool, error) {
+	v, ok := os.LookupEnv(envChild)
+	if !ok {
+		return childSpec{}, false, nil
+	}
+	var s childSpec
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
+		return s, true, fmt.Errorf("child: bad %s: %w", envChild, err)
+	}
+	return s, true, nil
+}
+
+// runChildMain does a child's one transfer, once the parent says go, and
+// reports the result on stdout. The parent reads a missing result as a
+// failure, so a child that cannot even start just says why on stderr.
+func runChildMain(spec childSpec, err error) int {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "filestressd:", err)
+		return exitFailed
+	}
+	// Pdeathsig is armed only after fork: a parent that died before that
+	// would leave this child to init.
+	if os.Getppid() != spec.Parent {
+		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: parent %d is gone\n", spec.Job.Worker, spec.Parent)
+		return exitFailed
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), spec.Deadline)
+	defer cancel()
+	if err := waitForStart(ctx, os.Stdin); err != nil {
+		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
+		return exitFailed
+	}
+	if err := runChild(ctx, spec, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// waitForStart waits for the parent's "go" line, so that all children
+// start their transfers together whatever their start-up took. End of
+// input means the parent gave up.
+func waitForStart(ctx context.Context, stdin io.Reader) error {
+	got := make(chan error, 1)
+	go func() {
+		line, err := bufio.NewReaderSize(stdin, 64).ReadString('\n')
+		if strings.TrimSpace(line) == "go" {
+			err = nil
+		} else if err == nil {
+			err = fmt.Errorf("unexpected start line %q", line)
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			return fmt.Errorf("waiting for the start: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the start: %w", ctx.Err())
+	}
+}
+
+// runChild does the transfer and writes its result as one JSON line,
+// preceded by progress lines when the parent shows a progress line.
+func runChild(ctx context.Context, spec childSpec, stdout io.Writer) error {
+	var moved atomic.Int64
+	var mu sync.Mutex
+	send := func(m childMessage) error {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_, err = stdout.Write(append(b, '\n'))
+		return err
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	if spec.Progress {
+		wg.Go(func() {
+			t := time.NewTicker(progressEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					send(childMessage{Moved: moved.Load()})
+				case <-stop:
+					return
+				}
+			}
+		})
+	}
+	res := runTransfer(ctx, spec.Job, &moved)
+	close(stop)
+	wg.Wait()
+	res.PID = os.Getpid()
+	if err := send(childMessage{Moved: moved.Load(), Result: &res}); err != nil {
+		return fmt.Errorf("report result: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"fileserver/protocol"
+)
+
+// Operations filestressd can measure.
+const (
+	opUpload   = "upload"
+	opDownload = "download"
+	opList     = "list"
+)
+
+// Client pools.
+const (
+	poolThread  = "thread"
+	poolProcess = "process"
+)
+
+// maxWorkers bounds -workers: each worker is a connection, and in the
+// process pool a process.
+const maxWorkers = 1024
+
+// config is everything filestressd is told on its command line.
+type config struct {
+	Addr    string
+	Op      string
+	Size    int64  // volume in bytes: -size, or the size of -file
+	File    string // "" for generated content
+	Workers int
+	Pool    string
+	Timeout time.Duration
+	CSV     string
+	No      int // CSV row number; 0 = one past the last row
+	Keep    bool
+	Quiet   bool
+	Verbose bool
+}
+
+const usageText = `filestressd measures one cell of the load matrix against a file server
+that speaks the course's protocol (fileserverd): N client workers each move
+one file at once, every transfer verified by size and SHA-256, failures
+counted by kind, the server's own counts read with STATS before and after,
+a summary printed and one row appended to a CSV file.
+
+  upload     each worker uploads its own file (deleted afterwards unless -keep)
+  download   the server is first given the test file if it lacks it, then
+             every worker downloads it and checks what arrived
+  list       every worker asks for the list of files
+
+Content is generated on the fly (deterministic, never held in memory), or
+read from -file. Workers are goroutines (-pool thread) or child processes
+of filestressd (-pool process). At -timeout every unfinished worker is
+stopped and counted as a failure of kind "timeout".
+
+Usage:
+  filestressd [flags]
+
+Examples:
+  filestressd -op upload -size 50MB -workers 5 -csv results/matrix.csv
+  filestressd -op download -size 100MB -workers 50 -pool process -csv results/matrix.csv
+  filestressd -addr 127.0.0.1:9000 -op upload -file ./photo.jpg -workers 10 -keep
+  filestressd -op download -size 10MB -workers 8 -timeout 30s -v
+
+Exit status: 0 when the cell ran, even if workers failed; 1 when it could
+not run (server unreachable, CSV unusable); 2 for bad flags.
+
+Flags:
+`
+
+// parseFlags reads the command line into a config; -h prints the usage
+// to help and returns flag.ErrHelp.
+func parseFlags(args []string, help io.Writer) (config, error) {
+	cfg := config{}
+	fs := flag.NewFlagSet("filestressd", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported on one line by main
+	fs.Usage = func() {}
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8889", "server `address`, host:port")
+	fs.StringVar(&cfg.Op, "op", opUpload, "`operation` to measure: upload, download or list")
+	size := fs.String("size", "10MB", "`volume` per worker: N with an optional unit KB, MB, GB (1 MB = 1048576 bytes), e.g. 10MB, 50MB, 100MB")
+	fs.StringVar(&cfg.File, "file", "", "upload or download this real `file` instead of generated content; its size is the volume")
+	fs.IntVar(&cfg.Workers, "workers", 1, "`number` of client workers, each moving one file at once")
+	fs.StringVar(&cfg.Pool, "pool", poolThread, "client `pool`: thread (goroutines) or process (child processes of filestressd)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 180*time.Second, "hard limit for the whole cell, setup included (`duration`, e.g. 30s, 5m)")
+	fs.StringVar(&cfg.CSV, "csv", "", "append one row to this CSV `file`, writing the header first when it is new or empty")
+	fs.IntVar(&cfg.No, "no", 0, "row `number` for the CSV (default one past the last row of the CSV)")
+	fs.BoolVar(&cfg.Keep, "keep", false, "leave uploaded files on the server")
+	fs.BoolVar(&cfg.Quiet, "quiet", false, "print nothing on stdout and no progress line")
+	fs.BoolVar(&cfg.Verbose, "v", false, "report every worker (and child process id) on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(help)
+			fmt.Fprint(help, usageText)
+			fs.PrintDefaults()
+		}
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (every setting is a flag)", fs.Arg(0))
+	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	if explicit["no"] && cfg.No < 1 {
+		return cfg, fmt.Errorf("-no %d: want a row number of 1 or more", cfg.No)
+	}
+	if cfg.File != "" {
+		if explicit["size"] {
+			return cfg, errors.New("-size and -file exclude each other: the size of -file is the volume")
+		}
+		n, err := fileSize(cfg.File)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Size = n
+	} else {
+		n, err := protocol.ParseSize(*size)
+		if err != nil {
+			return cfg, fmt.Errorf("-size: %w", err)
+		}
+		cfg.Size = n
+	}
+	return cfg, cfg.validate()
+}
+
+// fileSize checks that path is a regular file that can be read.
+func fileSize(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("-file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("-file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("-file %q is not a regular file", path)
+	}
+	// A read proves the permission, which open alone does not for root
+	// on some file systems, and catches a directory on others.
+	var b [1]byte
+	if _, err := f.Read(b[:]); err != nil && err != io.EOF {
+		return 0, fmt.Errorf("-file: %w", err)
+	}
+	return st.Size(), nil
+}
+
+func (c config) validate() error {
+	switch {
+	case c.Op != opUpload && c.Op != opDownload && c.Op != opList:
+		return fmt.Errorf("-op %q: want upload, download or list", c.Op)
+	case c.Pool != poolThread && c.Pool != poolProcess:
+		return fmt.Errorf("-pool %q: want thread or process", c.Pool)
+	case c.Workers < 1 || c.Workers > maxWorkers:
+		return fmt.Errorf("-workers %d: want 1 to %d", c.Workers, maxWorkers)
+	case c.Timeout <= 0:
+		return fmt.Errorf("-timeout %s: want a positive duration", c.Timeout)
+	case c.File != "" && c.Op == opList:
+		return errors.New("-file has no meaning for -op list")
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("-addr %q: %w", c.Addr, err)
+	}
+	if c.CSV != "" {
+		if st, err := os.Stat(filepath.Dir(c.CSV)); err != nil || !st.IsDir() {
+			return fmt.Errorf("-csv %q: its directory does not exist", c.CSV)
+		}
+	}
+	// The longest names this run will use must be valid on the wire.
+	for _, name := range []string{downloadName(c), uploadName(c, 1<<22, c.Workers)} {
+		if err := checkName(name); err != nil {
+			return fmt.Errorf("file name %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// checkName tells whether name can be stored and sent as a parameter.
+func checkName(name string) error {
+	if err := protocol.ValidateName(name); err != nil {
+		return err
+	}
+	_, err := protocol.AppendRequest(nil, "GET", name)
+	return err
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+)
+
+// csvHeader is the matrix's columns, in order; README-section.md defines
+// each.
+var csvHeader = []string{
+	"no", "timestamp", "operation", "volume", "volume_bytes",
+	"client_workers", "client_pool", "server_workers", "server_mode", "time_per_client_s",
+	"throughput_per_client_Bps", "client_ok", "client_fail", "server_ok", "server_fail", "wall_s",
+	"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors",
+}
+
+// csvState is what an existing CSV file tells before a row is appended.
+type csvState struct {
+	empty bool // new or empty: the header comes first
+	next  int  // one past the last row's number
+	// newline reports that the file does not end in a line break.
+	newline bool
+}
+
+// readCSV checks that path is new, empty, or a CSV with csvHeader, and
+// finds the next row number: one past the last row's "no", or, when that
+// is not a number, one past the count of rows. It reads one record at a
+// time.
+func readCSV(path string) (csvState, error) {
+	st := csvState{empty: true, next: 1}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("-csv: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return st, fmt.Errorf("-csv: %w", err)
+	}
+	if info.Size() == 0 {
+		return st, nil
+	}
+	st.empty = false
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], info.Size()-1); err != nil {
+		return st, fmt.Errorf("-csv %q: %w", path, err)
+	}
+	st.newline = last[0] != '\n'
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return st, fmt.Errorf("-csv %q: %w", path, err)
+	}
+	if !slices.Equal(header, csvHeader) {
+		return st, fmt.Errorf("-csv %q: not a filestressd CSV (its header differs); use another file", path)
+	}
+	rows := 0
+	lastNo := -1
+	for { // ends at EOF: every Read consumes input
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return st, fmt.Errorf("-csv %q: %w", path, err)
+		}
+		rows++
+		lastNo = -1
+		if n, err := strconv.Atoi(rec[0]); err == nil && n >= 0 {
+			lastNo = n
+		}
+	}
+	st.next = rows + 1
+	if lastNo >= 0 {
+		st.next = lastNo + 1
+	}
+	return st, nil
+}
+
+// appendRow appends one row to the CSV, after the header if the file is
+// new or empty, in a single write so that a reader never sees half a row.
+// no 0 means the next number. It returns the number written.
+func appendRow(path string, no int, row func(no int) []string) (int, error) {
+	st, err := readCSV(path)
+	if err != nil {
+		return 0, err
+	}
+	if no == 0 {
+		no = st.next
+	}
+	var buf bytes.Buffer
+	if st.newline {
+		buf.WriteByte('\n')
+	}
+	w := csv.NewWriter(&buf)
+	if st.empty {
+		w.Write(csvHeader)
+	}
+	w.Write(row(no))
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return 0, fmt.Errorf("-csv: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, fmt.Errorf("-csv: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("-csv %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("-csv %q: %w", path, err)
+	}
+	return no, nil
+}

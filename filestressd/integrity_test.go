@@ -1,0 +1,53 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestIntegrityFailuresDetected runs cells against a server that corrupts
+// one byte, sends short content, cuts the reply off in the middle, or
+// reports the wrong SHA-256 for an upload: every worker must fail with
+// kind integrity, none may succeed. The same server, honest, gives
+// successes, so the checks are not just failing. It has no STATS, so the
+// server columns are empty and stdout says why.
+func TestIntegrityFailuresDetected(t *testing.T) {
+	const size = 1 << 20
+	cases := []struct {
+		mode, op, pool string
+		wantOK         bool
+		why            string // what -v says of each failed worker
+	}{
+		{fakeHonest, opDownload, poolThread, true, ""},
+		{fakeHonest, opUpload, poolProcess, true, ""},
+		{fakeCorruptGet, opDownload, poolThread, false, "sha256"},
+		{fakeCorruptGet, opDownload, poolProcess, false, "sha256"},
+		{fakeShortGet, opDownload, poolThread, false, "received 950272 bytes, want 1048576"},
+		{fakeCutGet, opDownload, poolThread, false, "truncated"},
+		{fakeBadUpload, opUpload, poolThread, false, "server stored"},
+		{fakeBadUpload, opUpload, poolProcess, false, "server stored"},
+	}
+	for _, c := range cases {
+		t.Run(c.mode+"/"+c.op+"/"+c.pool, func(t *testing.T) {
+			f := startFakeServer(t, c.mode, size)
+			r, row := runRow(t, "-addr", f.addr, "-op", c.op, "-size", "1MB", "-workers", "3", "-pool", c.pool, "-timeout", "30s", "-v")
+			want := map[string]string{"client_ok": "0", "client_fail": "3", "errors": "integrity=3"}
+			if c.wantOK {
+				want = map[string]string{"client_ok": "3", "client_fail": "0", "errors": ""}
+			}
+			for _, col := range []string{"server_ok", "server_fail", "server_mode", "server_workers"} {
+				want[col] = ""
+			}
+			expect(t, row, want)
+			if n := strings.Count(r.stderr, c.why); c.why != "" && n != 3 {
+				t.Errorf("-v names the cause %q %d times, want once per worker", c.why, n)
+			}
+			if !strings.Contains(r.stdout, "does not answer STATS") {
+				t.Errorf("stdout does not say the server has no STATS:\n%s", r.stdout)
+			}
+			if t.Failed() {
+				t.Logf("stderr:\n%s", r.stderr)
+			}
+		})
+	}
+}

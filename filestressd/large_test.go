@@ -1,0 +1,29 @@
+package main
+
+import (
+	"testing"
+)
+
+// TestLargeTransfersBoundedMemory moves 100 MB per worker, both ways and
+// in both pools, and checks that no filestressd process came near holding
+// a payload: the peak resident set of filestressd and of its largest child
+// stays far below one file.
+func TestLargeTransfersBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 1.6 GB; skipped with -short")
+	}
+	const limitKiB = 64 << 10 // 64 MiB, against 100 MB files
+	s := startServer(t, "thread", 4)
+	for _, c := range []struct{ op, pool string }{
+		{opUpload, poolThread}, {opDownload, poolThread}, {opUpload, poolProcess}, {opDownload, poolProcess},
+	} {
+		t.Run(c.op+"/"+c.pool, func(t *testing.T) {
+			r, row := runRow(t, "-addr", s.addr, "-op", c.op, "-size", "100MB", "-workers", "4", "-pool", c.pool, "-timeout", "100s")
+			expect(t, row, map[string]string{"client_ok": "4", "client_fail": "0", "server_ok": "4", "volume_bytes": "104857600"})
+			if r.maxRSSKiB <= 0 || r.maxRSSKiB > limitKiB {
+				t.Errorf("peak RSS %d KiB, want at most %d KiB", r.maxRSSKiB, limitKiB)
+			}
+			t.Logf("peak RSS of filestressd and its children: %.1f MiB", float64(r.maxRSSKiB)/1024)
+		})
+	}
+}

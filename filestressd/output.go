@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"syscall"
+)
+
+// mb is the report's megabyte, as in the course's reports.
+const mb = 1 << 20
+
+// printSummary writes the human summary of a cell.
+func printSummary(w io.Writer, c cell) {
+	s := summarize(c)
+	cfg := c.cfg
+	what := cfg.Op
+	if s.hasVolume {
+		what += " " + volumeLabel(cfg)
+		if cfg.File != "" {
+			what += " (" + cfg.File + ")"
+		}
+	}
+	fmt.Fprintf(w, "%s x %d workers (%s pool) against %s\n", what, cfg.Workers, cfg.Pool, cfg.Addr)
+	if mode, workers, ok := c.server.identity(); ok {
+		fmt.Fprintf(w, "server:           %s mode, %d workers (from STATS)\n", mode, workers)
+	}
+	fmt.Fprintf(w, "clients:          %d ok, %d failed\n", s.ok, s.failed)
+	if s.failed > 0 {
+		fmt.Fprintf(w, "failures by kind: %s\n", formatKinds(s.kinds))
+	}
+	if s.ok > 0 {
+		fmt.Fprintf(w, "time per client:  mean %s  p50 %s  p95 %s  max %s\n", seconds(s.mean), seconds(s.p50), seconds(s.p95), seconds(s.max))
+		if s.hasVolume {
+			fmt.Fprintf(w, "throughput:       %.1f MB/s per client (mean), %.1f MB/s aggregate\n", s.perClient/mb, s.aggregate/mb)
+		}
+	}
+	fmt.Fprintf(w, "wall time:        %s\n", seconds(c.wall.Seconds()))
+	if ok, failed, known := c.server.counts(cfg.Op); known {
+		fmt.Fprintf(w, "server counted:   %d ok, %d failed (%s)\n", ok, failed, statsKey(cfg.Op))
+	}
+	if note := c.server.note(cfg.Op); note != "" {
+		fmt.Fprintf(w, "note: %s\n", note)
+	}
+	line := fmt.Sprintf("client peak RSS:  %.1f MiB (filestressd)", float64(selfMaxRSS())/1024)
+	if s.maxChildRSS > 0 {
+		line += fmt.Sprintf(", %.1f MiB (largest child)", float64(s.maxChildRSS)/1024)
+	}
+	fmt.Fprintln(w, line)
+}
+
+// printWorkers writes one line per worker, for -v.
+func printWorkers(w io.Writer, results []workerResult) {
+	for _, r := range results {
+		pid := ""
+		if r.PID != 0 {
+			pid = fmt.Sprintf(" (pid %d)", r.PID)
+		}
+		if r.OK {
+			fmt.Fprintf(w, "filestressd: worker %d%s: ok, %d bytes in %.3fs\n", r.Worker, pid, r.Bytes, r.Seconds)
+		} else {
+			fmt.Fprintf(w, "filestressd: worker %d%s: %s: %s\n", r.Worker, pid, r.Kind, r.Error)
+		}
+	}
+}
+
+// selfMaxRSS is this process's peak resident set, in KiB.
+func selfMaxRSS() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Maxrss
+}
+
+// seconds writes a duration readably whether it is a LIST's microseconds
+// or a large upload's minutes.
+func seconds(s float64) string {
+	if s < 0.1 {
+		return fmt.Sprintf("%.2fms", s*1000)
+	}
+	return fmt.Sprintf("%.3fs", s)
+}
