@@ -64,6 +64,7 @@ stopped and counted as a failure of kind "timeout".
 
 Usage:
   filestressd [flags]
+  filestressd report [flags]   render a matrix CSV into results/README.md (see report -h)
 
 Examples:
   filestressd -op upload -size 50MB -workers 5 -csv results/matrix.csv

@@ -27,6 +27,9 @@ func main() {
 	if spec, ok, err := childSpecFromEnv(); ok {
 		os.Exit(runChildMain(spec, err))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "report" {
+		os.Exit(reportMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	cfg, err := parseFlags(os.Args[1:], os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(exitOK)

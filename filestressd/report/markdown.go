@@ -2,7 +2,11 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -160,4 +164,24 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// WriteDir writes the rendered files into dir, each atomically (a
+// temporary file renamed into place), so a reader never sees half a report.
+func WriteDir(dir string, files map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	names := slices.Sorted(maps.Keys(files))
+	for _, name := range names {
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		if err := os.WriteFile(tmp, files[name], 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	}
+	return nil
 }

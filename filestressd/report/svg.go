@@ -13,9 +13,9 @@ import (
 const (
 	panelW, panelH = 340, 240
 	marginL        = 56
-	marginT        = 40
+	marginT        = 48
 	marginB        = 64
-	gap            = 30
+	gap            = 64
 )
 
 var lineColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"}
@@ -132,15 +132,15 @@ func panel(s *strings.Builder, x0 int, mode string, rows []Row, xs, series []int
 	}
 }
 
-// niceScale picks an axis top and step of 1, 2 or 5 times a power of ten
-// that cover v in about five steps.
+// niceScale picks an axis top and a step of 1, 2, 2.5 or 5 times a power
+// of ten that cover v in at most six steps.
 func niceScale(v float64) (top, step float64) {
 	if v <= 0 {
 		return 1, 0.2
 	}
-	raw := v / 5
+	raw := v / 6
 	p := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
 		step = m * p
 		if step >= raw {
 			break
