@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"fileserver/protocol"
@@ -20,7 +22,10 @@ type config struct {
 	IdleTimeout     time.Duration
 	ShutdownTimeout time.Duration
 	LogFormat       string // "text" or "json"
+	Allow           string // -allow as given, handed on to worker children
 	Version         bool
+
+	allow allowList // Allow, parsed
 }
 
 const usageText = `fileserverd serves files over the course's text protocol (LIST, GET,
@@ -37,6 +42,7 @@ Examples:
   fileserverd                                   # :8889, ./files, 5 goroutine workers
   fileserverd -mode process -workers 50 -dir /srv/files
   fileserverd -addr 127.0.0.1:0 -log-format json   # any free port, named in the log
+  fileserverd -allow 10.0.0.0/8,127.0.0.1        # the lab subnet and this host only
   printf 'LIST\r\n\r\n' | nc -q1 127.0.0.1 8889
 
 Flags:
@@ -52,13 +58,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.Addr, "addr", ":8889", "listen `address`, host:port (port 0 picks a free one, e.g. 127.0.0.1:0)")
-	fs.StringVar(&cfg.Dir, "dir", "files", "storage `directory`, created if missing (e.g. /var/lib/fileserverd)")
+	fs.StringVar(&cfg.Dir, "dir", "files", "storage `directory`, created if missing (e.g. /var/lib/fileserverd); under systemd, $STATE_DIRECTORY unless given")
 	fs.StringVar(&cfg.Mode, "mode", "thread", "concurrency `model`: thread (a pool of goroutines) or process (a pool of child processes)")
 	fs.IntVar(&cfg.Workers, "workers", 5, "`number` of workers, each serving one connection at a time (e.g. 1, 5, 50)")
 	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB, 1GB; 1 MB = 1048576 bytes)")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that sends or accepts nothing for this `duration` (e.g. 30s; 0 = never)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`, then cut them")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
+	fs.StringVar(&cfg.Allow, "allow", "", "serve only clients in these comma-separated `CIDRs` (e.g. 10.0.0.0/8,192.168.1.0/24); others are closed and logged (default: everyone)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and build information, and exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -66,7 +73,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (every setting is a flag; see -h)", fs.Arg(0))
 	}
+	if dir, ok := stateDirectory(fs); ok {
+		cfg.Dir = dir
+	}
 	var err error
+	if cfg.allow, err = parseAllow(cfg.Allow); err != nil {
+		return cfg, err
+	}
 	if cfg.MaxSize, err = protocol.ParseSize(*maxSize); err != nil {
 		return cfg, fmt.Errorf("-max-size: %w", err)
 	}
@@ -87,4 +100,15 @@ func (c config) validate() error {
 		return errors.New("-dir must not be empty")
 	}
 	return nil
+}
+
+// stateDirectory is the storage directory systemd made for the service
+// (StateDirectory=, passed as $STATE_DIRECTORY), used unless -dir is on the
+// command line. It holds several colon-separated paths when the unit names
+// several directories; the first is ours.
+func stateDirectory(fs *flag.FlagSet) (string, bool) {
+	dirGiven := false
+	fs.Visit(func(f *flag.Flag) { dirGiven = dirGiven || f.Name == "dir" })
+	first, _, _ := strings.Cut(os.Getenv("STATE_DIRECTORY"), ":")
+	return first, first != "" && !dirGiven
 }

@@ -53,11 +53,12 @@ func newCounters(mode string, workers, pid int, started time.Time) *counters {
 
 // sharedCounterFile creates the unlinked file that backs shared counters.
 func sharedCounterFile(workers int) (*os.File, error) {
-	dir := "/dev/shm"
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		dir = os.TempDir()
+	f, err := os.CreateTemp("/dev/shm", "fileserverd-counters-")
+	if err != nil {
+		// No usable /dev/shm (missing, or read-only in a sandbox): a file
+		// in $TMPDIR is mapped just as well, at the cost of writeback.
+		f, err = os.CreateTemp("", "fileserverd-counters-")
 	}
-	f, err := os.CreateTemp(dir, "fileserverd-counters-")
 	if err != nil {
 		return nil, fmt.Errorf("counters: %w", err)
 	}

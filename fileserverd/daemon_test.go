@@ -62,6 +62,21 @@ var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // stops it.
 func startDaemon(t testing.TB, mode string, workers int, extra ...string) *daemon {
 	t.Helper()
+	return startDaemonWith(t, nil, mode, workers, extra...)
+}
+
+// startDaemonEnv is startDaemon with variables added to the environment.
+func startDaemonEnv(t testing.TB, env []string, mode string, workers int, extra ...string) *daemon {
+	t.Helper()
+	return startDaemonWith(t, func(cmd *exec.Cmd) { cmd.Env = append(os.Environ(), env...) }, mode, workers, extra...)
+}
+
+// startDaemonWith is startDaemon with setup, if not nil, called on the
+// command just before it starts: cmd.Stderr is then the write end of the
+// log pipe, and setup may change the environment, the extra files, or the
+// program that ends up executing fileserverd (keeping its pid).
+func startDaemonWith(t testing.TB, setup func(cmd *exec.Cmd), mode string, workers int, extra ...string) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	args := append([]string{"-addr", "127.0.0.1:0", "-dir", dir, "-mode", mode, "-workers", fmt.Sprint(workers)}, extra...)
 	cmd := exec.Command(serverBin, args...)
@@ -69,6 +84,9 @@ func startDaemon(t testing.TB, mode string, workers int, extra ...string) *daemo
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if setup != nil {
+		setup(cmd)
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -12,20 +12,34 @@ var version = "dev"
 
 func newLogger(format string, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if toJournal(w) {
+		opts.ReplaceAttr = dropTime
+	}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// versionString names the version, Go version and VCS revision.
+// versionString names the version, Go version, target and VCS revision,
+// so that a binary copied to a lab VM tells what it was built from.
 func versionString() string {
-	s := "fileserverd " + version
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return s
+	bi, _ := debug.ReadBuildInfo()
+	return formatVersion(version, bi)
+}
+
+// formatVersion is versionString for given build information (nil when the
+// binary has none). The VCS settings are there when go build ran in a
+// checkout with -buildvcs on (the default); a module version replaces
+// "dev" for binaries made by go install module@version.
+func formatVersion(version string, bi *debug.BuildInfo) string {
+	if bi == nil {
+		return "fileserverd " + version
 	}
-	s += " " + bi.GoVersion
+	if v := bi.Main.Version; version == "dev" && v != "" && v != "(devel)" {
+		version = v
+	}
+	s := "fileserverd " + version + " " + bi.GoVersion
 	for _, kv := range bi.Settings {
 		switch kv.Key {
 		case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH", "CGO_ENABLED":

@@ -92,6 +92,7 @@ func runProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 			return err
 		}
 	}
+	sdNotify(log, readyState(cfg, ln))
 	err = s.supervise(ctx, ln)
 	logFinalStats(log, s.counters.snapshot())
 	return err
@@ -103,6 +104,7 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 		"-mode", s.cfg.Mode, "-workers", strconv.Itoa(s.cfg.Workers), "-dir", s.cfg.Dir,
 		"-max-size", strconv.FormatInt(s.cfg.MaxSize, 10), "-idle-timeout", s.cfg.IdleTimeout.String(),
 		"-shutdown-timeout", s.cfg.ShutdownTimeout.String(), "-log-format", s.cfg.LogFormat,
+		"-allow", s.cfg.Allow,
 	}
 	cmd := exec.Command(s.exe, args...)
 	cmd.Env = append(withoutChildEnv(os.Environ()), childInfo{id: id, parent: os.Getpid(), started: s.started}.env()...)
@@ -121,10 +123,12 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 	return nil
 }
 
+// withoutChildEnv drops our variables for children, and NOTIFY_SOCKET:
+// only the parent speaks to systemd.
 func withoutChildEnv(env []string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, "FILESERVERD_") {
+		if !strings.HasPrefix(kv, "FILESERVERD_") && !strings.HasPrefix(kv, envNotifySocket+"=") {
 			out = append(out, kv)
 		}
 	}
@@ -194,6 +198,7 @@ func (s *supervisor) settle(ex childExit, msg string) {
 // stopAll stops accepting, asks every child to finish (SIGTERM) and waits,
 // killing those that outlast the shutdown timeout.
 func (s *supervisor) stopAll(ln net.Listener) error {
+	sdNotify(s.log, "STOPPING=1")
 	ln.Close()
 	for _, f := range s.files {
 		f.Close()
@@ -216,7 +221,7 @@ func (s *supervisor) stopAll(ln net.Listener) error {
 			running--
 			delete(s.children, ex.id)
 			s.settle(ex, "worker stopped")
-			if ex.err != nil {
+			if ex.err != nil && !killedBySIGTERM(ex.err) {
 				errs = append(errs, fmt.Errorf("worker %d (pid %d): %s", ex.id, ex.pid, exitStatus(ex.err)))
 			}
 		case <-kill:
@@ -226,6 +231,18 @@ func (s *supervisor) stopAll(ln net.Listener) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// killedBySIGTERM tells a child that our SIGTERM killed outright: one
+// stopped before it installed its handler, which comes before it serves,
+// so it had nothing to finish and stopped as cleanly as with exit 0.
+func killedBySIGTERM(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
 }
 
 func exitStatus(err error) string {

@@ -56,6 +56,9 @@ func (w *worker) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 0
+		if w.srv.refuse(conn) {
+			continue
+		}
 		w.serveConn(conn)
 	}
 }

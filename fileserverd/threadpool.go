@@ -24,8 +24,10 @@ func runThreadPool(ctx context.Context, cfg config, log *slog.Logger) error {
 	srv := newServer(cfg, st, c, log)
 	logListening(log, cfg, ln)
 	srv.serve(ln, workerIDs(cfg.Workers))
+	sdNotify(log, readyState(cfg, ln))
 
 	<-ctx.Done()
+	sdNotify(log, "STOPPING=1")
 	log.Info("shutting down", "in_flight", c.snapshot().ActiveConnections, "timeout", cfg.ShutdownTimeout)
 	ln.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -48,7 +50,7 @@ func prepare(cfg config, log *slog.Logger) (*store, net.Listener, error) {
 	} else if n > 0 {
 		log.Info("removed temporary files left by an earlier run", "count", n)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(cfg.Addr, log)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestJournalStream: when JOURNAL_STREAM names the daemon's stderr, as
+// systemd sets it when stderr is the journal, no log line carries a time
+// (journald adds its own), in the parent and in worker children alike;
+// when it names something else, inherited from elsewhere, times stay.
+func TestJournalStream(t *testing.T) {
+	cases := []struct {
+		name, mode string
+		matching   bool
+	}{
+		{"thread", "thread", true},
+		{"process", "process", true},
+		{"other-stream", "thread", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := startDaemonWith(t, func(cmd *exec.Cmd) {
+				js := "1:1"
+				if tc.matching {
+					fi, err := cmd.Stderr.(*os.File).Stat()
+					if err != nil {
+						t.Fatal(err)
+					}
+					st := fi.Sys().(*syscall.Stat_t)
+					js = fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+				}
+				cmd.Env = append(os.Environ(), "JOURNAL_STREAM="+js)
+			}, tc.mode, 2)
+			d.list(t) // a line from the worker, a child in process mode
+			if err := d.stop(10 * time.Second); err != nil {
+				t.Fatalf("exit: %v\n%s", err, d.log)
+			}
+			lines := strings.Split(d.log.String(), "\n")
+			if len(lines) < 4 {
+				t.Fatalf("too few log lines:\n%s", d.log)
+			}
+			for _, l := range lines {
+				timed := strings.HasPrefix(l, "time=")
+				if timed == tc.matching {
+					t.Errorf("JOURNAL_STREAM naming stderr: %v; line has a time: %v: %s", tc.matching, timed, l)
+				}
+			}
+		})
+	}
+}
+
+// TestNewLoggerJournal checks both log formats against a file standing in
+// for the journal's stream.
+func TestNewLoggerJournal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	for _, format := range []string{"text", "json"} {
+		for _, js := range []string{fmt.Sprintf("%d:%d", st.Dev, st.Ino), fmt.Sprintf("%d:%d", st.Dev, st.Ino+1), ""} {
+			t.Setenv("JOURNAL_STREAM", js)
+			if err := f.Truncate(0); err != nil {
+				t.Fatal(err)
+			}
+			f.Seek(0, 0)
+			newLogger(format, f).Info("hello", "n", 1)
+			b, _ := os.ReadFile(f.Name())
+			timed := strings.Contains(string(b), "time=") || strings.Contains(string(b), `"time":`)
+			if wantTimed := js != fmt.Sprintf("%d:%d", st.Dev, st.Ino); timed != wantTimed || !strings.Contains(string(b), "hello") {
+				t.Errorf("format %s, JOURNAL_STREAM=%q: %q; want a time: %v", format, js, b, wantTimed)
+			}
+		}
+	}
+}
