@@ -23,10 +23,16 @@ const progressEvery = 200 * time.Millisecond
 
 // childSpec is everything a child needs for its one transfer.
 type childSpec struct {
-	Parent   int       `json:"parent"`
-	Job      job       `json:"job"`
-	Deadline time.Time `json:"deadline"`
-	Progress bool      `json:"progress"`
+	Job job `json:"job"`
+	// StartBy bounds the wait for the release: the latest the parent's
+	// window can end (the end of its setup's budget, plus -timeout), plus
+	// childBackstop. A child that starts up slowly still finds the release
+	// waiting on its stdin, however late.
+	StartBy time.Time `json:"start_by"`
+	// Timeout is the cell's -timeout, which runs from the release; the
+	// child gives up childBackstop after it.
+	Timeout  time.Duration `json:"timeout"`
+	Progress bool          `json:"progress"`
 }
 
 // childMessage is one line a child writes on its stdout: progress while
@@ -57,18 +63,17 @@ func runChildMain(spec childSpec, err error) int {
 		fmt.Fprintln(os.Stderr, "filestressd:", err)
 		return exitFailed
 	}
-	// Pdeathsig is armed only after fork: a parent that died before that
-	// would leave this child to init.
-	if os.Getppid() != spec.Parent {
-		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: parent %d is gone\n", spec.Job.Worker, spec.Parent)
-		return exitFailed
-	}
-	ctx, cancel := context.WithDeadline(context.Background(), spec.Deadline)
-	defer cancel()
-	if err := waitForStart(ctx, os.Stdin); err != nil {
+	// The parent needs no checking: Pdeathsig covers a parent that died
+	// at any time, even before this process ran (see startChild).
+	startCtx, cancelStart := context.WithDeadline(context.Background(), spec.StartBy)
+	err = waitForStart(startCtx, os.Stdin)
+	cancelStart()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
 		return exitFailed
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), spec.Timeout+childBackstop)
+	defer cancel()
 	if err := runChild(ctx, spec, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
 		return exitFailed

@@ -26,9 +26,16 @@ const (
 	poolProcess = "process"
 )
 
-// maxWorkers bounds -workers: each worker is a connection, and in the
-// process pool a process.
-const maxWorkers = 1024
+// Bounds on -workers. Each worker is a connection and owns fixed buffers
+// of about 360 KiB (a 128 KiB reader, a 96 KiB raw and a 136 KiB encoded
+// chunk; see protocol.NewBuffers), whatever the volume. The thread pool
+// holds them all in one process, which must stay under 128 MiB: 256 of
+// them are 90 MiB, leaving room for the runtime. The process pool gives
+// each its own process, and is bounded by how many processes are sensible.
+const (
+	maxThreadWorkers  = 256
+	maxProcessWorkers = 1024
+)
 
 // config is everything filestressd is told on its command line.
 type config struct {
@@ -59,8 +66,12 @@ a summary printed and one row appended to a CSV file.
 
 Content is generated on the fly (deterministic, never held in memory), or
 read from -file. Workers are goroutines (-pool thread) or child processes
-of filestressd (-pool process). At -timeout every unfinished worker is
-stopped and counted as a failure of kind "timeout".
+of filestressd (-pool process). The setup (the download's test file, the
+server's counts, the children) has -timeout of its own; the workers then
+start together and, -timeout after that, every unfinished worker is
+stopped and counted as a failure of kind "timeout". The thread pool takes
+at most 256 workers, each owning about 360 KiB of buffers, so that
+filestressd stays under 128 MiB; the process pool takes up to 1024.
 
 Usage:
   filestressd [flags]
@@ -89,9 +100,9 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.StringVar(&cfg.Op, "op", opUpload, "`operation` to measure: upload, download or list")
 	size := fs.String("size", "10MB", "`volume` per worker: N with an optional unit KB, MB, GB (1 MB = 1048576 bytes), e.g. 10MB, 50MB, 100MB")
 	fs.StringVar(&cfg.File, "file", "", "upload or download this real `file` instead of generated content; its size is the volume")
-	fs.IntVar(&cfg.Workers, "workers", 1, "`number` of client workers, each moving one file at once")
+	fs.IntVar(&cfg.Workers, "workers", 1, "`number` of client workers, each moving one file at once: 1 to 256 with -pool thread, 1 to 1024 with -pool process")
 	fs.StringVar(&cfg.Pool, "pool", poolThread, "client `pool`: thread (goroutines) or process (child processes of filestressd)")
-	fs.DurationVar(&cfg.Timeout, "timeout", 180*time.Second, "hard limit for the whole cell, setup included (`duration`, e.g. 30s, 5m)")
+	fs.DurationVar(&cfg.Timeout, "timeout", 180*time.Second, "hard limit for the workers, from their release (`duration`, e.g. 30s, 5m); the setup before it has the same limit of its own")
 	fs.StringVar(&cfg.CSV, "csv", "", "append one row to this CSV `file`, writing the header first when it is new or empty")
 	fs.IntVar(&cfg.No, "no", 0, "row `number` for the CSV (default one past the last row of the CSV)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "leave uploaded files on the server")
@@ -161,8 +172,10 @@ func (c config) validate() error {
 		return fmt.Errorf("-op %q: want upload, download or list", c.Op)
 	case c.Pool != poolThread && c.Pool != poolProcess:
 		return fmt.Errorf("-pool %q: want thread or process", c.Pool)
-	case c.Workers < 1 || c.Workers > maxWorkers:
-		return fmt.Errorf("-workers %d: want 1 to %d", c.Workers, maxWorkers)
+	case c.Workers < 1 || c.Workers > maxProcessWorkers:
+		return fmt.Errorf("-workers %d: want 1 to %d", c.Workers, maxProcessWorkers)
+	case c.Pool == poolThread && c.Workers > maxThreadWorkers:
+		return fmt.Errorf("-workers %d: the thread pool takes at most %d (each worker owns about 360 KiB of buffers, and the process stays under 128 MiB); use -pool process for more", c.Workers, maxThreadWorkers)
 	case c.Timeout <= 0:
 		return fmt.Errorf("-timeout %s: want a positive duration", c.Timeout)
 	case c.File != "" && c.Op == opList:

@@ -11,15 +11,6 @@ import (
 	"strconv"
 )
 
-// csvHeader is the matrix's columns, in order; README-section.md defines
-// each.
-var csvHeader = []string{
-	"no", "timestamp", "operation", "volume", "volume_bytes",
-	"client_workers", "client_pool", "server_workers", "server_mode", "time_per_client_s",
-	"throughput_per_client_Bps", "client_ok", "client_fail", "server_ok", "server_fail", "wall_s",
-	"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors",
-}
-
 // csvState is what an existing CSV file tells before a row is appended.
 type csvState struct {
 	empty bool // new or empty: the header comes first
@@ -62,7 +53,7 @@ func readCSV(path string) (csvState, error) {
 	if err != nil {
 		return st, fmt.Errorf("-csv %q: %w", path, err)
 	}
-	if !slices.Equal(header, csvHeader) {
+	if !slices.Equal(header, csvHeader()) {
 		return st, fmt.Errorf("-csv %q: not a filestressd CSV (its header differs); use another file", path)
 	}
 	rows := 0
@@ -105,7 +96,7 @@ func appendRow(path string, no int, row func(no int) []string) (int, error) {
 	}
 	w := csv.NewWriter(&buf)
 	if st.empty {
-		w.Write(csvHeader)
+		w.Write(csvHeader())
 	}
 	w.Write(row(no))
 	w.Flush()

@@ -65,6 +65,30 @@ func TestDeadline(t *testing.T) {
 	}
 }
 
+// TestDeadlineCountsFromRelease checks that -timeout runs from the
+// workers' release, not from the start of the setup: against a server that
+// takes 0.6 s over every GET, the download setup (a GET of the test file)
+// and then the workers' GETs take 1.2 s together, yet each GET fits in the
+// 1 s of -timeout, so every worker succeeds in both pools.
+func TestDeadlineCountsFromRelease(t *testing.T) {
+	for _, pool := range []string{poolThread, poolProcess} {
+		t.Run(pool, func(t *testing.T) {
+			f := startFakeServer(t, fakeSlowGet, 64<<10)
+			r, row := runRow(t, "-addr", f.addr, "-op", "download", "-size", "64KB", "-workers", "3", "-pool", pool, "-timeout", "1s", "-v")
+			expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "errors": ""})
+			if w, _ := strconv.ParseFloat(row["wall_s"], 64); w < slowGetDelay.Seconds() {
+				t.Errorf("wall_s %s, want at least the server's %s", row["wall_s"], slowGetDelay)
+			}
+			if r.elapsed < 2*slowGetDelay {
+				t.Errorf("the cell took %s, want at least the setup's and the workers' GETs, %s", r.elapsed, 2*slowGetDelay)
+			}
+			if t.Failed() {
+				t.Logf("stderr:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
 // isStressProcess tells whether pid is a live process of the filestressd
 // binary under test (a pid reused by anything else does not count).
 func isStressProcess(pid int) bool {

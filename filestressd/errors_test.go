@@ -60,7 +60,7 @@ func TestUnreachableServer(t *testing.T) {
 	}
 	// An existing CSV is left as it was.
 	path := filepath.Join(t.TempDir(), "m.csv")
-	before := strings.Join(csvHeader, ",") + "\n"
+	before := strings.Join(csvHeader(), ",") + "\n"
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestUnreachableServer(t *testing.T) {
 func TestBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.csv")
-	before := strings.Join(csvHeader, ",") + "\n1,x\n"
+	before := strings.Join(csvHeader(), ",") + "\n1,x\n"
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +88,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"-op", "copy"}, "-op"},
 		{[]string{"-pool", "fiber"}, "-pool"},
 		{[]string{"-workers", "0"}, "-workers"},
+		{[]string{"-workers", "257"}, "at most 256"},
+		{[]string{"-workers", "1025", "-pool", "process"}, "-workers"},
 		{[]string{"-timeout", "0s"}, "-timeout"},
 		{[]string{"-no", "0"}, "-no"},
 		{[]string{"-bogus"}, "bogus"},

@@ -13,8 +13,8 @@ import (
 
 // Failure kinds, the causes a failed worker is counted under.
 const (
-	kindTimeout   = "timeout"   // unfinished at -timeout
-	kindIntegrity = "integrity" // the bytes differ: size or SHA-256, or content cut short
+	kindTimeout   = "timeout"   // unfinished -timeout after the release, or a child not started within the setup's budget
+	kindIntegrity = "integrity" // the bytes differ or cannot be checked: size or SHA-256, content cut short
 	kindConnect   = "connect"   // the connection could not be made
 	kindServer    = "server"    // the server answered ERROR
 	kindProtocol  = "protocol"  // the reply breaks the protocol
@@ -23,10 +23,13 @@ const (
 )
 
 // kindOrder is the order kinds are listed in.
-var kindOrder = []string{kindTimeout, kindIntegrity, kindConnect, kindServer, kindProtocol, kindIO, kindProcess}
+func kindOrder() []string {
+	return []string{kindTimeout, kindIntegrity, kindConnect, kindServer, kindProtocol, kindIO, kindProcess}
+}
 
-// integrityError is a transfer whose bytes were not the expected ones,
-// found on this side (protocol.IntegrityError is found by the upload).
+// integrityError is a transfer whose bytes were not the expected ones, or
+// could not be checked: wrong size or SHA-256, content cut short, an
+// upload reply without a usable size.
 type integrityError struct{ reason string }
 
 func (e *integrityError) Error() string { return "integrity: " + e.reason }
@@ -42,12 +45,11 @@ func (e *connectError) Unwrap() error { return e.err }
 // passed meanwhile; anything else after the deadline is a time-out.
 func classify(ctx context.Context, err error) string {
 	var ie *integrityError
-	var pie *protocol.IntegrityError
 	var se *protocol.ServerError
 	var re *protocol.ReplyError
 	var ce *connectError
 	switch {
-	case errors.As(err, &ie) || errors.As(err, &pie):
+	case errors.As(err, &ie):
 		return kindIntegrity
 	case errors.As(err, &se):
 		return kindServer
@@ -70,13 +72,14 @@ func formatKinds(counts map[string]int) string {
 			keys = append(keys, k)
 		}
 	}
+	order := kindOrder()
 	sort.Slice(keys, func(i, j int) bool {
-		a, b := slices.Index(kindOrder, keys[i]), slices.Index(kindOrder, keys[j])
+		a, b := slices.Index(order, keys[i]), slices.Index(order, keys[j])
 		if a < 0 {
-			a = len(kindOrder)
+			a = len(order)
 		}
 		if b < 0 {
-			b = len(kindOrder)
+			b = len(order)
 		}
 		if a != b {
 			return a < b

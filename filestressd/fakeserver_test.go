@@ -5,8 +5,12 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
+	"strconv"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
+	"unsafe"
 
 	"fileserver/protocol"
 )
@@ -17,9 +21,17 @@ const (
 	fakeCorruptGet = "corrupt-get" // GET content with one byte flipped
 	fakeShortGet   = "short-get"   // GET content one chunk short, in a well-formed reply
 	fakeCutGet     = "cut-get"     // GET reply cut off in the middle of the content
+	fakePrefixGet  = "prefix-get"  // GET reply cut off right after the JSON before the content
+	fakeResetGet   = "reset-get"   // GET connection reset in the middle of the content
 	fakeBadUpload  = "bad-upload"  // UPLOAD reply with the wrong sha256
+	fakeNoSize     = "no-size"     // UPLOAD reply OK, without "size"
+	fakeBadSize    = "bad-size"    // UPLOAD reply OK, with "size" a string
 	fakeStall      = "stall"       // UPLOAD never read nor answered
+	fakeSlowGet    = "slow-get"    // GET answered honestly, after slowGetDelay
 )
+
+// slowGetDelay is how long the slow-get server thinks before every GET.
+const slowGetDelay = 600 * time.Millisecond
 
 // fakeServer speaks enough of the protocol to act like a plain course
 // server that misbehaves in one way: STATS is an ERROR, GET serves
@@ -105,12 +117,7 @@ func (f *fakeServer) serve(c net.Conn) {
 			if err != nil {
 				return
 			}
-			sum := hex.EncodeToString(h.Sum(nil))
-			if f.mode == fakeBadUpload {
-				sum = sum[1:] + sum[:1]
-			}
-			reply = protocol.AppendReply(nil, protocol.Field{Key: "status", Value: "OK"},
-				protocol.Field{Key: "data", Value: "stored"}, protocol.Field{Key: "size", Value: n}, protocol.Field{Key: "sha256", Value: sum})
+			reply = f.uploadReply(n, hex.EncodeToString(h.Sum(nil)))
 		case "GET":
 			if !f.get(c, bufs, req.Args[0]) {
 				return
@@ -123,6 +130,21 @@ func (f *fakeServer) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// uploadReply is the reply to an upload of n bytes with SHA-256 sum,
+// spoilt as the mode says.
+func (f *fakeServer) uploadReply(n int64, sum string) []byte {
+	fields := []protocol.Field{{Key: "status", Value: "OK"}, {Key: "data", Value: "stored"}}
+	switch f.mode {
+	case fakeBadUpload:
+		return protocol.AppendReply(nil, append(fields, protocol.Field{Key: "size", Value: n}, protocol.Field{Key: "sha256", Value: sum[1:] + sum[:1]})...)
+	case fakeNoSize:
+		return protocol.AppendReply(nil, append(fields, protocol.Field{Key: "sha256", Value: sum})...)
+	case fakeBadSize:
+		return protocol.AppendReply(nil, append(fields, protocol.Field{Key: "size", Value: strconv.FormatInt(n, 10)}, protocol.Field{Key: "sha256", Value: sum})...)
+	}
+	return protocol.AppendReply(nil, append(fields, protocol.Field{Key: "size", Value: n}, protocol.Field{Key: "sha256", Value: sum})...)
 }
 
 // get sends the content, spoilt as the mode says. It reports whether the
@@ -138,6 +160,22 @@ func (f *fakeServer) get(c net.Conn, bufs *protocol.Buffers, name string) bool {
 	case fakeCutGet:
 		// Half the content, well encoded, and then the connection ends.
 		protocol.EncodeStream(c, io.LimitReader(src, f.size/2/3*3), bufs, prefix, "")
+		return false
+	case fakePrefixGet:
+		c.Write([]byte(prefix))
+		return false
+	case fakeSlowGet:
+		select {
+		case <-time.After(slowGetDelay):
+		case <-f.quit:
+			return false
+		}
+	case fakeResetGet:
+		// Half the content, then a reset (a close with SO_LINGER 0) once
+		// the client has all of it: a reset drops what is still unsent.
+		protocol.EncodeStream(c, io.LimitReader(src, f.size/2/3*3), bufs, prefix, "")
+		waitAcked(c)
+		c.(*net.TCPConn).SetLinger(0)
 		return false
 	}
 	_, err := protocol.EncodeStream(c, src, bufs, prefix, suffix)
@@ -158,4 +196,32 @@ func (fb *flipByte) Read(p []byte) (int, error) {
 	}
 	fb.off += int64(n)
 	return n, err
+}
+
+// waitAcked waits, at most five seconds, until the peer has acknowledged
+// everything written on c (the kernel's unacknowledged send queue,
+// TIOCOUTQ, is empty).
+func waitAcked(c net.Conn) {
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		return
+	}
+	unacked := func() int {
+		n := -1
+		rc.Control(func(fd uintptr) {
+			var q int32
+			if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&q))); errno == 0 {
+				n = int(q)
+			}
+		})
+		return n
+	}
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for range 5000 { // at most five seconds
+		if unacked() <= 0 {
+			return
+		}
+		<-t.C
+	}
 }

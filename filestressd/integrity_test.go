@@ -6,9 +6,10 @@ import (
 )
 
 // TestIntegrityFailuresDetected runs cells against a server that corrupts
-// one byte, sends short content, cuts the reply off in the middle, or
-// reports the wrong SHA-256 for an upload: every worker must fail with
-// kind integrity, none may succeed. The same server, honest, gives
+// one byte, sends short content, cuts the reply off in the middle of the
+// content or right before it, resets the connection in the middle of the
+// content, reports the wrong SHA-256 for an upload, or no usable size:
+// every worker must fail with kind integrity, none may succeed. The same server, honest, gives
 // successes, so the checks are not just failing. It has no STATS, so the
 // server columns are empty and stdout says why.
 func TestIntegrityFailuresDetected(t *testing.T) {
@@ -24,8 +25,15 @@ func TestIntegrityFailuresDetected(t *testing.T) {
 		{fakeCorruptGet, opDownload, poolProcess, false, "sha256"},
 		{fakeShortGet, opDownload, poolThread, false, "received 950272 bytes, want 1048576"},
 		{fakeCutGet, opDownload, poolThread, false, "truncated"},
+		{fakeCutGet, opDownload, poolProcess, false, "truncated"},
+		{fakePrefixGet, opDownload, poolThread, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes"},
+		{fakePrefixGet, opDownload, poolProcess, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes"},
+		{fakeResetGet, opDownload, poolThread, false, "connection reset by peer"},
+		{fakeResetGet, opDownload, poolProcess, false, "connection reset by peer"},
 		{fakeBadUpload, opUpload, poolThread, false, "server stored"},
 		{fakeBadUpload, opUpload, poolProcess, false, "server stored"},
+		{fakeNoSize, opUpload, poolThread, false, "no usable size"},
+		{fakeBadSize, opUpload, poolProcess, false, "no usable size"},
 	}
 	for _, c := range cases {
 		t.Run(c.mode+"/"+c.op+"/"+c.pool, func(t *testing.T) {

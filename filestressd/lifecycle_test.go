@@ -58,8 +58,7 @@ func TestChildrenDieWithParent(t *testing.T) {
 			if len(pids) != 4 || !released {
 				t.Fatalf("filestressd reported %d child pids (released: %v) before its stderr ended", len(pids), released)
 			}
-			// Wait until every child is inside its upload, past the checks
-			// a child makes of its parent at start.
+			// Wait until every child is inside its upload.
 			timeout := time.After(10 * time.Second)
 			for range 4 {
 				select {

@@ -4,23 +4,22 @@ import (
 	"errors"
 	"io"
 	"net"
+	"syscall"
 )
 
-// meteredConn remembers what came from the server and whether it closed
-// the connection, so that a download the server cut short (truncated
-// content) can be told from a reply that breaks the protocol or a network
-// failure. One worker uses it from one goroutine.
+// meteredConn remembers whether the server cut the connection, closing it
+// (end of file) or resetting it, so that a download the server cut short
+// (truncated content) can be told from a reply that breaks the protocol or
+// a time-out. One worker uses it from one goroutine.
 type meteredConn struct {
 	net.Conn
-	read int64
-	eof  bool
+	cut bool
 }
 
 func (c *meteredConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	c.read += int64(n)
-	if errors.Is(err, io.EOF) {
-		c.eof = true
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		c.cut = true
 	}
 	return n, err
 }

@@ -11,8 +11,7 @@ const mb = 1 << 20
 
 // printSummary writes the human summary of a cell.
 func printSummary(w io.Writer, c cell) {
-	s := summarize(c)
-	cfg := c.cfg
+	s, cfg := c.sum, c.cfg
 	what := cfg.Op
 	if s.hasVolume {
 		what += " " + volumeLabel(cfg)

@@ -6,18 +6,22 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 )
 
 // postBudget bounds everything after the window (the "after" snapshot and
 // deleting uploads), so that the command returns within a few seconds of
-// -timeout even against a server still busy with the cut transfers.
+// the deadline even against a server still busy with the cut transfers.
 const postBudget = 3 * time.Second
 
-// run measures one cell: setup, the "before" STATS snapshot, the window in
-// which every worker moves its file, the "after" snapshot, cleanup, then
-// the summary and the CSV row. An error means the cell did not run and no
-// row was written.
+// run measures one cell: the setup (the download's test file, the
+// "before" STATS snapshot, the process pool's children) within a budget of
+// -timeout of its own; the window, whose hard deadline is -timeout after
+// the workers' release, so that what counts as a time-out does not depend
+// on how long the setup took; the "after" snapshot and cleanup within
+// postBudget; then the summary and the CSV row. An error means the cell
+// did not run and no row was written.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.Quiet {
 		stdout = io.Discard
@@ -31,52 +35,26 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	cellCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
-
+	setup, cancelSetup := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancelSetup()
 	src := newSource(cfg)
-	var wantSHA string
-	if cfg.Op == opDownload {
-		var err error
-		if wantSHA, err = src.sha256(cellCtx); err != nil {
-			return setupError(ctx, cfg, err)
-		}
-		name := downloadName(cfg)
-		uploaded, err := ensureTestFile(cellCtx, cfg.Addr, name, src, wantSHA)
-		if err != nil {
-			return setupError(ctx, cfg, err)
-		}
-		if uploaded {
-			fmt.Fprintf(stdout, "setup: the server lacked %s with the expected content; uploaded it\n", name)
-		}
+	wantSHA, err := prepareDownload(setup, cfg, src, stdout)
+	if err != nil {
+		return setupError(ctx, cfg, err)
 	}
 	var sv serverView
-	var err error
-	if sv.Before, err = settledStats(cellCtx, cfg.Addr, settleBudget); err != nil {
+	if sv.Before, err = fetchStats(setup, cfg.Addr); err != nil {
 		var ce *connectError
-		if errors.As(err, &ce) || cellCtx.Err() != nil {
+		if errors.As(err, &ce) || setup.Err() != nil {
 			return setupError(ctx, cfg, err)
 		}
 		sv.Note = fmt.Sprintf("the server does not answer STATS (%s): server columns left empty", oneLine(err))
 	}
 
 	jobs := makeJobs(cfg, src, wantSHA)
-	pc := &progressCounters{}
-	showProgress := !cfg.Quiet && isTerminal(stderr)
-	stopProgress := func() {}
-	if showProgress {
-		stopProgress = startProgress(stderr, cfg.Workers, pc)
-	}
-	var w window
-	var poolErr error
-	if cfg.Pool == poolProcess {
-		w, poolErr = runProcessPool(cellCtx, jobs, pc, showProgress, stderr, verbose)
-	} else {
-		w = runThreadPool(cellCtx, jobs, pc)
-	}
-	stopProgress()
-	if poolErr != nil {
-		return poolErr
+	w, err := runWindow(ctx, setup, cfg, jobs, stderr, verbose)
+	if err != nil {
+		return err
 	}
 
 	post, cancelPost := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
@@ -88,7 +66,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return errors.New("interrupted: no row written")
 	}
 	if sv.Before != nil {
-		if sv.After, err = settledStats(post, cfg.Addr, settleBudget); err != nil {
+		someFailed := slices.ContainsFunc(w.results, func(r workerResult) bool { return !r.OK })
+		if sv.After, err = afterStats(post, cfg.Addr, someFailed); err != nil {
 			sv.Note = fmt.Sprintf("STATS after the window failed (%s): server counts left empty", oneLine(err))
 		}
 	}
@@ -98,7 +77,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	c := cell{cfg: cfg, timestamp: w.start, wall: w.end.Sub(w.start), results: w.results, server: sv}
+	c := newCell(cfg, w, sv)
 	printWorkers(verbose, w.results)
 	printSummary(stdout, c)
 	if cfg.CSV != "" {
@@ -109,6 +88,21 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "csv:              row %d appended to %s\n", no, cfg.CSV)
 	}
 	return nil
+}
+
+// runWindow runs the cell's pool, with the progress line when there is
+// one. setup bounds what the pool does before the release.
+func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbose io.Writer) (window, error) {
+	pc := &progressCounters{}
+	showProgress := !cfg.Quiet && isTerminal(stderr)
+	if showProgress {
+		stop := startProgress(stderr, cfg.Workers, pc)
+		defer stop()
+	}
+	if cfg.Pool == poolProcess {
+		return runProcessPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose})
+	}
+	return runThreadPool(ctx, cfg.Timeout, jobs, pc), nil
 }
 
 // makeJobs gives every worker its job: for upload its own file name.
@@ -136,5 +130,5 @@ func setupError(ctx context.Context, cfg config, err error) error {
 	case errors.As(err, &ce):
 		return fmt.Errorf("server %s unreachable: %w", cfg.Addr, err)
 	}
-	return fmt.Errorf("setup (within -timeout %s): %w", cfg.Timeout, err)
+	return fmt.Errorf("setup (within its budget, -timeout %s): %w", cfg.Timeout, err)
 }

@@ -14,7 +14,8 @@ import (
 const (
 	statsTimeout = 5 * time.Second // one STATS request
 	settleEvery  = 20 * time.Millisecond
-	// settleBudget bounds the wait for a snapshot to settle; see settledStats.
+	// settleBudget bounds the wait for the "after" snapshot to settle; see
+	// afterStats.
 	settleBudget = 1500 * time.Millisecond
 )
 
@@ -29,6 +30,11 @@ func statsKey(op string) string {
 
 // fetchStats asks for STATS on a connection of its own. A dial failure is
 // a *connectError; any other error means no usable STATS.
+//
+// fileserverd counts a request before the last byte of its reply goes out
+// (and turns it into a failure if that byte cannot be sent), so a request
+// whose client has its whole reply is always in the counts: one STATS
+// after the setup is an exact "before" snapshot.
 func fetchStats(ctx context.Context, addr string) (*protocol.Stats, error) {
 	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
 	defer cancel()
@@ -49,18 +55,20 @@ func fetchStats(ctx context.Context, addr string) (*protocol.Stats, error) {
 	return s, nil
 }
 
-// settledStats reads STATS once no other connection is active. The server
-// counts a request only after it has sent the reply, and a connection as
-// closed after that, so a snapshot taken while an answered connection is
-// still open might miss its request. It waits at most budget (and only
-// then takes a snapshot that may still miss some): on a server others are
-// using, connections never settle.
-func settledStats(ctx context.Context, addr string, budget time.Duration) (*protocol.Stats, error) {
+// afterStats reads the "after" snapshot. When every worker has its whole
+// reply, the server has counted every request (see fetchStats), and one
+// STATS is exact. A worker that failed or was cut at the deadline may
+// leave a connection the server is still working on, which it counts only
+// when it is done with it: then afterStats waits until no connection but
+// its own is active, for at most settleBudget, and takes the last snapshot
+// whatever it says (on a server others are using, connections never
+// settle).
+func afterStats(ctx context.Context, addr string, settle bool) (*protocol.Stats, error) {
 	s, err := fetchStats(ctx, addr)
-	if err != nil {
-		return nil, err
+	if err != nil || !settle {
+		return s, err
 	}
-	maxPolls := int(budget / settleEvery)
+	maxPolls := int(settleBudget / settleEvery)
 	t := time.NewTicker(settleEvery)
 	defer t.Stop()
 	for i := 0; i < maxPolls && s.ActiveConnections > 1; i++ { // 1: the STATS connection itself
@@ -84,17 +92,50 @@ type serverView struct {
 	Note          string // why counts are missing, when they are
 }
 
+// restarted tells whether the two snapshots come from different runs of
+// the server: another pid or another start time.
+func (v serverView) restarted() bool {
+	return v.Before.PID != v.After.PID || v.Before.Started != v.After.Started
+}
+
 // counts returns the server's ok and failed counts of op during the
-// window, and whether they are known.
+// window, and whether they are known. A count that went down (see note)
+// gives 0, not a wrapped-around number.
 func (v serverView) counts(op string) (ok, failed uint64, known bool) {
-	if v.Before == nil || v.After == nil || v.Before.PID != v.After.PID || v.Before.Started != v.After.Started {
+	if v.Before == nil || v.After == nil || v.restarted() {
 		return 0, 0, false
 	}
 	b, a := v.Before.Requests[statsKey(op)], v.After.Requests[statsKey(op)]
-	if a.OK < b.OK || a.Failed < b.Failed {
-		return 0, 0, false
+	return delta(b.OK, a.OK), delta(b.Failed, a.Failed), true
+}
+
+// delta is after minus before, clamped at 0.
+func delta(before, after uint64) uint64 {
+	if after < before {
+		return 0
 	}
-	return a.OK - b.OK, a.Failed - b.Failed, true
+	return after - before
+}
+
+// note explains server counts that are missing or clamped.
+func (v serverView) note(op string) string {
+	if v.Note != "" || v.Before == nil || v.After == nil {
+		return v.Note
+	}
+	if v.restarted() {
+		return fmt.Sprintf("the server restarted during the window (pid %d started %s, then pid %d started %s): server counts left empty",
+			v.Before.PID, v.Before.Started, v.After.PID, v.After.Started)
+	}
+	key := statsKey(op)
+	b, a := v.Before.Requests[key], v.After.Requests[key]
+	switch {
+	case a.OK < b.OK:
+		return fmt.Sprintf("the server's ok count of %s went down from %d to %d during the window: it turns a request it counted ok into a failed one when the last bytes of the reply cannot be sent, so a request counted before the window failed during it; server_ok is clamped to 0 and may miss requests of the window",
+			key, b.OK, a.OK)
+	case a.Failed < b.Failed:
+		return fmt.Sprintf("the server's failed count of %s went down from %d to %d during the window: server_fail is clamped to 0", key, b.Failed, a.Failed)
+	}
+	return ""
 }
 
 // identity returns the server's mode and worker count, from STATS.
@@ -105,16 +146,4 @@ func (v serverView) identity() (mode string, workers int, known bool) {
 		}
 	}
 	return "", 0, false
-}
-
-// note explains missing counts, also when both snapshots exist but do not
-// belong to the same server run.
-func (v serverView) note(op string) string {
-	if v.Note != "" {
-		return v.Note
-	}
-	if _, _, ok := v.counts(op); !ok && v.Before != nil && v.After != nil {
-		return "the server restarted during the window: server counts left empty"
-	}
-	return ""
 }

@@ -3,7 +3,29 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 )
+
+// prepareDownload is a download cell's setup: it hashes the expected
+// content and makes sure the server holds it, and returns the hash. Other
+// cells need none.
+func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writer) (wantSHA string, err error) {
+	if cfg.Op != opDownload {
+		return "", nil
+	}
+	if wantSHA, err = src.sha256(ctx); err != nil {
+		return "", err
+	}
+	name := downloadName(cfg)
+	uploaded, err := ensureTestFile(ctx, cfg.Addr, name, src, wantSHA)
+	if err != nil {
+		return "", err
+	}
+	if uploaded {
+		fmt.Fprintf(stdout, "setup: the server lacked %s with the expected content; uploaded it\n", name)
+	}
+	return wantSHA, nil
+}
 
 // ensureTestFile makes sure the server holds name with the expected
 // content before a download cell: it downloads and checks it, and uploads

@@ -35,7 +35,7 @@ func (s source) open() (io.ReadCloser, error) {
 
 // sha256 streams the content once and returns its SHA-256, checking that
 // a file still has the size the cell was set up with. It stops when ctx
-// ends: a large volume takes seconds, which count against -timeout.
+// ends: a large volume takes seconds, which count against the setup's budget.
 func (s source) sha256(ctx context.Context) (string, error) {
 	r, err := s.open()
 	if err != nil {

@@ -3,18 +3,24 @@ package main
 import (
 	"math"
 	"slices"
-	"strconv"
 	"time"
 )
 
-// cell is one measured cell: what was asked, what the workers did, and
-// what the server counted.
+// cell is one measured cell: what was asked, what the workers did, what
+// the server counted, and the figures made of them.
 type cell struct {
 	cfg       config
 	timestamp time.Time // the start of the window
 	wall      time.Duration
 	results   []workerResult
 	server    serverView
+	sum       summary
+}
+
+func newCell(cfg config, w window, server serverView) cell {
+	c := cell{cfg: cfg, timestamp: w.start, wall: w.end.Sub(w.start), results: w.results, server: server}
+	c.sum = summarize(cfg, w.results, c.wall)
+	return c
 }
 
 // summary is a cell's figures. Times are over successful workers only:
@@ -32,10 +38,10 @@ type summary struct {
 	maxChildRSS int64   // KiB, process pool
 }
 
-func summarize(c cell) summary {
-	s := summary{kinds: map[string]int{}, hasVolume: c.cfg.Op != opList}
+func summarize(cfg config, results []workerResult, wall time.Duration) summary {
+	s := summary{kinds: map[string]int{}, hasVolume: cfg.Op != opList}
 	var rateSum float64
-	for _, r := range c.results {
+	for _, r := range results {
 		s.maxChildRSS = max(s.maxChildRSS, r.MaxRSSKiB)
 		if !r.OK {
 			s.failed++
@@ -45,7 +51,7 @@ func summarize(c cell) summary {
 		s.ok++
 		s.times = append(s.times, r.Seconds)
 		if r.Seconds > 0 {
-			rateSum += float64(c.cfg.Size) / r.Seconds
+			rateSum += float64(cfg.Size) / r.Seconds
 		}
 	}
 	slices.Sort(s.times)
@@ -59,8 +65,8 @@ func summarize(c cell) summary {
 		s.max = s.times[len(s.times)-1]
 		s.perClient = rateSum / float64(s.ok)
 	}
-	if w := c.wall.Seconds(); w > 0 {
-		s.aggregate = float64(c.cfg.Size) * float64(s.ok) / w
+	if w := wall.Seconds(); w > 0 {
+		s.aggregate = float64(cfg.Size) * float64(s.ok) / w
 	}
 	return s
 }
@@ -73,53 +79,4 @@ func percentile(sorted []float64, p float64) float64 {
 	}
 	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-// csvRow lays a cell out in csvHeader's columns. A figure that does not
-// exist is empty, not zero: no successful worker has no time, list moves
-// no volume, and a server without STATS has no counts.
-func (c cell) csvRow(no int) []string {
-	s := summarize(c)
-	secs := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
-	rate := func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
-	var volumeBytes, perClient, aggregate, mean, p50, p95, maxT string
-	if s.hasVolume {
-		volumeBytes, aggregate = strconv.FormatInt(c.cfg.Size, 10), rate(s.aggregate)
-	}
-	if s.ok > 0 {
-		mean, p50, p95, maxT = secs(s.mean), secs(s.p50), secs(s.p95), secs(s.max)
-		if s.hasVolume {
-			perClient = rate(s.perClient)
-		}
-	}
-	var serverWorkers, serverMode, serverOK, serverFail string
-	if mode, workers, ok := c.server.identity(); ok {
-		serverMode, serverWorkers = mode, strconv.Itoa(workers)
-	}
-	if ok, failed, known := c.server.counts(c.cfg.Op); known {
-		serverOK, serverFail = strconv.FormatUint(ok, 10), strconv.FormatUint(failed, 10)
-	}
-	return []string{
-		strconv.Itoa(no),
-		c.timestamp.Format(time.RFC3339),
-		c.cfg.Op,
-		volumeLabel(c.cfg),
-		volumeBytes,
-		strconv.Itoa(c.cfg.Workers),
-		c.cfg.Pool,
-		serverWorkers,
-		serverMode,
-		mean,
-		perClient,
-		strconv.Itoa(s.ok),
-		strconv.Itoa(s.failed),
-		serverOK,
-		serverFail,
-		secs(c.wall.Seconds()),
-		aggregate,
-		p50,
-		p95,
-		maxT,
-		formatKinds(s.kinds),
-	}
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+)
+
+// stragglerGrace is how long a pool waits, after the deadline, for workers
+// to notice it before leaving them counted as timed out and returning
+// without them. Connections carry the deadline, so a worker notices at
+// once unless it is stuck outside the network (a read of -file that does
+// not return, say).
+const stragglerGrace = time.Second
+
+// progressCounters are what the progress line shows while a pool runs.
+type progressCounters struct {
+	moved atomic.Int64 // file bytes moved by all workers
+	done  atomic.Int64 // workers finished
+}
+
+// window is what a pool did: every worker's result, when the workers were
+// released, and when the last one finished (or the deadline passed).
+type window struct {
+	results    []workerResult
+	start, end time.Time
+}
+
+// outcome is one worker's result as its pool learns it.
+type outcome struct {
+	index  int // into the pool's jobs and results
+	result workerResult
+	// at is when the result arrived: the end of the worker's transfer as
+	// both pools measure it (for a child, when its result line was read,
+	// not when it was reaped).
+	at time.Time
+}
+
+// unfinished is a worker's result until it reports: if it never does
+// before the pool gives up on it, it stays counted as a time-out.
+func unfinished(j job, why string) workerResult {
+	return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: why}
+}
+
+// collect receives n outcomes into results, until all have arrived or,
+// once ctx has ended, grace has passed: a worker that has not reported by
+// then keeps the result its slot already holds (see unfinished). It
+// returns the end of the window: when the last outcome arrived, or when
+// ctx ended if that came first.
+func collect(ctx context.Context, out <-chan outcome, n int, results []workerResult, pc *progressCounters, grace time.Duration, start time.Time) time.Time {
+	end := start
+	done := ctx.Done()
+	var graceOver <-chan time.Time
+	for left := n; left > 0; { // each pass takes an outcome, or ends ctx's wait or the grace
+		select {
+		case o := <-out:
+			left--
+			pc.done.Add(1)
+			results[o.index] = o.result
+			if graceOver == nil && o.at.After(end) {
+				end = o.at
+			}
+		case <-done:
+			end = time.Now()
+			done, graceOver = nil, time.After(grace)
+		case <-graceOver:
+			return end
+		}
+	}
+	return end
+}
