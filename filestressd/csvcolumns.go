@@ -12,7 +12,7 @@ type csvColumn struct {
 	value func(c cell, no int) string
 }
 
-// csvColumns is the matrix's columns, in order; README-section.md defines
+// csvColumns is the matrix's columns, in order; README.md defines
 // each. The header and every row are made from it, so they cannot
 // disagree. A figure that does not exist is empty, not zero: no
 // successful worker has no time, list moves no volume, and a server

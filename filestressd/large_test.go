@@ -9,7 +9,7 @@ import (
 // a payload: the peak resident set of filestressd and of its largest child
 // stays far below one file. It uses 4 workers to keep the test light;
 // the full figure of the goal, 50 workers x 100 MB in both pools against
-// 128 MiB per process, comes from rss.sh (see README-section.md).
+// 128 MiB per process, comes from rss.sh (see README.md).
 func TestLargeTransfersBoundedMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 1.6 GB; skipped with -short")
