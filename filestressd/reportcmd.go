@@ -28,8 +28,8 @@ Flags:
 
 // reportConfig is the report subcommand's command line.
 type reportConfig struct {
-	CSV, Out string
-	Wall     time.Duration
+	CSV, Out, Perf string
+	Wall           time.Duration
 }
 
 func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
@@ -39,6 +39,7 @@ func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
 	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
 	fs.StringVar(&cfg.CSV, "csv", "results/matrix.csv", "matrix CSV to read (`file`)")
 	fs.StringVar(&cfg.Out, "out", "", "`directory` for README.md and the charts (default: the CSV's directory)")
+	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures to include as \"Performance against the machine\" (default: performance.md beside the CSV, if there)")
 	fs.DurationVar(&cfg.Wall, "wall", 0, "the matrix's total wall time, to state in the report (default: the sum of the cells' wall times)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -79,8 +80,16 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.CSV, err)
 	}
+	perfPath, perf := cfg.Perf, []byte(nil)
+	if perfPath == "" {
+		perfPath = filepath.Join(filepath.Dir(cfg.CSV), "performance.md")
+	}
+	if perf, err = os.ReadFile(perfPath); err != nil && (cfg.Perf != "" || !errors.Is(err, os.ErrNotExist)) {
+		return fmt.Errorf("-perf: %w", err)
+	}
 	files, err := report.Render(rows, report.Options{
 		Source: filepath.Base(cfg.CSV), Machine: report.DetectMachine(time.Now()), WallTime: cfg.Wall,
+		Performance: string(perf),
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.CSV, err)

@@ -21,6 +21,9 @@ type Options struct {
 	// WallTime is the whole matrix's wall time as its runner measured it;
 	// zero means the sum of the cells' wall times.
 	WallTime time.Duration
+	// Performance is Markdown measured apart from the matrix (benchmarks
+	// against a plain TCP copy), shown in its own section when not empty.
+	Performance string
 }
 
 // Render builds the report: README.md and the charts it shows, by file
@@ -45,6 +48,9 @@ func Render(all []Row, opt Options) (map[string][]byte, error) {
 		writeModeTable(&b, mode, rowsOf(rows, mode))
 	}
 	writeComparison(&b, rows)
+	if opt.Performance != "" {
+		fmt.Fprintf(&b, "## Performance against the machine\n\n%s\n\n", strings.TrimSpace(opt.Performance))
+	}
 	writeCharts(&b, rows, files)
 	files["README.md"] = []byte(b.String())
 	return files, nil
