@@ -108,6 +108,12 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 	}
 	cmd := exec.Command(s.exe, args...)
 	cmd.Env = append(withoutChildEnv(os.Environ()), childInfo{id: id, parent: os.Getpid(), started: s.started}.env()...)
+	if os.Getenv("GOMAXPROCS") == "" {
+		// A child serves one connection at a time: one P is all it can
+		// use, and fewer runtime threads per child leave the cores to the
+		// transfers when 50 children share them.
+		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
+	}
 	cmd.ExtraFiles = s.files
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}

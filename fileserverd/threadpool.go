@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"fileserver/protocol"
@@ -20,6 +21,9 @@ func runThreadPool(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	if n := threadModeProcs(cfg.Workers); n > 0 {
+		runtime.GOMAXPROCS(n)
+	}
 	c := newCounters(cfg.Mode, cfg.Workers, os.Getpid(), time.Now())
 	srv := newServer(cfg, st, c, log)
 	logListening(log, cfg, ln)
@@ -35,6 +39,25 @@ func runThreadPool(ctx context.Context, cfg config, log *slog.Logger) error {
 	err = srv.shutdown(sctx)
 	logFinalStats(log, c.snapshot())
 	return err
+}
+
+// threadModeProcs is how many Ps thread mode runs with, or 0 to leave the
+// runtime's choice (and an explicit $GOMAXPROCS) alone. Uploads write and
+// fsync files, and under dirty-page throttling those calls block in the
+// kernel; with one P per core a blocked call holds its P until the runtime
+// hands it off, and the other workers wait. A few spare Ps let them run
+// meanwhile, as the separate runtimes of process mode do. Measured with 50
+// clients x 100 MB uploads on 2 cores: 0.44 of a plain TCP copy with 2 Ps,
+// 0.52 with 8.
+func threadModeProcs(workers int) int {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return 0
+	}
+	n := min(workers, 4*runtime.NumCPU())
+	if n <= runtime.GOMAXPROCS(0) {
+		return 0
+	}
+	return n
 }
 
 // prepare opens the storage directory, clears what a crash left in it,
