@@ -2,7 +2,11 @@ package main
 
 import (
 	"net"
+	"syscall"
 	"time"
+	"unsafe"
+
+	"fileserver/protocol"
 )
 
 // meteredConn is a connection that counts its bytes and keeps an idle
@@ -34,11 +38,52 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write writes p with a deadline that moves on while the client takes
+// bytes. A write blocks until the kernel has room for all of p, and the
+// kernel makes room only once the client has drained a good part of a
+// send buffer of up to megabytes: a client that reads slowly but steadily
+// would time out although it never stopped. So a write that times out
+// goes on for another idle period as long as the client acknowledged
+// bytes during the last one.
 func (c *meteredConn) Write(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(c.deadline())
-	n, err := c.Conn.Write(p)
-	c.out += int64(n)
-	return n, err
+	written := 0
+	for {
+		acked := c.acked()
+		c.Conn.SetWriteDeadline(c.deadline())
+		n, err := c.Conn.Write(p[written:])
+		written += n
+		c.out += int64(n)
+		if err != nil && protocol.IsTimeout(err) && acked >= 0 && c.acked() > acked &&
+			(c.until.IsZero() || time.Now().Before(c.until)) {
+			continue
+		}
+		return written, err
+	}
+}
+
+// acked returns how many of the bytes written the client's side has
+// acknowledged (those no longer in the kernel's send queue), or -1 when
+// unknown.
+func (c *meteredConn) acked() int64 {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok || c.idle <= 0 {
+		return -1
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	queued := -1
+	rc.Control(func(fd uintptr) {
+		var q int32
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&q))); e == 0 {
+			queued = int(q)
+		}
+	})
+	if queued < 0 {
+		return -1
+	}
+	return c.out - int64(queued)
 }
 
 // take returns the bytes counted since the last call.

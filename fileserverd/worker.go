@@ -118,7 +118,10 @@ func (w *worker) handle(mc *meteredConn) outcome {
 	w.counters.begin(opOther)
 	req, err := protocol.ReadRequest(w.br)
 	if err != nil {
-		return w.badRequest(mc, outcome{op: opOther, command: "?"}, err)
+		// keep: like any bad request, a malformed head is answered and
+		// skipped, and the connection goes on (badRequest closes it when
+		// the error is not the request's).
+		return w.badRequest(mc, outcome{op: opOther, command: "?", keep: true}, err)
 	}
 	o := outcome{command: req.Command, keep: true}
 	switch req.Command {
