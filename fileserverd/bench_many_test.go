@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,16 +21,7 @@ import (
 // Run: go test -run '^$' -bench FiftyClients100MB -benchtime 1x -timeout 30m ./fileserverd
 func BenchmarkFiftyClients100MB(b *testing.B) {
 	const clients = 50
-	src := filepath.Join(b.TempDir(), "src.bin")
-	f, err := os.Create(src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := io.Copy(f, newPattern(42, benchSize)); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	want := patternSum(42, benchSize)
+	src, want := benchSource(b)
 	plain := startPlainSender(b, src)
 	servers := map[string]*daemon{}
 	for _, mode := range modes {

@@ -26,16 +26,7 @@ const benchSize = 100 << 20
 // Run: go test -run '^$' -bench OneClient100MB -benchtime 5x ./fileserverd
 func BenchmarkOneClient100MB(b *testing.B) {
 	d := startDaemon(b, "thread", 1)
-	src := filepath.Join(b.TempDir(), "src.bin")
-	f, err := os.Create(src)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := io.Copy(f, newPattern(42, benchSize)); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
-	want := patternSum(42, benchSize)
+	src, want := benchSource(b)
 	d.upload(b, "bench.bin", newPattern(42, benchSize))
 	plain := startPlainSender(b, src)
 
@@ -74,6 +65,21 @@ func BenchmarkOneClient100MB(b *testing.B) {
 	b.ReportMetric(tPlain.Seconds()/tGet.Seconds(), "get/plain")
 	b.ReportMetric(tPlain.Seconds()/tUpload.Seconds(), "upload/plain")
 	b.ReportMetric(0, "ns/op")
+}
+
+// benchSource writes the benchmarks' 100 MB file and returns its path and
+// SHA-256.
+func benchSource(b *testing.B) (string, string) {
+	src := filepath.Join(b.TempDir(), "src.bin")
+	f, err := os.Create(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, newPattern(42, benchSize)); err != nil {
+		b.Fatal(err)
+	}
+	return src, patternSum(42, benchSize)
 }
 
 // plainSender serves a file over raw TCP to each connection, with io.Copy
