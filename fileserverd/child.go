@@ -84,7 +84,12 @@ func runChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) e
 	srv.serve(ln, []int{ci.id})
 
 	<-ctx.Done()
-	ln.Close()
+	// The listening socket's file description is shared with the parent,
+	// whose os/exec puts it in blocking mode each time it starts a worker
+	// (os.File.Fd), so this worker's accept may be a blocking system call
+	// that Close would wait for until a client came. Close it on the side;
+	// shutdown waits only for connections, and exiting ends the accept.
+	go ln.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	return srv.shutdown(sctx)

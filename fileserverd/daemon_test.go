@@ -81,20 +81,31 @@ func startDaemonWith(t testing.TB, setup func(cmd *exec.Cmd), mode string, worke
 	args := append([]string{"-addr", "127.0.0.1:0", "-dir", dir, "-mode", mode, "-workers", fmt.Sprint(workers)}, extra...)
 	cmd := exec.Command(serverBin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
+	// A pipe of our own rather than StderrPipe: the daemon's exit must be
+	// seen even if a child it left behind (a bug a test is looking for)
+	// still holds the write end.
+	stderr, logw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { stderr.Close() })
+	cmd.Stderr = logw
 	if setup != nil {
 		setup(cmd)
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	logw.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	d := &daemon{t: t, cmd: cmd, dir: dir, log: newLineLog(stderr), done: make(chan struct{})}
 	go func() {
-		d.log.wait()
 		d.err = cmd.Wait()
+		// Its last lines, unless something else keeps the pipe open.
+		select {
+		case <-d.log.eof:
+		case <-time.After(5 * time.Second):
+		}
 		close(d.done)
 	}()
 	t.Cleanup(func() { d.stop(10 * time.Second) })
@@ -214,8 +225,6 @@ func newLineLog(r io.Reader) *lineLog {
 	}()
 	return l
 }
-
-func (l *lineLog) wait() { <-l.eof }
 
 func (l *lineLog) String() string {
 	l.mu.Lock()

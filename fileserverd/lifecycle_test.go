@@ -176,7 +176,8 @@ func TestChildrenDieWithParent(t *testing.T) {
 		pid, _ := strconv.Atoi(m[2])
 		for processAlive(pid) {
 			if time.Now().After(deadline) {
-				t.Fatalf("child %d outlived its parent", pid)
+				st, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+				t.Fatalf("child %d outlived its parent:\n%s\nlog:\n%s", pid, st, d.log)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

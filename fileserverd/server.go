@@ -23,7 +23,8 @@ type server struct {
 	mu       sync.Mutex
 	stopping bool
 	conns    map[*trackedConn]struct{}
-	wg       sync.WaitGroup
+	wg       sync.WaitGroup // accept loops
+	active   sync.WaitGroup // connections being served
 }
 
 func newServer(cfg config, st *store, c *counters, log *slog.Logger) *server {
@@ -84,6 +85,7 @@ func (s *server) track(c net.Conn) (*trackedConn, bool) {
 	}
 	tc := &trackedConn{Conn: c}
 	s.conns[tc] = struct{}{}
+	s.active.Add(1)
 	return tc, true
 }
 
@@ -91,6 +93,7 @@ func (s *server) untrack(tc *trackedConn) {
 	s.mu.Lock()
 	delete(s.conns, tc)
 	s.mu.Unlock()
+	s.active.Done()
 }
 
 // setIdle marks a connection as waiting for a request, or returns false
@@ -104,8 +107,11 @@ func (s *server) setIdle(tc *trackedConn, idle bool) bool {
 
 // shutdown stops the workers gracefully: idle connections are closed at
 // once, requests in flight may finish until ctx ends, and then the rest is
-// cut. The caller closes the listener first. It reports whether it had to
-// cut connections.
+// cut. The caller closes the listener first. It waits for connections, not
+// for the accept loops: a worker child's accept may be a blocking system
+// call that no Close interrupts (see runChild), and a worker accepting
+// after this point closes what it gets. It reports whether it had to cut
+// connections.
 func (s *server) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
@@ -117,7 +123,7 @@ func (s *server) shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { s.active.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
