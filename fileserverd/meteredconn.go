@@ -18,6 +18,7 @@ type meteredConn struct {
 	idle    time.Duration
 	until   time.Time
 	in, out int64
+	raw     syscall.RawConn // for the send queue's length; set on first use
 }
 
 func (c *meteredConn) deadline() time.Time {
@@ -65,16 +66,22 @@ func (c *meteredConn) Write(p []byte) (int, error) {
 // acknowledged (those no longer in the kernel's send queue), or -1 when
 // unknown.
 func (c *meteredConn) acked() int64 {
-	sc, ok := c.Conn.(syscall.Conn)
-	if !ok || c.idle <= 0 {
+	if c.idle <= 0 {
 		return -1
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1
+	if c.raw == nil { // once per connection, not per chunk
+		sc, ok := c.Conn.(syscall.Conn)
+		if !ok {
+			return -1
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			return -1
+		}
+		c.raw = rc
 	}
 	queued := -1
-	rc.Control(func(fd uintptr) {
+	c.raw.Control(func(fd uintptr) {
 		var q int32
 		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&q))); e == 0 {
 			queued = int(q)
