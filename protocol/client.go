@@ -45,46 +45,155 @@ func quoteParam(a string) (string, error) {
 	return a, nil
 }
 
-// Client speaks the protocol over one connection, one request at a time.
-// It is not safe for concurrent use. A context that ends during a call
-// leaves the connection unusable: close the client.
+// Client speaks the protocol to one server, one request at a time. It is
+// not safe for concurrent use. A context that ends during a call leaves
+// the connection unusable: close the client.
+//
+// With Options.Reconnect it copes with servers that close the connection
+// after a reply, as many course servers do: before reusing a connection it
+// checks that the server has neither closed it nor sent anything unasked,
+// and dials again if so; a request other than an upload that finds a
+// reused connection closed before any reply is sent again, once, on a new
+// connection. Once the server has been seen closing, every request gets a
+// connection of its own.
 type Client struct {
+	addr string // for dialling again
+	opts Options
 	conn net.Conn
 	br   *bufio.Reader
 	bufs *Buffers
 	req  []byte
+	got  int64 // bytes read from the server, to tell a reply from none
+	// used reports that conn has carried a request.
+	used bool
+	// oneShot is set once the server was seen closing after a reply.
+	oneShot bool
+}
+
+// Options say how a Client speaks to its server. The zero value is
+// fileserverd's protocol on one connection.
+type Options struct {
+	Dialect
+	// Reconnect dials the server again where it closed the connection.
+	Reconnect bool
 }
 
 // Dial connects to addr.
 func Dial(ctx context.Context, addr string) (*Client, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
+	return DialWith(ctx, addr, Options{})
+}
+
+// DialWith connects to addr, to speak as opts say.
+func DialWith(ctx context.Context, addr string, opts Options) (*Client, error) {
+	c := &Client{addr: addr, opts: opts, bufs: NewBuffers()}
+	c.br = bufio.NewReaderSize(clientReader{c}, ReaderSize)
+	if err := c.dial(ctx); err != nil {
 		return nil, err
 	}
-	return NewClient(conn), nil
+	return c, nil
 }
 
-// NewClient wraps an established connection.
+// NewClient wraps an established connection, in fileserverd's protocol
+// and without reconnecting.
 func NewClient(conn net.Conn) *Client {
-	return &Client{conn: conn, br: bufio.NewReaderSize(conn, ReaderSize), bufs: NewBuffers()}
+	c := &Client{conn: conn, bufs: NewBuffers()}
+	c.br = bufio.NewReaderSize(clientReader{c}, ReaderSize)
+	return c
 }
 
-// Conn returns the underlying connection.
+// clientReader reads from the client's current connection, counting.
+type clientReader struct{ c *Client }
+
+func (r clientReader) Read(p []byte) (int, error) {
+	n, err := r.c.conn.Read(p)
+	r.c.got += int64(n)
+	return n, err
+}
+
+func (c *Client) dial(ctx context.Context) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	c.conn, c.used = conn, false
+	c.br.Reset(clientReader{c})
+	return nil
+}
+
+// Conn returns the underlying connection: the current one, with
+// Options.Reconnect.
 func (c *Client) Conn() net.Conn { return c.conn }
 
 // Close closes the connection.
-func (c *Client) Close() error { return c.conn.Close() }
+func (c *Client) Close() error {
+	if c.conn == nil {
+		return nil
+	}
+	return c.conn.Close()
+}
+
+// drop closes the connection, so that the next request dials again.
+func (c *Client) drop() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
+// prepare makes the connection ready for a request, dialling again where
+// the server closed it, and reports whether the request goes on a
+// connection that carried one before.
+func (c *Client) prepare(ctx context.Context) (reused bool, err error) {
+	if c.opts.Reconnect && c.conn != nil && c.used && (c.oneShot || !c.quiet()) {
+		c.drop()
+	}
+	if c.conn == nil {
+		if c.addr == "" {
+			return false, errors.New("the connection is closed")
+		}
+		if err := c.dial(ctx); err != nil {
+			return false, err
+		}
+	}
+	reused, c.used = c.used, true
+	return reused, nil
+}
+
+// quiet reports whether the connection is open with nothing to read: a
+// server that closed it, or sent something no request asked for (a second
+// reply to one request, say), cannot take the next request on it.
+func (c *Client) quiet() bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	c.conn.SetReadDeadline(time.Unix(1, 0))
+	_, err := c.br.Peek(1)
+	c.conn.SetReadDeadline(time.Time{})
+	if err != nil && !IsTimeout(err) {
+		c.oneShot = true // closed or reset after its reply
+	}
+	return err != nil && IsTimeout(err)
+}
+
+// replied ends a request whose reply was read: a connection the server
+// will close, or that was half-closed, is closed now.
+func (c *Client) replied() {
+	if c.opts.Reconnect && (c.oneShot || c.opts.End == EndNone) {
+		c.drop()
+	}
+}
 
 // watch applies ctx's deadline and cancellation to the connection until
 // the returned function is called.
 func (c *Client) watch(ctx context.Context) func() {
+	conn := c.conn
 	if d, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(d)
+		conn.SetDeadline(d)
 	} else {
-		c.conn.SetDeadline(time.Time{})
+		conn.SetDeadline(time.Time{})
 	}
-	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	return func() { stop() }
 }
 
@@ -105,26 +214,53 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 // roundTrip sends a request without payload and reads the reply,
-// streaming content under contentKey to content.
-func (c *Client) roundTrip(ctx context.Context, contentKey string, content io.Writer, command string, args ...string) (*Reply, error) {
-	defer c.watch(ctx)()
+// streaming content under one of keys to content. A reused connection
+// that turns out closed before any reply gets the request again, once, on
+// a new connection: the server never read it.
+func (c *Client) roundTrip(ctx context.Context, keys []string, content io.Writer, command string, args ...string) (*Reply, error) {
 	var err error
-	if c.req, err = AppendRequest(c.req[:0], command, args...); err != nil {
+	if c.req, err = c.opts.AppendRequest(c.req[:0], command, args...); err != nil {
 		return nil, err
 	}
-	if _, err := c.conn.Write(c.req); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("send %s: %w", command, err))
+	r, retry, err := c.exchange(ctx, keys, content, command)
+	if retry {
+		c.oneShot = true
+		c.drop()
+		r, _, err = c.exchange(ctx, keys, content, command)
 	}
-	r, err := ReadReply(c.br, contentKey, content, c.bufs)
 	if err != nil {
-		return r, ctxErr(ctx, fmt.Errorf("%s reply: %w", command, err))
+		return r, err
 	}
+	c.replied()
 	return r, r.Err()
+}
+
+// exchange sends c.req and reads its reply; retry reports a failure that
+// sending again on a new connection may cure.
+func (c *Client) exchange(ctx context.Context, keys []string, content io.Writer, command string) (r *Reply, retry bool, err error) {
+	reused, err := c.prepare(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer c.watch(ctx)()
+	got := c.got
+	canRetry := func() bool { return reused && c.opts.Reconnect && ctx.Err() == nil && c.got == got }
+	if _, err := c.conn.Write(c.req); err != nil {
+		return nil, canRetry(), ctxErr(ctx, fmt.Errorf("send %s: %w", command, err))
+	}
+	if err := c.opts.FinishRequest(c.conn); err != nil {
+		return nil, false, fmt.Errorf("send %s: %w", command, err)
+	}
+	r, err = ReadReplyKeys(c.br, keys, content, c.bufs)
+	if err != nil {
+		return r, canRetry(), ctxErr(ctx, fmt.Errorf("%s reply: %w", command, err))
+	}
+	return r, false, nil
 }
 
 // List returns the names the server holds.
 func (c *Client) List(ctx context.Context) ([]string, error) {
-	r, err := c.roundTrip(ctx, "", nil, "LIST")
+	r, err := c.roundTrip(ctx, nil, nil, "LIST")
 	if err != nil {
 		return nil, err
 	}
@@ -132,18 +268,19 @@ func (c *Client) List(ctx context.Context) ([]string, error) {
 	return names, r.Decode("data", &names)
 }
 
-// Get streams the content of name to w and returns its size.
+// Get streams the content of name to w and returns its size. The content
+// is read from the dialect's content key, or any of ContentKeys.
 func (c *Client) Get(ctx context.Context, name string, w io.Writer) (int64, error) {
-	return c.fetch(ctx, "GET", GetContentKey, name, w)
+	return c.fetch(ctx, "GET", c.opts.ContentKeys(), name, w)
 }
 
 // Download is Get through the DOWNLOAD variant, whose content is under "data".
 func (c *Client) Download(ctx context.Context, name string, w io.Writer) (int64, error) {
-	return c.fetch(ctx, "DOWNLOAD", DownloadContentKey, name, w)
+	return c.fetch(ctx, "DOWNLOAD", []string{DownloadContentKey}, name, w)
 }
 
-func (c *Client) fetch(ctx context.Context, command, key, name string, w io.Writer) (int64, error) {
-	r, err := c.roundTrip(ctx, key, w, command, name)
+func (c *Client) fetch(ctx context.Context, command string, keys []string, name string, w io.Writer) (int64, error) {
+	r, err := c.roundTrip(ctx, keys, w, command, name)
 	if err != nil {
 		if r != nil {
 			return r.ContentBytes, err
@@ -151,20 +288,26 @@ func (c *Client) fetch(ctx context.Context, command, key, name string, w io.Writ
 		return 0, err
 	}
 	if !r.HasContent {
-		return 0, &ReplyError{Reason: fmt.Sprintf("OK reply without %q", key)}
+		return 0, NoContentError(keys)
 	}
 	return r.ContentBytes, nil
 }
 
+// NoContentError is the error of an OK reply without content under any
+// of keys.
+func NoContentError(keys []string) *ReplyError {
+	return &ReplyError{Reason: fmt.Sprintf("OK reply without content under %q", strings.Join(keys, `" or "`))}
+}
+
 // Delete removes name from the server.
 func (c *Client) Delete(ctx context.Context, name string) error {
-	_, err := c.roundTrip(ctx, "", nil, "DELETE", name)
+	_, err := c.roundTrip(ctx, nil, nil, "DELETE", name)
 	return err
 }
 
 // Stats returns the server's counters.
 func (c *Client) Stats(ctx context.Context) (*Stats, error) {
-	r, err := c.roundTrip(ctx, "", nil, "STATS")
+	r, err := c.roundTrip(ctx, nil, nil, "STATS")
 	if err != nil {
 		return nil, err
 	}
@@ -184,21 +327,41 @@ type IntegrityError struct{ Reason string }
 
 func (e *IntegrityError) Error() string { return "integrity: " + e.Reason }
 
+// ErrNoDigest is an OK upload reply with neither "size" nor "sha256", as
+// course servers write them: what was stored can only be checked by
+// reading it back.
+var ErrNoDigest = errors.New("the OK reply gives neither size nor sha256")
+
+// HasDigest reports whether an upload reply says what was stored, with a
+// "size" or a "sha256" (a check then wants both).
+func (r *Reply) HasDigest() bool {
+	_, size := r.Fields["size"]
+	_, sum := r.Fields["sha256"]
+	return size || sum
+}
+
 // Upload streams src to the server as name and checks that the size and
 // SHA-256 the server reports are those of the bytes sent; if not, it
-// returns the result with an *IntegrityError.
+// returns the result with an *IntegrityError. A reply with neither is
+// ErrNoDigest. An upload is never sent twice: src cannot be replayed.
 func (c *Client) Upload(ctx context.Context, name string, src io.Reader) (UploadResult, error) {
 	var res UploadResult
-	q, err := quoteParam(name)
+	prefix, suffix, err := c.opts.UploadFrame(name)
 	if err != nil {
 		return res, err
 	}
+	if _, err := c.prepare(ctx); err != nil {
+		return res, fmt.Errorf("upload %q: %w", name, err)
+	}
 	defer c.watch(ctx)()
 	h := sha256.New()
-	n, werr := EncodeStream(c.conn, io.TeeReader(src, h), c.bufs, "UPLOAD "+q+" ", Terminator)
+	n, werr := EncodeStream(c.conn, io.TeeReader(src, h), c.bufs, prefix, suffix)
 	res.Sent, res.SentSHA256 = n, hex.EncodeToString(h.Sum(nil))
 	if werr != nil && ctx.Err() != nil {
 		return res, ctxErr(ctx, fmt.Errorf("upload %q: %w", name, werr))
+	}
+	if werr == nil {
+		werr = c.opts.FinishRequest(c.conn)
 	}
 	// Read the reply even when sending failed: a server that refused the
 	// upload early (too large, say) says why before it closes.
@@ -209,11 +372,15 @@ func (c *Client) Upload(ctx context.Context, name string, src io.Reader) (Upload
 		}
 		return res, ctxErr(ctx, fmt.Errorf("upload %q reply: %w", name, err))
 	}
+	c.replied()
 	if err := r.Err(); err != nil {
 		return res, fmt.Errorf("upload %q: %w", name, err)
 	}
 	if werr != nil {
 		return res, fmt.Errorf("upload %q: OK reply although sending failed: %w", name, werr)
+	}
+	if !r.HasDigest() {
+		return res, fmt.Errorf("upload %q: %w", name, ErrNoDigest)
 	}
 	if err := r.Decode("size", &res.Stored); err != nil {
 		return res, fmt.Errorf("upload %q: %w", name, err)

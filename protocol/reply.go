@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // Reply statuses.
@@ -50,6 +51,8 @@ type Reply struct {
 	// HasContent reports that the content key was present.
 	ContentBytes int64
 	HasContent   bool
+	// ContentKey is the key the content was found under.
+	ContentKey string
 }
 
 // String returns a string field, or "" if it is missing or not a string.
@@ -103,6 +106,21 @@ func malformed(format string, args ...any) error {
 // A reply whose status comes after its content cannot be streamed and is
 // refused.
 func ReadReply(br *bufio.Reader, contentKey string, content io.Writer, bufs *Buffers) (*Reply, error) {
+	var keys []string
+	if contentKey != "" {
+		keys = []string{contentKey}
+	}
+	return ReadReplyKeys(br, keys, content, bufs)
+}
+
+// ReadReplyKeys is ReadReply for a server whose content key is not known:
+// the content is under the first of keys the OK reply carries. keys[0] is
+// always streamed. The others may also hold a message (a course server's
+// "data"), so a value under them that ends within br's buffer is kept,
+// and decoded as the content at the end only if no earlier key in keys
+// holds valid base64; a longer one can only be content and is streamed.
+// Memory stays bounded by br's buffer either way.
+func ReadReplyKeys(br *bufio.Reader, keys []string, content io.Writer, bufs *Buffers) (*Reply, error) {
 	p := replyParser{br: br}
 	r := &Reply{Fields: map[string]json.RawMessage{}}
 	if err := p.expect('{'); err != nil {
@@ -138,16 +156,26 @@ func ReadReply(br *bufio.Reader, contentKey string, content io.Writer, bufs *Buf
 		if c, err = p.next(); err != nil {
 			return nil, err
 		}
-		if key == contentKey && content != nil && c == '"' && r.Status == StatusOK {
+		rank := slices.Index(keys, key)
+		candidate := rank >= 0 && content != nil && c == '"' && !r.HasContent
+		if candidate && r.Status == "" {
+			return nil, malformed("content %q comes before \"status\"", key)
+		}
+		stream := candidate && r.Status == StatusOK
+		if stream && rank > 0 {
+			fits, err := stringFits(br)
+			if err != nil {
+				return nil, err
+			}
+			stream = !fits
+		}
+		if stream {
 			n, err := decodeJSONString(br, content, bufs)
-			r.ContentBytes, r.HasContent = n, true
+			r.ContentBytes, r.HasContent, r.ContentKey = n, true, key
 			if err != nil {
 				return r, err
 			}
 		} else {
-			if key == contentKey && content != nil && c == '"' && r.Status == "" {
-				return nil, malformed("content %q comes before \"status\"", key)
-			}
 			raw, err := p.rawValue(c)
 			if err != nil {
 				return nil, err
@@ -173,6 +201,11 @@ func ReadReply(br *bufio.Reader, contentKey string, content io.Writer, bufs *Buf
 	br.Discard(len(Terminator))
 	if r.Status == "" {
 		return nil, malformed("no \"status\"")
+	}
+	if r.Status == StatusOK && content != nil && !r.HasContent {
+		if err := r.decodeKept(keys, content); err != nil {
+			return r, err
+		}
 	}
 	return r, nil
 }
