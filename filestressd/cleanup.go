@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 
 	"fileserver/protocol"
 )
@@ -22,20 +21,19 @@ func uploadedNames(jobs []job, results []workerResult) []string {
 	return names
 }
 
-// deleteUploads removes the workers' files on one connection. It runs
+// deleteUploads removes the workers' files, on one connection while the
+// server keeps it open, dialling again where it closes it. It runs
 // after the "after" STATS snapshot, so the deletes are not counted in the
 // cell. A file the server does not hold is not an error: a worker cut off
 // at the deadline may not have stored it.
-func deleteUploads(ctx context.Context, addr string, names []string) error {
+func deleteUploads(ctx context.Context, cfg config, names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
 	if err != nil {
 		return fmt.Errorf("delete uploaded files: %w", err)
 	}
-	c := protocol.NewClient(conn)
 	defer c.Close()
 	for i, name := range names {
 		err := c.Delete(ctx, name)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"fileserver/protocol"
@@ -25,6 +26,17 @@ const (
 	poolThread  = "thread"
 	poolProcess = "process"
 )
+
+// Upload verification (-verify).
+const (
+	verifyAuto     = "auto"     // the reply's size and sha256, or a read-back when it has neither
+	verifyReply    = "reply"    // the reply's size and sha256 only
+	verifyReadback = "readback" // a read-back after the window (and the reply's, if any)
+	verifyNone     = "none"     // no read-back (a reply's size and sha256 are still checked)
+)
+
+// requestAuto is -request auto: text, or JSON if the server refuses text.
+const requestAuto = "auto"
 
 // Bounds on -workers. Each worker is a connection and owns fixed buffers
 // of about 360 KiB (a 128 KiB reader, a 96 KiB raw and a 136 KiB encoded
@@ -51,6 +63,16 @@ type config struct {
 	Keep    bool
 	Quiet   bool
 	Verbose bool
+	// Name is -name: a download of a file already on the server.
+	Name string
+	// Verify is how uploads are verified: verifyAuto, verifyReply,
+	// verifyReadback or verifyNone.
+	Verify string
+	// Request is -request: requestAuto, or a protocol.Form.
+	Request string
+	// Dialect is how to speak to the server: -request (once settled),
+	// -terminator, -content-key.
+	Dialect protocol.Dialect
 }
 
 const usageText = `filestressd measures one cell of the load matrix against a file server
@@ -83,6 +105,21 @@ Examples:
   filestressd -addr 127.0.0.1:9000 -op upload -file ./photo.jpg -workers 10 -keep
   filestressd -op download -size 10MB -workers 8 -timeout 30s -v
 
+Any course server (say a student's Python server on port 9000):
+  filestressd -addr 127.0.0.1:9000 -op upload -size 1MB -workers 5
+      uploads verified by reading each file back (GET) after the window
+      when the reply gives no size and sha256 (-verify auto)
+  filestressd -addr 127.0.0.1:9000 -op download -name photo.jpg -workers 5
+      downloads a file already on the server: every worker must get the
+      same bytes (add -file ./photo.jpg to check them against the original)
+  filestressd -addr 127.0.0.1:9000 -request json -content-key data -op upload
+      JSON requests {"command": "upload", "params": ["name", "<base64>"]},
+      a GET reply's content under "data"
+  filestressd -addr 127.0.0.1:9000 -terminator crlf -op download
+      requests end in one CRLF instead of CRLF CRLF
+A server that closes the connection after every reply is dialled again
+for each request; one without STATS leaves the server columns empty.
+
 Exit status: 0 when the cell ran, even if workers failed; 1 when it could
 not run (server unreachable, CSV unusable); 2 for bad flags.
 
@@ -108,6 +145,11 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.BoolVar(&cfg.Keep, "keep", false, "leave uploaded files on the server")
 	fs.BoolVar(&cfg.Quiet, "quiet", false, "print nothing on stdout and no progress line")
 	fs.BoolVar(&cfg.Verbose, "v", false, "report every worker (and child process id) on stderr")
+	fs.StringVar(&cfg.Name, "name", "", "download this `file` already on the server, uploading nothing, e.g. -name photo.jpg; checked against -file if given, else every worker must get the bytes the setup got")
+	fs.StringVar(&cfg.Verify, "verify", verifyAuto, "how uploads are `verified`: auto (the reply's size and sha256, or read back with GET after the window if the reply has neither), reply, readback, or none (no read-back), e.g. -verify readback")
+	fs.StringVar(&cfg.Request, "request", requestAuto, "request `form`: text (UPLOAD name <base64>), json ({\"command\": \"upload\", \"params\": [\"name\", \"<base64>\"]}), or auto: text, and json if the server refuses a text LIST, e.g. -request json")
+	end := fs.String("terminator", string(protocol.EndCRLFCRLF), "what ends each request: crlfcrlf, crlf, lf, or none (the request is ended by half-closing the connection), e.g. -terminator crlf")
+	fs.StringVar(&cfg.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content, e.g. -content-key data (default: whichever of data_file, data, file_data the reply carries)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(help)
@@ -121,6 +163,18 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	var err error
+	if cfg.Dialect.End, err = protocol.ParseEnd(*end); err != nil {
+		return cfg, fmt.Errorf("-terminator: %w", err)
+	}
+	if cfg.Request != requestAuto {
+		if cfg.Dialect.Form, err = protocol.ParseForm(cfg.Request); err != nil {
+			return cfg, fmt.Errorf("-request %q: want auto, text or json", cfg.Request)
+		}
+	}
+	if cfg.Name != "" && explicit["size"] {
+		return cfg, errors.New("-size and -name exclude each other: the size of the server's file is the volume")
+	}
 	if explicit["no"] && cfg.No < 1 {
 		return cfg, fmt.Errorf("-no %d: want a row number of 1 or more", cfg.No)
 	}
@@ -133,7 +187,7 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 			return cfg, err
 		}
 		cfg.Size = n
-	} else {
+	} else if cfg.Name == "" {
 		n, err := protocol.ParseSize(*size)
 		if err != nil {
 			return cfg, fmt.Errorf("-size: %w", err)
@@ -166,6 +220,12 @@ func fileSize(path string) (int64, error) {
 	return st.Size(), nil
 }
 
+// clientOptions is how setup, read-back, STATS and cleanup speak to the
+// server: its dialect, dialling again wherever it closes the connection.
+func (c config) clientOptions() protocol.Options {
+	return protocol.Options{Dialect: c.Dialect, Reconnect: true}
+}
+
 func (c config) validate() error {
 	switch {
 	case c.Op != opUpload && c.Op != opDownload && c.Op != opList:
@@ -180,6 +240,14 @@ func (c config) validate() error {
 		return fmt.Errorf("-timeout %s: want a positive duration", c.Timeout)
 	case c.File != "" && c.Op == opList:
 		return errors.New("-file has no meaning for -op list")
+	case c.Name != "" && c.Op != opDownload:
+		return errors.New("-name is for -op download: it names a file already on the server")
+	case c.Verify != verifyAuto && c.Verify != verifyReply && c.Verify != verifyReadback && c.Verify != verifyNone:
+		return fmt.Errorf("-verify %q: want auto, reply, readback or none", c.Verify)
+	case c.Op != opUpload && (c.Verify == verifyReadback || c.Verify == verifyNone):
+		return fmt.Errorf("-verify %s is for uploads: a download is always checked as it arrives", c.Verify)
+	case strings.ContainsAny(c.Dialect.ContentKey, "\"\\"):
+		return fmt.Errorf("-content-key %q: want a key without quotes or backslashes", c.Dialect.ContentKey)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("-addr %q: %w", c.Addr, err)

@@ -9,7 +9,7 @@ import (
 )
 
 // TestCSVAppendAndNumbering checks the CSV: the header once, exactly the
-// 21 columns in order, one row appended per run (-quiet too), rows
+// 22 columns in order, one row appended per run (-quiet too), rows
 // numbered one past the last unless -no says otherwise, and an empty file
 // given a header.
 func TestCSVAppendAndNumbering(t *testing.T) {
@@ -32,7 +32,7 @@ func TestCSVAppendAndNumbering(t *testing.T) {
 	wantHeader := []string{"no", "timestamp", "operation", "volume", "volume_bytes",
 		"client_workers", "client_pool", "server_workers", "server_mode", "time_per_client_s",
 		"throughput_per_client_Bps", "client_ok", "client_fail", "server_ok", "server_fail", "wall_s",
-		"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors"}
+		"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors", "verified"}
 	if !slices.Equal(header, wantHeader) {
 		t.Errorf("header %q,\nwant %q", header, wantHeader)
 	}

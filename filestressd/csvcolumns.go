@@ -1,7 +1,9 @@
 package main
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -68,7 +70,22 @@ func csvColumns() []csvColumn {
 		{"p95_s", func(c cell, _ int) string { return c.okSeconds(c.sum.p95) }},
 		{"max_s", func(c cell, _ int) string { return c.okSeconds(c.sum.max) }},
 		{"errors", func(c cell, _ int) string { return formatKinds(c.sum.kinds) }},
+		{"verified", func(c cell, _ int) string { return c.verified() }},
 	}
+}
+
+// verified is how the successful workers' transfers were verified:
+// reply, readback or none (several joined by "+", which one server does
+// not give); empty when none succeeded, and for list.
+func (c cell) verified() string {
+	var ways []string
+	for _, r := range c.results {
+		if r.OK && r.Verified != "" && !slices.Contains(ways, r.Verified) {
+			ways = append(ways, r.Verified)
+		}
+	}
+	slices.Sort(ways)
+	return strings.Join(ways, "+")
 }
 
 // csvHeader is the names of csvColumns.

@@ -17,14 +17,21 @@ type csvState struct {
 	next  int  // one past the last row's number
 	// newline reports that the file does not end in a line break.
 	newline bool
+	// columns is how many of csvColumns the file has: fewer in a CSV
+	// written before the last columns were added.
+	columns int
 }
+
+// legacyColumns is the columns of CSVs written before "verified" was
+// added at the end: rows are appended to them without it.
+const legacyColumns = 21
 
 // readCSV checks that path is new, empty, or a CSV with csvHeader, and
 // finds the next row number: one past the last row's "no", or, when that
 // is not a number, one past the count of rows. It reads one record at a
 // time.
 func readCSV(path string) (csvState, error) {
-	st := csvState{empty: true, next: 1}
+	st := csvState{empty: true, next: 1, columns: len(csvHeader())}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil
@@ -53,7 +60,11 @@ func readCSV(path string) (csvState, error) {
 	if err != nil {
 		return st, fmt.Errorf("-csv %q: %w", path, err)
 	}
-	if !slices.Equal(header, csvHeader()) {
+	switch {
+	case slices.Equal(header, csvHeader()):
+	case slices.Equal(header, csvHeader()[:legacyColumns]):
+		st.columns = legacyColumns
+	default:
 		return st, fmt.Errorf("-csv %q: not a filestressd CSV (its header differs); use another file", path)
 	}
 	rows := 0
@@ -81,11 +92,12 @@ func readCSV(path string) (csvState, error) {
 
 // appendRow appends one row to the CSV, after the header if the file is
 // new or empty, in a single write so that a reader never sees half a row.
-// no 0 means the next number. It returns the number written.
-func appendRow(path string, no int, row func(no int) []string) (int, error) {
+// no 0 means the next number. It returns the number written, and the
+// columns left out because the file predates them.
+func appendRow(path string, no int, row func(no int) []string) (int, []string, error) {
 	st, err := readCSV(path)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if no == 0 {
 		no = st.next
@@ -98,21 +110,21 @@ func appendRow(path string, no int, row func(no int) []string) (int, error) {
 	if st.empty {
 		w.Write(csvHeader())
 	}
-	w.Write(row(no))
+	w.Write(row(no)[:st.columns])
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return 0, fmt.Errorf("-csv: %w", err)
+		return 0, nil, fmt.Errorf("-csv: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return 0, fmt.Errorf("-csv: %w", err)
+		return 0, nil, fmt.Errorf("-csv: %w", err)
 	}
 	if _, err := f.Write(buf.Bytes()); err != nil {
 		f.Close()
-		return 0, fmt.Errorf("-csv %q: %w", path, err)
+		return 0, nil, fmt.Errorf("-csv %q: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return 0, fmt.Errorf("-csv %q: %w", path, err)
+		return 0, nil, fmt.Errorf("-csv %q: %w", path, err)
 	}
-	return no, nil
+	return no, csvHeader()[st.columns:], nil
 }

@@ -18,27 +18,31 @@ import (
 // download: kind integrity, like any other wrong bytes. It reads the reply
 // itself, not through protocol.Client.Get, to know whether the content had
 // begun.
-func (j job) download(ctx context.Context, mc *meteredConn, moved *atomic.Int64) (int64, error) {
-	req, err := protocol.AppendRequest(nil, "GET", j.Name)
+func (j job) download(ctx context.Context, mc *meteredConn, moved *atomic.Int64) (transferred, error) {
+	t := transferred{}
+	req, err := j.Dialect.AppendRequest(nil, "GET", j.Name)
 	if err != nil {
-		return 0, fmt.Errorf("download %q: %w", j.Name, err)
+		return t, fmt.Errorf("download %q: %w", j.Name, err)
 	}
-	if _, err := mc.Write(req); err != nil {
-		return 0, fmt.Errorf("download %q: send GET: %w", j.Name, err)
+	if err := send(mc, j.Dialect, req); err != nil {
+		return t, fmt.Errorf("download %q: send GET: %w", j.Name, err)
 	}
 	hw := newHashWriter(j.Src.Size, moved)
-	r, err := protocol.ReadReply(bufio.NewReaderSize(mc, protocol.ReaderSize), protocol.GetContentKey, hw, protocol.NewBuffers())
+	keys := j.Dialect.ContentKeys()
+	r, err := protocol.ReadReplyKeys(bufio.NewReaderSize(mc, protocol.ReaderSize), keys, hw, protocol.NewBuffers())
+	t.bytes = hw.n
 	switch {
 	case err != nil && r != nil && r.HasContent && mc.cut && hw.n < j.Src.Size && ctx.Err() == nil:
-		return hw.n, &integrityError{fmt.Sprintf("download %q truncated: the server closed or reset the connection after %d of %d bytes (%v)", j.Name, hw.n, j.Src.Size, err)}
+		return t, &integrityError{fmt.Sprintf("download %q truncated: the server closed or reset the connection after %d of %d bytes (%v)", j.Name, hw.n, j.Src.Size, err)}
 	case err != nil:
-		return hw.n, fmt.Errorf("download %q: %w", j.Name, err)
+		return t, fmt.Errorf("download %q: %w", j.Name, err)
 	case r.Err() != nil:
-		return 0, fmt.Errorf("download %q: %w", j.Name, r.Err())
+		return transferred{}, fmt.Errorf("download %q: %w", j.Name, r.Err())
 	case !r.HasContent:
-		return 0, fmt.Errorf("download %q: %w", j.Name, &protocol.ReplyError{Reason: fmt.Sprintf("OK reply without %q", protocol.GetContentKey)})
+		return transferred{}, fmt.Errorf("download %q: %w (name the key with -content-key)", j.Name, protocol.NoContentError(keys))
 	}
-	return hw.n, hw.check(j.Name, r.ContentBytes, j.WantSHA)
+	t.verified = verifyReply
+	return t, hw.check(j.Name, r.ContentBytes, j.WantSHA)
 }
 
 // hashWriter hashes and counts downloaded bytes, and refuses bytes beyond

@@ -23,3 +23,7 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// NetConn returns the connection underneath, so that a request can be
+// ended by half-closing it (-terminator none).
+func (c *meteredConn) NetConn() net.Conn { return c.Conn }

@@ -52,13 +52,13 @@ func TestOpsBothPools(t *testing.T) {
 			})
 		}
 	}
-	n, sum := fileSHA(t, filepath.Join(s.dir, "stress-1MB.bin"))
+	n, sum := fileSHA(t, filepath.Join(s.dir, "stress-1mb.bin"))
 	want, err := source{Size: 1 << 20, Seed: contentSeed}.sha256(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 1<<20 || sum != want {
-		t.Errorf("server's stress-1MB.bin: %d bytes sha256 %s, want %d bytes sha256 %s", n, sum, 1<<20, want)
+		t.Errorf("server's stress-1mb.bin: %d bytes sha256 %s, want %d bytes sha256 %s", n, sum, 1<<20, want)
 	}
 }
 

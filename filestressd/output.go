@@ -34,6 +34,13 @@ func printSummary(w io.Writer, c cell) {
 		}
 	}
 	fmt.Fprintf(w, "wall time:        %s\n", seconds(c.wall.Seconds()))
+	if v := c.verified(); v != "" {
+		fmt.Fprintf(w, "verified:         %s (%s)\n", v, verifiedMeaning(cfg.Op, v))
+	}
+	if cfg.Op == opDownload && !c.want.reference {
+		fmt.Fprintf(w, "content:          %s is %d bytes, sha256 %s as the setup downloaded it; the workers were checked for consistency with it, not against a reference (give -file for that)\n",
+			downloadName(cfg), c.want.size, c.want.sha256)
+	}
 	if ok, failed, known := c.server.counts(cfg.Op); known {
 		fmt.Fprintf(w, "server counted:   %d ok, %d failed (%s)\n", ok, failed, statsKey(cfg.Op))
 	}
@@ -45,6 +52,21 @@ func printSummary(w io.Writer, c cell) {
 		line += fmt.Sprintf(", %.1f MiB (largest child)", float64(s.maxChildRSS)/1024)
 	}
 	fmt.Fprintln(w, line)
+}
+
+// verifiedMeaning says what a cell's verified column means.
+func verifiedMeaning(op, v string) string {
+	switch {
+	case op == opDownload:
+		return "size and sha256 of the content received"
+	case v == verifyReply:
+		return "size and sha256 in the server's reply"
+	case v == verifyReadback:
+		return "each file read back with GET after the window"
+	case v == verifyNone:
+		return "-verify none: the server's OK was taken on trust"
+	}
+	return "mixed"
 }
 
 // printWorkers writes one line per worker, for -v.

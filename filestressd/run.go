@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,12 +16,14 @@ import (
 // the deadline even against a server still busy with the cut transfers.
 const postBudget = 3 * time.Second
 
-// run measures one cell: the setup (the download's test file, the
-// "before" STATS snapshot, the process pool's children) within a budget of
-// -timeout of its own; the window, whose hard deadline is -timeout after
-// the workers' release, so that what counts as a time-out does not depend
-// on how long the setup took; the "after" snapshot and cleanup within
-// postBudget; then the summary and the CSV row. An error means the cell
+// run measures one cell: the setup (the request form, the download's
+// test file, the "before" STATS snapshot, the process pool's children)
+// within a budget of -timeout of its own; the window, whose hard deadline
+// is -timeout after the workers' release, so that what counts as a
+// time-out does not depend on how long the setup took; the "after"
+// snapshot within postBudget; the read-back of uploads the server's reply
+// could not verify, within -timeout of its own; cleanup within postBudget;
+// then the summary and the CSV row. An error means the cell
 // did not run and no row was written.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.Quiet {
@@ -37,13 +40,20 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	setup, cancelSetup := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancelSetup()
+	var err error
+	if cfg.Dialect.Form, err = settleForm(setup, cfg); err != nil {
+		return setupError(ctx, cfg, err)
+	}
 	src := newSource(cfg)
-	wantSHA, err := prepareDownload(setup, cfg, src, stdout)
+	want, err := prepareDownload(setup, cfg, src, stdout)
 	if err != nil {
 		return setupError(ctx, cfg, err)
 	}
+	if cfg.Op == opDownload {
+		cfg.Size, src.Size = want.size, want.size // -name without -file: the server's file's
+	}
 	var sv serverView
-	if sv.Before, err = fetchStats(setup, cfg.Addr); err != nil {
+	if sv.Before, err = fetchStats(setup, cfg); err != nil {
 		var ce *connectError
 		if errors.As(err, &ce) || setup.Err() != nil {
 			return setupError(ctx, cfg, err)
@@ -51,7 +61,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		sv.Note = fmt.Sprintf("the server does not answer STATS (%s): server columns left empty", oneLine(err))
 	}
 
-	jobs := makeJobs(cfg, src, wantSHA)
+	jobs := makeJobs(cfg, src, want.sha256)
 	w, err := runWindow(ctx, setup, cfg, jobs, stderr, verbose)
 	if err != nil {
 		return err
@@ -61,31 +71,50 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	defer cancelPost()
 	if ctx.Err() != nil {
 		if cfg.Op == opUpload && !cfg.Keep {
-			deleteUploads(post, cfg.Addr, uploadedNames(jobs, w.results))
+			deleteUploads(post, cfg, uploadedNames(jobs, w.results))
 		}
 		return errors.New("interrupted: no row written")
 	}
 	if sv.Before != nil {
 		someFailed := slices.ContainsFunc(w.results, func(r workerResult) bool { return !r.OK })
-		if sv.After, err = afterStats(post, cfg.Addr, someFailed); err != nil {
+		if sv.After, err = afterStats(post, cfg, someFailed); err != nil {
 			sv.Note = fmt.Sprintf("STATS after the window failed (%s): server counts left empty", oneLine(err))
 		}
 	}
+	if cfg.Op == opUpload {
+		// A budget of its own, like the setup's: reading back is not
+		// measured, and takes as long as the files take.
+		rb, cancelRB := context.WithTimeout(ctx, cfg.Timeout)
+		readBack(rb, cfg, jobs, w.results)
+		cancelRB()
+	}
+	clean, cancelClean := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
+	defer cancelClean()
+	if ctx.Err() != nil {
+		if cfg.Op == opUpload && !cfg.Keep {
+			deleteUploads(clean, cfg, uploadedNames(jobs, w.results))
+		}
+		return errors.New("interrupted: no row written")
+	}
 	if cfg.Op == opUpload && !cfg.Keep {
-		if err := deleteUploads(post, cfg.Addr, uploadedNames(jobs, w.results)); err != nil {
+		if err := deleteUploads(clean, cfg, uploadedNames(jobs, w.results)); err != nil {
 			fmt.Fprintf(stderr, "filestressd: warning: %s\n", oneLine(err))
 		}
 	}
 
 	c := newCell(cfg, w, sv)
+	c.want = want
 	printWorkers(verbose, w.results)
 	printSummary(stdout, c)
 	if cfg.CSV != "" {
-		no, err := appendRow(cfg.CSV, cfg.No, c.csvRow)
+		no, left, err := appendRow(cfg.CSV, cfg.No, c.csvRow)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "csv:              row %d appended to %s\n", no, cfg.CSV)
+		if len(left) > 0 {
+			fmt.Fprintf(stdout, "note: %s predates the column(s) %s, left out of the row: use a new CSV to have them\n", cfg.CSV, strings.Join(left, ", "))
+		}
 	}
 	return nil
 }
@@ -109,7 +138,7 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 func makeJobs(cfg config, src source, wantSHA string) []job {
 	jobs := make([]job, cfg.Workers)
 	for i := range jobs {
-		j := job{Worker: i + 1, Op: cfg.Op, Addr: cfg.Addr, Src: src, WantSHA: wantSHA}
+		j := job{Worker: i + 1, Op: cfg.Op, Addr: cfg.Addr, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: cfg.Verify}
 		switch cfg.Op {
 		case opUpload:
 			j.Name = uploadName(cfg, os.Getpid(), i+1)

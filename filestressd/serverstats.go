@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"fileserver/protocol"
@@ -35,15 +34,13 @@ func statsKey(op string) string {
 // (and turns it into a failure if that byte cannot be sent), so a request
 // whose client has its whole reply is always in the counts: one STATS
 // after the setup is an exact "before" snapshot.
-func fetchStats(ctx context.Context, addr string) (*protocol.Stats, error) {
+func fetchStats(ctx context.Context, cfg config) (*protocol.Stats, error) {
 	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
 	if err != nil {
 		return nil, &connectError{err}
 	}
-	c := protocol.NewClient(conn)
 	defer c.Close()
 	s, err := c.Stats(ctx)
 	if err != nil {
@@ -63,8 +60,8 @@ func fetchStats(ctx context.Context, addr string) (*protocol.Stats, error) {
 // its own is active, for at most settleBudget, and takes the last snapshot
 // whatever it says (on a server others are using, connections never
 // settle).
-func afterStats(ctx context.Context, addr string, settle bool) (*protocol.Stats, error) {
-	s, err := fetchStats(ctx, addr)
+func afterStats(ctx context.Context, cfg config, settle bool) (*protocol.Stats, error) {
+	s, err := fetchStats(ctx, cfg)
 	if err != nil || !settle {
 		return s, err
 	}
@@ -77,7 +74,7 @@ func afterStats(ctx context.Context, addr string, settle bool) (*protocol.Stats,
 			return s, nil
 		case <-t.C:
 		}
-		next, err := fetchStats(ctx, addr)
+		next, err := fetchStats(ctx, cfg)
 		if err != nil {
 			return s, nil
 		}

@@ -2,37 +2,94 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+
+	"fileserver/protocol"
 )
 
-// prepareDownload is a download cell's setup: it hashes the expected
-// content and makes sure the server holds it, and returns the hash. Other
+// expected is what every download worker must receive.
+type expected struct {
+	sha256 string
+	size   int64
+	// reference is false when the content is only what the setup's own
+	// download got (-name without -file): the workers are then checked for
+	// consistency with it, not against a known original.
+	reference bool
+}
+
+// prepareDownload is a download cell's setup: it settles the content the
+// workers must receive, and makes sure the server holds it: with -name
+// the server's file is used as it is (checked against -file, if given);
+// otherwise the test file is uploaded if the server lacks it. Other
 // cells need none.
-func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writer) (wantSHA string, err error) {
+func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writer) (expected, error) {
 	if cfg.Op != opDownload {
-		return "", nil
-	}
-	if wantSHA, err = src.sha256(ctx); err != nil {
-		return "", err
+		return expected{}, nil
 	}
 	name := downloadName(cfg)
-	uploaded, err := ensureTestFile(ctx, cfg.Addr, name, src, wantSHA)
+	if cfg.Name != "" && cfg.File == "" {
+		return fetchExpected(ctx, cfg, name)
+	}
+	wantSHA, err := src.sha256(ctx)
 	if err != nil {
-		return "", err
+		return expected{}, err
+	}
+	want := expected{sha256: wantSHA, size: src.Size, reference: true}
+	if cfg.Name != "" {
+		check := runTransfer(ctx, job{Op: opDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect}, nil)
+		if !check.OK {
+			if check.Kind == kindConnect {
+				return want, check.err
+			}
+			return want, fmt.Errorf("-name %q is not the content of -file %q (nothing is uploaded with -name): %w", name, cfg.File, check.err)
+		}
+		return want, nil
+	}
+	uploaded, err := ensureTestFile(ctx, cfg, name, src, wantSHA)
+	if err != nil {
+		return want, err
 	}
 	if uploaded {
 		fmt.Fprintf(stdout, "setup: the server lacked %s with the expected content; uploaded it\n", name)
 	}
-	return wantSHA, nil
+	return want, nil
+}
+
+// fetchExpected downloads -name once and takes what arrived as what every
+// worker must receive.
+func fetchExpected(ctx context.Context, cfg config, name string) (expected, error) {
+	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
+	if err != nil {
+		return expected{}, &connectError{err}
+	}
+	defer c.Close()
+	hw := newHashWriter(1<<62, nil)
+	if _, err := c.Get(ctx, name, hw); err != nil {
+		return expected{}, fmt.Errorf("download -name %q: %w%s", name, err, contentKeyHint(err))
+	}
+	return expected{sha256: hex.EncodeToString(hw.h.Sum(nil)), size: hw.n}, nil
+}
+
+// contentKeyHint names the flag that may cure an error, for setup errors.
+func contentKeyHint(err error) string {
+	var re *protocol.ReplyError
+	if errors.As(err, &re) {
+		return " (the reply's content may be under another key: see -content-key)"
+	}
+	return ""
 }
 
 // ensureTestFile makes sure the server holds name with the expected
 // content before a download cell: it downloads and checks it, and uploads
-// it when it is missing or different. It runs before the "before" STATS
+// it when it is missing or different, reading it back when the reply
+// cannot tell what was stored. It runs before the "before" STATS
 // snapshot, so none of this is counted in the cell.
-func ensureTestFile(ctx context.Context, addr, name string, src source, wantSHA string) (uploaded bool, err error) {
-	check := runTransfer(ctx, job{Op: opDownload, Addr: addr, Name: name, Src: src, WantSHA: wantSHA}, nil)
+func ensureTestFile(ctx context.Context, cfg config, name string, src source, wantSHA string) (uploaded bool, err error) {
+	j := job{Op: opDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: verifyAuto}
+	check := runTransfer(ctx, j, nil)
 	switch {
 	case check.OK:
 		return false, nil
@@ -43,12 +100,18 @@ func ensureTestFile(ctx context.Context, addr, name string, src source, wantSHA 
 	}
 	// Missing (an ERROR reply), different (integrity), or unreadable:
 	// replace it.
-	up := runTransfer(ctx, job{Op: opUpload, Addr: addr, Name: name, Src: src}, nil)
+	j.Op = opUpload
+	up := runTransfer(ctx, j, nil)
 	if !up.OK {
 		if up.Kind == kindConnect {
 			return false, up.err
 		}
-		return false, fmt.Errorf("upload the test file %q: %w", name, up.err)
+		return false, fmt.Errorf("upload the test file %q (with -name, a file already on the server is used instead): %w", name, up.err)
+	}
+	if up.Verified == verifyReadback {
+		if err := readBackOne(ctx, cfg, name, src.Size, up.SentSHA256); err != nil {
+			return false, fmt.Errorf("the test file %q as uploaded: %w", name, err)
+		}
 	}
 	return true, nil
 }

@@ -15,6 +15,7 @@ type cell struct {
 	results   []workerResult
 	server    serverView
 	sum       summary
+	want      expected // a download's expected content
 }
 
 func newCell(cfg config, w window, server serverView) cell {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -18,6 +19,10 @@ type job struct {
 	Name    string `json:"name"` // the server file, for upload and download
 	Src     source `json:"src"`
 	WantSHA string `json:"want_sha256,omitempty"` // download: the expected content
+	// Dialect is how to speak to the server.
+	Dialect protocol.Dialect `json:"dialect"`
+	// Verify is how an upload is verified (-verify).
+	Verify string `json:"verify,omitempty"`
 }
 
 // workerResult is what one worker did. A process-pool child reports it to
@@ -30,36 +35,53 @@ type workerResult struct {
 	Error   string  `json:"error,omitempty"`
 	Bytes   int64   `json:"bytes"`   // file bytes moved
 	Seconds float64 `json:"seconds"` // connect to last byte
+	// Verified is how the transfer was verified: verifyReply (an upload by
+	// the reply's size and sha256, a download by its content), or, for an
+	// upload, verifyReadback (still to be done, after the window, while
+	// the result is in a pool) or verifyNone. Empty for list.
+	Verified string `json:"verified,omitempty"`
+	// SentSHA256 is the SHA-256 of what an upload sent, for the read-back.
+	SentSHA256 string `json:"sent_sha256,omitempty"`
 	// MaxRSSKiB is a child's peak resident set, filled in by the parent.
 	MaxRSSKiB int64 `json:"max_rss_kib,omitempty"`
 	// err is the failure itself, for callers in this process.
 	err error
 }
 
-// runTransfer does one job and times it from the start of the connect to
-// the last byte of the reply, so that a server slow to accept is measured
-// too. moved counts file bytes as they go, for the progress line.
+// runTransfer does one job on a connection of its own, and times it from
+// the start of the connect to the last byte of the reply, so that a server
+// slow to accept is measured too. moved counts file bytes as they go, for
+// the progress line.
 func runTransfer(ctx context.Context, j job, moved *atomic.Int64) workerResult {
 	res := workerResult{Worker: j.Worker}
 	start := time.Now()
 	var d net.Dialer
+	var t transferred
 	conn, err := d.DialContext(ctx, "tcp", j.Addr)
 	if err != nil {
 		err = &connectError{err}
 	} else {
 		mc := &meteredConn{Conn: conn}
 		stop := bindContext(ctx, mc)
-		res.Bytes, err = j.do(ctx, mc, moved)
+		t, err = j.do(ctx, mc, moved)
 		res.Seconds = time.Since(start).Seconds()
 		stop()
 		mc.Close()
 	}
+	res.Bytes = t.bytes
 	if err != nil {
 		res.Kind, res.Error, res.err = classify(ctx, err), err.Error(), err
 		return res
 	}
-	res.OK = true
+	res.OK, res.Verified, res.SentSHA256 = true, t.verified, t.sentSHA
 	return res
+}
+
+// transferred is what a transfer moved, and how it was verified.
+type transferred struct {
+	bytes    int64
+	verified string // see workerResult.Verified
+	sentSHA  string // an upload's
 }
 
 // bindContext applies ctx to conn, its deadline and its cancellation,
@@ -72,18 +94,47 @@ func bindContext(ctx context.Context, conn net.Conn) (stop func()) {
 	return func() { unhook() }
 }
 
-// do runs the operation on an open connection.
-func (j job) do(ctx context.Context, mc *meteredConn, moved *atomic.Int64) (int64, error) {
+// do runs the operation on an open connection: one request, as some
+// course servers close the connection after every reply.
+func (j job) do(ctx context.Context, mc *meteredConn, moved *atomic.Int64) (transferred, error) {
 	switch j.Op {
 	case opUpload:
 		return j.upload(ctx, mc, moved)
 	case opDownload:
 		return j.download(ctx, mc, moved)
 	case opList:
-		if _, err := protocol.NewClient(mc).List(ctx); err != nil {
-			return 0, fmt.Errorf("list: %w", err)
-		}
-		return 0, nil
+		return transferred{}, j.list(mc)
 	}
-	return 0, fmt.Errorf("unknown operation %q", j.Op)
+	return transferred{}, fmt.Errorf("unknown operation %q", j.Op)
+}
+
+// list asks for the list of files.
+func (j job) list(conn net.Conn) error {
+	req, err := j.Dialect.AppendRequest(nil, "LIST")
+	if err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
+	if err := send(conn, j.Dialect, req); err != nil {
+		return fmt.Errorf("list: send: %w", err)
+	}
+	r, err := protocol.ReadReply(bufio.NewReaderSize(conn, uploadReplySize), "", nil, nil)
+	if err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
+	var names []string
+	if err := r.Decode("data", &names); err != nil {
+		return fmt.Errorf("list: %w", &protocol.ReplyError{Reason: err.Error()})
+	}
+	return nil
+}
+
+// send writes a whole request and ends it as the dialect says.
+func send(conn net.Conn, d protocol.Dialect, req []byte) error {
+	if _, err := conn.Write(req); err != nil {
+		return err
+	}
+	return d.FinishRequest(conn)
 }

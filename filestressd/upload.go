@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"sync/atomic"
 
 	"fileserver/protocol"
@@ -18,44 +17,73 @@ import (
 // a time, so a larger buffer would only cost memory.
 const uploadReplySize = 4 << 10
 
-// upload streams the content as one UPLOAD request and checks the reply:
-// the size and SHA-256 the server says it stored must be those of the
-// bytes sent. An OK reply without a usable size cannot be checked, and is
-// an integrity failure too. (protocol.Client.Upload does the same, but
-// reports an OK reply without a size as a plain error.)
-func (j job) upload(ctx context.Context, conn net.Conn, moved *atomic.Int64) (int64, error) {
+// upload streams the content as one UPLOAD request, in the dialect's
+// form, and checks the reply (see verdict). The base64 streams inside the
+// request, a JSON one included, through the connection's fixed buffers.
+func (j job) upload(ctx context.Context, conn net.Conn, moved *atomic.Int64) (transferred, error) {
+	t := transferred{}
 	src, err := j.Src.open()
 	if err != nil {
-		return 0, err
+		return t, err
 	}
 	defer src.Close()
-	head, err := protocol.AppendRequest(nil, "UPLOAD", j.Name)
+	prefix, suffix, err := j.Dialect.UploadFrame(j.Name)
 	if err != nil {
-		return 0, fmt.Errorf("upload %q: %w", j.Name, err)
+		return t, fmt.Errorf("upload %q: %w", j.Name, err)
 	}
-	prefix := strings.TrimSuffix(string(head), protocol.Terminator) + " "
 	h := protocol.NewHash()
 	bufs := protocol.NewBuffers()
-	sent, werr := protocol.EncodeStream(conn, io.TeeReader(&countingReader{r: src, moved: moved}, h), bufs, prefix, protocol.Terminator)
+	sent, werr := protocol.EncodeStream(conn, io.TeeReader(&countingReader{r: src, moved: moved}, h), bufs, prefix, suffix)
+	t.bytes = sent
 	if werr != nil && ctx.Err() != nil {
-		return sent, fmt.Errorf("upload %q: send: %w", j.Name, werr)
+		return t, fmt.Errorf("upload %q: send: %w", j.Name, werr)
+	}
+	if werr == nil {
+		werr = j.Dialect.FinishRequest(conn)
 	}
 	// Read the reply even when sending failed: a server that refused the
 	// upload early (too large, say) says why before it closes.
 	r, err := protocol.ReadReply(bufio.NewReaderSize(conn, uploadReplySize), "", nil, bufs)
 	switch {
 	case err != nil && werr != nil:
-		return sent, fmt.Errorf("upload %q: send: %w", j.Name, werr)
+		return t, fmt.Errorf("upload %q: send: %w", j.Name, werr)
 	case err != nil:
-		return sent, fmt.Errorf("upload %q: reply: %w", j.Name, err)
+		return t, fmt.Errorf("upload %q: reply: %w", j.Name, err)
 	case r.Err() != nil:
-		return sent, fmt.Errorf("upload %q: %w", j.Name, r.Err())
+		return t, fmt.Errorf("upload %q: %w", j.Name, r.Err())
 	case werr != nil:
-		return sent, fmt.Errorf("upload %q: OK reply although sending failed: %w", j.Name, werr)
+		return t, fmt.Errorf("upload %q: OK reply although sending failed: %w", j.Name, werr)
 	case sent != j.Src.Size:
-		return sent, &integrityError{fmt.Sprintf("upload %q: sent %d bytes, want %d (did -file change?)", j.Name, sent, j.Src.Size)}
+		return t, &integrityError{fmt.Sprintf("upload %q: sent %d bytes, want %d (did -file change?)", j.Name, sent, j.Src.Size)}
 	}
-	return sent, checkStored(j.Name, r, sent, hex.EncodeToString(h.Sum(nil)))
+	t.sentSHA = hex.EncodeToString(h.Sum(nil))
+	t.verified, err = verdict(j.Name, j.Verify, r, sent, t.sentSHA)
+	return t, err
+}
+
+// verdict checks an OK upload reply against what was sent, and says how
+// the upload is verified. A reply that gives a size or a sha256 must give
+// both, and the right ones (-verify readback reads the file back too). A
+// reply with neither, as course servers write them, leaves the upload to
+// a read-back after the window, unless -verify says reply (then it is an
+// integrity failure: it cannot be checked) or none.
+func verdict(name, mode string, r *protocol.Reply, sent int64, sentSHA string) (string, error) {
+	if r.HasDigest() {
+		if err := checkStored(name, r, sent, sentSHA); err != nil {
+			return "", err
+		}
+		if mode == verifyReadback {
+			return verifyReadback, nil
+		}
+		return verifyReply, nil
+	}
+	switch mode {
+	case verifyReply:
+		return "", &integrityError{fmt.Sprintf("upload %q: %v, so what the server stored cannot be checked (-verify auto or readback reads it back)", name, protocol.ErrNoDigest)}
+	case verifyNone:
+		return verifyNone, nil
+	}
+	return verifyReadback, nil
 }
 
 // checkStored compares what an OK upload reply says was stored with what

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"fileserver/protocol"
+)
+
+// readBackWorkers bounds the read-backs running at once: each holds a
+// client's buffers (about 360 KiB), and a pool may have 1024 workers.
+const readBackWorkers = 8
+
+// readBack verifies, after the window, the uploads whose reply could not
+// tell what the server stored: each file is read back with GET and its
+// size and SHA-256 compared with what was sent. A file that cannot be
+// read back, or differs, turns its worker's success into an integrity
+// failure, since its bytes cannot be shown right. It changes results in
+// place; ctx bounds all of it.
+func readBack(ctx context.Context, cfg config, jobs []job, results []workerResult) {
+	sem := make(chan struct{}, readBackWorkers)
+	var wg sync.WaitGroup
+	for i := range results {
+		r := &results[i]
+		if !r.OK || r.Verified != verifyReadback {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := readBackOne(ctx, cfg, jobs[i].Name, r.Bytes, r.SentSHA256); err != nil {
+				r.OK, r.Kind, r.Error, r.err = false, kindIntegrity, err.Error(), err
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// readBackOne downloads name and compares it with the size and SHA-256
+// that were sent. Any failure is an *integrityError: the upload cannot be
+// shown to have stored the right bytes.
+func readBackOne(ctx context.Context, cfg config, name string, size int64, sentSHA string) error {
+	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
+	if err != nil {
+		return &integrityError{fmt.Sprintf("read back %q: connect: %v", name, err)}
+	}
+	defer c.Close()
+	hw := newHashWriter(size, nil)
+	n, err := c.Get(ctx, name, hw)
+	if err != nil {
+		return &integrityError{fmt.Sprintf("read back %q: %v%s", name, err, contentKeyHint(err))}
+	}
+	if err := hw.check(name, n, sentSHA); err != nil {
+		return &integrityError{fmt.Sprintf("read back %q after the upload: %v", name, err)}
+	}
+	return nil
+}
