@@ -304,6 +304,7 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 		args = append(args, a)
 	}
 	res := runCourseClient(t, python, args)
+	t.Logf("%d replies, %v ms after their requests", len(res.Replies), res.LatencyMS)
 
 	for i, want := range tc.want {
 		if i >= len(res.Replies) {
@@ -329,9 +330,12 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 		} else if n, sum := d.get(t, name); n != int64(len(content)) || sum != sha256Hex(content) {
 			t.Errorf("GET %s afterwards returned %d bytes %s, want %d bytes %s", name, n, sum, len(content), sha256Hex(content))
 		}
-	case tc.size > 0: // refused: nothing stored, not even outside the directory
+	case tc.size > 0: // refused: nothing stored, neither outside the directory nor under the base name
 		if !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("a refused upload left %s in the storage directory (%d bytes, %v)", filepath.Join(d.dir, name), len(stored), err)
+			t.Errorf("a refused upload left %s (%d bytes, %v)", filepath.Join(d.dir, name), len(stored), err)
+		}
+		if _, err := os.Stat(filepath.Join(d.dir, filepath.Base(name))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a refused upload left %s in the storage directory (%v)", filepath.Base(name), err)
 		}
 	}
 }
