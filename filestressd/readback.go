@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -52,6 +53,10 @@ func readBackOne(ctx context.Context, cfg config, name string, size int64, sentS
 		return &integrityError{fmt.Sprintf("read back %q: %v%s", name, err, contentKeyHint(err))}
 	}
 	if err := hw.check(name, n, sentSHA); err != nil {
+		var ie *integrityError
+		if errors.As(err, &ie) {
+			return &integrityError{"read back after the upload: " + ie.reason}
+		}
 		return &integrityError{fmt.Sprintf("read back %q after the upload: %v", name, err)}
 	}
 	return nil

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"crypto/rand"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// courseServer is one of the Python course servers of
+// testdata/course/servers, running on a free loopback port.
+type courseServer struct {
+	addr string
+	dir  string // its storage directory
+}
+
+// startCourseServer runs a Python course server with a fresh storage
+// directory and reads the port it prints. Cleanup kills it. The test is
+// skipped when python3 is missing.
+func startCourseServer(t *testing.T, script string, args ...string) courseServer {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not found: the course servers are Python scripts: ", err)
+	}
+	s := courseServer{dir: t.TempDir()}
+	path := filepath.Join("..", "testdata", "course", "servers", script)
+	cmd := exec.Command(python, append([]string{path, "0", s.dir}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	port := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		port <- strings.TrimSpace(line)
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case p := <-port:
+		if p == "" {
+			t.Fatalf("%s printed no port", script)
+		}
+		s.addr = "127.0.0.1:" + p
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not print its port within 20s", script)
+	}
+	return s
+}
+
+// TestCourseServers runs upload and download cells, in both client
+// pools, against a Python server for each way real course servers differ
+// from fileserverd: every worker must succeed, uploads being verified by
+// reading them back (their replies give no size nor sha256), the server
+// columns left empty (no STATS), and the uploads deleted afterwards, even
+// from a server that closes the connection after every reply.
+func TestCourseServers(t *testing.T) {
+	cases := []struct {
+		name, script string
+		args         []string
+		flags        []string
+		size         string
+	}{
+		{"upload without hash", "upload_no_hash.py", nil, nil, "256KB"},
+		{"closes after every reply", "close_after_reply.py", nil, nil, "256KB"},
+		{"no STATS, closes on it", "no_stats_close.py", nil, nil, "256KB"},
+		{"JSON only, detected", "json_only.py", nil, nil, "256KB"},
+		{"JSON only, -request json", "json_only.py", nil, []string{"-request", "json"}, "256KB"},
+		{"lower-cased request", "lowercase.py", nil, nil, "256KB"},
+		{"content under data", "content_key.py", []string{"data"}, nil, "256KB"},
+		{"content under data, -content-key data", "content_key.py", []string{"data"}, []string{"-content-key", "data"}, "256KB"},
+		{"content under file_data, a message under data", "content_key.py", []string{"file_data"}, nil, "256KB"},
+		{"small content under file_data, a message under data", "content_key.py", []string{"file_data"}, nil, "64KB"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := startCourseServer(t, c.script, c.args...)
+			for _, op := range []string{opUpload, opDownload} {
+				for _, pool := range []string{poolThread, poolProcess} {
+					args := append([]string{"-addr", s.addr, "-op", op, "-size", c.size, "-workers", "3", "-pool", pool, "-timeout", "30s", "-v"}, c.flags...)
+					r, row := runRow(t, args...)
+					verified := verifyReadback
+					if op == opDownload {
+						verified = verifyReply
+					}
+					expect(t, row, map[string]string{
+						"operation": op, "client_pool": pool, "client_ok": "3", "client_fail": "0", "errors": "",
+						"verified": verified, "server_ok": "", "server_fail": "", "server_mode": "", "server_workers": "",
+					})
+					if !strings.Contains(r.stdout, "does not answer STATS") {
+						t.Errorf("%s/%s: stdout does not say the server has no STATS:\n%s", op, pool, r.stdout)
+					}
+					if t.Failed() {
+						t.Fatalf("%s/%s:\nstdout:\n%s\nstderr:\n%s", op, pool, r.stdout, r.stderr)
+					}
+				}
+			}
+			left, _ := filepath.Glob(filepath.Join(s.dir, "stress-up-*"))
+			if len(left) != 0 {
+				t.Errorf("uploads left on the server: %v", left)
+			}
+			// Generated names are lower-case, so a server that lower-cases
+			// requests stores the file under the name filestressd uses.
+			if _, err := os.Stat(filepath.Join(s.dir, "stress-"+strings.ToLower(c.size)+".bin")); err != nil {
+				t.Errorf("the download's test file: %v", err)
+			}
+		})
+	}
+}
+
+// TestCourseServerCorruptingUploads checks that a read-back catches a
+// server that stores other bytes than it was sent (it lower-cases the
+// base64) while answering OK: every worker fails with kind integrity.
+func TestCourseServerCorruptingUploads(t *testing.T) {
+	s := startCourseServer(t, "lowercase.py", "--payload-too")
+	r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "3", "-timeout", "30s", "-v")
+	expect(t, row, map[string]string{"client_ok": "0", "client_fail": "3", "errors": "integrity=3", "verified": ""})
+	if n := strings.Count(r.stderr, "read back after the upload"); n != 3 {
+		t.Errorf("-v names the read-back %d times, want 3:\n%s", n, r.stderr)
+	}
+	// -verify none takes the server's word, and says so.
+	_, row = runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "2", "-verify", "none")
+	expect(t, row, map[string]string{"client_ok": "2", "verified": verifyNone})
+	// -verify reply refuses a reply that cannot be checked.
+	_, row = runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "2", "-verify", "reply")
+	expect(t, row, map[string]string{"client_ok": "0", "errors": "integrity=2"})
+}
+
+// TestReferenceServerDownloadByName downloads a file already on the
+// course's reference server, which has no working UPLOAD and reads 32
+// bytes at a time: with -file the workers are checked against it; without,
+// against what the setup downloaded, and the summary says so.
+func TestReferenceServerDownloadByName(t *testing.T) {
+	s := startCourseServer(t, "reference.py")
+	orig := filepath.Join(t.TempDir(), "course-ref.bin")
+	data := make([]byte, 200_003)
+	rand.Read(data)
+	for _, p := range []string{orig, filepath.Join(s.dir, "course-ref.bin")} {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, pool := range []string{poolThread, poolProcess} {
+		r, row := runRow(t, "-addr", s.addr, "-op", "download", "-name", "course-ref.bin", "-workers", "3", "-pool", pool, "-timeout", "30s")
+		expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "volume_bytes": "200003", "verified": verifyReply})
+		_, sum := fileSHA(t, orig)
+		if !strings.Contains(r.stdout, "consistency") || !strings.Contains(r.stdout, sum) {
+			t.Errorf("the summary does not give the content's sha256 %s and say it was checked for consistency:\n%s", sum, r.stdout)
+		}
+		_, row = runRow(t, "-addr", s.addr, "-op", "download", "-name", "course-ref.bin", "-file", orig, "-workers", "3", "-pool", pool)
+		expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "verified": verifyReply})
+	}
+	// Against another original, the setup fails: nothing is uploaded.
+	other := filepath.Join(t.TempDir(), "other.bin")
+	if err := os.WriteFile(other, data[1:], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runStress(t, "-addr", s.addr, "-op", "download", "-name", "course-ref.bin", "-file", other)
+	if r.code != exitFailed || !strings.Contains(r.stderr, "-name") {
+		t.Errorf("a -file that is not the server's file: exit %d, stderr %q; want exit 1 naming -name", r.code, r.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.dir, "course-ref.bin")); string(b) != string(data) {
+		t.Error("the server's file changed")
+	}
+}
