@@ -145,7 +145,7 @@ func courseCases() []courseCase {
 		args: []string{"b64len", "{name}", "{payload}"}, size: 1 << 20, big: true, want: []string{"upload"}})
 	for _, layout := range []string{"wronglen-long", "wronglen-short"} {
 		add(courseCase{name: "payload " + layout, script: "payload_layout.py",
-			args: []string{layout, "{name}", "{payload}"}, size: 3000, want: []string{"error:"}})
+			args: []string{layout, "{name}", "{payload}"}, size: 3000, want: []string{"error:length"}})
 	}
 
 	// 7. HTTP-style names: POST and PUT for UPLOAD, DOWNLOAD for GET.
@@ -159,13 +159,13 @@ func courseCases() []courseCase {
 	// Refused, whatever the form.
 	add(courseCase{name: "refused text upload ../", script: "terminators.py",
 		args: []string{"crlfcrlf", "UPLOAD", "{name}", "{payload}"}, file: "../escape-text.txt",
-		size: 100, want: []string{"error:"}})
+		size: 100, want: []string{"error:invalid file name"}})
 	add(courseCase{name: "refused lower-case upload ../", script: "case_and_quotes.py",
 		args: []string{"lower", "yes", "UPLOAD", "{name}", "{payload}"}, file: "../escape-lower.txt",
-		size: 100, want: []string{"error:"}})
+		size: 100, want: []string{"error:invalid file name"}})
 	add(courseCase{name: "refused JSON upload ../", script: "json_client.py",
 		args: []string{"crlfcrlf", "new", "upload-named", "{name}", "{payload}"}, file: "../escape-json.txt",
-		size: 100, want: []string{"error:"}})
+		size: 100, want: []string{"error:invalid file name"}})
 	add(courseCase{name: "refused star in text payload", script: "send_raw.py",
 		args: []string{"{request}"}, size: 3000, want: []string{"error:base64"},
 		request: func(name string, payload []byte) []byte {
