@@ -122,7 +122,11 @@ func volumeLabel(n int64) string {
 }
 
 func writeModeTable(b *strings.Builder, mode string, rows []Row) {
-	title := map[string]string{"thread": "Thread mode: the server's workers are goroutines", "process": "Process mode: the server's workers are child processes"}[mode]
+	title := map[string]string{
+		"thread":  "Thread mode: the server's workers are goroutines",
+		"process": "Process mode: the server's workers are child processes",
+		"":        "Server without STATS (mode and workers unknown)",
+	}[mode]
 	fmt.Fprintf(b, "## %s\n\n", or(title, "Mode "+mode))
 	fmt.Fprintf(b, "| No | Operation | Volume | Client workers | Server workers | Time per client (s) | Throughput per client (MB/s) | Client workers ok / failed | Server workers ok / failed |\n")
 	fmt.Fprintf(b, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")

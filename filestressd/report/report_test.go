@@ -137,3 +137,17 @@ func TestReadRowsErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRowsVerified reads the verified column, and old CSVs without it.
+func TestReadRowsVerified(t *testing.T) {
+	const head = "no,operation,volume_bytes,client_workers,server_workers,server_mode,time_per_client_s,throughput_per_client_Bps,client_ok,client_fail"
+	for _, tc := range []struct{ csv, want string }{
+		{head + "\n1,upload,1,1,,,1,1,1,0\n", ""},
+		{head + ",verified\n1,upload,1,1,,,1,1,1,0,readback\n", "readback"},
+	} {
+		rows, err := ReadRows(strings.NewReader(tc.csv))
+		if err != nil || len(rows) != 1 || rows[0].Verified != tc.want || rows[0].ServerWorkers != 0 {
+			t.Errorf("ReadRows(%q) = %+v, %v; want one row verified %q", tc.csv, rows, err, tc.want)
+		}
+	}
+}

@@ -29,6 +29,9 @@ type Row struct {
 	Aggregate            float64
 	P50, P95, Max        float64
 	Errors               string
+	// Verified is how the transfers were verified: reply, readback or
+	// none; empty in CSVs written before the column existed.
+	Verified string
 }
 
 // key names a cell of the matrix regardless of the server mode.
@@ -78,7 +81,7 @@ func ReadRows(r io.Reader) ([]Row, error) {
 			ServerOK: p.intOr("server_ok", -1), ServerFail: p.intOr("server_fail", -1),
 			Wall: p.float("wall_s"), Aggregate: p.float("aggregate_Bps"),
 			P50: p.float("p50_s"), P95: p.float("p95_s"), Max: p.float("max_s"),
-			Errors: p.str("errors"),
+			Errors: p.str("errors"), Verified: p.str("verified"),
 		}
 		if p.err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, p.err)
