@@ -156,6 +156,13 @@ func courseCases() []courseCase {
 	add(courseCase{name: "DOWNLOAD", script: "aliases.py",
 		args: []string{"DOWNLOAD", "{name}"}, file: "seed.txt", want: []string{"download"}})
 
+	// A pause in the middle of an upload (a slow disk, a stalled
+	// network): the whole content must still be stored, never a part.
+	for _, layout := range []string{"oneline", "encodebytes", "nextline"} {
+		add(courseCase{name: "paused upload " + layout, script: "slow_sender.py",
+			args: []string{layout, "{name}", "{payload}", "300"}, size: 6000, want: []string{"upload"}})
+	}
+
 	// Refused, whatever the form.
 	add(courseCase{name: "refused text upload ../", script: "terminators.py",
 		args: []string{"crlfcrlf", "UPLOAD", "{name}", "{payload}"}, file: "../escape-text.txt",
@@ -416,11 +423,15 @@ func checkCourseReply(t *testing.T, n int, reply map[string]any, want, name stri
 
 // shortReply shows a reply with long strings cut, for error messages.
 func shortReply(reply map[string]any) string {
-	b, _ := json.Marshal(reply)
-	if len(b) > 300 {
-		return string(b[:300]) + "..."
+	var sb strings.Builder
+	enc := json.NewEncoder(&sb)
+	enc.SetEscapeHTML(false)
+	enc.Encode(reply)
+	s := strings.TrimSpace(sb.String())
+	if len(s) > 300 {
+		return s[:300] + "..."
 	}
-	return string(b)
+	return s
 }
 
 func sha256Hex(b []byte) string {
