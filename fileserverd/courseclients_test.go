@@ -434,6 +434,7 @@ func shortReply(reply map[string]any) string {
 	return s
 }
 
+// sha256Hex is the SHA-256 of b as the server reports it, in hex.
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
