@@ -20,6 +20,7 @@ type config struct {
 	Workers         int
 	MaxSize         int64
 	IdleTimeout     time.Duration
+	Quiet           time.Duration // ends a request sent without a terminator
 	ShutdownTimeout time.Duration
 	LogFormat       string // "text" or "json"
 	Allow           string // -allow as given, handed on to worker children
@@ -29,11 +30,16 @@ type config struct {
 }
 
 const usageText = `fileserverd serves files over the course's text protocol (LIST, GET,
-DOWNLOAD, UPLOAD, DELETE, STATS; requests and JSON replies end in CRLF CRLF,
-content in base64), with a fixed pool of workers: N goroutines (-mode
-thread) or N child processes of this binary sharing the listening socket
-(-mode process). Each worker serves one connection at a time; the others
-wait in the listen queue.
+DOWNLOAD, UPLOAD, DELETE, STATS; JSON replies end in CRLF CRLF, content in
+base64), with a fixed pool of workers: N goroutines (-mode thread) or N
+child processes of this binary sharing the listening socket (-mode
+process). Each worker serves one connection at a time; the others wait in
+the listen queue.
+
+Requests are read as real course clients send them: ended by CRLF CRLF,
+one CRLF or LF, EOF, or nothing (a pause of -quiet ends them); commands in
+any case, POST and PUT for UPLOAD; base64 with line breaks; a length before
+the payload; or JSON ({"command": "upload", "params": ["name", "<base64>"]}).
 
 Usage:
   fileserverd [flags]
@@ -44,6 +50,7 @@ Examples:
   fileserverd -addr 127.0.0.1:0 -log-format json   # any free port, named in the log
   fileserverd -allow 10.0.0.0/8,127.0.0.1        # the lab subnet and this host only
   printf 'LIST\r\n\r\n' | nc -q1 127.0.0.1 8889
+  printf 'list' | nc 127.0.0.1 8889              # answered after -quiet
 
 Flags:
 `
@@ -63,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Workers, "workers", 5, "`number` of workers, each serving one connection at a time (e.g. 1, 5, 50)")
 	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB, 1GB; 1 MB = 1048576 bytes)")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that sends or accepts nothing for this `duration` (e.g. 30s; 0 = never)")
+	fs.DurationVar(&cfg.Quiet, "quiet", 75*time.Millisecond, "a request that could be complete ends when nothing more arrives for this `duration` (LIST or GET name sent without a terminator; an UPLOAD payload after a line break); 0 = only at a terminator or EOF")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`, then cut them")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
 	fs.StringVar(&cfg.Allow, "allow", "", "serve only clients in these comma-separated `CIDRs` (e.g. 10.0.0.0/8,192.168.1.0/24); others are closed and logged (default: everyone)")
@@ -94,7 +102,7 @@ func (c config) validate() error {
 		return fmt.Errorf("-workers %d: want 1 to 4096", c.Workers)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("-log-format %q: want text or json", c.LogFormat)
-	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0:
+	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0 || c.Quiet < 0:
 		return errors.New("timeouts must not be negative")
 	case c.Dir == "":
 		return errors.New("-dir must not be empty")

@@ -696,7 +696,7 @@ func floodRequestAt(i int) floodRequest {
 	case 0:
 		return floodRequest{fmt.Sprintf("FROB%d x\r\n\r\n", i), "unknown command"}
 	case 1:
-		return floodRequest{"\r\n\r\n", "empty request"}
+		return floodRequest{fmt.Sprintf(`{"command": %d}`+"\r\n\r\n", i), "must be a string"}
 	case 2:
 		return floodRequest{fmt.Sprintf("GET ../../etc/passwd%d\r\n\r\n", i), "invalid file name"}
 	case 3:

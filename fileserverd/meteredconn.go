@@ -12,25 +12,34 @@ import (
 // meteredConn is a connection that counts its bytes and keeps an idle
 // deadline: every Read and Write must make progress within idle, so a
 // silent or stalled client frees its worker. A non-zero until caps the
-// deadlines, to bound how long skipping a bad request may take.
+// deadlines, to bound how long skipping a bad request may take, and a
+// non-zero quiet caps the read deadline while the request reader waits to
+// see whether a request without a terminator has ended. It belongs to the
+// one worker serving the connection: nothing else touches it.
 type meteredConn struct {
 	net.Conn
 	idle    time.Duration
 	until   time.Time
+	quiet   time.Time
 	in, out int64
 	raw     syscall.RawConn // for the send queue's length; set on first use
 }
 
 func (c *meteredConn) deadline() time.Time {
-	if c.idle <= 0 && c.until.IsZero() {
-		return time.Time{}
+	var d time.Time
+	if c.idle > 0 {
+		d = time.Now().Add(c.idle)
 	}
-	d := time.Now().Add(c.idle)
-	if c.idle <= 0 || (!c.until.IsZero() && c.until.Before(d)) {
-		d = c.until
+	for _, limit := range []time.Time{c.until, c.quiet} {
+		if !limit.IsZero() && (d.IsZero() || limit.Before(d)) {
+			d = limit
+		}
 	}
 	return d
 }
+
+// setQuiet is the request reader's hook for its quiet wait.
+func (c *meteredConn) setQuiet(t time.Time) { c.quiet = t }
 
 func (c *meteredConn) Read(p []byte) (int, error) {
 	c.Conn.SetReadDeadline(c.deadline())
@@ -69,19 +78,12 @@ func (c *meteredConn) acked() int64 {
 	if c.idle <= 0 {
 		return -1
 	}
-	if c.raw == nil { // once per connection, not per chunk
-		sc, ok := c.Conn.(syscall.Conn)
-		if !ok {
-			return -1
-		}
-		rc, err := sc.SyscallConn()
-		if err != nil {
-			return -1
-		}
-		c.raw = rc
+	rc := c.rawConn()
+	if rc == nil {
+		return -1
 	}
 	queued := -1
-	c.raw.Control(func(fd uintptr) {
+	rc.Control(func(fd uintptr) {
 		var q int32
 		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&q))); e == 0 {
 			queued = int(q)

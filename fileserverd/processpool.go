@@ -102,7 +102,7 @@ func runProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 func (s *supervisor) start(id int, backoff time.Duration) error {
 	args := []string{
 		"-mode", s.cfg.Mode, "-workers", strconv.Itoa(s.cfg.Workers), "-dir", s.cfg.Dir,
-		"-max-size", strconv.FormatInt(s.cfg.MaxSize, 10), "-idle-timeout", s.cfg.IdleTimeout.String(),
+		"-max-size", strconv.FormatInt(s.cfg.MaxSize, 10), "-idle-timeout", s.cfg.IdleTimeout.String(), "-quiet", s.cfg.Quiet.String(),
 		"-shutdown-timeout", s.cfg.ShutdownTimeout.String(), "-log-format", s.cfg.LogFormat,
 		"-allow", s.cfg.Allow,
 	}

@@ -30,17 +30,22 @@ type worker struct {
 	log      *slog.Logger
 	counters workerCounters
 	br       *bufio.Reader
+	requests *protocol.RequestReader // reads from br
 	bufs     *protocol.Buffers
 	reply    []byte
 	hash     hash.Hash
 }
 
 func newWorker(s *server, id int) *worker {
+	br := bufio.NewReaderSize(nil, protocol.ReaderSize)
+	requests := protocol.NewRequestReader(br)
+	requests.Quiet = s.cfg.Quiet
 	return &worker{
 		srv: s, id: id,
 		log:      s.log.With("worker", id),
 		counters: s.counters.worker(id),
-		br:       bufio.NewReaderSize(nil, protocol.ReaderSize),
+		br:       br,
+		requests: requests,
 		bufs:     protocol.NewBuffers(),
 		hash:     sha256.New(),
 	}
@@ -60,13 +65,17 @@ func (w *worker) serveConn(conn net.Conn) {
 
 	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout}
 	w.br.Reset(mc)
-	defer w.br.Reset(nil)
+	w.requests.SetReadDeadline = mc.setQuiet
+	defer func() {
+		w.br.Reset(nil)
+		w.requests.SetReadDeadline = nil
+	}()
 	remote := conn.RemoteAddr().String()
 	for {
 		if !w.srv.setIdle(tc, true) {
 			return
 		}
-		_, err := w.br.Peek(1)
+		err := w.requests.Next()
 		if !w.srv.setIdle(tc, false) {
 			return
 		}
@@ -74,6 +83,9 @@ func (w *worker) serveConn(conn net.Conn) {
 			if protocol.IsTimeout(err) {
 				w.log.Info("idle timeout", "remote", remote, "idle", w.srv.cfg.IdleTimeout)
 				w.sendError(mc, fmt.Sprintf("idle timeout: no request for %s, closing", w.srv.cfg.IdleTimeout))
+			} else if re, ok := protocol.IsRequestError(err); ok {
+				w.log.Info("closing", "remote", remote, "error", re.Reason)
+				w.sendError(mc, re.Reason+", closing")
 			}
 			return
 		}
@@ -92,6 +104,9 @@ type outcome struct {
 	err     string
 	keep    bool // the connection can serve another request
 	counted bool // the counters have it
+	// replySent counts the bytes of the reply already sent (the
+	// replyPrefix, when clientGone had to ask), which ok and fail skip.
+	replySent int
 }
 
 // serveRequest reads, serves and logs one request.
@@ -116,7 +131,7 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 
 func (w *worker) handle(mc *meteredConn) outcome {
 	w.counters.begin(opOther)
-	req, err := protocol.ReadRequest(w.br)
+	req, err := w.requests.Read()
 	if err != nil {
 		// keep: like any bad request, a malformed head is answered and
 		// skipped, and the connection goes on (badRequest closes it when
@@ -135,12 +150,17 @@ func (w *worker) handle(mc *meteredConn) outcome {
 		o.op = opDelete
 	case "STATS":
 		o.op = opStats
+	case "":
+		// A JSON request whose content came before its command: only an
+		// UPLOAD may carry content, which upload checks at the end.
+		o.op, o.command = opUpload, "UPLOAD"
 	default:
+		// The request reader refuses the commands it does not know.
 		o.op, o.command = opOther, sanitize(req.Command)
-		return w.fail(mc, o, fmt.Sprintf("unknown command %q: use LIST, GET, DOWNLOAD, UPLOAD, DELETE or STATS", sanitize(req.Command)))
+		return w.fail(mc, o, fmt.Sprintf("unknown command %q: use %s", o.command, protocol.CommandList))
 	}
 	w.counters.begin(o.op)
-	if req.Command == "UPLOAD" {
+	if req.HasPayload {
 		return w.upload(mc, o, req)
 	}
 	want := 1
@@ -239,22 +259,25 @@ func (fh fileHasher) Write(p []byte) (int, error) {
 }
 
 // upload stores the payload under a temporary name and renames it into
-// place only once all of it was received, decoded and synced to disk.
+// place only once all of it was received, decoded and synced to disk. A
+// JSON request may name the file, and even say it is an UPLOAD, only after
+// its content: so the name is checked before the content when it is
+// known, and after it otherwise.
 func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outcome {
-	o.name = req.Args[0]
-	if err := protocol.ValidateName(o.name); err != nil {
-		o.name = sanitize(o.name)
-		return w.badRequest(mc, o, fmt.Errorf("invalid file name %q: %v", o.name, err))
+	if req.Command != "" && req.Command != "UPLOAD" {
+		return w.refusePayload(mc, o, req, fmt.Sprintf("%s takes no content", req.Command))
+	}
+	if len(req.Args) > 0 {
+		if reason, ok := w.checkName(&o, req.Args[0]); !ok {
+			return w.refusePayload(mc, o, req, reason)
+		}
 	}
 	pu, err := w.srv.store.create()
 	if err != nil {
-		return w.badRequest(mc, o, fmt.Errorf("%s", storeErr("upload", o.name, err)))
+		return w.refusePayload(mc, o, req, storeErr("upload", o.name, err))
 	}
 	w.hash.Reset()
-	n := int64(0)
-	if req.HasPayload {
-		n, err = protocol.DecodePayload(w.br, fileHasher{pu, w.hash}, w.bufs, w.srv.cfg.MaxSize)
-	}
+	n, err := w.requests.ReadPayload(req, fileHasher{pu, w.hash}, w.bufs, w.srv.cfg.MaxSize)
 	o.size = n
 	if err != nil {
 		pu.abort()
@@ -267,6 +290,24 @@ func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outco
 		}
 		return w.badRequest(mc, o, err)
 	}
+	if req.Command != "UPLOAD" {
+		pu.abort()
+		return w.fail(mc, o, fmt.Sprintf("%s takes no content", req.Command))
+	}
+	if o.name == "" {
+		if reason, ok := w.checkName(&o, req.Args[0]); !ok {
+			pu.abort()
+			return w.fail(mc, o, reason)
+		}
+	}
+	if req.EndedAtEOF {
+		var gone bool
+		if o.replySent, gone = mc.clientGone(); gone {
+			pu.abort()
+			o.err, o.keep = "the client closed the connection in the middle of the upload (EOF, then a reset): nothing stored", false
+			return o
+		}
+	}
 	if err := pu.commit(o.name); err != nil {
 		return w.fail(mc, o, storeErr("upload", o.name, err))
 	}
@@ -274,6 +315,35 @@ func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outco
 		protocol.Field{Key: "data", Value: fmt.Sprintf("stored %s (%d bytes)", o.name, n)},
 		protocol.Field{Key: "size", Value: n},
 		protocol.Field{Key: "sha256", Value: hex.EncodeToString(w.hash.Sum(nil))})
+}
+
+// checkName sets the outcome's file name, or says why it is refused.
+func (w *worker) checkName(o *outcome, name string) (reason string, ok bool) {
+	if err := protocol.ValidateName(name); err != nil {
+		o.name = sanitize(name)
+		return fmt.Sprintf("invalid file name %q: %v", o.name, err), false
+	}
+	o.name = name
+	return "", true
+}
+
+// refusePayload answers an upload refused before its content was read,
+// then reads the content to nowhere so that the connection can go on.
+func (w *worker) refusePayload(mc *meteredConn, o outcome, req *protocol.Request, reason string) outcome {
+	o = w.fail(mc, o, reason)
+	if !o.keep {
+		return o
+	}
+	mc.until = time.Now().Add(skipTime)
+	defer func() { mc.until = time.Time{} }()
+	_, err := w.requests.ReadPayload(req, io.Discard, w.bufs, skipLimit)
+	if re, ok := protocol.IsRequestError(err); err == nil || (ok && re.Terminated) {
+		return o
+	}
+	if !isRequestLevel(err) || w.requests.Skip(skipLimit) != nil {
+		o.keep = false
+	}
+	return o
 }
 
 // badRequest answers a request that went wrong while it was being read:
@@ -299,7 +369,7 @@ func (w *worker) badRequest(mc *meteredConn, o outcome, err error) outcome {
 	}
 	mc.until = time.Now().Add(skipTime)
 	defer func() { mc.until = time.Time{} }()
-	if serr := protocol.SkipRequest(w.br, skipLimit); serr != nil {
+	if serr := w.requests.Skip(skipLimit); serr != nil {
 		o.keep = false
 	}
 	return o
@@ -320,13 +390,13 @@ func isRequestLevel(err error) bool {
 
 func (w *worker) ok(mc *meteredConn, o outcome, data ...protocol.Field) outcome {
 	w.reply = protocol.AppendReply(w.reply[:0], append([]protocol.Field{{Key: "status", Value: protocol.StatusOK}}, data...)...)
-	return w.finalWrite(mc, o, w.reply)
+	return w.finalWrite(mc, o, w.reply[o.replySent:])
 }
 
 func (w *worker) fail(mc *meteredConn, o outcome, reason string) outcome {
 	o.err = reason
 	w.reply = protocol.AppendError(w.reply[:0], reason)
-	return w.finalWrite(mc, o, w.reply)
+	return w.finalWrite(mc, o, w.reply[o.replySent:])
 }
 
 func (w *worker) sendError(mc *meteredConn, reason string) error {

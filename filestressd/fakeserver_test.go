@@ -88,10 +88,10 @@ func startFakeServer(t *testing.T, mode string, size int64) *fakeServer {
 // serve answers requests until the client closes or a request fails.
 func (f *fakeServer) serve(c net.Conn) {
 	defer c.Close()
-	br := bufio.NewReaderSize(c, protocol.ReaderSize)
+	requests := protocol.NewRequestReader(bufio.NewReaderSize(c, protocol.ReaderSize))
 	bufs := protocol.NewBuffers()
 	for { // ends at the client's EOF or any error
-		req, err := protocol.ReadRequest(br)
+		req, err := requests.Read()
 		if err != nil {
 			return
 		}
@@ -113,7 +113,7 @@ func (f *fakeServer) serve(c net.Conn) {
 				return
 			}
 			h := protocol.NewHash()
-			n, err := protocol.DecodePayload(br, h, bufs, 1<<40)
+			n, err := requests.ReadPayload(req, h, bufs, 1<<40)
 			if err != nil {
 				return
 			}

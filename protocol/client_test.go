@@ -530,7 +530,7 @@ func TestAppendRequest(t *testing.T) {
 			continue
 		}
 		// What AppendRequest writes, ReadRequest reads back.
-		req, err := ReadRequest(bufio.NewReader(bytes.NewReader(got[1:])))
+		req, err := NewRequestReader(bufio.NewReader(bytes.NewReader(got[1:]))).Read()
 		if err != nil || req.Command != tt.command || strings.Join(req.Args, "\x00") != strings.Join(tt.args, "\x00") {
 			t.Errorf("ReadRequest(AppendRequest(%q, %q)) = %+v, %v", tt.command, tt.args, req, err)
 		}

@@ -28,6 +28,8 @@ func FuzzReadRequest(f *testing.F) {
 	f.Add([]byte("UPLOAD a QUJD\r\n\r\nUPLOAD b QQ==QUJD\r\n\r\nLIST\r\n\r\n"), uint8(1))
 	f.Add([]byte("UPLOAD a QUJ\r\n\r\nUPLOAD b \r\n\r\nGET \"a b\"\r\n\r\n"), uint8(2))
 	f.Add([]byte("UPLOAD a QU\nJD\r\n\r\nUPLOAD b QUJD\r\r\n\r\nSTATS\r\n\r\n"), uint8(3))
+	f.Add([]byte("list\nGET a\nPOST b 3 QUJD\n\nput c\r\nQU\nJD\n\n"), uint8(4))
+	f.Add([]byte(`{"command": "upload", "params": ["a", "QU\/J\nD"]}{"data": "QUJD", "name": "b", "cmd": "PUT"}{"command": "list"}`), uint8(5))
 	f.Fuzz(func(t *testing.T, data []byte, split uint8) {
 		// split picks how reads are cut: whole, or pieces of 1..255 bytes.
 		var src io.Reader = bytes.NewReader(data)
@@ -38,6 +40,7 @@ func FuzzReadRequest(f *testing.F) {
 		}
 		cr := &countingReader{r: src}
 		br := bufio.NewReaderSize(cr, size)
+		rr := NewRequestReader(br)
 		bufs := fuzzBufs
 		const limit = 1 << 20
 		for i := 0; ; i++ {
@@ -45,63 +48,70 @@ func FuzzReadRequest(f *testing.F) {
 				t.Fatalf("%d requests out of %d bytes", i, len(data))
 			}
 			before := cr.n - int64(br.Buffered())
-			req, err := ReadRequest(br)
+			req, err := rr.Read()
 			used := cr.n - int64(br.Buffered()) - before
 			if used > MaxHeadLen {
-				t.Fatalf("ReadRequest consumed %d bytes, more than MaxHeadLen", used)
+				t.Fatalf("Read consumed %d bytes, more than MaxHeadLen", used)
 			}
 			if err == io.EOF {
-				if used != 0 || br.Buffered() != 0 {
+				if br.Buffered() != 0 {
 					t.Fatalf("io.EOF with input left")
 				}
 				return
 			}
 			if err != nil {
 				if req != nil {
-					t.Fatalf("ReadRequest returned %+v with error %v", req, err)
+					t.Fatalf("Read returned %+v with error %v", req, err)
 				}
 				re, ok := IsRequestError(err)
 				if !ok {
-					t.Fatalf("ReadRequest on a bytes.Reader: %v, not a RequestError", err)
+					t.Fatalf("Read on a bytes.Reader: %v, not a RequestError", err)
 				}
-				if !re.Terminated && SkipRequest(br, limit) != nil {
+				if !re.Terminated && rr.Skip(limit) != nil {
 					return
 				}
 				continue
 			}
 			if used == 0 {
-				t.Fatal("ReadRequest succeeded without reading")
+				t.Fatal("Read succeeded without reading")
 			}
-			if req.Command == "" || req.Command != strings.ToUpper(req.Command) {
+			if _, _, ok := lookupCommand(req.Command); !ok && !(req.JSON && req.HasPayload && req.Command == "") {
 				t.Fatalf("Command %q", req.Command)
 			}
 			for _, a := range req.Args {
-				if a == "" || strings.ContainsAny(a, "\r\n") {
+				if a == "" && !req.JSON || !req.JSON && strings.ContainsAny(a, "\r\n") {
 					t.Fatalf("argument %q", a)
 				}
 			}
-			if req.HasPayload != (req.Command == "UPLOAD") || (req.HasPayload && len(req.Args) != 1) {
+			if !req.JSON && (req.HasPayload != (req.Command == "UPLOAD") || (req.HasPayload && len(req.Args) != 1)) {
 				t.Fatalf("request %+v", req)
 			}
 			if req.HasPayload {
-				n, err := DecodePayload(br, io.Discard, bufs, limit)
+				n, err := rr.ReadPayload(req, io.Discard, bufs, limit)
 				if n < 0 || n > limit {
-					t.Fatalf("DecodePayload returned %d with limit %d", n, limit)
+					t.Fatalf("ReadPayload returned %d with limit %d", n, limit)
 				}
 				if err != nil {
 					if re, ok := IsRequestError(err); ok && re.Terminated {
 						continue
 					}
-					if SkipRequest(br, limit) != nil {
+					if rr.Skip(limit) != nil {
 						return
 					}
+					continue
+				}
+				if _, _, ok := lookupCommand(req.Command); !ok {
+					t.Fatalf("a request read whole with Command %q", req.Command)
 				}
 				continue
 			}
-			// What ReadRequest reads, AppendRequest writes back, and that
+			if req.JSON {
+				continue
+			}
+			// What Read reads, AppendRequest writes back, and that
 			// reads the same.
 			if b, err := AppendRequest(nil, req.Command, req.Args...); err == nil && len(b) <= MaxHeadLen {
-				again, err := ReadRequest(bufio.NewReader(bytes.NewReader(b)))
+				again, err := NewRequestReader(bufio.NewReader(bytes.NewReader(b))).Read()
 				if err != nil || again.Command != req.Command || strings.Join(again.Args, "\x00") != strings.Join(req.Args, "\x00") {
 					t.Fatalf("%+v written as %q reads back as %+v, %v", req, b, again, err)
 				}

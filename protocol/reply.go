@@ -213,6 +213,17 @@ func ReadReplyKeys(br *bufio.Reader, keys []string, content io.Writer, bufs *Buf
 type replyParser struct {
 	br  *bufio.Reader
 	raw []byte
+	// limit bounds one value's bytes; zero means MaxReplyValue.
+	limit int
+	// errorf makes the error for a malformed value; nil means malformed.
+	errorf func(format string, args ...any) error
+}
+
+func (p *replyParser) fail(format string, args ...any) error {
+	if p.errorf != nil {
+		return p.errorf(format, args...)
+	}
+	return malformed(format, args...)
 }
 
 // next returns the next byte that is not JSON white space.
@@ -260,7 +271,7 @@ func (p *replyParser) rawValue(first byte) (json.RawMessage, error) {
 		for {
 			b, err := p.br.Peek(1)
 			if err != nil {
-				return nil, malformed("the connection ended inside the reply")
+				return nil, p.fail("the connection ended inside a value")
 			}
 			switch b[0] {
 			case ',', '}', ']', ' ', '\t', '\r', '\n':
@@ -275,7 +286,7 @@ func (p *replyParser) rawValue(first byte) (json.RawMessage, error) {
 	for {
 		c, err := p.br.ReadByte()
 		if err != nil {
-			return nil, malformed("the connection ended inside the reply")
+			return nil, p.fail("the connection ended inside a value")
 		}
 		if err := p.add(c); err != nil {
 			return nil, err
@@ -305,8 +316,12 @@ func (p *replyParser) rawValue(first byte) (json.RawMessage, error) {
 }
 
 func (p *replyParser) add(c byte) error {
-	if len(p.raw) >= MaxReplyValue {
-		return malformed("a value longer than %d bytes", MaxReplyValue)
+	limit := p.limit
+	if limit == 0 {
+		limit = MaxReplyValue
+	}
+	if len(p.raw) >= limit {
+		return p.fail("a value longer than %d bytes", limit)
 	}
 	p.raw = append(p.raw, c)
 	return nil
@@ -314,57 +329,9 @@ func (p *replyParser) add(c byte) error {
 
 func (p *replyParser) check() (json.RawMessage, error) {
 	if !json.Valid(p.raw) {
-		return nil, malformed("invalid JSON value %.40q", p.raw)
+		return nil, p.fail("invalid JSON value %.40q", p.raw)
 	}
 	return bytes.Clone(p.raw), nil
-}
-
-// decodeJSONString streams the rest of a JSON string (its opening quote
-// read) as decoded base64 to w, and consumes the closing quote.
-func decodeJSONString(br *bufio.Reader, w io.Writer, bufs *Buffers) (int64, error) {
-	d := decoder{w: w, out: bufs.Raw, limit: 1<<63 - 1}
-	for {
-		buf, err := peekBuffered(br)
-		if err != nil {
-			if err == io.EOF {
-				return d.n, malformed("the connection ended inside the content, after %d bytes", d.n)
-			}
-			return d.n, fmt.Errorf("read content: %w", err)
-		}
-		end := bytes.IndexByte(buf, '"')
-		seg := buf
-		if end >= 0 {
-			seg = buf[:end]
-		}
-		if esc := bytes.IndexByte(seg, '\\'); esc >= 0 {
-			seg = seg[:esc]
-			end = -1
-		}
-		// Raw line breaks are not JSON, and base64 decoding would skip them.
-		if bytes.IndexByte(seg, '\n') >= 0 || bytes.IndexByte(seg, '\r') >= 0 {
-			return d.n, malformed("content: a raw line break inside the JSON string")
-		}
-		if err := d.write(seg); err != nil {
-			return d.n, contentError(err)
-		}
-		br.Discard(len(seg))
-		if end >= 0 {
-			br.Discard(1)
-			if err := d.finish(); err != nil {
-				return d.n, contentError(err)
-			}
-			return d.n, nil
-		}
-		if len(seg) < len(buf) { // an escape starts here
-			c, err := unescape(br)
-			if err != nil {
-				return d.n, err
-			}
-			if err := d.write([]byte{c}); err != nil {
-				return d.n, contentError(err)
-			}
-		}
-	}
 }
 
 // contentError turns a base64 error in a reply into a ReplyError.
@@ -373,29 +340,4 @@ func contentError(err error) error {
 		return malformed("content: %s", re.Reason)
 	}
 	return err
-}
-
-// unescape reads one JSON escape (backslash first) that stands for a
-// base64 character: \/ as most servers but Python write it, or \u00XX.
-func unescape(br *bufio.Reader) (byte, error) {
-	var buf [6]byte
-	e := buf[:2]
-	if _, err := io.ReadFull(br, e); err != nil {
-		return 0, malformed("the connection ended inside an escape")
-	}
-	switch e[1] {
-	case '/', '\\', '"':
-		return e[1], nil
-	case 'u':
-		e = e[:6]
-		if _, err := io.ReadFull(br, e[2:]); err != nil {
-			return 0, malformed("the connection ended inside an escape")
-		}
-		var s string
-		if err := json.Unmarshal([]byte(`"`+string(e)+`"`), &s); err != nil || len(s) != 1 {
-			return 0, malformed("content: escape %q is not a base64 character", e)
-		}
-		return s[0], nil
-	}
-	return 0, malformed("content: escape %q is not a base64 character", e)
 }

@@ -5,29 +5,62 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // MaxHeadLen bounds a request before its payload: the command and its
-// parameters, including the terminator of a request without payload.
+// parameters, or a JSON request without its content string.
 const MaxHeadLen = 4096
 
-// Terminator ends every request and every reply.
+// Terminator ends every reply, and the requests this package writes.
+// Requests read may end in other ways: see RequestReader.
 const Terminator = "\r\n\r\n"
 
-// Request is one parsed request. For UPLOAD the base64 payload is not part
-// of it: it follows on the reader, for DecodePayload to stream.
+// maxCommandLen bounds a command word: the longest known one is 8 bytes,
+// so anything much longer is reported as unknown at once instead of being
+// read on as a head (it may be a payload sent without a command).
+const maxCommandLen = 32
+
+// maxBlankBytes bounds the blank lines skipped between two requests.
+const maxBlankBytes = 64 << 10
+
+// Request is one parsed request. Its content is not part of it: it
+// follows on the reader, for RequestReader.ReadPayload to stream.
 type Request struct {
-	Command string   // upper case, as the command is case-insensitive
+	// Command is upper case and canonical: POST and PUT read as UPLOAD.
+	// A JSON request whose content came before its "command" has none
+	// until ReadPayload has read the rest.
+	Command string
 	Args    []string // parameters, quotes removed
-	// HasPayload reports that a payload follows (only UPLOAD has one).
+	// HasPayload reports that content follows (an UPLOAD's).
 	HasPayload bool
+	// Length is the decimal length sent before the payload, or -1. It
+	// must equal the base64 text's length or the decoded size.
+	Length int64
+	// JSON reports that the request is a JSON object.
+	JSON bool
+	// EndedAtEOF reports that the payload ended at EOF, not at a blank
+	// line or a pause. A client that ends its request so cannot be told
+	// from one killed mid-upload, so the server checks that the client is
+	// still there before it stores the content.
+	EndedAtEOF bool
+
+	// afterBreak: the payload begins after a line break, not a space, so
+	// an empty one means the content was left out, not an empty file.
+	afterBreak bool
+	// pending holds payload characters read while looking for a length.
+	pending []byte
+	// json is where a JSON request stopped, at its content string.
+	json *jsonState
 }
 
 // RequestError is a malformed request: the server answers it with an ERROR
-// reply. Terminated reports whether the request's terminator was consumed,
-// so that the next request starts right after it; if not, the rest of the
-// request must be skipped (SkipRequest) before the connection can go on.
+// reply. Terminated reports whether the request's end was consumed, so
+// that the next request starts right after it; if not, the rest of the
+// request must be skipped (RequestReader.Skip) before the connection can
+// go on.
 type RequestError struct {
 	Reason     string
 	Terminated bool
@@ -42,170 +75,373 @@ func IsRequestError(err error) (*RequestError, bool) {
 	return re, ok
 }
 
-// ReadRequest reads one request head from br. It returns io.EOF when the
-// connection ends cleanly before a request begins, a *RequestError for a
-// malformed request, and other read errors wrapped.
-func ReadRequest(br *bufio.Reader) (*Request, error) {
-	h := headReader{br: br}
-	if _, err := br.Peek(1); err != nil {
+// commands maps every command word a client may send, upper-cased, to the
+// command it means, with the number of parameters it takes (-1: UPLOAD,
+// a name and content).
+var commands = map[string]struct {
+	canonical string
+	params    int
+}{
+	"LIST":     {"LIST", 0},
+	"STATS":    {"STATS", 0},
+	"GET":      {"GET", 1},
+	"DOWNLOAD": {"DOWNLOAD", 1},
+	"DELETE":   {"DELETE", 1},
+	"UPLOAD":   {"UPLOAD", -1},
+	"POST":     {"UPLOAD", -1},
+	"PUT":      {"UPLOAD", -1},
+}
+
+// CommandList names the commands for error messages.
+const CommandList = "LIST, GET, DOWNLOAD, UPLOAD (or POST, PUT), DELETE or STATS"
+
+// upperASCII upper-cases ASCII letters only: a command is ASCII, and
+// Unicode case rules would read "lıst" (dotless i) as LIST.
+func upperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// lookupCommand returns the canonical command for a word and the number of
+// parameters it takes; ok is false for an unknown word.
+func lookupCommand(word string) (canonical string, params int, ok bool) {
+	c, ok := commands[upperASCII(word)]
+	return c.canonical, c.params, ok
+}
+
+// unknownCommand is the error for a command word that is not one of ours.
+func unknownCommand(word string, terminated bool) *RequestError {
+	if len(word) > 64 {
+		word = word[:64] + "..."
+	}
+	return &RequestError{Reason: fmt.Sprintf("unknown command %q: use %s", word, CommandList), Terminated: terminated}
+}
+
+// RequestReader reads requests from one connection. The course fixes the
+// replies but not how a request ends, so it accepts what real clients
+// send: CRLF CRLF, one CRLF or LF, nothing at all, or EOF after the
+// request; blank lines between requests; lower-case commands; POST and
+// PUT for UPLOAD; a decimal length before the payload; line breaks inside
+// the base64; and JSON objects ({"command": ..., "params": [...]}).
+type RequestReader struct {
+	br *bufio.Reader
+	// Quiet is how long the reader waits for more bytes where a request
+	// may be complete without a terminator (LIST, GET name, a payload
+	// after a line break): if none arrive, the request has ended. Zero
+	// disables the wait: such a request then ends only at EOF.
+	Quiet time.Duration
+	// SetReadDeadline sets the read deadline of the connection under br
+	// for the quiet wait; the zero time restores the usual one. Quiet
+	// needs it.
+	SetReadDeadline func(time.Time)
+
+	n  int // head bytes read for the current request
+	sb strings.Builder
+}
+
+// NewRequestReader reads requests from br.
+func NewRequestReader(br *bufio.Reader) *RequestReader {
+	return &RequestReader{br: br}
+}
+
+// Next waits until a request begins, skipping blank lines between
+// requests. It returns io.EOF when the connection ends before one, and
+// the read error unwrapped otherwise, so that a time-out can be told.
+func (r *RequestReader) Next() error {
+	for skipped := 0; ; skipped++ {
+		b, err := r.br.Peek(1)
+		if err != nil {
+			return err
+		}
+		if b[0] != '\r' && b[0] != '\n' {
+			return nil
+		}
+		if skipped >= maxBlankBytes {
+			return &RequestError{Reason: fmt.Sprintf("more than %d bytes of blank lines", maxBlankBytes)}
+		}
+		r.br.Discard(1)
+	}
+}
+
+// Read reads one request head. It returns io.EOF when the connection ends
+// cleanly before a request begins, a *RequestError for a malformed request
+// (an unknown command among them), and other read errors wrapped. When
+// the request has content (HasPayload), ReadPayload must read it next.
+func (r *RequestReader) Read() (*Request, error) {
+	r.n = 0
+	if err := r.Next(); err != nil {
 		if err == io.EOF {
 			return nil, io.EOF
 		}
+		if _, ok := IsRequestError(err); ok {
+			return nil, err
+		}
 		return nil, fmt.Errorf("read request: %w", err)
 	}
+	b, _ := r.br.Peek(1)
+	if b[0] == '{' {
+		return r.readJSON()
+	}
+	return r.readText()
+}
 
-	cmd, end, err := h.param(false)
+// delim is what ended a parameter.
+type delim int
+
+const (
+	space      delim = iota // more parameters follow
+	lineEnd                 // a line break, consumed: the request ends
+	requestEnd              // EOF, or the quiet time passed
+)
+
+func (r *RequestReader) readText() (*Request, error) {
+	req := &Request{Length: -1}
+	word, d, err := r.param(false, func(tok string) bool { return wholeCommand(tok) })
 	if err != nil {
 		return nil, err
 	}
-	if cmd == "" {
-		if end {
-			return nil, &RequestError{Reason: "empty request", Terminated: true}
-		}
+	if word == "" {
 		return nil, &RequestError{Reason: "request starts with a space"}
 	}
-	req := &Request{Command: strings.ToUpper(cmd)}
-	upload := req.Command == "UPLOAD"
-	for !end {
+	cmd, params, ok := lookupCommand(word)
+	if !ok {
+		return nil, unknownCommand(word, d != space)
+	}
+	req.Command = cmd
+	if params < 0 {
+		return r.readUploadHead(req, d)
+	}
+	for d == space {
 		var p string
-		p, end, err = h.param(true)
+		p, d, err = r.param(true, func(tok string) bool { return len(req.Args)+btoi(tok != "") >= params })
 		if err != nil {
 			return nil, err
 		}
-		if p == "" && end {
-			break // a trailing space before the terminator
+		if p == "" && d != space {
+			break // a trailing space before the end
 		}
 		if p == "" {
 			return nil, &RequestError{Reason: "empty parameter: parameters are separated by single spaces"}
 		}
 		req.Args = append(req.Args, p)
-		if upload && !end {
-			req.HasPayload = true
-			return req, nil
-		}
-	}
-	if upload {
-		// "UPLOAD name \r\n\r\n" (an empty file) returned above with
-		// HasPayload; here the content is missing altogether.
-		return nil, &RequestError{Reason: "UPLOAD needs a file name and its base64 content: UPLOAD name <base64>", Terminated: true}
 	}
 	return req, nil
 }
 
-// headReader reads the parameters of a request head byte by byte, counting
-// them against MaxHeadLen.
-type headReader struct {
-	br *bufio.Reader
-	n  int
-	sb strings.Builder
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
-func (h *headReader) readByte() (byte, error) {
-	if h.n >= MaxHeadLen {
+// wholeCommand reports whether a command word could be a whole request:
+// a command without parameters, or a word no command starts with (to be
+// answered as unknown). A prefix of a command, or one that needs
+// parameters, waits for more.
+func wholeCommand(word string) bool {
+	if word == "" {
+		return false
+	}
+	if _, params, ok := lookupCommand(word); ok {
+		return params == 0
+	}
+	up := upperASCII(word)
+	for c := range commands {
+		if strings.HasPrefix(c, up) {
+			return false
+		}
+	}
+	return true
+}
+
+// readUploadHead reads an UPLOAD's name and what comes before its
+// content: a space or a line break, and perhaps a decimal length.
+func (r *RequestReader) readUploadHead(req *Request, d delim) (*Request, error) {
+	noContent := &RequestError{Reason: "UPLOAD needs a file name and its base64 content: UPLOAD name <base64>", Terminated: true}
+	if d != space {
+		return nil, noContent
+	}
+	name, d, err := r.param(true, func(string) bool { return false })
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		return nil, noContent
+	}
+	req.Args = []string{name}
+	switch d {
+	case requestEnd:
+		return nil, noContent
+	case lineEnd:
+		req.HasPayload, req.afterBreak = true, true
+		return req, nil
+	}
+	req.HasPayload = true
+	// Digits then a space are a length; digits then anything else are
+	// the start of the payload (digits are base64 too).
+	for len(req.pending) < 19 {
+		b, err := r.br.Peek(1)
+		if err != nil || b[0] < '0' || b[0] > '9' {
+			break
+		}
+		req.pending = append(req.pending, b[0])
+		r.br.Discard(1)
+	}
+	if b, err := r.br.Peek(1); err == nil && b[0] == ' ' && len(req.pending) > 0 {
+		r.br.Discard(1)
+		req.Length, _ = strconv.ParseInt(string(req.pending), 10, 64)
+		req.pending = nil
+	}
+	return req, nil
+}
+
+// readByte consumes one head byte, counting it against MaxHeadLen.
+func (r *RequestReader) readByte() (byte, error) {
+	if r.n >= MaxHeadLen {
 		return 0, &RequestError{Reason: fmt.Sprintf("request head longer than %d bytes", MaxHeadLen)}
 	}
-	c, err := h.br.ReadByte()
+	c, err := r.br.ReadByte()
 	if err != nil {
 		if err == io.EOF {
-			return 0, &RequestError{Reason: "incomplete request: the connection ended before the CRLF CRLF terminator"}
+			return 0, &RequestError{Reason: "incomplete request: the connection ended inside it", Terminated: true}
 		}
 		return 0, fmt.Errorf("read request: %w", err)
 	}
-	h.n++
+	r.n++
 	return c, nil
 }
 
-// terminator consumes the terminator that the next bytes must be. The
-// head's bytes are peeked first and consumed only when they are the whole
-// terminator within MaxHeadLen, so that on any error SkipRequest still
-// finds a real terminator that starts among them.
-func (h *headReader) terminator() error {
-	b, err := h.br.Peek(len(Terminator))
-	if string(b) == Terminator {
-		if h.n+len(Terminator) > MaxHeadLen {
-			return &RequestError{Reason: fmt.Sprintf("request head longer than %d bytes", MaxHeadLen)}
+// peek returns the next byte without consuming it. ended reports that the
+// request ended before it: at EOF, or, when canEnd, after the quiet time.
+func (r *RequestReader) peek(canEnd bool) (c byte, ended bool, err error) {
+	if canEnd && r.br.Buffered() == 0 {
+		if pause, eof, err := r.quietEnd(); pause || eof || err != nil {
+			return 0, pause || eof, err
 		}
-		h.br.Discard(len(Terminator))
-		h.n += len(Terminator)
-		return nil
 	}
-	if err != nil && err != io.EOF {
+	b, err := r.br.Peek(1)
+	if err == io.EOF {
+		return 0, true, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read request: %w", err)
+	}
+	return b[0], false, nil
+}
+
+// quietEnd waits up to Quiet for more bytes when none are buffered. It
+// reports whether the request ended there: nothing came (pause), or the
+// connection ended (eof, which stays for the next read to see).
+func (r *RequestReader) quietEnd() (pause, eof bool, err error) {
+	if r.br.Buffered() > 0 || r.Quiet <= 0 || r.SetReadDeadline == nil {
+		return false, false, nil
+	}
+	r.SetReadDeadline(time.Now().Add(r.Quiet))
+	_, err = r.br.Peek(1)
+	r.SetReadDeadline(time.Time{})
+	switch {
+	case err == nil:
+		return false, false, nil
+	case err == io.EOF:
+		return false, true, nil
+	case IsTimeout(err):
+		return true, false, nil
+	}
+	return false, false, fmt.Errorf("read request: %w", err)
+}
+
+// lineBreak consumes a line break, CRLF or LF, whose first byte is next.
+// A CR that is not followed by LF is an error.
+func (r *RequestReader) lineBreak() error {
+	c, err := r.readByte()
+	if err != nil || c == '\n' {
+		return err
+	}
+	b, err := r.br.Peek(1)
+	if err == io.EOF {
+		return nil // a CR at the very end: the request ended anyway
+	}
+	if err != nil {
 		return fmt.Errorf("read request: %w", err)
 	}
-	if err == io.EOF && string(b) == Terminator[:len(b)] {
-		return &RequestError{Reason: "incomplete request: the connection ended before the CRLF CRLF terminator"}
+	if b[0] != '\n' {
+		return &RequestError{Reason: "malformed request: a CR not followed by LF"}
 	}
-	return &RequestError{Reason: "malformed request: a line break inside the request (requests end in CRLF CRLF)"}
+	_, err = r.readByte()
+	return err
 }
 
-// peekByte returns the next byte without consuming it.
-func (h *headReader) peekByte() (byte, error) {
-	b, err := h.br.Peek(1)
-	if err != nil {
-		if err == io.EOF {
-			return 0, &RequestError{Reason: "incomplete request: the connection ended before the CRLF CRLF terminator"}
-		}
-		return 0, fmt.Errorf("read request: %w", err)
-	}
-	return b[0], nil
-}
-
-// param reads one parameter (or the command) and the delimiter after it:
-// end is true when the terminator followed. A parameter may be written in
-// double quotes to hold spaces when quotes is true. Delimiters are peeked
-// before they are consumed (see terminator).
-func (h *headReader) param(quotes bool) (p string, end bool, err error) {
-	h.sb.Reset()
-	c, err := h.peekByte()
-	if err != nil {
-		return "", false, err
+// param reads one parameter (or the command) and what ended it. A
+// parameter may be written in double quotes to hold spaces when quotes is
+// true. canEnd tells whether the request would be whole if it ended after
+// the parameter read so far: only then does a quiet pause end it.
+func (r *RequestReader) param(quotes bool, canEnd func(string) bool) (string, delim, error) {
+	r.sb.Reset()
+	c, ended, err := r.peek(r.br.Buffered() == 0 && canEnd(""))
+	if err != nil || ended {
+		return "", requestEnd, err
 	}
 	quoted := quotes && c == '"'
 	if quoted {
-		h.readByte()
+		r.readByte()
 		for {
-			if c, err = h.peekByte(); err != nil {
-				return "", false, err
+			c, ended, err := r.peek(false)
+			if err != nil {
+				return "", 0, err
+			}
+			if ended {
+				return "", 0, &RequestError{Reason: "incomplete request: the connection ended inside a quoted parameter", Terminated: true}
 			}
 			if c == '\r' || c == '\n' {
-				return "", false, &RequestError{Reason: "malformed request: unterminated quoted parameter"}
+				return "", 0, &RequestError{Reason: "malformed request: unterminated quoted parameter"}
 			}
-			if _, err = h.readByte(); err != nil {
-				return "", false, err
+			if _, err := r.readByte(); err != nil {
+				return "", 0, err
 			}
 			if c == '"' {
 				break
 			}
-			h.sb.WriteByte(c)
+			r.sb.WriteByte(c)
 		}
-		if h.sb.Len() == 0 {
-			return "", false, &RequestError{Reason: "empty quoted parameter"}
+		if r.sb.Len() == 0 {
+			return "", 0, &RequestError{Reason: "empty quoted parameter"}
 		}
 	}
 	for {
-		if c, err = h.peekByte(); err != nil {
-			return "", false, err
+		c, ended, err := r.peek(r.br.Buffered() == 0 && canEnd(r.sb.String()))
+		if err != nil {
+			return "", 0, err
+		}
+		if ended {
+			return r.sb.String(), requestEnd, nil
 		}
 		switch c {
 		case ' ':
-			if _, err := h.readByte(); err != nil {
-				return "", false, err
+			if _, err := r.readByte(); err != nil {
+				return "", 0, err
 			}
-			return h.sb.String(), false, nil
-		case '\r':
-			if err := h.terminator(); err != nil {
-				return "", false, err
+			return r.sb.String(), space, nil
+		case '\r', '\n':
+			if err := r.lineBreak(); err != nil {
+				return "", 0, err
 			}
-			return h.sb.String(), true, nil
-		case '\n':
-			return "", false, &RequestError{Reason: "malformed request: a bare LF inside the request (requests end in CRLF CRLF)"}
+			return r.sb.String(), lineEnd, nil
 		}
 		if quoted {
-			return "", false, &RequestError{Reason: "malformed request: a closing quote must be followed by a space or the end of the request"}
+			return "", 0, &RequestError{Reason: "malformed request: a closing quote must be followed by a space or the end of the request"}
 		}
-		if _, err := h.readByte(); err != nil {
-			return "", false, err
+		if !quotes && r.sb.Len() >= maxCommandLen {
+			return "", 0, unknownCommand(r.sb.String(), false)
 		}
-		h.sb.WriteByte(c)
+		if _, err := r.readByte(); err != nil {
+			return "", 0, err
+		}
+		r.sb.WriteByte(c)
 	}
 }

@@ -47,55 +47,80 @@ var requestCases = []struct {
 	{name: "DOWNLOAD", in: "DOWNLOAD x\r\n\r\n", want: &Request{Command: "DOWNLOAD", Args: []string{"x"}}},
 	{name: "DELETE", in: "DELETE b.bin\r\n\r\n", want: &Request{Command: "DELETE", Args: []string{"b.bin"}}},
 	{name: "STATS", in: "STATS\r\n\r\n", want: &Request{Command: "STATS"}},
-	{name: "unknown command kept", in: "FOO bar\r\n\r\n", want: &Request{Command: "FOO", Args: []string{"bar"}}},
-	{name: "two parameters", in: `GET a "b c"` + "\r\n\r\n", want: &Request{Command: "GET", Args: []string{"a", "b c"}}},
 	{name: "trailing space", in: "LIST \r\n\r\n", want: &Request{Command: "LIST"}},
 	{name: "trailing space after parameter", in: "GET a.txt \r\n\r\n", want: &Request{Command: "GET", Args: []string{"a.txt"}}},
-	{name: "head of exactly MaxHeadLen", in: "GET " + strings.Repeat("a", MaxHeadLen-8) + "\r\n\r\n",
-		want: &Request{Command: "GET", Args: []string{strings.Repeat("a", MaxHeadLen-8)}}},
+	{name: "head of exactly MaxHeadLen", in: "GET " + strings.Repeat("a", MaxHeadLen-6) + "\r\n\r\n",
+		want: &Request{Command: "GET", Args: []string{strings.Repeat("a", MaxHeadLen-6)}}},
 
-	{name: "UPLOAD", in: "UPLOAD a.txt QUJD\r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a.txt"}, HasPayload: true},
+	// How real course clients end a request.
+	{name: "one CRLF", in: "LIST\r\n", want: &Request{Command: "LIST"}},
+	{name: "bare LF", in: "LIST\n", want: &Request{Command: "LIST"}},
+	{name: "LF LF", in: "GET a\n\n", want: &Request{Command: "GET", Args: []string{"a"}}},
+	{name: "CR LF LF", in: "LIST\r\n\n\r\n\r\n", want: &Request{Command: "LIST"}},
+	{name: "blank lines before", in: "\r\n\n\r\nLIST\r\n\r\n", want: &Request{Command: "LIST"}},
+	{name: "stray CRs between requests", in: "LIST\r\n\r\r\n\r\n", want: &Request{Command: "LIST"}},
+	{name: "no terminator then EOF", in: "LIST", want: &Request{Command: "LIST"}, last: true},
+	{name: "GET then EOF", in: "GET a", want: &Request{Command: "GET", Args: []string{"a"}}, last: true},
+	{name: "quoted GET then EOF", in: `GET "a b"`, want: &Request{Command: "GET", Args: []string{"a b"}}, last: true},
+	{name: "EOF in terminator", in: "LIST\r\n\r", want: &Request{Command: "LIST"}, last: true},
+	{name: "CR at EOF", in: "LIST\r", want: &Request{Command: "LIST"}, last: true},
+	{name: "POST", in: "POST a.txt QUJD\r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a.txt"}, HasPayload: true},
 		rest: "QUJD\r\n\r\n"},
-	{name: "lowercase upload", in: "upload a.txt QUJD\r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a.txt"}, HasPayload: true},
+	{name: "put", in: "put a.txt QUJD\r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a.txt"}, HasPayload: true},
 		rest: "QUJD\r\n\r\n"},
-	{name: "UPLOAD quoted name", in: `UPLOAD "a b" QQ==` + "\r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a b"}, HasPayload: true},
-		rest: "QQ==\r\n\r\n"},
-	{name: "UPLOAD empty payload", in: "UPLOAD a.txt \r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a.txt"}, HasPayload: true},
-		rest: "\r\n\r\n"},
+	{name: "UPLOAD payload on the next line", in: "UPLOAD a.txt\r\nQUJD\r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a.txt"}, HasPayload: true},
+		rest: "QUJD\r\n\r\n"},
+	{name: "UPLOAD with a length", in: "UPLOAD a.txt 4 QUJD\r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a.txt"}, HasPayload: true, Length: 4},
+		rest: "QUJD\r\n\r\n"},
+	{name: "download", in: "download x\n", want: &Request{Command: "DOWNLOAD", Args: []string{"x"}}},
+
+	// JSON requests.
+	{name: "JSON list", in: `{"command": "list"}`, want: &Request{Command: "LIST"}},
+	{name: "JSON list with params", in: `{"command": "LIST", "params": []}` + "\r\n\r\n", want: &Request{Command: "LIST"}},
+	{name: "JSON get", in: `{"command": "get", "params": ["a b.txt"]}`, want: &Request{Command: "GET", Args: []string{"a b.txt"}}},
+	{name: "JSON get by name", in: `{"filename": "x", "command": "get", "other": {"k": [1, "]"]}}`, want: &Request{Command: "GET", Args: []string{"x"}}},
+	{name: "JSON upload", in: `{"command": "upload", "params": ["a", "QUJD"]}` + "\r\n\r\n", want: &Request{Command: "UPLOAD", Args: []string{"a"}, HasPayload: true},
+		rest: `QUJD"]}` + "\r\n\r\n"},
+	{name: "JSON upload, content first", in: `{"content": "QUJD", "command": "post", "filename": "a"}`, want: &Request{HasPayload: true},
+		rest: `QUJD", "command": "post", "filename": "a"}`},
+	{name: "JSON unknown command", in: `{"command": "config", "params": []}`, err: reqErr, terminated: true},
+	{name: "JSON without command", in: `{"filename": "a"}`, err: reqErr, terminated: true},
+	{name: "JSON upload without content", in: `{"command": "upload", "params": ["a"]}`, err: reqErr, terminated: true},
+	{name: "JSON command not a string", in: `{"command": 5}` + "\r\n\r\n", err: reqErr},
+	{name: "JSON two names", in: `{"command": "get", "params": ["a"], "name": "b"}` + "\r\n\r\n", err: reqErr},
+	{name: "JSON not an object", in: `{"command" "list"}` + "\r\n\r\n", err: reqErr},
+	{name: "JSON head too long", in: `{"command": "list", "x": "` + strings.Repeat("a", MaxHeadLen) + `"}` + "\r\n\r\n", err: reqErr},
 
 	{name: "UPLOAD without payload", in: "UPLOAD a.txt\r\n\r\n", err: reqErr, terminated: true},
 	{name: "UPLOAD quoted name without payload", in: `UPLOAD "a b"` + "\r\n\r\n", err: reqErr, terminated: true},
 	{name: "UPLOAD alone", in: "UPLOAD\r\n\r\n", err: reqErr, terminated: true},
 	{name: "UPLOAD and a space", in: "UPLOAD \r\n\r\n", err: reqErr, terminated: true},
-	{name: "empty request", in: "\r\n\r\n", err: reqErr, terminated: true},
+	{name: "UPLOAD with a wrong length", in: "UPLOAD a.txt 5 QUJD\r\n\r\n", err: reqErr, terminated: true},
+	{name: "unknown command", in: "FOO bar\r\n\r\n", err: reqErr},
+	{name: "unknown command alone", in: "FOO\r\n\r\n", err: reqErr, terminated: true},
+	{name: "unknown command before a long payload", in: "FROB a " + strings.Repeat("QUJD", 3*MaxHeadLen) + "\r\n\r\n", err: reqErr},
+	{name: "command that is too long", in: strings.Repeat("QUJD", 3*MaxHeadLen) + "\r\n\r\n", err: reqErr},
+	{name: "dotless i is not LIST", in: "lıst\r\n\r\n", err: reqErr, terminated: true},
 	{name: "leading space", in: " LIST\r\n\r\n", err: reqErr},
 	{name: "double space", in: "GET  a.txt\r\n\r\n", err: reqErr},
 	{name: "double space at end", in: "LIST  \r\n\r\n", err: reqErr},
-	{name: "bare LF", in: "LIST\n\r\n\r\n", err: reqErr},
-	{name: "bare LF in parameter", in: "GET a\nb\r\n\r\n", err: reqErr},
-	{name: "LF LF terminator", in: "LIST\n\n", err: reqErr, last: true},
-	{name: "CR LF LF", in: "LIST\r\n\n\r\n\r\n", err: reqErr},
 	{name: "stray CR", in: "LIST\rX\r\n\r\n", err: reqErr},
-	// The first CRLF CRLF ends this malformed request, so the next
-	// request must parse after SkipRequest.
+	// A CR then CR is no line break: the request is skipped to the
+	// blank line after it.
 	{name: "stray CR before terminator", in: "LIST\r\r\n\r\n", err: reqErr},
-	{name: "CR LF CR CR LF CR LF", in: "LIST\r\n\r\r\n\r\n", err: reqErr},
 	{name: "unterminated quote", in: `GET "a b` + "\r\n\r\n", err: reqErr},
 	{name: "unterminated quote with LF", in: `GET "a b` + "\n\r\n\r\n", err: reqErr},
 	{name: "empty quoted parameter", in: `GET ""` + "\r\n\r\n", err: reqErr},
 	{name: "closing quote then text", in: `GET "a"b` + "\r\n\r\n", err: reqErr},
-	{name: "head one byte over MaxHeadLen", in: "GET " + strings.Repeat("a", MaxHeadLen-7) + "\r\n\r\n", err: reqErr},
-	{name: "head two bytes over MaxHeadLen", in: "GET " + strings.Repeat("a", MaxHeadLen-6) + "\r\n\r\n", err: reqErr},
-	{name: "head three bytes over MaxHeadLen", in: "GET " + strings.Repeat("a", MaxHeadLen-5) + "\r\n\r\n", err: reqErr},
-	{name: "head four bytes over MaxHeadLen", in: "GET " + strings.Repeat("a", MaxHeadLen-4) + "\r\n\r\n", err: reqErr},
+	{name: "head one byte over MaxHeadLen", in: "GET " + strings.Repeat("a", MaxHeadLen-5) + "\r\n\r\n", err: reqErr},
+	{name: "head two bytes over MaxHeadLen", in: "GET " + strings.Repeat("a", MaxHeadLen-4) + "\r\n\r\n", err: reqErr},
 	{name: "head far over MaxHeadLen", in: "GET " + strings.Repeat("a", 3*MaxHeadLen) + "\r\n\r\n", err: reqErr},
 	{name: "UPLOAD head over MaxHeadLen", in: "UPLOAD " + strings.Repeat("a", MaxHeadLen) + " QUJD\r\n\r\n", err: reqErr},
 
-	{name: "EOF in command", in: "LIS", err: reqErr, last: true},
-	{name: "EOF in terminator", in: "LIST\r\n\r", err: reqErr, last: true},
-	{name: "EOF in parameter", in: "GET a", err: reqErr, last: true},
-	{name: "EOF in quote", in: `GET "a b`, err: reqErr, last: true},
-	{name: "EOF after UPLOAD name", in: "UPLOAD a", err: reqErr, last: true},
+	{name: "EOF in a command", in: "LIS", err: reqErr, terminated: true, last: true},
+	{name: "EOF in quote", in: `GET "a b`, err: reqErr, terminated: true, last: true},
+	{name: "EOF after UPLOAD name", in: "UPLOAD a", err: reqErr, terminated: true, last: true},
+	{name: "EOF in JSON", in: `{"command": "li`, err: reqErr, last: true},
 	{name: "clean EOF", in: "", err: eofErr, last: true},
 }
 
@@ -110,7 +135,14 @@ func TestReadRequest(t *testing.T) {
 					in += nextReq
 				}
 				br := rk.new(in)
-				req, err := ReadRequest(br)
+				rr := NewRequestReader(br)
+				req, err := rr.Read()
+				if err == nil && req.HasPayload && tc.err == reqErr {
+					// The error of an UPLOAD without content shows once
+					// the payload is read.
+					_, err = rr.ReadPayload(req, io.Discard, NewBuffers(), 1<<20)
+					req = nil
+				}
 				switch tc.err {
 				case eofErr:
 					if err != io.EOF {
@@ -121,7 +153,8 @@ func TestReadRequest(t *testing.T) {
 					if err != nil {
 						t.Fatalf("ReadRequest: %v", err)
 					}
-					if req.Command != tc.want.Command || !slices.Equal(req.Args, tc.want.Args) || req.HasPayload != tc.want.HasPayload {
+					if req.Command != tc.want.Command || !slices.Equal(req.Args, tc.want.Args) || req.HasPayload != tc.want.HasPayload ||
+						(tc.want.Length != 0 && req.Length != tc.want.Length) {
 						t.Fatalf("ReadRequest = %.80v, want %.80v", req, tc.want)
 					}
 					if tc.rest != "" {
@@ -152,16 +185,22 @@ func TestReadRequest(t *testing.T) {
 						return
 					}
 					if !re.Terminated {
-						if err := SkipRequest(br, 1<<20); err != nil {
-							t.Fatalf("SkipRequest after %.60q: %v", tc.in, err)
+						if err := rr.Skip(1 << 20); err != nil {
+							t.Fatalf("Skip after %.60q: %v", tc.in, err)
 						}
 					}
 				}
-				next, err := ReadRequest(br)
+				if tc.last {
+					if _, err := rr.Read(); err != io.EOF {
+						t.Fatalf("after the last request: %v, want io.EOF", err)
+					}
+					return
+				}
+				next, err := rr.Read()
 				if err != nil || next.Command != "STATS" || len(next.Args) != 0 {
 					t.Fatalf("the request after %.60q reads as %+v, %v; want STATS", tc.in, next, err)
 				}
-				if _, err := ReadRequest(br); err != io.EOF {
+				if _, err := rr.Read(); err != io.EOF {
 					t.Fatalf("after the last request: %v, want io.EOF", err)
 				}
 			})
@@ -176,7 +215,7 @@ func TestReadRequestHeadBound(t *testing.T) {
 	for _, in := range []string{strings.Repeat("a", 1<<20), "GET " + strings.Repeat("b", 1<<20), "UPLOAD " + strings.Repeat("c", 1<<20)} {
 		r := &countingReader{r: strings.NewReader(in)}
 		br := bufio.NewReaderSize(r, 16)
-		_, err := ReadRequest(br)
+		_, err := NewRequestReader(br).Read()
 		re, ok := IsRequestError(err)
 		if !ok || re.Terminated {
 			t.Fatalf("ReadRequest(%.10q...) = %v, want a RequestError, not terminated", in, err)
@@ -220,10 +259,10 @@ func TestReadRequestPipelined(t *testing.T) {
 	for _, rk := range readerKinds {
 		t.Run(rk.name, func(t *testing.T) {
 			t.Parallel()
-			br := rk.new(in)
+			rr := NewRequestReader(rk.new(in))
 			bufs := NewBuffers()
 			for i, w := range want {
-				req, err := ReadRequest(br)
+				req, err := rr.Read()
 				if err != nil {
 					t.Fatalf("request %d: %v", i, err)
 				}
@@ -232,13 +271,13 @@ func TestReadRequestPipelined(t *testing.T) {
 				}
 				if req.HasPayload {
 					var sb strings.Builder
-					n, err := DecodePayload(br, &sb, bufs, 1<<20)
+					n, err := rr.ReadPayload(req, &sb, bufs, 1<<20)
 					if err != nil || sb.String() != w.payload || n != int64(len(w.payload)) {
 						t.Fatalf("payload %d = %q (%d), %v; want %q", i, sb.String(), n, err, w.payload)
 					}
 				}
 			}
-			if _, err := ReadRequest(br); err != io.EOF {
+			if _, err := rr.Read(); err != io.EOF {
 				t.Fatalf("after the last request: %v, want io.EOF", err)
 			}
 		})
@@ -250,9 +289,9 @@ func TestReadRequestPipelined(t *testing.T) {
 func TestReadRequestReadError(t *testing.T) {
 	t.Parallel()
 	errBoom := errors.New("boom")
-	for _, prefix := range []string{"", "LI", "GET a", "LIST\r\n", `GET "a`} {
+	for _, prefix := range []string{"", "LI", "GET", "GET ", "LIST\r", `GET "a`, "UPLOAD a", "\r\n"} {
 		br := bufio.NewReaderSize(io.MultiReader(strings.NewReader(prefix), iotest.ErrReader(errBoom)), 16)
-		req, err := ReadRequest(br)
+		req, err := NewRequestReader(br).Read()
 		if !errors.Is(err, errBoom) {
 			t.Errorf("ReadRequest(%q then an error) = %+v, %v; want an error wrapping %v", prefix, req, err, errBoom)
 		}

@@ -1,0 +1,147 @@
+package protocol
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// quietPair is a loopback TCP connection whose server side reads
+// requests with a quiet time, as fileserverd does, and whose client side
+// the test writes.
+func quietPair(t *testing.T, quiet time.Duration) (*RequestReader, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := ln.Accept()
+	if err != nil {
+		client.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	// A hang is a failure, not a test that never ends.
+	server.SetDeadline(time.Now().Add(20 * time.Second))
+	rr := NewRequestReader(bufio.NewReaderSize(server, ReaderSize))
+	rr.Quiet = quiet
+	rr.SetReadDeadline = func(d time.Time) {
+		if d.IsZero() {
+			d = time.Now().Add(20 * time.Second)
+		}
+		server.SetReadDeadline(d)
+	}
+	return rr, client
+}
+
+// send writes pieces to c, pausing for pause before each but the first,
+// and reports the first error on the returned channel. The pauses are the
+// stimulus under test: a client that stops sending mid-request.
+func send(c net.Conn, pause time.Duration, pieces ...string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		for i, p := range pieces {
+			if i > 0 {
+				time.Sleep(pause)
+			}
+			if _, err := c.Write([]byte(p)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	return done
+}
+
+// TestQuietEndsRequest checks that a request without a terminator is
+// served once nothing more arrives for the quiet time, and only where it
+// can be whole: a pause inside a head that needs more, or inside a payload
+// not right after a line break, does not cut the request.
+func TestQuietEndsRequest(t *testing.T) {
+	t.Parallel()
+	const quiet = 30 * time.Millisecond
+	pause := 4 * quiet
+	tests := []struct {
+		name    string
+		pieces  []string // sent with a pause between them
+		command string
+		args    []string
+		payload string // for an UPLOAD
+	}{
+		{name: "LIST", pieces: []string{"LIST"}, command: "LIST"},
+		{name: "list then more", pieces: []string{"list", "\r\n"}, command: "LIST"},
+		{name: "GET name", pieces: []string{"GET a.txt"}, command: "GET", args: []string{"a.txt"}},
+		{name: "GET waits for its name", pieces: []string{"GET", " a.txt"}, command: "GET", args: []string{"a.txt"}},
+		{name: "a prefix of a command waits", pieces: []string{"LI", "ST"}, command: "LIST"},
+		{name: "quoted name", pieces: []string{`GET "a`, ` b"`}, command: "GET", args: []string{"a b"}},
+		{name: "payload after a line break", pieces: []string{"UPLOAD f QUJD\r\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC"},
+		{name: "payload on the next line", pieces: []string{"UPLOAD f\r\n", "QUJD\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC"},
+		{name: "payload paused mid-line", pieces: []string{"UPLOAD f QU", "JD\r\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC"},
+		{name: "payload lines", pieces: []string{"UPLOAD f QUJDQUJD\nQU", "JD\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABCABCABC"},
+		{name: "payload paused after a partial quantum", pieces: []string{"UPLOAD f QU\n", "JDQUJD\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABCABC"},
+		{name: "payload paused after a full wrapped line", pieces: []string{"UPLOAD f " + strings.Repeat("QUJD", 19) + "\n", "QUJD\n"},
+			command: "UPLOAD", args: []string{"f"}, payload: strings.Repeat("ABC", 20)},
+		{name: "payload paused after lines of one width", pieces: []string{"UPLOAD f QUJDQUJD\nQUJDQUJD\n", "QUJD\n"},
+			command: "UPLOAD", args: []string{"f"}, payload: strings.Repeat("ABC", 5)},
+		{name: "JSON needs no pause", pieces: []string{`{"command": "get", "params": ["x"]}`}, command: "GET", args: []string{"x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rr, client := quietPair(t, quiet)
+			sent := send(client, pause, tt.pieces...)
+			req, err := rr.Read()
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			var got bytes.Buffer
+			if req.HasPayload {
+				if _, err := rr.ReadPayload(req, &got, NewBuffers(), 1<<20); err != nil {
+					t.Fatalf("ReadPayload: %v", err)
+				}
+			}
+			if req.Command != tt.command || len(req.Args) != len(tt.args) || (len(tt.args) > 0 && req.Args[0] != tt.args[0]) || got.String() != tt.payload {
+				t.Fatalf("read %+v with payload %q, want %s %q with payload %q", req, got.String(), tt.command, tt.args, tt.payload)
+			}
+			if err := <-sent; err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			// The connection goes on: the next request reads whole.
+			sent = send(client, 0, "STATS\r\n")
+			if next, err := rr.Read(); err != nil || next.Command != "STATS" {
+				t.Fatalf("next request = %+v, %v; want STATS", next, err)
+			}
+			<-sent
+		})
+	}
+}
+
+// TestQuietEndsSkip checks that skipping a bad request stops at a line
+// break followed by a pause, so a client that ends requests with one CRLF
+// gets on after an error, while a pause mid-line does not end the skip.
+func TestQuietEndsSkip(t *testing.T) {
+	t.Parallel()
+	rr, client := quietPair(t, 30*time.Millisecond)
+	sent := send(client, 120*time.Millisecond, "GET  a b", "c d\r\n", "LIST\r\n")
+	if _, err := rr.Read(); err == nil {
+		t.Fatal("a double space read as a request")
+	}
+	if err := rr.Skip(1 << 20); err != nil {
+		t.Fatalf("Skip: %v", err)
+	}
+	if next, err := rr.Read(); err != nil || next.Command != "LIST" {
+		t.Fatalf("request after the skipped one = %+v, %v; want LIST", next, err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+}
