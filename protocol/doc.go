@@ -3,19 +3,29 @@
 //
 // # Requests
 //
-// A request is a command and its parameters separated by single spaces and
-// ended by CRLF CRLF ("\r\n\r\n"). The command is case-insensitive; a
-// parameter may be written in double quotes to hold spaces. Several
-// requests may follow each other on one connection.
+// A request is a command and its parameters separated by single spaces.
+// The command is case-insensitive (ASCII); a parameter may be written in
+// double quotes to hold spaces. Several requests may follow each other on
+// one connection. AppendRequest writes them ended by CRLF CRLF.
 //
 //	LIST
 //	GET name
 //	DOWNLOAD name          (GET, with the content under "data")
-//	UPLOAD name <base64>   (standard base64, padded, no line breaks)
+//	UPLOAD name <base64>   (also POST and PUT; standard base64, padded)
 //	DELETE name
 //	STATS
 //
-// The head of a request, everything before an UPLOAD's payload, is at most
+// The course fixes the replies, not how a request ends, so RequestReader
+// reads what real course clients send: a request ended by CRLF CRLF, one
+// CRLF or LF, EOF, or nothing at all (a pause of RequestReader.Quiet ends a
+// request that is whole); blank lines between requests; an UPLOAD's
+// payload after a space, on the next line, or after a decimal length, with
+// line breaks inside it (as base64.encodebytes writes it); and JSON
+// objects, {"command": "upload", "params": ["name", "<base64>"]} or with
+// named fields in any order, whose content string is decoded as it
+// arrives.
+//
+// The head of a request, everything but an UPLOAD's payload, is at most
 // MaxHeadLen (4 KiB). File names are checked by ValidateName.
 //
 // # Replies
