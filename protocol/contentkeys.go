@@ -8,18 +8,39 @@ import (
 )
 
 // ContentKeys returns the keys course servers put a GET reply's content
-// under, in the order a client looks for them when it is not told one:
-// fileserverd's "data_file", then "data" and "file_data", which students'
-// servers use.
+// under, when a client is not told one: fileserverd's "data_file", then
+// "data" and "file_data", which students' servers use. A reply carrying
+// both "data" and another of them has its content under the other: "data"
+// then holds a message (see decodeKept).
 func ContentKeys() []string { return []string{GetContentKey, "data", "file_data"} }
 
 // decodeKept makes the content of a short value kept under one of keys (see
-// ReadReplyKeys): the first that is valid base64, or else the first there
-// is, whose error then says why. Such a value fits in a reader's buffer,
-// so it is decoded whole. keys[0] is never kept: it is always streamed.
+// ReadReplyKeys). "data" comes last, and only when the reply carries no
+// other of keys: course servers put a message there beside the content
+// ({"data": "berhasil", "file_data": "<base64>"}), and a message may well
+// be valid base64. Among the others the first that is valid base64 is
+// taken, or else the first there is, whose error then says why. Such a
+// value fits in a reader's buffer, so it is decoded whole. keys[0] is
+// never kept: it is always streamed.
 func (r *Reply) decodeKept(keys []string, content io.Writer) error {
+	kept := keys[min(1, len(keys)):]
+	candidates := make([]string, 0, len(kept))
+	for _, k := range kept {
+		if k != DownloadContentKey {
+			candidates = append(candidates, k)
+		}
+	}
+	other := false
+	for _, k := range keys {
+		if _, ok := r.Fields[k]; ok && k != DownloadContentKey {
+			other = true
+		}
+	}
+	if !other && len(candidates) < len(kept) {
+		candidates = append(candidates, DownloadContentKey)
+	}
 	chosen, value := "", ""
-	for _, k := range keys[min(1, len(keys)):] {
+	for _, k := range candidates {
 		var s string
 		raw, ok := r.Fields[k]
 		if !ok || len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {

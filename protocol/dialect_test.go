@@ -31,8 +31,9 @@ func TestDialectRequests(t *testing.T) {
 	}
 }
 
-// TestReadReplyKeys finds content under the first key the reply carries,
-// skipping a message under "data" before it, short or long.
+// TestReadReplyKeys finds content under the key the reply carries,
+// skipping a message under "data" beside it, even one that is valid
+// base64, before or after it, the content short or long.
 func TestReadReplyKeys(t *testing.T) {
 	small := b64.EncodeToString([]byte("hello"))
 	big := b64.EncodeToString(bytes.Repeat([]byte("x"), ReaderSize))
@@ -41,6 +42,10 @@ func TestReadReplyKeys(t *testing.T) {
 		{`{"status": "OK", "data": "` + small + `"}`, "hello", "data"},
 		{`{"status": "OK", "data": "file ditemukan", "file_data": "` + small + `"}`, "hello", "file_data"},
 		{`{"status": "OK", "data": "file ditemukan", "file_data": "` + big + `"}`, strings.Repeat("x", ReaderSize), "file_data"},
+		// A message that is valid base64 is still a message beside file_data.
+		{`{"status": "OK", "data": "berhasil", "file_data": "` + small + `"}`, "hello", "file_data"},
+		{`{"status": "OK", "file_data": "` + small + `", "data": "berhasil"}`, "hello", "file_data"},
+		{`{"status": "OK", "data": "berhasil", "file_data": "` + big + `"}`, strings.Repeat("x", ReaderSize), "file_data"},
 	} {
 		var out bytes.Buffer
 		r, err := ReadReplyKeys(bufio.NewReaderSize(strings.NewReader(tc.reply+Terminator), ReaderSize), ContentKeys(), &out, NewBuffers())

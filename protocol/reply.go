@@ -117,8 +117,9 @@ func ReadReply(br *bufio.Reader, contentKey string, content io.Writer, bufs *Buf
 // the content is under the first of keys the OK reply carries. keys[0] is
 // always streamed. The others may also hold a message (a course server's
 // "data"), so a value under them that ends within br's buffer is kept,
-// and decoded as the content at the end only if no earlier key in keys
-// holds valid base64; a longer one can only be content and is streamed.
+// and decoded as the content at the end (see decodeKept: "data" only when
+// the reply carries no other of keys); a longer one can only be content
+// and is streamed.
 // Memory stays bounded by br's buffer either way.
 func ReadReplyKeys(br *bufio.Reader, keys []string, content io.Writer, bufs *Buffers) (*Reply, error) {
 	p := replyParser{br: br}

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """A course server whose GET reply carries the content under another key.
 
-Usage: content_key.py PORT DIR KEY   (PORT 0: any free port, printed on stdout)
+Usage: content_key.py PORT DIR KEY [MESSAGE]
+    (PORT 0: any free port, printed on stdout)
 
 KEY is "data" or "file_data". With file_data the reply also has a message
 under "data" before the content: {"status": "OK", "data": "file
-ditemukan", "data_namafile": "x", "file_data": "<base64>"}. Text requests
-ended by "\\r\\n\\r\\n", several per connection (LIST, GET, UPLOAD, DELETE;
-UPLOAD's reply has no size and no hash).
+ditemukan", "data_namafile": "x", "file_data": "<base64>"}. MESSAGE
+replaces "file ditemukan": "berhasil", say, which is valid base64 too.
+Text requests ended by "\\r\\n\\r\\n", several per connection (LIST,
+GET, UPLOAD, DELETE; UPLOAD's reply has no size and no hash).
 """
 import base64
 import json
@@ -17,6 +19,7 @@ import sys
 import threading
 
 KEY = sys.argv[3]
+MESSAGE = sys.argv[4] if len(sys.argv) > 4 else "file ditemukan"
 
 
 def proses(request, folder):
@@ -30,7 +33,7 @@ def proses(request, folder):
                 isi = base64.b64encode(f.read()).decode()
             if KEY == "data":
                 return dict(status="OK", data_namafile=parts[1], data=isi)
-            return {"status": "OK", "data": "file ditemukan", "data_namafile": parts[1], KEY: isi}
+            return {"status": "OK", "data": MESSAGE, "data_namafile": parts[1], KEY: isi}
         if command == "UPLOAD":
             with open(os.path.join(folder, parts[1]), "wb") as f:
                 f.write(base64.b64decode(parts[2]))
