@@ -54,8 +54,8 @@ func quoteParam(a string) (string, error) {
 // checks that the server has neither closed it nor sent anything unasked,
 // and dials again if so; a request other than an upload that finds a
 // reused connection closed before any reply is sent again, once, on a new
-// connection. Once the server has been seen closing, every request gets a
-// connection of its own.
+// connection. Once the server has been seen closing, or sending what no
+// request asked for, every request gets a connection of its own.
 type Client struct {
 	addr string // for dialling again
 	opts Options
@@ -66,7 +66,8 @@ type Client struct {
 	got  int64 // bytes read from the server, to tell a reply from none
 	// used reports that conn has carried a request.
 	used bool
-	// oneShot is set once the server was seen closing after a reply.
+	// oneShot is set once the server was seen closing after a reply, or
+	// sending bytes no request asked for.
 	oneShot bool
 }
 
@@ -162,19 +163,35 @@ func (c *Client) prepare(ctx context.Context) (reused bool, err error) {
 
 // quiet reports whether the connection is open with nothing to read: a
 // server that closed it, or sent something no request asked for (a second
-// reply to one request, say), cannot take the next request on it.
+// reply to one request, say), cannot take the next request on it. It
+// looks at the socket without blocking and without reading (see
+// peekConn). A read with a deadline already past would not do: Go
+// returns the time-out without trying to read, so it would find every
+// connection quiet. A connection that is no socket (a net.Pipe, say) is
+// given quietWait for bytes to show up instead.
 func (c *Client) quiet() bool {
 	if c.br.Buffered() > 0 {
 		return false
 	}
-	c.conn.SetReadDeadline(time.Unix(1, 0))
-	_, err := c.br.Peek(1)
-	c.conn.SetReadDeadline(time.Time{})
-	if err != nil && !IsTimeout(err) {
-		c.oneShot = true // closed or reset after its reply
+	pending, closed, ok := peekConn(c.conn)
+	if !ok {
+		c.conn.SetReadDeadline(time.Now().Add(quietWait))
+		_, err := c.br.Peek(1)
+		c.conn.SetReadDeadline(time.Time{})
+		pending, closed = err == nil, err != nil && !IsTimeout(err)
 	}
-	return err != nil && IsTimeout(err)
+	if closed || pending {
+		// Closed or reset after its reply; or a server that sends
+		// replies nobody asked for, which may come late enough to pass
+		// for the next request's reply on any connection it reuses.
+		c.oneShot = true
+	}
+	return !pending && !closed
 }
+
+// quietWait is how long quiet waits for bytes on a connection it cannot
+// look at without reading.
+const quietWait = time.Millisecond
 
 // replied ends a request whose reply was read: a connection the server
 // will close, or that was half-closed, is closed now.

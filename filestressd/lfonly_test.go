@@ -1,0 +1,46 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCourseServerLFOnly uploads to a server that reads a request per
+// line, driven with the default terminator: it answers each request, then
+// the blank line after it with an ERROR. The cleanup's connection must
+// not take that ERROR for the reply to the next DELETE: every upload is
+// deleted, and nothing is said to be left.
+func TestCourseServerLFOnly(t *testing.T) {
+	s := startCourseServer(t, "lf_only.py")
+	for _, pool := range []string{poolThread, poolProcess} {
+		r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "8", "-pool", pool, "-timeout", "30s")
+		expect(t, row, map[string]string{"client_ok": "8", "client_fail": "0", "verified": verifyReadback})
+		left, _ := filepath.Glob(filepath.Join(s.dir, "stress-up-*"))
+		if len(left) != 0 || strings.Contains(r.stderr, "warning") {
+			t.Errorf("%s pool: uploads left on the server: %v\nstderr:\n%s", pool, left, r.stderr)
+		}
+	}
+}
+
+// TestCleanupWarnsOfRefusedDeletes checks that a DELETE refused for any
+// reason but a missing file is not taken for done: the cell still runs,
+// and one line on stderr says how many uploaded files may be left.
+func TestCleanupWarnsOfRefusedDeletes(t *testing.T) {
+	s := startCourseServer(t, "lf_only.py", "--refuse-delete")
+	r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "16KB", "-workers", "3", "-timeout", "30s")
+	expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0"})
+	left, _ := filepath.Glob(filepath.Join(s.dir, "stress-up-*"))
+	if len(left) != 3 {
+		t.Errorf("%d uploads left on the server, want all 3 (the server refuses DELETE): %v", len(left), left)
+	}
+	var warnings []string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(l, "warning") {
+			warnings = append(warnings, l)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "3 uploaded files may be left on the server") || !strings.Contains(warnings[0], "akses ditolak") {
+		t.Errorf("want one warning line naming 3 files left and the server's reason, got:\n%s", r.stderr)
+	}
+}
