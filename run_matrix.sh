@@ -15,7 +15,10 @@
 # Every dimension can be set: MODES, SERVERS, OPS, SIZES, CLIENTS,
 # CLIENT_POOL, TIMEOUT (per cell), OUT (the CSV; the report goes beside it),
 # STRESS_FLAGS (more filestressd flags for every cell, e.g. -request,
-# -terminator, -content-key, -verify).
+# -terminator, -content-key, -verify; -verify applies to the upload cells,
+# and download cells ignore it). -name is not for STRESS_FLAGS: it is for
+# single download cells (filestressd -op download -name FILE), and
+# filestressd refuses it in an upload cell.
 # Exit status: 0 when every cell ran with no failed client worker and no
 # failed server request, 1 otherwise, 2 for bad settings.
 set -euo pipefail

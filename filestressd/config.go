@@ -66,7 +66,7 @@ type config struct {
 	// Name is -name: a download of a file already on the server.
 	Name string
 	// Verify is how uploads are verified: verifyAuto, verifyReply,
-	// verifyReadback or verifyNone.
+	// verifyReadback or verifyNone. Download and list ignore it.
 	Verify string
 	// Request is -request: requestAuto, or a protocol.Form.
 	Request string
@@ -146,7 +146,7 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.BoolVar(&cfg.Quiet, "quiet", false, "print nothing on stdout and no progress line")
 	fs.BoolVar(&cfg.Verbose, "v", false, "report every worker (and child process id) on stderr")
 	fs.StringVar(&cfg.Name, "name", "", "download this `file` already on the server, uploading nothing, e.g. -name photo.jpg; checked against -file if given, else every worker must get the bytes the setup got")
-	fs.StringVar(&cfg.Verify, "verify", verifyAuto, "how uploads are verified (`mode`): auto (the reply's size and sha256, or read back with GET after the window if the reply has neither), reply, readback, or none (no read-back), e.g. -verify readback")
+	fs.StringVar(&cfg.Verify, "verify", verifyAuto, "how uploads are verified (`mode`): auto (the reply's size and sha256, or read back with GET after the window if the reply has neither), reply, readback, or none (no read-back), e.g. -verify readback; download and list accept it and ignore it (a download is always checked as it arrives), so that one -verify can go to every cell of a matrix")
 	fs.StringVar(&cfg.Request, "request", requestAuto, "request `form`: text (UPLOAD name <base64>), json ({\"command\": \"upload\", \"params\": [\"name\", \"<base64>\"]}), or auto: text, and json if the server refuses a text LIST, e.g. -request json")
 	end := fs.String("terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (the request is ended by half-closing the connection), e.g. -terminator crlf")
 	fs.StringVar(&cfg.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content, e.g. -content-key data (default: whichever of data_file, data, file_data the reply carries)")
@@ -244,8 +244,6 @@ func (c config) validate() error {
 		return errors.New("-name is for -op download: it names a file already on the server")
 	case c.Verify != verifyAuto && c.Verify != verifyReply && c.Verify != verifyReadback && c.Verify != verifyNone:
 		return fmt.Errorf("-verify %q: want auto, reply, readback or none", c.Verify)
-	case c.Op != opUpload && (c.Verify == verifyReadback || c.Verify == verifyNone):
-		return fmt.Errorf("-verify %s is for uploads: a download is always checked as it arrives", c.Verify)
 	case strings.ContainsAny(c.Dialect.ContentKey, "\"\\"):
 		return fmt.Errorf("-content-key %q: want a key without quotes or backslashes", c.Dialect.ContentKey)
 	}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestVerifyIgnoredOutsideUploads checks that -verify, an upload setting,
+// is accepted and ignored by download and list cells, so that
+// run_matrix.sh can pass one STRESS_FLAGS="-verify readback" to every
+// cell, and that -h says so.
+func TestVerifyIgnoredOutsideUploads(t *testing.T) {
+	for _, op := range []string{opDownload, opList} {
+		for _, mode := range []string{verifyAuto, verifyReply, verifyReadback, verifyNone} {
+			if _, err := parseFlags([]string{"-op", op, "-size", "1KB", "-verify", mode}, io.Discard); err != nil {
+				t.Errorf("-op %s -verify %s: %v", op, mode, err)
+			}
+		}
+	}
+	if _, err := parseFlags([]string{"-op", opDownload, "-verify", "sometimes"}, io.Discard); err == nil {
+		t.Error("-verify sometimes accepted")
+	}
+	s := startServer(t, "thread", 2)
+	for _, op := range []string{opDownload, opList} {
+		r, row := runRow(t, "-addr", s.addr, "-op", op, "-size", "64KB", "-workers", "2", "-verify", verifyReadback)
+		expect(t, row, map[string]string{"operation": op, "client_ok": "2", "client_fail": "0"})
+		if op == opDownload {
+			expect(t, row, map[string]string{"verified": verifyReply})
+		}
+		if t.Failed() {
+			t.Fatalf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+		}
+	}
+	if h := runStress(t, "-h"); !strings.Contains(h.stdout, "download and list accept it and ignore it") {
+		t.Errorf("-h does not say download and list ignore -verify:\n%s", h.stdout)
+	}
+}
