@@ -87,3 +87,29 @@ func TestPercentileAndKinds(t *testing.T) {
 		t.Errorf("formatKinds = %q, want %q", got, want)
 	}
 }
+
+// TestWorkerSeeds checks that upload workers' generated contents differ
+// from each other and from the download cells' test file, while a -file
+// is the same for all.
+func TestWorkerSeeds(t *testing.T) {
+	src := source{Size: 4096, Seed: contentSeed}
+	ctx := t.Context()
+	want, err := src.sha256(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{want: 0}
+	for w := 1; w <= 64; w++ {
+		sum, err := src.forWorker(w).sha256(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev, dup := seen[sum]; dup {
+			t.Fatalf("worker %d sends the same content as worker %d (0: the test file)", w, prev)
+		}
+		seen[sum] = w
+	}
+	if f := (source{Path: "x", Size: 1, Seed: contentSeed}); f.forWorker(3) != f {
+		t.Error("a -file source changed per worker")
+	}
+}

@@ -134,7 +134,8 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 	return runThreadPool(ctx, cfg.Timeout, jobs, pc), nil
 }
 
-// makeJobs gives every worker its job: for upload its own file name.
+// makeJobs gives every worker its job: for upload its own file name and,
+// generated, its own content.
 func makeJobs(cfg config, src source, wantSHA string) []job {
 	jobs := make([]job, cfg.Workers)
 	for i := range jobs {
@@ -142,6 +143,7 @@ func makeJobs(cfg config, src source, wantSHA string) []job {
 		switch cfg.Op {
 		case opUpload:
 			j.Name = uploadName(cfg, os.Getpid(), i+1)
+			j.Src = src.forWorker(i + 1)
 		case opDownload:
 			j.Name = downloadName(cfg)
 		}

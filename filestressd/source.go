@@ -21,6 +21,26 @@ func newSource(c config) source {
 	return source{Path: c.File, Size: c.Size, Seed: contentSeed}
 }
 
+// forWorker is the content upload worker w sends: generated content gets
+// a seed of its own (see workerSeed), so that no two workers send the same
+// bytes and a server that stores every upload under one name, or serves
+// one file for every GET, fails the read-back. A -file is the same for
+// all. Each worker's SHA-256 is that of what it sent, hashed as it goes
+// out (see job.upload), so nothing else changes.
+func (s source) forWorker(w int) source {
+	if s.Path == "" {
+		s.Seed = workerSeed(s.Seed, w)
+	}
+	return s
+}
+
+// workerSeed derives worker w's seed from seed: through mix, so that
+// neighbouring workers' contents share nothing, and never seed itself,
+// the download cells' test file.
+func workerSeed(seed uint64, w int) uint64 {
+	return seed ^ (mix(seed, uint64(w)) | 1)
+}
+
 // open returns a fresh reader of the whole content.
 func (s source) open() (io.ReadCloser, error) {
 	if s.Path == "" {
