@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"fileserver/protocol"
 )
@@ -18,8 +19,10 @@ const readBackWorkers = 8
 // size and SHA-256 compared with what was sent. A file that cannot be
 // read back, or differs, turns its worker's success into an integrity
 // failure, since its bytes cannot be shown right. It changes results in
-// place; ctx bounds all of it.
-func readBack(ctx context.Context, cfg config, jobs []job, results []workerResult) {
+// place; ctx, whose deadline is budget from now, bounds all of it: an
+// upload not read back when it runs out stays a failure, whose message
+// says the read-back timed out.
+func readBack(ctx context.Context, cfg config, jobs []job, results []workerResult, budget time.Duration) {
 	sem := make(chan struct{}, readBackWorkers)
 	var wg sync.WaitGroup
 	for i := range results {
@@ -31,6 +34,9 @@ func readBack(ctx context.Context, cfg config, jobs []job, results []workerResul
 		wg.Go(func() {
 			defer func() { <-sem }()
 			if err := readBackOne(ctx, cfg, jobs[i].Name, r.Bytes, r.SentSHA256); err != nil {
+				if budgetSpent(ctx) {
+					err = &integrityError{fmt.Sprintf("read back %q: the read-back timed out after %s (the budget all read-backs share, -timeout), so the upload could not be verified", jobs[i].Name, budget)}
+				}
 				r.OK, r.Kind, r.Error, r.err = false, kindIntegrity, err.Error(), err
 			}
 		})
@@ -60,4 +66,12 @@ func readBackOne(ctx context.Context, cfg config, name string, size int64, sentS
 		return &integrityError{fmt.Sprintf("read back %q after the upload: %v", name, err)}
 	}
 	return nil
+}
+
+// budgetSpent reports whether ctx's deadline has passed. A connection
+// carries the deadline, so its time-out may surface a moment before ctx
+// itself says it ended.
+func budgetSpent(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return errors.Is(ctx.Err(), context.DeadlineExceeded) || ok && !time.Now().Before(d)
 }

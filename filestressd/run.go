@@ -85,7 +85,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		// A budget of its own, like the setup's: reading back is not
 		// measured, and takes as long as the files take.
 		rb, cancelRB := context.WithTimeout(ctx, cfg.Timeout)
-		readBack(rb, cfg, jobs, w.results)
+		readBack(rb, cfg, jobs, w.results, cfg.Timeout)
 		cancelRB()
 	}
 	clean, cancelClean := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
