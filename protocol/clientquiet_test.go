@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -119,5 +120,49 @@ func TestClientQuietSeesClose(t *testing.T) {
 	settle()
 	if res, err := c.Upload(testCtx(t), "a.txt", strings.NewReader("hello")); err != nil || res.Sent != 5 {
 		t.Fatalf("upload after the server closed the connection: %+v, %v", res, err)
+	}
+}
+
+// TestClientStatusAfterContent checks replies written the way a Python
+// dict keeps its keys, "status" last: an ERROR's reason under "data" is
+// the server's reason, and content before an OK status is the content.
+func TestClientStatusAfterContent(t *testing.T) {
+	addr := quietServer(t, func(n int, c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := readUntilTerminator(br)
+			if err != nil {
+				return
+			}
+			switch req {
+			case "GET missing.txt":
+				io.WriteString(c, `{"data": "not found", "status": "ERROR"}`+Terminator)
+			case "GET a.txt":
+				io.WriteString(c, `{"data_namafile": "a.txt", "data_file": "QUJD", "status": "OK"}`+Terminator)
+			case "GET b.txt":
+				io.WriteString(c, `{"data": "QUJD", "data_namafile": "b.txt", "status": "OK"}`+Terminator)
+			case "GET c.txt":
+				io.WriteString(c, `{"data": "berhasil", "file_data": "QUJD", "status": "OK"}`+Terminator)
+			default:
+				io.WriteString(c, `{"status": "ERROR", "data": "request tidak dikenali"}`+Terminator)
+			}
+		}
+	})
+	c, err := DialWith(testCtx(t), addr, Options{Reconnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var buf strings.Builder
+	_, err = c.Get(testCtx(t), "missing.txt", &buf)
+	var se *ServerError
+	if !errors.As(err, &se) || se.Reason != "not found" || buf.Len() != 0 {
+		t.Errorf("GET of a missing file: %v, content %q; want the server's ERROR with its reason \"not found\"", err, buf.String())
+	}
+	for _, name := range []string{"a.txt", "b.txt", "c.txt"} {
+		buf.Reset()
+		if n, err := c.Get(testCtx(t), name, &buf); err != nil || n != 3 || buf.String() != "ABC" {
+			t.Errorf("GET %s: %d bytes %q, %v; want ABC", name, n, buf.String(), err)
+		}
 	}
 }

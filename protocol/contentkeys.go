@@ -21,9 +21,9 @@ func ContentKeys() []string { return []string{GetContentKey, "data", "file_data"
 // be valid base64. Among the others the first that is valid base64 is
 // taken, or else the first there is, whose error then says why. Such a
 // value fits in a reader's buffer, so it is decoded whole. keys[0] is
-// never kept: it is always streamed.
+// streamed, and kept only when it came before "status".
 func (r *Reply) decodeKept(keys []string, content io.Writer) error {
-	kept := keys[min(1, len(keys)):]
+	kept := keys
 	candidates := make([]string, 0, len(kept))
 	for _, k := range kept {
 		if k != DownloadContentKey {

@@ -103,8 +103,8 @@ func malformed(format string, args ...any) error {
 // ReadReply reads one reply from br. When content is not nil and the reply
 // is OK, the string under contentKey is not kept: it is streamed out
 // decoded from base64 to content (JSON escapes honoured), through bufs.
-// A reply whose status comes after its content cannot be streamed and is
-// refused.
+// A content value before the status cannot be streamed: it is kept if it
+// fits in br's buffer, decoded once the status is OK, and refused if not.
 func ReadReply(br *bufio.Reader, contentKey string, content io.Writer, bufs *Buffers) (*Reply, error) {
 	var keys []string
 	if contentKey != "" {
@@ -160,7 +160,18 @@ func ReadReplyKeys(br *bufio.Reader, keys []string, content io.Writer, bufs *Buf
 		rank := slices.Index(keys, key)
 		candidate := rank >= 0 && content != nil && c == '"' && !r.HasContent
 		if candidate && r.Status == "" {
-			return nil, malformed("content %q comes before \"status\"", key)
+			// Python's dicts keep the order they were built in, so a
+			// course server may put "data" (its reason, or the content)
+			// before "status". A value that fits in br's buffer is
+			// kept, and decided on once the status is known; only a
+			// larger one, which could only be streamed, is refused.
+			fits, err := stringFits(br)
+			if err != nil {
+				return nil, err
+			}
+			if !fits {
+				return nil, malformed("content %q comes before \"status\", and is too long to keep until the status says what it is", key)
+			}
 		}
 		stream := candidate && r.Status == StatusOK
 		if stream && rank > 0 {

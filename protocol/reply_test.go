@@ -199,10 +199,12 @@ func TestReadReplyFields(t *testing.T) {
 
 func TestReadReplyLayouts(t *testing.T) {
 	t.Parallel()
-	// JSON white space is allowed between tokens, and key order is free
-	// as long as "status" comes before streamed content.
+	// JSON white space is allowed between tokens, and key order is free:
+	// content before "status" is kept when it fits in the buffer.
 	for _, reply := range []string{
 		`{"status":"OK","data_file":"QUJD"}`,
+		`{"data_file": "QUJD", "status": "OK"}`,
+		`{"data_namafile": "f", "data_file": "QUJD", "x": 1, "status": "OK"}`,
 		`{ "status" : "OK" , "data_file" : "QUJD" }`,
 		"{\n\t\"status\":\r\n\"OK\",\"data_file\":\"QUJD\"\n}",
 		`{"x": [], "status": "OK", "y": {}, "data_file": "QUJD", "z": 1}`,
@@ -270,7 +272,7 @@ func TestReadReplyMalformed(t *testing.T) {
 		{"truncated in content", `{"status": "OK", "data_namafile": "f", "data_file": "QUJD`},
 		{"truncated in escape", `{"status": "OK", "data_file": "QU\u00`},
 		{"truncated after content", `{"status": "OK", "data_file": "QUJD"`},
-		{"status after content", `{"data_file": "QUJD", "status": "OK"}` + Terminator},
+		{"status after content", `{"data_file": "` + strings.Repeat("QUJD", ReaderSize/4+1) + `", "status": "OK"}` + Terminator},
 		{"content not base64", `{"status": "OK", "data_file": "QU*D"}` + Terminator},
 		{"content unpadded", `{"status": "OK", "data_file": "QUJ"}` + Terminator},
 		{"content after padding", `{"status": "OK", "data_file": "QQ==QUJD"}` + Terminator},
