@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -79,5 +80,43 @@ func TestCSVForeignFileRefused(t *testing.T) {
 	}
 	if st := s.stats(t); st.Requests["upload"].OK+st.Requests["upload"].Failed != 0 {
 		t.Errorf("uploads were made: %+v", st.Requests["upload"])
+	}
+}
+
+// TestCSVLegacyHeader checks that a CSV written before the "verified"
+// column, whose header is every column before it, is still appended to,
+// rows cut to its columns and the rest named as left out; the count of
+// its columns follows the header, not a number kept beside it.
+func TestCSVLegacyHeader(t *testing.T) {
+	header := csvHeader()
+	n := slices.Index(header, "verified")
+	if n < 1 || legacyColumns != n {
+		t.Fatalf("legacyColumns = %d, want %d, the columns before \"verified\" in %q", legacyColumns, n, header)
+	}
+	path := filepath.Join(t.TempDir(), "old.csv")
+	old := strings.Join(header[:n], ",") + "\n" + "4" + strings.Repeat(",x", n-1) + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := readCSV(path)
+	if err != nil || st.columns != n || st.next != 5 {
+		t.Fatalf("readCSV = %+v, %v; want %d columns, next row 5", st, err, n)
+	}
+	no, left, err := appendRow(path, 0, func(no int) []string {
+		row := make([]string, len(header))
+		for i := range row {
+			row[i] = "v"
+		}
+		row[0] = strconv.Itoa(no)
+		return row
+	})
+	if err != nil || no != 5 || !slices.Equal(left, header[n:]) {
+		t.Fatalf("appendRow = %d, %q, %v; want row 5, left out %q", no, left, err, header[n:])
+	}
+	got, _ := readRows(t, path)
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if !slices.Equal(got, header[:n]) || len(lines) != 3 || strings.Count(lines[2], ",") != n-1 {
+		t.Errorf("after the append:\n%s", b)
 	}
 }

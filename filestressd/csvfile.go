@@ -23,8 +23,9 @@ type csvState struct {
 }
 
 // legacyColumns is the columns of CSVs written before "verified" was
-// added at the end: rows are appended to them without it.
-const legacyColumns = 21
+// added: those before it in the header. Rows are appended to such CSVs
+// without it (and without any column after it).
+var legacyColumns = slices.Index(csvHeader(), "verified")
 
 // readCSV checks that path is new, empty, or a CSV with csvHeader, and
 // finds the next row number: one past the last row's "no", or, when that
