@@ -149,7 +149,7 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.StringVar(&cfg.Verify, "verify", verifyAuto, "how uploads are verified (`mode`): auto (the reply's size and sha256, or read back with GET after the window if the reply has neither), reply, readback, or none (no read-back), e.g. -verify readback; download and list accept it and ignore it (a download is always checked as it arrives), so that one -verify can go to every cell of a matrix")
 	fs.StringVar(&cfg.Request, "request", requestAuto, "request `form`: text (UPLOAD name <base64>), json ({\"command\": \"upload\", \"params\": [\"name\", \"<base64>\"]}), or auto: text, and json if the server refuses a text LIST, e.g. -request json")
 	end := fs.String("terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (the request is ended by half-closing the connection), e.g. -terminator crlf")
-	fs.StringVar(&cfg.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content, e.g. -content-key data (default: whichever of data_file, data, file_data the reply carries)")
+	fs.StringVar(&cfg.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content, e.g. -content-key data (default: data_file, file_data, or data, the last only when the reply carries neither other)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(help)
