@@ -102,7 +102,9 @@ func TestIdleTimeout(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			d := startDaemon(t, mode, 1, "-idle-timeout", "300ms")
+			// A silent new connection is closed by -head-timeout in the
+			// waiting room; an upload that stops, by -idle-timeout.
+			d := startDaemon(t, mode, 1, "-idle-timeout", "300ms", "-head-timeout", "300ms")
 			for _, req := range []string{"", "UPLOAD silent.bin QUJD"} {
 				conn, err := net.Dial("tcp", d.addr)
 				if err != nil {
@@ -112,7 +114,7 @@ func TestIdleTimeout(t *testing.T) {
 				conn.Write([]byte(req))
 				start := time.Now()
 				reply := readReplyBytes(t, bufio.NewReader(conn))
-				if !strings.Contains(reply, `"status": "ERROR"`) || !strings.Contains(reply, "idle timeout") {
+				if !strings.Contains(reply, `"status": "ERROR"`) || !(strings.Contains(reply, "idle timeout") || strings.Contains(reply, "-head-timeout")) {
 					t.Errorf("request %q then silence: reply %q, want an idle timeout ERROR", req, reply)
 				}
 				if n, err := conn.Read(make([]byte, 1)); err == nil {

@@ -21,6 +21,10 @@ type config struct {
 	MaxSize         int64
 	IdleTimeout     time.Duration
 	Quiet           time.Duration // ends a request sent without a terminator
+	HeadTimeout     time.Duration // a request's head must arrive within it
+	KeepAlive       time.Duration // a connection waits this long for its next request
+	MaxConns        int           // connections held at once, waiting or served
+	MaxConnsPerIP   int           // the same from one client address; 0: no cap
 	ShutdownTimeout time.Duration
 	LogFormat       string // "text" or "json"
 	Allow           string // -allow as given, handed on to worker children
@@ -71,6 +75,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB, 1GB; 1 MB = 1048576 bytes)")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that sends or accepts nothing for this `duration` (e.g. 30s; 0 = never)")
 	fs.DurationVar(&cfg.Quiet, "quiet", 75*time.Millisecond, "a request that could be complete ends when nothing more arrives for this `duration` (LIST or GET name sent without a terminator; an UPLOAD payload after a line break); 0 = only at a terminator or EOF")
+	fs.DurationVar(&cfg.HeadTimeout, "head-timeout", 10*time.Second, "a new connection must send a whole request head within this `duration` (like net/http's ReadHeaderTimeout), else it gets an ERROR and is closed; it waits for it outside the workers")
+	fs.DurationVar(&cfg.KeepAlive, "keepalive-timeout", 15*time.Second, "a connection between requests waits this `duration` for its next one, outside the workers, then is closed")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 4096, "most connections held at once, waiting or served (`number`); past it a new one gets an ERROR and is closed")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most connections from one client address (`number`); 0: no cap (filestressd opens 50 from one address)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`, then cut them")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
 	fs.StringVar(&cfg.Allow, "allow", "", "serve only clients in these comma-separated `CIDRs` (e.g. 10.0.0.0/8,192.168.1.0/24); others are closed and logged (default: everyone)")
@@ -102,8 +110,10 @@ func (c config) validate() error {
 		return fmt.Errorf("-workers %d: want 1 to 4096", c.Workers)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("-log-format %q: want text or json", c.LogFormat)
-	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0 || c.Quiet < 0:
-		return errors.New("timeouts must not be negative")
+	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0 || c.Quiet < 0 || c.HeadTimeout <= 0 || c.KeepAlive <= 0:
+		return errors.New("timeouts must not be negative, and -head-timeout and -keepalive-timeout must be above 0")
+	case c.MaxConns < 1 || c.MaxConnsPerIP < 0:
+		return fmt.Errorf("-max-conns %d, -max-conns-per-ip %d: want at least 1, and 0 or more", c.MaxConns, c.MaxConnsPerIP)
 	case c.Dir == "":
 		return errors.New("-dir must not be empty")
 	}

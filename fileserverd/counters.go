@@ -24,13 +24,15 @@ const (
 
 // Word offsets inside one slot of counters.
 const (
-	wActive   = iota // connections being served
-	wConns           // connections accepted
-	wBytesIn         // bytes read from clients
-	wBytesOut        // bytes written to clients
-	wCurrent         // 1 + the operation in progress, 0 when none
-	wOps             // ok and failed per operation, 2*numOps words
-	slotWords = wOps + 2*numOps
+	wActive   = iota            // connections being served
+	wConns                      // connections accepted
+	wBytesIn                    // bytes read from clients
+	wBytesOut                   // bytes written to clients
+	wCurrent                    // 1 + the operation in progress, 0 when none
+	wOps                        // ok and failed per operation, 2*numOps words
+	wWaiting  = wOps + 2*numOps // connections in the waiting room, between requests
+	wLimits   = wWaiting + 1    // connections closed or refused by each limit, numLimits words
+	slotWords = wLimits + int(numLimits)
 )
 
 // counters are the server's counts: slot 0 for the supervisor (worker
@@ -92,10 +94,12 @@ type workerCounters struct{ w []uint64 }
 
 func (c *counters) worker(id int) workerCounters { return workerCounters{c.slot(id)} }
 
-func (wc workerCounters) connOpened() {
-	atomic.AddUint64(&wc.w[wConns], 1)
-	atomic.AddUint64(&wc.w[wActive], 1)
-}
+// connOpened counts a connection a worker serves, from when it takes it
+// from the waiting room until it gives it back or closes it.
+func (wc workerCounters) connOpened() { atomic.AddUint64(&wc.w[wActive], 1) }
+
+// accepted counts a connection accepted, once whatever it does after.
+func (wc workerCounters) accepted() { atomic.AddUint64(&wc.w[wConns], 1) }
 
 func (wc workerCounters) connClosed() { atomic.AddUint64(&wc.w[wActive], ^uint64(0)) }
 
@@ -140,6 +144,26 @@ func (c *counters) reap(worker int) (interrupted bool) {
 // wRestarts is the word of slot 0 that counts replaced worker processes.
 const wRestarts = 0
 
+// limit is one of the limits that close or refuse a connection, an index
+// into protocol.Limits.
+type limit int
+
+const (
+	limitHeadTimeout limit = iota
+	limitKeepAlive
+	limitMaxConns
+	limitMaxConnsPerIP
+	numLimits
+)
+
+// waiting moves a connection into (+1) or out of (-1) the waiting room.
+func (wc workerCounters) waiting(delta int) {
+	atomic.AddUint64(&wc.w[wWaiting], uint64(int64(delta)))
+}
+
+// limited counts a connection that a limit closed or refused.
+func (wc workerCounters) limited(l limit) { atomic.AddUint64(&wc.w[wLimits+int(l)], 1) }
+
 func (c *counters) restarted() { atomic.AddUint64(&c.slot(0)[wRestarts], 1) }
 
 // snapshot sums every slot.
@@ -152,10 +176,24 @@ func (c *counters) snapshot() protocol.Stats {
 		Requests:       map[string]protocol.OpCount{},
 	}
 	ops := make([]protocol.OpCount, numOps)
+	limits := make([]uint64, numLimits)
+	// The waiting room of thread mode counts in slot 0, each child's in
+	// its own slot.
+	for id := 0; id <= c.workers; id++ {
+		w := c.slot(id)
+		s.WaitingConnections += int64(atomic.LoadUint64(&w[wWaiting]))
+		s.Connections += atomic.LoadUint64(&w[wConns])
+		for l := range limits {
+			limits[l] += atomic.LoadUint64(&w[wLimits+l])
+		}
+	}
+	s.Limits = map[string]uint64{}
+	for l, name := range protocol.Limits {
+		s.Limits[name] = limits[l]
+	}
 	for id := 1; id <= c.workers; id++ {
 		w := c.slot(id)
 		s.ActiveConnections += int64(atomic.LoadUint64(&w[wActive]))
-		s.Connections += atomic.LoadUint64(&w[wConns])
 		s.BytesIn += atomic.LoadUint64(&w[wBytesIn])
 		s.BytesOut += atomic.LoadUint64(&w[wBytesOut])
 		for op := range ops {
@@ -188,6 +226,16 @@ func statsFields(s protocol.Stats) []protocol.Field {
 		{Key: "bytes_in", Value: s.BytesIn},
 		{Key: "bytes_out", Value: s.BytesOut},
 		{Key: "worker_restarts", Value: s.WorkerRestarts},
+		{Key: "waiting_connections", Value: s.WaitingConnections},
+		{Key: "limits", Value: limitFields(s.Limits)},
 		{Key: "requests", Value: reqs},
 	}
+}
+
+func limitFields(m map[string]uint64) []protocol.Field {
+	f := make([]protocol.Field, 0, len(protocol.Limits))
+	for _, name := range protocol.Limits {
+		f = append(f, protocol.Field{Key: name, Value: m[name]})
+	}
+	return f
 }

@@ -21,6 +21,7 @@ type meteredConn struct {
 	idle    time.Duration
 	until   time.Time
 	quiet   time.Time
+	replay  []byte // read first: what the waiting room read of the head
 	in, out int64
 	raw     syscall.RawConn // for the send queue's length; set on first use
 }
@@ -42,6 +43,12 @@ func (c *meteredConn) deadline() time.Time {
 func (c *meteredConn) setQuiet(t time.Time) { c.quiet = t }
 
 func (c *meteredConn) Read(p []byte) (int, error) {
+	if len(c.replay) > 0 {
+		n := copy(p, c.replay)
+		c.replay = c.replay[n:]
+		c.in += int64(n)
+		return n, nil
+	}
 	c.Conn.SetReadDeadline(c.deadline())
 	n, err := c.Conn.Read(p)
 	c.in += int64(n)

@@ -103,6 +103,8 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 	args := []string{
 		"-mode", s.cfg.Mode, "-workers", strconv.Itoa(s.cfg.Workers), "-dir", s.cfg.Dir,
 		"-max-size", strconv.FormatInt(s.cfg.MaxSize, 10), "-idle-timeout", s.cfg.IdleTimeout.String(), "-quiet", s.cfg.Quiet.String(),
+		"-head-timeout", s.cfg.HeadTimeout.String(), "-keepalive-timeout", s.cfg.KeepAlive.String(),
+		"-max-conns", strconv.Itoa(s.cfg.MaxConns), "-max-conns-per-ip", strconv.Itoa(s.cfg.MaxConnsPerIP),
 		"-shutdown-timeout", s.cfg.ShutdownTimeout.String(), "-log-format", s.cfg.LogFormat,
 		"-allow", s.cfg.Allow,
 	}

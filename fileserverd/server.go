@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"time"
 )
 
 // server serves connections with a fixed set of workers: each worker
@@ -23,7 +22,8 @@ type server struct {
 	mu       sync.Mutex
 	stopping bool
 	conns    map[*trackedConn]struct{}
-	wg       sync.WaitGroup // accept loops
+	wg       sync.WaitGroup // the accept loop and the workers
+	room     *waitingRoom   // set by serve
 	active   sync.WaitGroup // connections being served
 }
 
@@ -31,36 +31,32 @@ func newServer(cfg config, st *store, c *counters, log *slog.Logger) *server {
 	return &server{cfg: cfg, store: st, counters: c, log: log, conns: map[*trackedConn]struct{}{}}
 }
 
-// serve starts one accepting worker per id and returns at once; the
-// workers stop when the listener is closed.
+// serve starts the workers with the given ids, and the accept loop that
+// feeds them through the waiting room: all of thread mode's workers, or a
+// worker child's one (counted in its own slot, 0 in thread mode).
 func (s *server) serve(ln net.Listener, ids []int) {
+	slot := 0
+	if s.cfg.Mode == "process" {
+		slot = ids[0]
+	}
+	s.room = newWaitingRoom(s, slot, len(ids))
 	for _, id := range ids {
 		w := newWorker(s, id)
-		s.wg.Go(func() { w.acceptLoop(ln) })
+		s.wg.Go(w.run)
 	}
+	s.wg.Go(func() { s.room.acceptLoop(ln) })
 }
 
-// acceptLoop accepts and serves connections until the listener closes.
-func (w *worker) acceptLoop(ln net.Listener) {
-	backoff := time.Duration(0)
+// run serves the connections the waiting room hands over, one at a time,
+// until the server stops.
+func (w *worker) run() {
 	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || w.srv.isStopping() {
-				return
-			}
-			// Out of file descriptors and the like: wait and retry, as
-			// net/http does, rather than spin or give up.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			w.log.Warn("accept failed", "error", err, "retry_in", backoff)
-			time.Sleep(backoff)
-			continue
+		wc, ok := w.srv.room.next()
+		if !ok {
+			return
 		}
-		backoff = 0
-		if w.srv.refuse(conn) {
-			continue
-		}
-		w.serveConn(conn)
+		w.serveConn(wc)
+		w.srv.room.done()
 	}
 }
 
@@ -70,10 +66,10 @@ func (s *server) isStopping() bool {
 	return s.stopping
 }
 
-// trackedConn is a served connection, known to shutdown.
+// trackedConn is a connection a worker serves, known to shutdown.
 type trackedConn struct {
 	net.Conn
-	idle bool // waiting for the next request
+	idle bool // s.mu must be held: the worker waits for the next request on it
 }
 
 // track registers a connection; it returns false when shutting down.
@@ -97,7 +93,7 @@ func (s *server) untrack(tc *trackedConn) {
 }
 
 // setIdle marks a connection as waiting for a request, or returns false
-// if the server is stopping and the connection should be closed.
+// when the server is stopping (the worker should close it then).
 func (s *server) setIdle(tc *trackedConn, idle bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -105,14 +101,18 @@ func (s *server) setIdle(tc *trackedConn, idle bool) bool {
 	return !s.stopping
 }
 
-// shutdown stops the workers gracefully: idle connections are closed at
-// once, requests in flight may finish until ctx ends, and then the rest is
-// cut. The caller closes the listener first. It waits for connections, not
-// for the accept loops: a worker child's accept may be a blocking system
-// call that no Close interrupts (see runChild), and a worker accepting
-// after this point closes what it gets. It reports whether it had to cut
-// connections.
+// shutdown stops the workers gracefully: connections in the waiting room,
+// and those a worker waits on for their next request, are closed at once,
+// requests in flight may finish until ctx ends, and
+// then the rest is cut. The caller closes the listener first. It waits
+// for connections, not for the accept loop: a worker child's accept may
+// be a blocking system call that no Close interrupts (see runChild), and
+// a connection accepted after this point is closed. It reports whether it
+// had to cut connections.
 func (s *server) shutdown(ctx context.Context) error {
+	if s.room != nil {
+		s.room.shutdown()
+	}
 	s.mu.Lock()
 	s.stopping = true
 	for tc := range s.conns {

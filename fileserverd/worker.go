@@ -51,10 +51,19 @@ func newWorker(s *server, id int) *worker {
 	}
 }
 
-// serveConn serves requests on conn in order until the client closes, a
-// request leaves the connection unusable, or the server stops.
-func (w *worker) serveConn(conn net.Conn) {
-	defer conn.Close()
+// serveConn serves the requests of a connection whose head arrived in
+// the waiting room, in order, until the client closes, a request leaves
+// the connection unusable, or the server stops. When a request is done
+// and nothing more has arrived, the connection goes back to the waiting
+// room for its next request, and the worker is free for another.
+func (w *worker) serveConn(wc *waitingConn) {
+	conn := wc.conn
+	parked := false
+	defer func() {
+		if !parked {
+			w.srv.room.release(conn)
+		}
+	}()
 	tc, ok := w.srv.track(conn)
 	if !ok {
 		return
@@ -63,7 +72,7 @@ func (w *worker) serveConn(conn net.Conn) {
 	w.counters.connOpened()
 	defer w.counters.connClosed()
 
-	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout}
+	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout, replay: wc.replay}
 	w.br.Reset(mc)
 	w.requests.SetReadDeadline = mc.setQuiet
 	defer func() {
@@ -72,6 +81,16 @@ func (w *worker) serveConn(conn net.Conn) {
 	}()
 	remote := conn.RemoteAddr().String()
 	for {
+		if len(mc.replay) == 0 && !w.requests.Pending() {
+			// Nothing more yet: wait for it in the waiting room.
+			if w.srv.isStopping() {
+				return
+			}
+			conn.SetDeadline(time.Time{})
+			parked = true
+			w.srv.room.park(conn)
+			return
+		}
 		if !w.srv.setIdle(tc, true) {
 			return
 		}

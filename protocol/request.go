@@ -168,6 +168,21 @@ func (r *RequestReader) Next() error {
 	}
 }
 
+// Pending discards the blank lines already buffered, without waiting for
+// more, and reports whether the next request has begun to arrive: a server
+// whose client sent CRLF CRLF where one CRLF ended the request must not
+// wait on the second.
+func (r *RequestReader) Pending() bool {
+	for r.br.Buffered() > 0 {
+		b, _ := r.br.Peek(1)
+		if b[0] != '\r' && b[0] != '\n' {
+			return true
+		}
+		r.br.Discard(1)
+	}
+	return false
+}
+
 // Read reads one request head. It returns io.EOF when the connection ends
 // cleanly before a request begins, a *RequestError for a malformed request
 // (an unknown command among them), and other read errors wrapped. When

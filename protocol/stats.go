@@ -4,20 +4,32 @@ package protocol
 // request that is malformed or unknown counts as "other".
 var Operations = []string{"list", "get", "upload", "delete", "stats", "other"}
 
+// Limits names the limits that close or refuse a connection, as STATS
+// counts them: no head within -head-timeout, no next request within
+// -keepalive-timeout, and a new connection past -max-conns or
+// -max-conns-per-ip.
+var Limits = []string{"head_timeout", "keepalive_timeout", "max_conns", "max_conns_per_ip"}
+
 // Stats is what STATS returns under "data": the server's own counters,
 // summed over every worker (every child process in process mode).
 type Stats struct {
-	Mode              string             `json:"mode"`
-	Workers           int                `json:"workers"`
-	PID               int                `json:"pid"`
-	Started           string             `json:"started"` // RFC 3339
-	UptimeSeconds     int64              `json:"uptime_s"`
-	ActiveConnections int64              `json:"active_connections"`
-	Connections       uint64             `json:"connections"`
-	BytesIn           uint64             `json:"bytes_in"`
-	BytesOut          uint64             `json:"bytes_out"`
-	WorkerRestarts    uint64             `json:"worker_restarts"`
-	Requests          map[string]OpCount `json:"requests"`
+	Mode              string `json:"mode"`
+	Workers           int    `json:"workers"`
+	PID               int    `json:"pid"`
+	Started           string `json:"started"` // RFC 3339
+	UptimeSeconds     int64  `json:"uptime_s"`
+	ActiveConnections int64  `json:"active_connections"`
+	Connections       uint64 `json:"connections"`
+	BytesIn           uint64 `json:"bytes_in"`
+	BytesOut          uint64 `json:"bytes_out"`
+	WorkerRestarts    uint64 `json:"worker_restarts"`
+	// WaitingConnections are held between requests, or before the first,
+	// outside the workers.
+	WaitingConnections int64 `json:"waiting_connections"`
+	// Limits counts the connections each limit closed or refused, by
+	// the names in Limits.
+	Limits   map[string]uint64  `json:"limits"`
+	Requests map[string]OpCount `json:"requests"`
 }
 
 // OpCount is the requests of one operation that succeeded and failed.

@@ -1,0 +1,415 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"fileserver/protocol"
+)
+
+// A worker serves one connection at a time, so a connection that sends
+// nothing, or trickles its head a byte at a time, would hold a worker
+// hostage. The waiting room keeps such connections away from the workers:
+// a goroutine per connection waits, without a buffer, until the client
+// sends something, then reads the request's head through a small reader,
+// and only then hands the connection, with the bytes it read, to a worker.
+// After a request, a connection with nothing more to read comes back here
+// to wait for its next one. Thread mode has one waiting room for all its
+// workers. In process mode each child has its own, for its one worker,
+// and accepts as before one connection at a time while its worker is
+// free; but it waits only a moment (patience) for that connection's head
+// before accepting the next, so a silent one no longer holds the worker.
+// A connection kept there would wait for this child's worker even when
+// another child's is free, so the child takes a new connection only while
+// its worker is free, and only once the last one was decided.
+
+// headBufSize is the reader a waiting connection reads its head through,
+// allocated only once the client has sent something.
+const headBufSize = 4 << 10
+
+// maxReplay bounds the bytes read while waiting for a head and replayed
+// to the worker: a head, with the blank lines before it and what the last
+// read brought after it.
+const maxReplay = 16 << 10
+
+// refusalLogEvery rate-limits the log lines of closed and refused
+// connections: a flood of them would otherwise flood the journal.
+const refusalLogEvery = time.Second
+
+// waitingRoom holds the connections of one server process that are not
+// being served.
+type waitingRoom struct {
+	srv      *server
+	counters workerCounters // this process's slot: waiting gauge and limits
+	workers  int
+	maxConns int               // -max-conns
+	maxPerIP int               // -max-conns-per-ip
+	baseFDs  int               // descriptors open when the room was made
+	ready    chan *waitingConn // connections whose head arrived, for the workers
+	stop     chan struct{}     // closed when the server stops
+
+	mu        sync.Mutex
+	held      map[net.Conn]string  // guarded by mu: every connection held, waiting or served, with its client address
+	perIP     map[string]int       // guarded by mu: connections held per client address
+	waitingOn map[net.Conn]bool    // guarded by mu: connections in the room, not with a worker
+	busy      int                  // guarded by mu: workers serving a connection
+	stopped   bool                 // guarded by mu
+	freed     *sync.Cond           // on mu: a worker became free, or the server stops
+	lastLog   [numLimits]time.Time // guarded by mu
+	unlogged  [numLimits]int       // guarded by mu: events since the last log line
+}
+
+// waitingConn is a connection and the bytes read from it while it waited.
+type waitingConn struct {
+	conn    net.Conn
+	replay  []byte
+	decided chan struct{} // closed once a worker took it, or it was closed
+}
+
+// decide closes decided, once.
+func (wc *waitingConn) decide() {
+	select {
+	case <-wc.decided:
+	default:
+		close(wc.decided)
+	}
+}
+
+// Patience of a worker child's accept loop: how long it waits for a new
+// connection's head to reach the worker before it accepts the next one.
+// A flood of silent connections (many waiting) gets the short one, so the
+// listen queue drains and a real client behind them is served in time.
+const (
+	patience      = 20 * time.Millisecond
+	floodPatience = time.Millisecond
+	floodWaiting  = 16
+)
+
+func newWaitingRoom(s *server, slot int, workers int) *waitingRoom {
+	r := &waitingRoom{
+		srv: s, counters: s.counters.worker(slot), workers: workers,
+		maxConns: s.cfg.MaxConns, maxPerIP: s.cfg.MaxConnsPerIP,
+		ready: make(chan *waitingConn), stop: make(chan struct{}),
+		held: map[net.Conn]string{}, perIP: map[string]int{}, waitingOn: map[net.Conn]bool{},
+	}
+	r.freed = sync.NewCond(&r.mu)
+	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
+		r.baseFDs = len(ents)
+	}
+	return r
+}
+
+// fdRoom is how many connections the process's descriptor limit leaves
+// room for, beside those it had at the start and a reserve for the files
+// the workers open (a file, a temporary file and a directory each).
+func (r *waitingRoom) fdRoom() int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<30 {
+		return 1 << 30
+	}
+	return max(1, int(lim.Cur)-r.baseFDs-3*r.workers-8)
+}
+
+// acceptLoop accepts connections while a worker is free and the process
+// has descriptors to spare, and puts each in the waiting room. Otherwise
+// new connections wait in the kernel's listen queue, where they cost
+// nothing: an accept that fails for want of descriptors would drop them.
+func (r *waitingRoom) acceptLoop(ln net.Listener) {
+	backoff := time.Duration(0)
+	for {
+		r.mu.Lock()
+		for (r.busy >= r.workers || len(r.held) >= r.fdRoom()) && !r.stopped {
+			r.freed.Wait()
+		}
+		stopped := r.stopped
+		r.mu.Unlock()
+		if stopped {
+			return
+		}
+		conn, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || r.srv.isStopping() {
+				return
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			r.srv.log.Warn("accept failed", "error", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		if r.srv.refuse(conn) {
+			continue
+		}
+		if l, ok := r.admit(conn); !ok {
+			r.limited(l, conn, fmt.Sprintf("too many connections (%s), closing", limitFlag(l)))
+			conn.Close()
+			continue
+		}
+		r.counters.accepted()
+		wc := &waitingConn{conn: conn, decided: make(chan struct{})}
+		go r.wait(wc, time.Now().Add(r.srv.cfg.HeadTimeout), limitHeadTimeout)
+		if r.srv.cfg.Mode == "process" {
+			r.mu.Lock()
+			p := patience
+			if len(r.waitingOn) >= floodWaiting {
+				p = floodPatience
+			}
+			r.mu.Unlock()
+			t := time.NewTimer(p)
+			select {
+			case <-wc.decided:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}
+}
+
+// admit holds conn unless a cap forbids it.
+func (r *waitingRoom) admit(conn net.Conn) (limit, bool) {
+	ip := clientIP(conn)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case len(r.held) >= r.maxConns:
+		return limitMaxConns, false
+	case r.maxPerIP > 0 && r.perIP[ip] >= r.maxPerIP:
+		return limitMaxConnsPerIP, false
+	}
+	r.held[conn] = ip
+	r.perIP[ip]++
+	return 0, true
+}
+
+// release closes a held connection and forgets it.
+func (r *waitingRoom) release(conn net.Conn) {
+	r.mu.Lock()
+	if ip, ok := r.held[conn]; ok {
+		delete(r.held, conn)
+		if r.perIP[ip]--; r.perIP[ip] <= 0 {
+			delete(r.perIP, ip)
+		}
+	}
+	delete(r.waitingOn, conn)
+	r.mu.Unlock()
+	conn.Close()
+	r.freed.Broadcast()
+}
+
+func clientIP(conn net.Conn) string {
+	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	return conn.RemoteAddr().String()
+}
+
+// park puts a connection back in the room after a request, to wait for
+// its next one.
+func (r *waitingRoom) park(conn net.Conn) {
+	go r.wait(&waitingConn{conn: conn, decided: make(chan struct{})}, time.Now().Add(r.srv.cfg.KeepAlive), limitKeepAlive)
+}
+
+// wait waits until the client sends something before deadline, reads the
+// request's head within -head-timeout, and hands the connection to a
+// worker; or closes it when a limit passes (l: which one).
+func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
+	if !r.enter(wc.conn) {
+		r.release(wc.conn)
+		return
+	}
+	r.counters.waiting(+1)
+	handed := false
+	defer func() {
+		r.counters.waiting(-1)
+		if !handed {
+			r.release(wc.conn)
+		}
+		wc.decide()
+	}()
+	wc.conn.SetReadDeadline(deadline)
+	if err := waitReadable(wc.conn); err != nil {
+		if protocol.IsTimeout(err) {
+			if l == limitKeepAlive {
+				// Said nothing: an ERROR now would be read as the
+				// reply to the client's next request.
+				r.limited(l, wc.conn, "")
+			} else {
+				r.limited(l, wc.conn, fmt.Sprintf("no request within %s (-head-timeout), closing", r.srv.cfg.HeadTimeout))
+			}
+		}
+		return
+	}
+	if l == limitKeepAlive {
+		deadline = time.Now().Add(r.srv.cfg.HeadTimeout)
+		wc.conn.SetReadDeadline(deadline)
+	}
+	rec := &recorder{conn: wc.conn, head: deadline}
+	rr := protocol.NewRequestReader(bufio.NewReaderSize(rec, headBufSize))
+	rr.Quiet, rr.SetReadDeadline = r.srv.cfg.Quiet, rec.setQuiet
+	_, err := rr.Read()
+	switch {
+	case err == io.EOF && len(rec.bytes) == 0:
+		return // closed before a request: nothing to answer
+	case err != nil && protocol.IsTimeout(err):
+		r.limited(limitHeadTimeout, wc.conn, fmt.Sprintf("request head not complete within %s (-head-timeout), closing", r.srv.cfg.HeadTimeout))
+		return
+	}
+	// A request, or a malformed one, or a head cut by EOF: a worker
+	// answers it, reading it again from what was recorded.
+	wc.conn.SetReadDeadline(time.Time{})
+	wc.replay = rec.bytes
+	if !r.leave(wc.conn) {
+		return
+	}
+	select {
+	case r.ready <- wc:
+		// The worker is busy from here: counted before the accept
+		// loop, woken by decide, looks.
+		r.mu.Lock()
+		r.busy++
+		r.mu.Unlock()
+		handed = true
+	case <-r.stop:
+	}
+}
+
+// enter marks a held connection as waiting; false once the server stops.
+func (r *waitingRoom) enter(conn net.Conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return false
+	}
+	r.waitingOn[conn] = true
+	return true
+}
+
+// leave marks a connection as no longer waiting; false once the server
+// stops (shutdown closed it).
+func (r *waitingRoom) leave(conn net.Conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.waitingOn, conn)
+	return !r.stopped
+}
+
+// next gives a worker the next connection whose head arrived (the waiter
+// that hands it over counts the worker busy until done is called); ok is
+// false when the server stops.
+func (r *waitingRoom) next() (wc *waitingConn, ok bool) {
+	select {
+	case wc = <-r.ready:
+		return wc, true
+	case <-r.stop:
+		return nil, false
+	}
+}
+
+// done frees the worker that next made busy.
+func (r *waitingRoom) done() {
+	r.mu.Lock()
+	r.busy--
+	r.mu.Unlock()
+	r.freed.Signal()
+}
+
+// shutdown stops the room: waiting connections are closed at once, as
+// they have no request in flight.
+func (r *waitingRoom) shutdown() {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return
+	}
+	r.stopped = true
+	close(r.stop)
+	for conn := range r.waitingOn {
+		conn.Close()
+	}
+	r.mu.Unlock()
+	r.freed.Broadcast()
+}
+
+// limited counts a connection closed or refused by limit l, answers it
+// with an ERROR unless reason is empty, and logs it, at most one line per
+// limit each refusalLogEvery with the count of those not logged.
+func (r *waitingRoom) limited(l limit, conn net.Conn, reason string) {
+	r.counters.limited(l)
+	if reason != "" {
+		conn.SetWriteDeadline(time.Now().Add(time.Second))
+		conn.Write(protocol.AppendError(nil, reason))
+	}
+	r.mu.Lock()
+	r.unlogged[l]++
+	now := time.Now()
+	if now.Sub(r.lastLog[l]) < refusalLogEvery {
+		r.mu.Unlock()
+		return
+	}
+	n := r.unlogged[l]
+	r.lastLog[l], r.unlogged[l] = now, 0
+	r.mu.Unlock()
+	r.srv.log.Info("connection closed", "limit", protocol.Limits[l], "by", limitFlag(l), "remote", conn.RemoteAddr().String(), "count", n)
+}
+
+// limitFlag names the flag that sets a limit.
+func limitFlag(l limit) string {
+	return [...]string{"-head-timeout", "-keepalive-timeout", "-max-conns", "-max-conns-per-ip"}[l]
+}
+
+// waitReadable blocks until conn has something to read (or EOF, or an
+// error) or its read deadline passes, reading nothing: a waiting
+// connection needs no buffer until then. It peeks without blocking, and
+// waits on the runtime's poller only while there is nothing: the poller
+// reports edges, not levels, so bytes that came before the wait began
+// must be seen by the peek.
+func waitReadable(conn net.Conn) error {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var b [1]byte
+	return rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return err != syscall.EAGAIN && err != syscall.EINTR
+	})
+}
+
+// recorder reads a waiting connection's head and keeps what it read, for
+// the worker to read again. Its read deadline is the head's, or the
+// request reader's quiet wait when that is sooner.
+type recorder struct {
+	conn  net.Conn
+	head  time.Time
+	bytes []byte
+}
+
+var errReplayFull = errors.New("head longer than the waiting room keeps")
+
+func (r *recorder) Read(p []byte) (int, error) {
+	if len(r.bytes) >= maxReplay {
+		return 0, errReplayFull
+	}
+	p = p[:min(len(p), maxReplay-len(r.bytes))]
+	n, err := r.conn.Read(p)
+	r.bytes = append(r.bytes, p[:n]...)
+	return n, err
+}
+
+func (r *recorder) setQuiet(t time.Time) {
+	if t.IsZero() || t.After(r.head) {
+		t = r.head
+	}
+	r.conn.SetReadDeadline(t)
+}
