@@ -53,6 +53,7 @@ Examples:
   fileserverd -mode process -workers 50 -dir /srv/files
   fileserverd -addr 127.0.0.1:0 -log-format json   # any free port, named in the log
   fileserverd -allow 10.0.0.0/8,127.0.0.1        # the lab subnet and this host only
+  fileserverd -head-timeout 5s -max-conns-per-ip 20   # a lab server shared by a class
   printf 'LIST\r\n\r\n' | nc -q1 127.0.0.1 8889
   printf 'list' | nc 127.0.0.1 8889              # answered after -quiet
 
@@ -75,10 +76,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB, 1GB; 1 MB = 1048576 bytes)")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that sends or accepts nothing for this `duration` (e.g. 30s; 0 = never)")
 	fs.DurationVar(&cfg.Quiet, "quiet", 75*time.Millisecond, "a request that could be complete ends when nothing more arrives for this `duration` (LIST or GET name sent without a terminator; an UPLOAD payload after a line break); 0 = only at a terminator or EOF")
-	fs.DurationVar(&cfg.HeadTimeout, "head-timeout", 10*time.Second, "a new connection must send a whole request head within this `duration` (like net/http's ReadHeaderTimeout), else it gets an ERROR and is closed; it waits for it outside the workers")
-	fs.DurationVar(&cfg.KeepAlive, "keepalive-timeout", 15*time.Second, "a connection between requests waits this `duration` for its next one, outside the workers, then is closed")
-	fs.IntVar(&cfg.MaxConns, "max-conns", 4096, "most connections held at once, waiting or served (`number`); past it a new one gets an ERROR and is closed")
-	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most connections from one client address (`number`); 0: no cap (filestressd opens 50 from one address)")
+	fs.DurationVar(&cfg.HeadTimeout, "head-timeout", 10*time.Second, "a new connection must send a whole request head within this `duration` (like net/http's ReadHeaderTimeout), else it gets an ERROR and is closed; it waits for it outside the workers (thread mode; a worker child waits -idle-timeout)")
+	fs.DurationVar(&cfg.KeepAlive, "keepalive-timeout", 15*time.Second, "a connection between requests waits this `duration` for its next one, outside the workers, then is closed (thread mode)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 4096, "most connections held at once, waiting or served (`number`); past it a new one gets an ERROR and is closed (thread mode)")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most connections from one client address (`number`); 0: no cap (filestressd opens 50 from one address; thread mode)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`, then cut them")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
 	fs.StringVar(&cfg.Allow, "allow", "", "serve only clients in these comma-separated `CIDRs` (e.g. 10.0.0.0/8,192.168.1.0/24); others are closed and logged (default: everyone)")

@@ -76,11 +76,23 @@ func TestNewLoggerJournal(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.Seek(0, 0)
-			newLogger(format, f).Info("hello", "n", 1)
+			log := newLogger(format, f)
+			log.Info("hello", "n", 1)
+			log.With("w", 2).Warn("careful")
+			log.Error("broken")
 			b, _ := os.ReadFile(f.Name())
 			timed := strings.Contains(string(b), "time=") || strings.Contains(string(b), `"time":`)
-			if wantTimed := js != fmt.Sprintf("%d:%d", st.Dev, st.Ino); timed != wantTimed || !strings.Contains(string(b), "hello") {
-				t.Errorf("format %s, JOURNAL_STREAM=%q: %q; want a time: %v", format, js, b, wantTimed)
+			journal := js == fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+			if timed == journal || !strings.Contains(string(b), "hello") {
+				t.Errorf("format %s, JOURNAL_STREAM=%q: %q; want a time: %v", format, js, b, !journal)
+			}
+			// In the journal each line starts with its syslog priority,
+			// so that journalctl -p warning selects warnings.
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			for i, prio := range []string{"<6>", "<4>", "<3>"} {
+				if i >= len(lines) || strings.HasPrefix(lines[i], prio) != journal || (!journal && strings.HasPrefix(lines[i], "<")) {
+					t.Errorf("format %s, JOURNAL_STREAM=%q: line %d of %q; want a %s prefix: %v", format, js, i+1, b, prio, journal)
+				}
 			}
 		}
 	}

@@ -57,6 +57,10 @@ func TestChildKilledIsReplaced(t *testing.T) {
 	if !strings.Contains(d.log.String(), "interrupted_request=true") {
 		t.Errorf("the log does not say a request was interrupted:\n%s", d.log)
 	}
+	// The exit is worded as os.ProcessState words it.
+	if !strings.Contains(d.log.String(), `status="signal: killed"`) {
+		t.Errorf("the log does not say the child was killed by a signal:\n%s", d.log)
+	}
 }
 
 // TestSIGTERMDuringTransfer sends SIGTERM while a download is in flight:

@@ -12,13 +12,21 @@ var version = "dev"
 
 func newLogger(format string, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	var j *journalWriter
 	if toJournal(w) {
+		// journald stamps lines itself, and reads a "<N>" priority.
 		opts.ReplaceAttr = dropTime
+		j = newJournalWriter(w)
+		w = j
 	}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	if j != nil {
+		h = levelPrefix{h, j}
+	}
+	return slog.New(h)
 }
 
 // versionString names the version, Go version, target and VCS revision,

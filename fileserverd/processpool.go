@@ -257,12 +257,10 @@ func exitStatus(err error) string {
 	if err == nil {
 		return "exit 0"
 	}
+	// ProcessState's own words: "exit status 1", "signal: killed".
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "killed by " + ws.Signal().String()
-		}
-		return fmt.Sprintf("exit %d", ee.ExitCode())
+		return ee.ProcessState.String()
 	}
 	return err.Error()
 }

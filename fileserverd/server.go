@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 )
 
 // server serves connections with a fixed set of workers: each worker
@@ -31,20 +32,49 @@ func newServer(cfg config, st *store, c *counters, log *slog.Logger) *server {
 	return &server{cfg: cfg, store: st, counters: c, log: log, conns: map[*trackedConn]struct{}{}}
 }
 
-// serve starts the workers with the given ids, and the accept loop that
-// feeds them through the waiting room: all of thread mode's workers, or a
-// worker child's one (counted in its own slot, 0 in thread mode).
+// serve starts the workers with the given ids. In thread mode one accept
+// loop feeds them through the waiting room. A worker child of process mode
+// accepts for its one worker and serves what it accepts, waiting for heads
+// itself, as it did before the waiting room: a room of the child's own
+// would keep ready connections that another child's free worker could
+// serve, and handing connections between processes is not built yet.
 func (s *server) serve(ln net.Listener, ids []int) {
-	slot := 0
 	if s.cfg.Mode == "process" {
-		slot = ids[0]
+		for _, id := range ids {
+			w := newWorker(s, id)
+			s.wg.Go(func() { w.acceptLoop(ln) })
+		}
+		return
 	}
-	s.room = newWaitingRoom(s, slot, len(ids))
+	s.room = newWaitingRoom(s, 0, len(ids))
 	for _, id := range ids {
 		w := newWorker(s, id)
 		s.wg.Go(w.run)
 	}
 	s.wg.Go(func() { s.room.acceptLoop(ln) })
+}
+
+// acceptLoop accepts connections and serves each in turn (process mode).
+func (w *worker) acceptLoop(ln net.Listener) {
+	backoff := time.Duration(0)
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || w.srv.isStopping() {
+				return
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			w.log.Warn("accept failed", "error", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		if w.srv.refuse(conn) {
+			continue
+		}
+		w.counters.accepted()
+		w.serveConn(&waitingConn{conn: conn})
+	}
 }
 
 // run serves the connections the waiting room hands over, one at a time,

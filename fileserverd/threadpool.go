@@ -89,6 +89,9 @@ func logListening(log *slog.Logger, cfg config, ln net.Listener) {
 
 func logFinalStats(log *slog.Logger, s protocol.Stats) {
 	attrs := []any{"connections", s.Connections, "bytes_in", s.BytesIn, "bytes_out", s.BytesOut, "worker_restarts", s.WorkerRestarts}
+	for _, l := range protocol.Limits {
+		attrs = append(attrs, "closed_by_"+l, s.Limits[l])
+	}
 	for _, op := range protocol.Operations {
 		attrs = append(attrs, op+"_ok", s.Requests[op].OK, op+"_failed", s.Requests[op].Failed)
 	}

@@ -22,13 +22,7 @@ import (
 // and only then hands the connection, with the bytes it read, to a worker.
 // After a request, a connection with nothing more to read comes back here
 // to wait for its next one. Thread mode has one waiting room for all its
-// workers. In process mode each child has its own, for its one worker,
-// and accepts as before one connection at a time while its worker is
-// free; but it waits only a moment (patience) for that connection's head
-// before accepting the next, so a silent one no longer holds the worker.
-// A connection kept there would wait for this child's worker even when
-// another child's is free, so the child takes a new connection only while
-// its worker is free, and only once the last one was decided.
+// workers; process mode has none yet (see server.serve).
 
 // headBufSize is the reader a waiting connection reads its head through,
 // allocated only once the client has sent something.
@@ -68,29 +62,9 @@ type waitingRoom struct {
 
 // waitingConn is a connection and the bytes read from it while it waited.
 type waitingConn struct {
-	conn    net.Conn
-	replay  []byte
-	decided chan struct{} // closed once a worker took it, or it was closed
+	conn   net.Conn
+	replay []byte
 }
-
-// decide closes decided, once.
-func (wc *waitingConn) decide() {
-	select {
-	case <-wc.decided:
-	default:
-		close(wc.decided)
-	}
-}
-
-// Patience of a worker child's accept loop: how long it waits for a new
-// connection's head to reach the worker before it accepts the next one.
-// A flood of silent connections (many waiting) gets the short one, so the
-// listen queue drains and a real client behind them is served in time.
-const (
-	patience      = 20 * time.Millisecond
-	floodPatience = time.Millisecond
-	floodWaiting  = 16
-)
 
 func newWaitingRoom(s *server, slot int, workers int) *waitingRoom {
 	r := &waitingRoom{
@@ -153,22 +127,7 @@ func (r *waitingRoom) acceptLoop(ln net.Listener) {
 			continue
 		}
 		r.counters.accepted()
-		wc := &waitingConn{conn: conn, decided: make(chan struct{})}
-		go r.wait(wc, time.Now().Add(r.srv.cfg.HeadTimeout), limitHeadTimeout)
-		if r.srv.cfg.Mode == "process" {
-			r.mu.Lock()
-			p := patience
-			if len(r.waitingOn) >= floodWaiting {
-				p = floodPatience
-			}
-			r.mu.Unlock()
-			t := time.NewTimer(p)
-			select {
-			case <-wc.decided:
-			case <-t.C:
-			}
-			t.Stop()
-		}
+		go r.wait(&waitingConn{conn: conn}, time.Now().Add(r.srv.cfg.HeadTimeout), limitHeadTimeout)
 	}
 }
 
@@ -213,7 +172,7 @@ func clientIP(conn net.Conn) string {
 // park puts a connection back in the room after a request, to wait for
 // its next one.
 func (r *waitingRoom) park(conn net.Conn) {
-	go r.wait(&waitingConn{conn: conn, decided: make(chan struct{})}, time.Now().Add(r.srv.cfg.KeepAlive), limitKeepAlive)
+	go r.wait(&waitingConn{conn: conn}, time.Now().Add(r.srv.cfg.KeepAlive), limitKeepAlive)
 }
 
 // wait waits until the client sends something before deadline, reads the
@@ -231,7 +190,6 @@ func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
 		if !handed {
 			r.release(wc.conn)
 		}
-		wc.decide()
 	}()
 	wc.conn.SetReadDeadline(deadline)
 	if err := waitReadable(wc.conn); err != nil {
@@ -270,8 +228,7 @@ func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
 	}
 	select {
 	case r.ready <- wc:
-		// The worker is busy from here: counted before the accept
-		// loop, woken by decide, looks.
+		// The worker is busy from here.
 		r.mu.Lock()
 		r.busy++
 		r.mu.Unlock()

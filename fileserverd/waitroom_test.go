@@ -33,6 +33,10 @@ func treeHWM(t testing.TB, pid int) int64 {
 	return sum
 }
 
+// roomModes are the modes with a waiting room: process mode has none yet
+// (see server.serve), and its workers wait for heads themselves.
+var roomModes = []string{"thread"}
+
 // dialMany opens n connections to addr, closed at cleanup.
 func dialMany(t testing.TB, addr string, n int) []net.Conn {
 	t.Helper()
@@ -97,7 +101,7 @@ func expectClosedBy(t *testing.T, conns []net.Conn, flag string) {
 // and the head timeout closes them, each told why and counted.
 func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 	const silent = 1000
-	for _, mode := range modes {
+	for _, mode := range roomModes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-head-timeout", "5s")
@@ -122,7 +126,7 @@ func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 // waiting room, and -head-timeout closes them.
 func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 	const slow = 100
-	for _, mode := range modes {
+	for _, mode := range roomModes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-head-timeout", "3s")
@@ -159,7 +163,7 @@ func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 // as the reply to their next request).
 func TestKeptAliveConnectionsWaitOutsideWorkers(t *testing.T) {
 	const idle = 200
-	for _, mode := range modes {
+	for _, mode := range roomModes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-keepalive-timeout", "3s")

@@ -60,8 +60,12 @@ func (w *worker) serveConn(wc *waitingConn) {
 	conn := wc.conn
 	parked := false
 	defer func() {
-		if !parked {
+		switch {
+		case parked:
+		case w.srv.room != nil:
 			w.srv.room.release(conn)
+		default:
+			conn.Close()
 		}
 	}()
 	tc, ok := w.srv.track(conn)
@@ -81,7 +85,7 @@ func (w *worker) serveConn(wc *waitingConn) {
 	}()
 	remote := conn.RemoteAddr().String()
 	for {
-		if len(mc.replay) == 0 && !w.requests.Pending() {
+		if w.srv.room != nil && len(mc.replay) == 0 && !w.requests.Pending() {
 			// Nothing more yet: wait for it in the waiting room.
 			if w.srv.isStopping() {
 				return

@@ -44,6 +44,9 @@ func printSummary(w io.Writer, c cell) {
 	if ok, failed, known := c.server.counts(cfg.Op); known {
 		fmt.Fprintf(w, "server counted:   %d ok, %d failed (%s)\n", ok, failed, statsKey(cfg.Op))
 	}
+	if l := c.server.limitsChanged(); l != "" {
+		fmt.Fprintf(w, "server limits:    %s (connections the server closed or refused during the window)\n", l)
+	}
 	if note := c.server.note(cfg.Op); note != "" {
 		fmt.Fprintf(w, "note: %s\n", note)
 	}

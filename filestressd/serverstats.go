@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"fileserver/protocol"
@@ -133,6 +134,22 @@ func (v serverView) note(op string) string {
 		return fmt.Sprintf("the server's failed count of %s went down from %d to %d during the window: server_fail is clamped to 0", key, b.Failed, a.Failed)
 	}
 	return ""
+}
+
+// limitsChanged lists the server's limits that closed or refused
+// connections during the window, with how many ("head_timeout +3"), or
+// says nothing when none did or the server does not count them.
+func (v serverView) limitsChanged() string {
+	if v.Before == nil || v.After == nil || v.restarted() {
+		return ""
+	}
+	var parts []string
+	for _, l := range protocol.Limits {
+		if d := delta(v.Before.Limits[l], v.After.Limits[l]); d > 0 {
+			parts = append(parts, fmt.Sprintf("%s +%d", l, d))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // identity returns the server's mode and worker count, from STATS.

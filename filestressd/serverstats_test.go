@@ -43,3 +43,28 @@ func TestServerCountsRestartAndClamp(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitsChanged checks the summary's list of the server's limits that
+// closed or refused connections during the window.
+func TestLimitsChanged(t *testing.T) {
+	snap := func(pid int, head, perIP uint64) *protocol.Stats {
+		return &protocol.Stats{PID: pid, Started: "2026-01-01T10:00:00Z",
+			Limits: map[string]uint64{"head_timeout": head, "max_conns_per_ip": perIP}}
+	}
+	cases := []struct {
+		name          string
+		before, after *protocol.Stats
+		want          string
+	}{
+		{"none changed", snap(1, 3, 0), snap(1, 3, 0), ""},
+		{"two changed", snap(1, 3, 0), snap(1, 5, 7), "head_timeout +2, max_conns_per_ip +7"},
+		{"restarted", snap(1, 3, 0), snap(2, 9, 0), ""},
+		{"a server without limits", &protocol.Stats{PID: 1}, &protocol.Stats{PID: 1}, ""},
+		{"no STATS", nil, nil, ""},
+	}
+	for _, c := range cases {
+		if got := (serverView{Before: c.before, After: c.after}).limitsChanged(); got != c.want {
+			t.Errorf("%s: limitsChanged = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
