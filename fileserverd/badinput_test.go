@@ -102,9 +102,8 @@ func TestIdleTimeout(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			// A silent new connection is closed by -head-timeout in thread
-			// mode's waiting room, by -idle-timeout in a worker child; an
-			// upload that stops, by -idle-timeout in both.
+			// A silent new connection is closed by -head-timeout in the
+			// waiting room; an upload that stops, by -idle-timeout.
 			d := startDaemon(t, mode, 1, "-idle-timeout", "300ms", "-head-timeout", "300ms")
 			for _, req := range []string{"", "UPLOAD silent.bin QUJD"} {
 				conn, err := net.Dial("tcp", d.addr)

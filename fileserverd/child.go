@@ -16,7 +16,7 @@ const (
 	envWorker  = "FILESERVERD_WORKER"
 	envParent  = "FILESERVERD_PARENT"
 	envStarted = "FILESERVERD_STARTED"
-	fdListener = 3
+	fdLink     = 3
 	fdCounters = 4
 )
 
@@ -56,18 +56,23 @@ func childFromEnv() (childInfo, bool, error) {
 	return ci, true, nil
 }
 
-// runChild serves on the inherited listener with one worker until ctx ends
+// runChild serves what the parent hands over the inherited link with one worker until ctx ends
 // (the parent's SIGTERM, or the parent's death through Pdeathsig).
 func runChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) error {
 	log = log.With("pid", os.Getpid())
 	if os.Getppid() != ci.parent {
 		return fmt.Errorf("worker %d: parent %d is gone", ci.id, ci.parent)
 	}
-	lf := os.NewFile(fdListener, "listener")
-	ln, err := net.FileListener(lf)
+	lf := os.NewFile(fdLink, "link")
+	lc, err := net.FileConn(lf)
 	lf.Close()
 	if err != nil {
-		return fmt.Errorf("worker %d: inherited listener: %w", ci.id, err)
+		return fmt.Errorf("worker %d: link to the parent: %w", ci.id, err)
+	}
+	link, ok := lc.(*net.UnixConn)
+	if !ok {
+		lc.Close()
+		return fmt.Errorf("worker %d: fd %d is not a link to the parent", ci.id, fdLink)
 	}
 	cf := os.NewFile(fdCounters, "counters")
 	c, err := mapCounters(cf, cfg.Mode, cfg.Workers, ci.parent, ci.started)
@@ -81,15 +86,12 @@ func runChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) e
 	}
 	defer st.Close()
 	srv := newServer(cfg, st, c, log)
-	srv.serve(ln, []int{ci.id})
+	srv.wg.Go(func() { srv.serveLink(link, ci.id) })
 
 	<-ctx.Done()
-	// The listening socket's file description is shared with the parent,
-	// whose os/exec puts it in blocking mode each time it starts a worker
-	// (os.File.Fd), so this worker's accept may be a blocking system call
-	// that Close would wait for until a client came. Close it on the side;
-	// shutdown waits only for connections, and exiting ends the accept.
-	go ln.Close()
+	// No new connection: the parent sees the link close and hands it to
+	// another child. The one being served may finish.
+	link.CloseRead()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	return srv.shutdown(sctx)

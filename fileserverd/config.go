@@ -36,8 +36,8 @@ type config struct {
 const usageText = `fileserverd serves files over the course's text protocol (LIST, GET,
 DOWNLOAD, UPLOAD, DELETE, STATS; JSON replies end in CRLF CRLF, content in
 base64), with a fixed pool of workers: N goroutines (-mode thread) or N
-child processes of this binary sharing the listening socket (-mode
-process). Each worker serves one connection at a time; the others wait in
+child processes of this binary to which the parent hands connections
+(-mode process). Each worker serves one connection at a time; the others wait in
 the listen queue.
 
 Requests are read as real course clients send them: ended by CRLF CRLF,
@@ -76,10 +76,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB, 1GB; 1 MB = 1048576 bytes)")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that sends or accepts nothing for this `duration` (e.g. 30s; 0 = never)")
 	fs.DurationVar(&cfg.Quiet, "quiet", 75*time.Millisecond, "a request that could be complete ends when nothing more arrives for this `duration` (LIST or GET name sent without a terminator; an UPLOAD payload after a line break); 0 = only at a terminator or EOF")
-	fs.DurationVar(&cfg.HeadTimeout, "head-timeout", 10*time.Second, "a new connection must send a whole request head within this `duration` (like net/http's ReadHeaderTimeout), else it gets an ERROR and is closed; it waits for it outside the workers (thread mode; a worker child waits -idle-timeout)")
-	fs.DurationVar(&cfg.KeepAlive, "keepalive-timeout", 15*time.Second, "a connection between requests waits this `duration` for its next one, outside the workers, then is closed (thread mode)")
-	fs.IntVar(&cfg.MaxConns, "max-conns", 4096, "most connections held at once, waiting or served (`number`); past it a new one gets an ERROR and is closed (thread mode)")
-	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most connections from one client address (`number`); 0: no cap (filestressd opens 50 from one address; thread mode)")
+	fs.DurationVar(&cfg.HeadTimeout, "head-timeout", 10*time.Second, "a new connection must send a whole request head within this `duration` (like net/http's ReadHeaderTimeout), else it gets an ERROR and is closed; it waits for it outside the workers")
+	fs.DurationVar(&cfg.KeepAlive, "keepalive-timeout", 15*time.Second, "a connection between requests waits this `duration` for its next one, outside the workers, then is closed")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 4096, "most connections held at once, waiting or served (`number`); past it a new one gets an ERROR and is closed")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most connections from one client address (`number`); 0: no cap (filestressd opens 50 from one address)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`, then cut them")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
 	fs.StringVar(&cfg.Allow, "allow", "", "serve only clients in these comma-separated `CIDRs` (e.g. 10.0.0.0/8,192.168.1.0/24); others are closed and logged (default: everyone)")

@@ -315,9 +315,8 @@ func TestDiskFullDuringUpload(t *testing.T) {
 }
 
 // TestIdleConnectionFlood opens 200 connections that send nothing against
-// 5 workers, with the server under a low file-descriptor limit: the head
-// timeout (thread mode's waiting room) or the idle timeout (a worker
-// child) closes them, every idle client is told, a legitimate client is
+// 5 workers, with the server under a low file-descriptor limit: the
+// waiting room's head timeout closes them, every idle client is told, a legitimate client is
 // served within a bound, and no process of the server ever holds more
 // descriptors than its limit. In thread mode it then lowers the limit
 // below what 5 connections need: the waiting room accepts only what the
@@ -381,9 +380,8 @@ func TestIdleConnectionFlood(t *testing.T) {
 			for i, c := range conns {
 				c.SetReadDeadline(time.Now().Add(20 * time.Second))
 				b, err := io.ReadAll(c)
-				// Thread mode's waiting room closes them by -head-timeout,
-				// a worker child by -idle-timeout.
-				if err != nil || !strings.HasPrefix(string(b), `{"status": "ERROR"`) || !strings.Contains(string(b), map[string]string{"thread": "-head-timeout", "process": "idle timeout"}[mode]) {
+				// The waiting room closes them by -head-timeout.
+				if err != nil || !strings.HasPrefix(string(b), `{"status": "ERROR"`) || !strings.Contains(string(b), "-head-timeout") {
 					t.Fatalf("idle connection %d got %q, %v; want a time-out ERROR, then the end", i+1, b, err)
 				}
 			}

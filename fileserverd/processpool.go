@@ -26,13 +26,14 @@ const (
 
 // supervisor runs the worker children of process mode.
 type supervisor struct {
-	cfg      config
-	log      *slog.Logger
-	exe      string
-	started  time.Time
-	files    []*os.File // listener and counters, fds 3 and 4 in children
-	counters *counters
-	store    *store
+	cfg         config
+	log         *slog.Logger
+	exe         string
+	started     time.Time
+	counterFile *os.File     // fd 4 in children (fd 3 is each child's own link)
+	room        *waitingRoom // the parent's: it accepts, children serve
+	counters    *counters
+	store       *store
 
 	children map[int]*child // by worker id
 	exits    chan childExit
@@ -68,16 +69,12 @@ func runProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
-	lf, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		return fmt.Errorf("listener: %w", err)
-	}
 	cf, err := sharedCounterFile(cfg.Workers)
 	if err != nil {
 		return err
 	}
 	s := &supervisor{cfg: cfg, log: log, started: time.Now(), store: st,
-		files: []*os.File{lf, cf}, children: map[int]*child{},
+		counterFile: cf, children: map[int]*child{},
 		exits: make(chan childExit, cfg.Workers), restarts: make(chan int, cfg.Workers)}
 	if s.counters, err = mapCounters(cf, cfg.Mode, cfg.Workers, os.Getpid(), s.started); err != nil {
 		return err
@@ -86,12 +83,16 @@ func runProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("find own executable: %w", err)
 	}
 	logListening(log, cfg, ln)
+	srv := newServer(cfg, st, s.counters, log)
+	s.room = newWaitingRoom(srv, 0, cfg.Workers)
+	srv.room = s.room
 	for id := 1; id <= cfg.Workers; id++ {
 		if err := s.start(id, 0); err != nil {
 			s.stopAll(ln)
 			return err
 		}
 	}
+	go s.room.acceptLoop(ln)
 	sdNotify(log, readyState(cfg, ln))
 	err = s.supervise(ctx, ln)
 	logFinalStats(log, s.counters.snapshot())
@@ -116,12 +117,19 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 		// transfers when 50 children share them.
 		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
 	}
-	cmd.ExtraFiles = s.files
+	link, childEnd, err := newLink()
+	if err != nil {
+		return fmt.Errorf("start worker %d: %w", id, err)
+	}
+	defer childEnd.Close() // the child has its copy once started
+	cmd.ExtraFiles = []*os.File{childEnd, s.counterFile}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
+		link.Close()
 		return fmt.Errorf("start worker %d: %w", id, err)
 	}
+	go dispatch(s.room, link)
 	s.children[id] = &child{cmd: cmd, started: time.Now(), backoff: backoff}
 	s.log.Info("worker started", "worker", id, "pid", cmd.Process.Pid)
 	go func() {
@@ -208,9 +216,8 @@ func (s *supervisor) settle(ex childExit, msg string) {
 func (s *supervisor) stopAll(ln net.Listener) error {
 	sdNotify(s.log, "STOPPING=1")
 	ln.Close()
-	for _, f := range s.files {
-		f.Close()
-	}
+	s.room.shutdown()
+	s.counterFile.Close()
 	running := 0
 	for id, ch := range s.children {
 		if ch.cmd == nil {

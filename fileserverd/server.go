@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"time"
+	"syscall"
 )
 
 // server serves connections with a fixed set of workers: each worker
@@ -32,20 +32,9 @@ func newServer(cfg config, st *store, c *counters, log *slog.Logger) *server {
 	return &server{cfg: cfg, store: st, counters: c, log: log, conns: map[*trackedConn]struct{}{}}
 }
 
-// serve starts the workers with the given ids. In thread mode one accept
-// loop feeds them through the waiting room. A worker child of process mode
-// accepts for its one worker and serves what it accepts, waiting for heads
-// itself, as it did before the waiting room: a room of the child's own
-// would keep ready connections that another child's free worker could
-// serve, and handing connections between processes is not built yet.
+// serve runs thread mode: one accept loop feeds the workers with the
+// given ids through the waiting room.
 func (s *server) serve(ln net.Listener, ids []int) {
-	if s.cfg.Mode == "process" {
-		for _, id := range ids {
-			w := newWorker(s, id)
-			s.wg.Go(func() { w.acceptLoop(ln) })
-		}
-		return
-	}
 	s.room = newWaitingRoom(s, 0, len(ids))
 	for _, id := range ids {
 		w := newWorker(s, id)
@@ -54,39 +43,46 @@ func (s *server) serve(ln net.Listener, ids []int) {
 	s.wg.Go(func() { s.room.acceptLoop(ln) })
 }
 
-// acceptLoop accepts connections and serves each in turn (process mode).
-func (w *worker) acceptLoop(ln net.Listener) {
-	backoff := time.Duration(0)
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || w.srv.isStopping() {
-				return
-			}
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			w.log.Warn("accept failed", "error", err, "retry_in", backoff)
-			time.Sleep(backoff)
-			continue
-		}
-		backoff = 0
-		if w.srv.refuse(conn) {
-			continue
-		}
-		w.counters.accepted()
-		w.serveConn(&waitingConn{conn: conn})
-	}
-}
-
 // run serves the connections the waiting room hands over, one at a time,
-// until the server stops.
+// until the server stops, and gives each back to the room or closes it.
 func (w *worker) run() {
 	for {
 		wc, ok := w.srv.room.next()
 		if !ok {
 			return
 		}
-		w.serveConn(wc)
+		if w.serveConn(wc) {
+			w.srv.room.park(wc.conn)
+		} else {
+			w.srv.room.release(wc.conn)
+		}
 		w.srv.room.done()
+	}
+}
+
+// serveLink runs a worker child of process mode: it serves the
+// connections the parent hands over through link, one at a time, and
+// tells the parent what became of each, until the link closes.
+func (s *server) serveLink(link *net.UnixConn, id int) {
+	w := newWorker(s, id)
+	buf := make([]byte, 1+maxReplay)
+	oob := make([]byte, syscall.CmsgSpace(4))
+	for {
+		wc, err := receive(link, buf, oob)
+		if err != nil {
+			if !s.isStopping() && !errors.Is(err, net.ErrClosed) {
+				s.log.Warn("worker link", "error", err)
+			}
+			return
+		}
+		v := handBackClosed
+		if w.serveConn(wc) {
+			v = handBackPark
+		}
+		wc.conn.Close() // the parent holds the connection too
+		if _, err := link.Write([]byte{v}); err != nil {
+			return
+		}
 	}
 }
 

@@ -22,7 +22,8 @@ import (
 // and only then hands the connection, with the bytes it read, to a worker.
 // After a request, a connection with nothing more to read comes back here
 // to wait for its next one. Thread mode has one waiting room for all its
-// workers; process mode has none yet (see server.serve).
+// workers; in process mode the parent has it, for all its children, and
+// hands them connections (handoff.go).
 
 // headBufSize is the reader a waiting connection reads its head through,
 // allocated only once the client has sent something.
@@ -255,6 +256,21 @@ func (r *waitingRoom) leave(conn net.Conn) bool {
 	defer r.mu.Unlock()
 	delete(r.waitingOn, conn)
 	return !r.stopped
+}
+
+// requeue puts back a connection that a dead child could not take, for
+// another worker.
+func (r *waitingRoom) requeue(wc *waitingConn) {
+	go func() {
+		select {
+		case r.ready <- wc:
+			r.mu.Lock()
+			r.busy++
+			r.mu.Unlock()
+		case <-r.stop:
+			r.release(wc.conn)
+		}
+	}()
 }
 
 // next gives a worker the next connection whose head arrived (the waiter

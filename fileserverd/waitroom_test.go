@@ -33,10 +33,6 @@ func treeHWM(t testing.TB, pid int) int64 {
 	return sum
 }
 
-// roomModes are the modes with a waiting room: process mode has none yet
-// (see server.serve), and its workers wait for heads themselves.
-var roomModes = []string{"thread"}
-
 // dialMany opens n connections to addr, closed at cleanup.
 func dialMany(t testing.TB, addr string, n int) []net.Conn {
 	t.Helper()
@@ -101,7 +97,7 @@ func expectClosedBy(t *testing.T, conns []net.Conn, flag string) {
 // and the head timeout closes them, each told why and counted.
 func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 	const silent = 1000
-	for _, mode := range roomModes {
+	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-head-timeout", "5s")
@@ -126,7 +122,7 @@ func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 // waiting room, and -head-timeout closes them.
 func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 	const slow = 100
-	for _, mode := range roomModes {
+	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-head-timeout", "3s")
@@ -163,7 +159,7 @@ func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 // as the reply to their next request).
 func TestKeptAliveConnectionsWaitOutsideWorkers(t *testing.T) {
 	const idle = 200
-	for _, mode := range roomModes {
+	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-keepalive-timeout", "3s")
@@ -222,48 +218,49 @@ func TestSlowWriterFinishes(t *testing.T) {
 
 // TestConnectionCaps checks -max-conns and -max-conns-per-ip: past a cap a
 // new connection gets an ERROR naming the flag, is closed, and is counted.
-// (Thread mode, where the caps are exact; a worker child holds its share.)
 func TestConnectionCaps(t *testing.T) {
-	for _, tc := range []struct {
-		flag, limit string
-	}{{"-max-conns", "max_conns"}, {"-max-conns-per-ip", "max_conns_per_ip"}} {
-		t.Run(tc.flag, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, "thread", 2, tc.flag, "10")
-			// Ten connections that made a request and wait for the next:
-			// the server holds them all once each had its reply.
-			held := dialMany(t, d.addr, 10)
-			for i, c := range held {
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				c.Write([]byte("LIST\r\n"))
-				if reply := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(reply, `{"status": "OK"`) {
-					t.Fatalf("connection %d: LIST got %q", i+1, reply)
-				}
-			}
-			expectClosedBy(t, dialMany(t, d.addr, 1), tc.flag)
-			for _, c := range held {
-				c.Close()
-			}
-			// Until the server has seen them close, STATS from the same
-			// address may be refused too.
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				c, err := protocol.Dial(ctxTimeout(t, time.Second), d.addr)
-				if err == nil {
-					s, err := c.Stats(ctxTimeout(t, time.Second))
-					c.Close()
-					if err == nil {
-						if s.Limits[tc.limit] < 1 {
-							t.Errorf("STATS counts %d refusals by %s, want at least 1", s.Limits[tc.limit], tc.flag)
-						}
-						break
+	for _, mode := range modes {
+		for _, tc := range []struct {
+			flag, limit string
+		}{{"-max-conns", "max_conns"}, {"-max-conns-per-ip", "max_conns_per_ip"}} {
+			t.Run(mode+tc.flag, func(t *testing.T) {
+				t.Parallel()
+				d := startDaemon(t, mode, 2, tc.flag, "10")
+				// Ten connections that made a request and wait for the next:
+				// the server holds them all once each had its reply.
+				held := dialMany(t, d.addr, 10)
+				for i, c := range held {
+					c.SetDeadline(time.Now().Add(10 * time.Second))
+					c.Write([]byte("LIST\r\n"))
+					if reply := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(reply, `{"status": "OK"`) {
+						t.Fatalf("connection %d: LIST got %q", i+1, reply)
 					}
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("STATS refused for 10 s after the held connections closed: %v", err)
+				expectClosedBy(t, dialMany(t, d.addr, 1), tc.flag)
+				for _, c := range held {
+					c.Close()
 				}
-				time.Sleep(10 * time.Millisecond)
-			}
-		})
+				// Until the server has seen them close, STATS from the same
+				// address may be refused too.
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					c, err := protocol.Dial(ctxTimeout(t, time.Second), d.addr)
+					if err == nil {
+						s, err := c.Stats(ctxTimeout(t, time.Second))
+						c.Close()
+						if err == nil {
+							if s.Limits[tc.limit] < 1 {
+								t.Errorf("STATS counts %d refusals by %s, want at least 1", s.Limits[tc.limit], tc.flag)
+							}
+							break
+						}
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("STATS refused for 10 s after the held connections closed: %v", err)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			})
+		}
 	}
 }

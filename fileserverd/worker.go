@@ -53,21 +53,12 @@ func newWorker(s *server, id int) *worker {
 
 // serveConn serves the requests of a connection whose head arrived in
 // the waiting room, in order, until the client closes, a request leaves
-// the connection unusable, or the server stops. When a request is done
-// and nothing more has arrived, the connection goes back to the waiting
-// room for its next request, and the worker is free for another.
-func (w *worker) serveConn(wc *waitingConn) {
+// the connection unusable, or the server stops. It reports whether the
+// connection should go back to the waiting room: a request is done and
+// nothing more has arrived, so the worker is free for another. The caller
+// parks or closes it.
+func (w *worker) serveConn(wc *waitingConn) (park bool) {
 	conn := wc.conn
-	parked := false
-	defer func() {
-		switch {
-		case parked:
-		case w.srv.room != nil:
-			w.srv.room.release(conn)
-		default:
-			conn.Close()
-		}
-	}()
 	tc, ok := w.srv.track(conn)
 	if !ok {
 		return
@@ -85,15 +76,10 @@ func (w *worker) serveConn(wc *waitingConn) {
 	}()
 	remote := conn.RemoteAddr().String()
 	for {
-		if w.srv.room != nil && len(mc.replay) == 0 && !w.requests.Pending() {
+		if len(mc.replay) == 0 && !w.requests.Pending() {
 			// Nothing more yet: wait for it in the waiting room.
-			if w.srv.isStopping() {
-				return
-			}
 			conn.SetDeadline(time.Time{})
-			parked = true
-			w.srv.room.park(conn)
-			return
+			return !w.srv.isStopping()
 		}
 		if !w.srv.setIdle(tc, true) {
 			return
