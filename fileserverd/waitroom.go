@@ -258,6 +258,17 @@ func (r *waitingRoom) leave(conn net.Conn) bool {
 	return !r.stopped
 }
 
+// rekey moves a held connection's place to its new net.Conn (a child
+// served it through another descriptor).
+func (r *waitingRoom) rekey(old, conn net.Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ip, ok := r.held[old]; ok {
+		delete(r.held, old)
+		r.held[conn] = ip
+	}
+}
+
 // requeue puts back a connection that a dead child could not take, for
 // another worker.
 func (r *waitingRoom) requeue(wc *waitingConn) {

@@ -33,6 +33,17 @@ func treeHWM(t testing.TB, pid int) int64 {
 	return sum
 }
 
+// checkPeakRSS checks that the server's whole peak RSS stayed under 64
+// MiB beside the connections named by beside.
+func checkPeakRSS(t *testing.T, d *daemon, beside string) {
+	t.Helper()
+	if hwm := treeHWM(t, d.cmd.Process.Pid); hwm > 64<<20 {
+		t.Errorf("server peak RSS %.1f MiB beside %s, want under 64 MiB", mib(hwm), beside)
+	} else {
+		t.Logf("server peak RSS %.1f MiB beside %s", mib(hwm), beside)
+	}
+}
+
 // dialMany opens n connections to addr, closed at cleanup.
 func dialMany(t testing.TB, addr string, n int) []net.Conn {
 	t.Helper()
@@ -104,11 +115,7 @@ func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 			conns := dialMany(t, d.addr, silent)
 			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= silent })
 			wellBehaved(t, d, strconv.Itoa(silent)+" silent connections")
-			if hwm := treeHWM(t, d.cmd.Process.Pid); hwm > 64<<20 {
-				t.Errorf("server peak RSS %.1f MiB with %d silent connections, want under 64 MiB", mib(hwm), silent)
-			} else {
-				t.Logf("server peak RSS %.1f MiB with %d silent connections", mib(hwm), silent)
-			}
+			checkPeakRSS(t, d, strconv.Itoa(silent)+" silent connections")
 			expectClosedBy(t, conns, "-head-timeout")
 			if s := d.stats(t); s.Limits["head_timeout"] < silent || s.WaitingConnections != 0 {
 				t.Errorf("STATS counts %d head time-outs and %d waiting, want at least %d and 0", s.Limits["head_timeout"], s.WaitingConnections, silent)
@@ -141,9 +148,7 @@ func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 			}
 			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= slow })
 			wellBehaved(t, d, strconv.Itoa(slow)+" slowloris connections")
-			if hwm := treeHWM(t, d.cmd.Process.Pid); hwm > 64<<20 {
-				t.Errorf("server peak RSS %.1f MiB with %d slowloris connections, want under 64 MiB", mib(hwm), slow)
-			}
+			checkPeakRSS(t, d, strconv.Itoa(slow)+" slowloris connections")
 			expectClosedBy(t, conns, "-head-timeout")
 			wg.Wait()
 			if s := d.stats(t); s.Limits["head_timeout"] < slow {
