@@ -81,18 +81,31 @@ func runChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) e
 		return fmt.Errorf("worker %d: %w", ci.id, err)
 	}
 	st, err := openStore(cfg.Dir)
+	if st != nil {
+		st.hardLinks = cfg.HardLinks
+	}
 	if err != nil {
 		return fmt.Errorf("worker %d: %w", ci.id, err)
 	}
 	defer st.Close()
 	srv := newServer(cfg, st, c, log)
-	srv.wg.Go(func() { srv.serveLink(link, ci.id) })
+	linkDone := make(chan struct{})
+	go func() {
+		defer close(linkDone)
+		srv.serveLink(link, ci.id)
+	}()
 
 	<-ctx.Done()
-	// No new connection: the parent sees the link close and hands it to
-	// another child. The one being served may finish.
-	link.CloseRead()
+	// The parent stops its waiting room before it signals the children,
+	// then closes each link once its child has answered for the connection
+	// it holds: what was handed over is served. Should the parent not close
+	// it in time, the link is closed here.
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	select {
+	case <-linkDone:
+	case <-sctx.Done():
+		link.Close()
+	}
 	return srv.shutdown(sctx)
 }

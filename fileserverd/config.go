@@ -29,6 +29,7 @@ type config struct {
 	LogFormat       string // "text" or "json"
 	Allow           string // -allow as given, handed on to worker children
 	Version         bool
+	HardLinks       bool // serve files with more than one hard link
 
 	allow allowList // Allow, parsed
 }
@@ -83,6 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`, then cut them")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
 	fs.StringVar(&cfg.Allow, "allow", "", "serve only clients in these comma-separated `CIDRs` (e.g. 10.0.0.0/8,192.168.1.0/24); others are closed and logged (default: everyone)")
+	fs.BoolVar(&cfg.HardLinks, "serve-hard-links", false, "serve files that have other hard links; off by default because a hard link can make a file from outside the storage directory readable")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and build information, and exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

@@ -133,8 +133,14 @@ func (wc workerCounters) transferred(in, out int64) {
 // was serving failed, and its connection is gone.
 func (c *counters) reap(worker int) (interrupted bool) {
 	w := c.slot(worker)
+	// The page is shared with the child, so what it holds is checked
+	// before it is used as an index: a bad value counts as "other".
 	if cur := atomic.SwapUint64(&w[wCurrent], 0); cur != 0 {
-		atomic.AddUint64(&w[wOps+2*int(cur-1)+1], 1)
+		op := opOther
+		if cur <= numOps {
+			op = int(cur - 1)
+		}
+		atomic.AddUint64(&w[wOps+2*op+1], 1)
 		interrupted = true
 	}
 	atomic.StoreUint64(&w[wActive], 0)

@@ -21,8 +21,10 @@ import (
 // Link messages from the child: what became of the connection it was
 // handed.
 const (
-	handBackPark   byte = 'p' // the request is done and nothing more came: wait in the room
-	handBackClosed byte = 'c' // the child is done with it: close it
+	childReady       byte = 'R' // sent once: the child serves from now on
+	handBackReceived byte = 'r' // the child has it: from here, its death fails the request
+	handBackPark     byte = 'p' // the request is done and nothing more came: wait in the room
+	handBackClosed   byte = 'c' // the child is done with it: close it
 )
 
 // handOffHeader starts every message to a child, so that one with no
@@ -121,9 +123,15 @@ func receive(link *net.UnixConn, buf, oob []byte) (*waitingConn, error) {
 // dispatch feeds one child, through link, the connections of the room
 // whose head arrived, one at a time, and acts on what the child says of
 // each, until the child dies or the server stops.
-func dispatch(room *waitingRoom, link *net.UnixConn) {
+func dispatch(room *waitingRoom, link *net.UnixConn, started func()) {
 	defer link.Close()
 	verdict := make([]byte, 1)
+	// No connection for a child before it can serve: until then the
+	// others, or the room, keep it.
+	if n, err := link.Read(verdict); err != nil || n != 1 || verdict[0] != childReady {
+		return
+	}
+	started()
 	for {
 		wc, ok := room.next()
 		if !ok {
@@ -135,7 +143,17 @@ func dispatch(room *waitingRoom, link *net.UnixConn) {
 			room.done()
 			continue
 		}
-		if err := handOff(link, fd, wc.replay); err != nil {
+		err = handOff(link, fd, wc.replay)
+		if err == nil {
+			// A child that dies before it says it has the connection
+			// never touched it: another child serves it.
+			var n int
+			n, err = link.Read(verdict)
+			if err == nil && (n != 1 || verdict[0] != handBackReceived) {
+				err = fmt.Errorf("worker link: %q, want receipt", verdict[:n])
+			}
+		}
+		if err != nil {
 			// The child is gone: another takes the connection.
 			if conn, err := attach(fd); err == nil {
 				room.rekey(wc.conn, conn)

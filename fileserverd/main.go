@@ -34,15 +34,18 @@ func main() {
 	}
 }
 
-// stopSignals are the signals that stop this process gracefully. A worker
-// child ignores SIGINT, which a terminal sends the whole process group:
-// its parent decides when it stops, with SIGTERM.
+// stopSignals are the signals that stop this process gracefully. SIGHUP
+// is one of them: a daemon has no configuration to reload, and a hang-up
+// (a closed terminal or ssh session) must not kill it mid-upload and
+// leave temporary files. A worker child ignores SIGINT and SIGHUP, which
+// a terminal sends the whole process group: its parent decides when it
+// stops, with SIGTERM.
 func stopSignals() []os.Signal {
 	if _, child := os.LookupEnv(envWorker); child {
-		signal.Ignore(syscall.SIGINT)
+		signal.Ignore(syscall.SIGINT, syscall.SIGHUP)
 		return []os.Signal{syscall.SIGTERM}
 	}
-	return []os.Signal{syscall.SIGTERM, syscall.SIGINT}
+	return []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}
 }
 
 // run serves until ctx ends, in the role this process has: a worker child

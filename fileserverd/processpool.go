@@ -107,7 +107,7 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 		"-head-timeout", s.cfg.HeadTimeout.String(), "-keepalive-timeout", s.cfg.KeepAlive.String(),
 		"-max-conns", strconv.Itoa(s.cfg.MaxConns), "-max-conns-per-ip", strconv.Itoa(s.cfg.MaxConnsPerIP),
 		"-shutdown-timeout", s.cfg.ShutdownTimeout.String(), "-log-format", s.cfg.LogFormat,
-		"-allow", s.cfg.Allow,
+		"-allow", s.cfg.Allow, "-serve-hard-links=" + strconv.FormatBool(s.cfg.HardLinks),
 	}
 	cmd := exec.Command(s.exe, args...)
 	cmd.Env = append(withoutChildEnv(os.Environ()), childInfo{id: id, parent: os.Getpid(), started: s.started}.env()...)
@@ -129,9 +129,9 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 		link.Close()
 		return fmt.Errorf("start worker %d: %w", id, err)
 	}
-	go dispatch(s.room, link)
+	pid := cmd.Process.Pid
+	go dispatch(s.room, link, func() { s.log.Info("worker started", "worker", id, "pid", pid) })
 	s.children[id] = &child{cmd: cmd, started: time.Now(), backoff: backoff}
-	s.log.Info("worker started", "worker", id, "pid", cmd.Process.Pid)
 	go func() {
 		err := cmd.Wait()
 		s.exits <- childExit{id: id, pid: cmd.Process.Pid, err: err}

@@ -67,12 +67,19 @@ func (s *server) serveLink(link *net.UnixConn, id int) {
 	w := newWorker(s, id)
 	buf := make([]byte, 1+maxReplay)
 	oob := make([]byte, syscall.CmsgSpace(4))
+	if _, err := link.Write([]byte{childReady}); err != nil {
+		return
+	}
 	for {
 		wc, err := receive(link, buf, oob)
 		if err != nil {
 			if !s.isStopping() && !errors.Is(err, net.ErrClosed) {
 				s.log.Warn("worker link", "error", err)
 			}
+			return
+		}
+		if _, err := link.Write([]byte{handBackReceived}); err != nil {
+			wc.conn.Close()
 			return
 		}
 		v := handBackClosed

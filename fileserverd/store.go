@@ -21,8 +21,9 @@ const tempPrefix = ".upload-"
 // store is the storage directory. Every access goes through an os.Root, so
 // no name, link or race can reach outside it.
 type store struct {
-	root *os.Root
-	dir  string
+	root      *os.Root
+	dir       string
+	hardLinks bool // serve files with more than one link (-serve-hard-links)
 }
 
 func openStore(dir string) (*store, error) {
@@ -62,11 +63,22 @@ func (s *store) list() ([]string, error) {
 // errNotFound is a name that is not a stored regular file.
 var errNotFound = errors.New("no such file")
 
+// errNotRegular is a name that is not a regular file: a FIFO, a device,
+// a directory, or a link to one.
+var errNotRegular = errors.New("not a regular file: only regular files are served")
+
+// errHardLinked is a regular file with other names, perhaps outside the
+// storage directory: os.Root stops symbolic links, not hard links.
+var errHardLinked = errors.New("the file has other hard links, perhaps outside the storage directory, so it is not served (-serve-hard-links allows it)")
+
 // open opens a stored file for reading. The open file keeps its content
 // even if the name is overwritten or deleted meanwhile, because uploads
-// replace files by rename and never write into them.
+// replace files by rename and never write into them. It opens without
+// blocking, so a FIFO dropped in the directory cannot hold a worker in
+// open() until a writer comes; only regular files are served, and those
+// with more than one link only when s.hardLinks allows.
 func (s *store) open(name string) (*os.File, error) {
-	f, err := s.root.Open(name)
+	f, err := s.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errNotFound
@@ -80,7 +92,11 @@ func (s *store) open(name string) (*os.File, error) {
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
-		return nil, errNotFound
+		return nil, errNotRegular
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 && !s.hardLinks {
+		f.Close()
+		return nil, errHardLinked
 	}
 	return f, nil
 }

@@ -67,6 +67,7 @@ func prepare(cfg config, log *slog.Logger) (*store, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	st.hardLinks = cfg.HardLinks
 	if n, err := st.removeTemps(0); err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("storage directory: %w", err)

@@ -416,8 +416,11 @@ func (w *worker) sendError(mc *meteredConn, reason string) error {
 
 // storeErr words a storage failure for the client.
 func storeErr(op, name string, err error) string {
-	if errors.Is(err, errNotFound) {
+	switch {
+	case errors.Is(err, errNotFound):
 		return fmt.Sprintf("%s: file %q not found", op, name)
+	case errors.Is(err, errNotRegular), errors.Is(err, errHardLinked):
+		return fmt.Sprintf("%s %q: %v", op, name, err)
 	}
 	return fmt.Sprintf("%s %q: %v", op, name, err)
 }

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"fileserver/protocol"
+)
+
+// TestFIFONotServed drops a FIFO, and a symbolic link to it, in the
+// storage directory and asks every worker for them at once: each GET is
+// refused at once instead of blocking its worker in open() for good, LIST
+// leaves them out, and SIGTERM still stops the server.
+func TestFIFONotServed(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, mode, 3)
+			if err := syscall.Mkfifo(filepath.Join(d.dir, "pipe"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("pipe", filepath.Join(d.dir, "link")); err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for _, name := range []string{"pipe", "pipe", "link", "link"} {
+				wg.Go(func() {
+					c := d.client(t)
+					defer c.Close()
+					_, err := c.Get(ctxTimeout(t, 5*time.Second), name, newHashWriter())
+					if se, ok := err.(*protocol.ServerError); !ok || !strings.Contains(se.Reason, "not a regular file") {
+						t.Errorf("GET %s: %v, want an ERROR saying it is not a regular file", name, err)
+					}
+				})
+			}
+			wg.Wait()
+			if names := d.list(t); len(names) != 0 {
+				t.Errorf("LIST %v, want neither the FIFO nor the link to it", names)
+			}
+			if err := d.stop(10 * time.Second); err != nil {
+				t.Errorf("stop after the FIFO GETs: %v", err)
+			}
+		})
+	}
+}
+
+// TestHardLinkNotServed links a file from outside the storage directory
+// into it: GET refuses it unless -serve-hard-links allows it.
+func TestHardLinkNotServed(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		t.Run(strconv.FormatBool(allow), func(t *testing.T) {
+			t.Parallel()
+			var extra []string
+			if allow {
+				extra = []string{"-serve-hard-links"}
+			}
+			d := startDaemon(t, "process", 2, extra...)
+			secret := filepath.Join(t.TempDir(), "secret.txt")
+			if err := os.WriteFile(secret, []byte("not for clients"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Link(secret, filepath.Join(d.dir, "hardlink")); err != nil {
+				t.Skipf("cannot make a hard link here: %v", err)
+			}
+			c := d.client(t)
+			defer c.Close()
+			w := newHashWriter()
+			n, err := c.Get(ctxTimeout(t, 5*time.Second), "hardlink", w)
+			if allow {
+				if err != nil || n != int64(len("not for clients")) {
+					t.Errorf("GET with -serve-hard-links: %d bytes, %v", n, err)
+				}
+				return
+			}
+			if se, ok := err.(*protocol.ServerError); !ok || !strings.Contains(se.Reason, "hard links") || n != 0 {
+				t.Errorf("GET of a hard link: %d bytes, %v; want an ERROR naming hard links", n, err)
+			}
+		})
+	}
+}
+
+// TestSIGHUPStopsGracefully sends SIGHUP in the middle of a slow upload:
+// the upload finishes and is stored, the server exits 0, and no temporary
+// file is left.
+func TestSIGHUPStopsGracefully(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, mode, 2)
+			c := d.client(t)
+			defer c.Close()
+			const size = 1 << 20
+			sent := make(chan struct{})
+			src := &signalAfter{r: newPattern(8, size), after: 256 << 10, fn: func() {
+				d.cmd.Process.Signal(syscall.SIGHUP)
+				if _, err := d.log.waitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
+					t.Error(err)
+				}
+				close(sent)
+			}}
+			res, err := c.Upload(ctxTimeout(t, 30*time.Second), "hup.bin", src)
+			if err != nil || res.Stored != size {
+				t.Fatalf("upload in flight at SIGHUP: %+v, %v\n%s", res, err, d.log)
+			}
+			<-sent
+			select {
+			case <-d.done:
+			case <-time.After(15 * time.Second):
+				t.Fatal("server did not exit after SIGHUP")
+			}
+			if d.err != nil {
+				t.Errorf("exit after SIGHUP: %v, want 0\n%s", d.err, d.log)
+			}
+			entries, _ := os.ReadDir(d.dir)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if len(names) != 1 || names[0] != "hup.bin" {
+				t.Errorf("storage holds %v after SIGHUP, want only hup.bin", names)
+			}
+		})
+	}
+}
+
+// signalAfter reads r and calls fn once after bytes have been read.
+type signalAfter struct {
+	r     interface{ Read([]byte) (int, error) }
+	after int64
+	n     int64
+	fn    func()
+	once  sync.Once
+}
+
+func (s *signalAfter) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if s.n >= s.after {
+		s.once.Do(s.fn)
+	}
+	return n, err
+}
+
+// TestCounterPageNotTrusted writes garbage into a worker child's slot of
+// the shared counter page, as a hostile or broken child could, then kills
+// the child: the parent counts it as a failed request of kind other and
+// goes on, instead of using the value as an index and panicking.
+func TestCounterPageNotTrusted(t *testing.T) {
+	d := startDaemon(t, "process", 2)
+	m := workerStartedRE.FindStringSubmatch(d.log.String())
+	if m == nil {
+		t.Fatalf("no worker started:\n%s", d.log)
+	}
+	id, _ := strconv.Atoi(m[1])
+	pid, _ := strconv.Atoi(m[2])
+	page, err := os.OpenFile("/proc/"+strconv.Itoa(pid)+"/fd/"+strconv.Itoa(fdCounters), os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("cannot open the child's counter page: %v", err)
+	}
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], 1<<40)
+	if _, err := page.WriteAt(b[:], int64((id*slotWords+wCurrent)*8)); err != nil {
+		t.Fatal(err)
+	}
+	page.Close()
+	syscall.Kill(pid, syscall.SIGKILL)
+	d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool {
+		return s.WorkerRestarts == 1 && s.Requests["other"].Failed == 1
+	})
+	d.list(t)
+}
