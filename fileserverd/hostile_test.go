@@ -100,6 +100,9 @@ func TestSIGHUPStopsGracefully(t *testing.T) {
 			const size = 1 << 20
 			sent := make(chan struct{})
 			src := &signalAfter{r: newPattern(8, size), after: 256 << 10, fn: func() {
+				// The upload is with a worker (STATS's own connection is
+				// the other active one), not still in the waiting room.
+				d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
 				d.cmd.Process.Signal(syscall.SIGHUP)
 				if _, err := d.log.waitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
 					t.Error(err)
