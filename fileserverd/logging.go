@@ -19,9 +19,15 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 		j = newJournalWriter(w)
 		w = j
 	}
-	var h slog.Handler = slog.NewTextHandler(w, opts)
+	var h slog.Handler
 	if format == "json" {
+		// Client-chosen names must not reorder or hide text in a log
+		// viewer; the text handler's quoting sees to it by itself (see
+		// logescape.go).
+		opts.ReplaceAttr = chainReplace(opts.ReplaceAttr, escapeFormatAttr)
 		h = slog.NewJSONHandler(w, opts)
+	} else {
+		h = slog.NewTextHandler(w, opts)
 	}
 	if j != nil {
 		h = levelPrefix{h, j}
