@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,4 +181,63 @@ func TestCounterPageNotTrusted(t *testing.T) {
 		return s.WorkerRestarts == 1 && s.Requests["other"].Failed == 1
 	})
 	d.list(t)
+}
+
+// TestListBoundedMemory fills the storage directory with 20,000 files of
+// 253-byte names (62 emoji and 5 digits: a 15 MB LIST reply) and sends 5
+// LISTs at once: every reply is whole and sorted, and 1 s after them the
+// server's resident memory, all its processes together, is within 16 MiB
+// of what it was before, because LIST streams through a fixed buffer.
+func TestListBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20,000 files and 75 MB of LIST replies: not in -short")
+	}
+	const files, lists = 20000, 5
+	emoji := strings.Repeat("\U0001F600", 62)
+	names := make([]string, files)
+	for i := range names {
+		names[i] = emoji + fmt.Sprintf("%05d", (i*7919)%files) // not in order
+	}
+	want := slices.Sorted(slices.Values(names))
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, mode, lists)
+			for _, name := range names {
+				if err := os.WriteFile(filepath.Join(d.dir, name), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rssSum := func() int64 {
+				var sum int64
+				for _, b := range rssBytes(t, d.cmd.Process.Pid) {
+					sum += b
+				}
+				return sum
+			}
+			before := rssSum()
+			var wg sync.WaitGroup
+			for range lists {
+				wg.Go(func() {
+					c := d.client(t)
+					defer c.Close()
+					got, err := c.List(ctxTimeout(t, 60*time.Second))
+					if err != nil {
+						t.Errorf("LIST of %d files: %v", files, err)
+						return
+					}
+					if !slices.Equal(got, want) {
+						t.Errorf("LIST: %d names, want %d, sorted", len(got), len(want))
+					}
+				})
+			}
+			wg.Wait()
+			time.Sleep(time.Second) // the issue measures 1 s after the replies
+			after := rssSum()
+			t.Logf("server RSS %.1f MiB before %d LISTs of %d files, %.1f MiB 1 s after", mib(before), lists, files, mib(after))
+			if after-before > 16<<20 {
+				t.Errorf("server RSS grew by %.1f MiB over %d LISTs, want at most 16 MiB", mib(after-before), lists)
+			}
+		})
+	}
 }

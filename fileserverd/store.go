@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,27 +37,6 @@ func openStore(dir string) (*store, error) {
 }
 
 func (s *store) Close() error { return s.root.Close() }
-
-// list returns the regular files, sorted, without temporary files.
-func (s *store) list() ([]string, error) {
-	d, err := s.root.Open(".")
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	entries, err := d.ReadDir(-1)
-	if err != nil {
-		return nil, err
-	}
-	names := []string{}
-	for _, e := range entries {
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
-		}
-	}
-	slices.Sort(names)
-	return names, nil
-}
 
 // errNotFound is a name that is not a stored regular file.
 var errNotFound = errors.New("no such file")

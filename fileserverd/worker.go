@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"time"
+	"unsafe"
 
 	"fileserver/protocol"
 )
@@ -32,7 +33,8 @@ type worker struct {
 	br       *bufio.Reader
 	requests *protocol.RequestReader // reads from br
 	bufs     *protocol.Buffers
-	reply    []byte
+	reply    []byte  // at most listFlush plus one name, or a small reply
+	lister   *lister // works in bufs
 	hash     hash.Hash
 }
 
@@ -40,13 +42,15 @@ func newWorker(s *server, id int) *worker {
 	br := bufio.NewReaderSize(nil, protocol.ReaderSize)
 	requests := protocol.NewRequestReader(br)
 	requests.Quiet = s.cfg.Quiet
+	bufs := protocol.NewBuffers()
 	return &worker{
 		srv: s, id: id,
 		log:      s.log.With("worker", id),
 		counters: s.counters.worker(id),
 		br:       br,
 		requests: requests,
-		bufs:     protocol.NewBuffers(),
+		bufs:     bufs,
+		lister:   newLister(bufs.Encoded[:cap(bufs.Encoded)], bufs.Raw),
 		hash:     sha256.New(),
 	}
 }
@@ -188,11 +192,7 @@ func (w *worker) handle(mc *meteredConn) outcome {
 	}
 	switch o.op {
 	case opList:
-		names, err := w.srv.store.list()
-		if err != nil {
-			return w.fail(mc, o, fmt.Sprintf("list: %v", err))
-		}
-		return w.ok(mc, o, protocol.Field{Key: "data", Value: names})
+		return w.list(mc, o)
 	case opStats:
 		return w.ok(mc, o, protocol.Field{Key: "data", Value: statsFields(w.srv.counters.snapshot())})
 	case opDelete:
@@ -224,6 +224,42 @@ func (w *worker) get(mc *meteredConn, o outcome, key string) outcome {
 		return o
 	}
 	return w.finalWrite(mc, o, []byte(suffix))
+}
+
+// listFlush is how much of a LIST reply is gathered before it is sent.
+const listFlush = 32 << 10
+
+// list streams the sorted names of the stored files as they are read, so
+// a directory of any size costs a fixed buffer (see lister).
+func (w *worker) list(mc *meteredConn, o outcome) outcome {
+	prefix, suffix := protocol.ListFrame()
+	w.reply = append(w.reply[:0], prefix...)
+	names, sent := 0, false
+	err := w.lister.each(w.srv.store, func(name []byte) error {
+		if names > 0 {
+			w.reply = append(w.reply, ", "...)
+		}
+		names++
+		// AppendString only reads the name: no copy is needed.
+		w.reply = protocol.AppendString(w.reply, unsafe.String(&name[0], len(name)))
+		if len(w.reply) < listFlush {
+			return nil
+		}
+		sent = true
+		_, err := mc.Write(w.reply)
+		w.reply = w.reply[:0]
+		return err
+	})
+	switch {
+	case err == nil:
+		return w.finalWrite(mc, o, append(w.reply, suffix...))
+	case !sent:
+		return w.fail(mc, o, storeErr("list", "", err))
+	default:
+		// The reply has begun: nothing can be said now but to close.
+		o.err, o.keep = fmt.Sprintf("list after %d names: %v", names, err), false
+		return o
+	}
 }
 
 // count records the outcome in the counters, once.

@@ -42,6 +42,13 @@ func ContentFrame(name, contentKey string) (prefix, suffix string) {
 	return string(b[:len(b)-2]), `"}` + Terminator
 }
 
+// ListFrame returns what a LIST reply writes before and after its names,
+// so that they can stream between them, separated by ", ".
+func ListFrame() (prefix, suffix string) {
+	b := AppendObject(nil, Field{"status", StatusOK}, Field{"data", []string{}})
+	return string(b[:len(b)-2]), "]}" + Terminator
+}
+
 // Reply is a parsed reply. Content streamed out of it is not kept.
 type Reply struct {
 	Status string

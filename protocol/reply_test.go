@@ -544,3 +544,23 @@ func TestErrorStrings(t *testing.T) {
 		t.Errorf("Err of an OK reply = %v", r.Err())
 	}
 }
+
+// TestListFrame checks that names streamed between ListFrame's prefix and
+// suffix make the same bytes as a whole LIST reply.
+func TestListFrame(t *testing.T) {
+	for _, names := range [][]string{{}, {"a"}, {"a.txt", "b \"quoted\"", "é😀"}} {
+		prefix, suffix := ListFrame()
+		got := []byte(prefix)
+		for i, n := range names {
+			if i > 0 {
+				got = append(got, ", "...)
+			}
+			got = AppendString(got, n)
+		}
+		got = append(got, suffix...)
+		want := AppendReply(nil, Field{"status", StatusOK}, Field{"data", names})
+		if string(got) != string(want) {
+			t.Errorf("%q: streamed %q, want %q", names, got, want)
+		}
+	}
+}

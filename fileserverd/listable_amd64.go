@@ -1,0 +1,5 @@
+package main
+
+import "syscall"
+
+const fstatatTrap = syscall.SYS_NEWFSTATAT

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"syscall"
+	"unsafe"
+)
+
+// nameSlot holds one name: NAME_MAX bytes and a NUL, for fstatat.
+const nameSlot = 256
+
+// lister walks the storage directory in sorted order in a fixed amount of
+// memory. LIST emits names in sorted order without holding them all: each
+// pass reads the whole directory through the dirents buffer and keeps
+// only the batch smallest names after the last one emitted, so a
+// directory of n names takes n/batch+1 passes. The names sit in fixed
+// slots, so a LIST of any directory allocates nothing and leaves no
+// garbage (a process-mode child would otherwise grow its heap by
+// megabytes for one LIST). A worker's lister works in the worker's
+// transfer buffers, which LIST does not otherwise use: 544 names a pass,
+// and 20,000 names of 253 bytes in 37 passes (BenchmarkList: 0.7 s).
+type lister struct {
+	dirents []byte   // getdents64 buffer
+	slots   []byte   // name slots: cap(batch) of them, then last
+	batch   [][]byte // a max-heap of the kept names, each in its own slot
+	last    []byte   // the last name emitted, in its own slot
+}
+
+// newLister makes a lister that works in slots and dirents, which must
+// hold at least two name slots and one directory entry.
+func newLister(slots, dirents []byte) *lister {
+	n := len(slots)/nameSlot - 1
+	l := &lister{dirents: dirents, slots: slots, batch: make([][]byte, 0, n)}
+	l.last = l.slots[n*nameSlot : n*nameSlot : (n+1)*nameSlot]
+	return l
+}
+
+// each calls visit for every stored file in sorted order: regular files
+// whose names do not start with '.', and only those with one link unless
+// hard links are served. A name created or removed during the walk may or
+// may not be seen; the names seen are still strictly increasing. visit
+// must not keep name.
+func (l *lister) each(s *store, visit func(name []byte) error) error {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fd := int(d.Fd())
+	l.last = l.last[:0] // names are never empty, so every one is greater
+	for {
+		if _, err := d.Seek(0, 0); err != nil {
+			return fmt.Errorf("rewind directory: %w", err)
+		}
+		l.batch = l.batch[:0]
+		if err := l.pass(fd); err != nil {
+			return err
+		}
+		full := len(l.batch) == cap(l.batch)
+		slices.SortFunc(l.batch, bytes.Compare)
+		for _, name := range l.batch {
+			if !s.listable(fd, name) {
+				continue
+			}
+			if err := visit(name); err != nil {
+				return err
+			}
+		}
+		if !full {
+			return nil
+		}
+		l.last = append(l.last[:0], l.batch[len(l.batch)-1]...)
+	}
+}
+
+// pass reads the directory once, keeping in l.batch the cap(l.batch) smallest
+// candidate names greater than l.last.
+func (l *lister) pass(fd int) error {
+	for {
+		n, err := syscall.Getdents(fd, l.dirents)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read directory: %w", err)
+		}
+		if n <= 0 {
+			return nil
+		}
+		buf := l.dirents[:n]
+		for len(buf) > 0 {
+			name, typ, size := parseDirent(buf)
+			if size == 0 {
+				break
+			}
+			buf = buf[size:]
+			if len(name) == 0 || len(name) >= nameSlot || name[0] == '.' ||
+				(typ != syscall.DT_REG && typ != syscall.DT_UNKNOWN) ||
+				bytes.Compare(name, l.last) <= 0 {
+				continue
+			}
+			l.keep(name)
+		}
+	}
+}
+
+// keep adds name to the batch, or puts it in place of the largest kept
+// name when the batch is full and name is smaller.
+func (l *lister) keep(name []byte) {
+	h := l.batch
+	if len(h) < cap(h) {
+		i := len(h)
+		slot := l.slots[i*nameSlot : i*nameSlot : (i+1)*nameSlot]
+		h = append(h, append(slot, name...))
+		for i > 0 { // sift up
+			p := (i - 1) / 2
+			if bytes.Compare(h[p], h[i]) >= 0 {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		l.batch = h
+		return
+	}
+	if bytes.Compare(name, h[0]) >= 0 {
+		return
+	}
+	h[0] = append(h[0][:0], name...)
+	for i := 0; ; { // sift down
+		c := 2*i + 1
+		if c >= len(h) {
+			break
+		}
+		if c+1 < len(h) && bytes.Compare(h[c+1], h[c]) > 0 {
+			c++
+		}
+		if bytes.Compare(h[i], h[c]) >= 0 {
+			break
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
+
+// parseDirent splits the first linux_dirent64 record of buf: the name, the
+// type (DT_*), and the record's size (0 when buf is too short).
+func parseDirent(buf []byte) (name []byte, typ uint8, size int) {
+	const nameOff = int(unsafe.Offsetof(syscall.Dirent{}.Name))
+	const reclenOff = int(unsafe.Offsetof(syscall.Dirent{}.Reclen))
+	const typeOff = int(unsafe.Offsetof(syscall.Dirent{}.Type))
+	if len(buf) < nameOff {
+		return nil, 0, 0
+	}
+	size = int(binary.NativeEndian.Uint16(buf[reclenOff:]))
+	if size < nameOff || size > len(buf) {
+		return nil, 0, 0
+	}
+	name = buf[nameOff:size]
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	return name, buf[typeOff], size
+}
