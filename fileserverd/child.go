@@ -10,14 +10,16 @@ import (
 	"time"
 )
 
-// Environment a process-mode parent hands its children; the listening
-// socket is fd 3 and the shared counters fd 4 (os/exec ExtraFiles).
+// Environment a process-mode parent hands its children; the link to the
+// parent is fd 3, the shared counters fd 4 and the storage directory fd 5
+// (os/exec ExtraFiles).
 const (
 	envWorker  = "FILESERVERD_WORKER"
 	envParent  = "FILESERVERD_PARENT"
 	envStarted = "FILESERVERD_STARTED"
 	fdLink     = 3
 	fdCounters = 4
+	fdStorage  = 5
 )
 
 // childInfo is what a worker child knows of its place in the pool.
@@ -80,14 +82,12 @@ func runChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) e
 	if err != nil {
 		return fmt.Errorf("worker %d: %w", ci.id, err)
 	}
-	st, err := openStore(cfg.Dir)
-	if st != nil {
-		st.hardLinks = cfg.HardLinks
-	}
+	st, err := inheritStore(fdStorage)
 	if err != nil {
 		return fmt.Errorf("worker %d: %w", ci.id, err)
 	}
 	defer st.Close()
+	st.hardLinks = cfg.HardLinks
 	srv := newServer(cfg, st, c, log)
 	linkDone := make(chan struct{})
 	go func() {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -240,4 +241,77 @@ func TestListBoundedMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStorageDirResolvedOnce starts process mode on a symbolic link to
+// directory A, then repoints the link to B and kills the worker child,
+// once idle and once in the middle of an upload: the new child stores in
+// A, as the parent does, and the parent removes the killed child's
+// temporary file from A. B is never touched.
+func TestStorageDirResolvedOnce(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	link := filepath.Join(t.TempDir(), "files")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, "process", 1, "-dir", link)
+	repoint := filepath.Join(filepath.Dir(link), "files.new")
+	if err := os.Symlink(b, repoint); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(repoint, link); err != nil {
+		t.Fatal(err)
+	}
+	killChild := func(restarts uint64) {
+		t.Helper()
+		pids := treePids(d.cmd.Process.Pid)
+		if len(pids) != 2 {
+			t.Fatalf("server processes %v, want the parent and one child", pids)
+		}
+		syscall.Kill(pids[1], syscall.SIGKILL)
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WorkerRestarts == restarts })
+	}
+	killChild(1)
+	d.upload(t, "after-restart.txt", strings.NewReader("stored in A"))
+
+	// An upload cut by the child's death: its temporary file is in A.
+	conn, err := net.Dial("tcp", d.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "UPLOAD cut.bin\r\n%s", strings.Repeat("QUFB", 4096))
+	temps := func() []string {
+		m, _ := filepath.Glob(filepath.Join(a, tempPrefix+"*"))
+		return m
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(temps()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no temporary file in A for the upload in progress; A holds %v, B holds %v", dirNames(t, a), dirNames(t, b))
+		}
+	}
+	killChild(2)
+	if left := temps(); len(left) != 0 {
+		t.Errorf("temporary files left in A after the child died: %v", left)
+	}
+	if got := dirNames(t, a); !slices.Equal(got, []string{"after-restart.txt"}) {
+		t.Errorf("A holds %v, want only after-restart.txt", got)
+	}
+	if got := dirNames(t, b); len(got) != 0 {
+		t.Errorf("B, where the link points now, holds %v, want nothing", got)
+	}
+}
+
+// dirNames lists a directory's entries, hidden ones included.
+func dirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

@@ -31,6 +31,7 @@ type supervisor struct {
 	exe         string
 	started     time.Time
 	counterFile *os.File     // fd 4 in children (fd 3 is each child's own link)
+	storageDir  *os.File     // fd 5 in children: store's directory itself
 	room        *waitingRoom // the parent's: it accepts, children serve
 	counters    *counters
 	store       *store
@@ -73,8 +74,13 @@ func runProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	sd, err := st.file()
+	if err != nil {
+		return fmt.Errorf("storage directory: %w", err)
+	}
+	defer sd.Close()
 	s := &supervisor{cfg: cfg, log: log, started: time.Now(), store: st,
-		counterFile: cf, children: map[int]*child{},
+		counterFile: cf, storageDir: sd, children: map[int]*child{},
 		exits: make(chan childExit, cfg.Workers), restarts: make(chan int, cfg.Workers)}
 	if s.counters, err = mapCounters(cf, cfg.Mode, cfg.Workers, os.Getpid(), s.started); err != nil {
 		return err
@@ -122,7 +128,7 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 		return fmt.Errorf("start worker %d: %w", id, err)
 	}
 	defer childEnd.Close() // the child has its copy once started
-	cmd.ExtraFiles = []*os.File{childEnd, s.counterFile}
+	cmd.ExtraFiles = []*os.File{childEnd, s.counterFile, s.storageDir}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {

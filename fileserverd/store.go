@@ -21,10 +21,14 @@ const tempPrefix = ".upload-"
 // no name, link or race can reach outside it.
 type store struct {
 	root      *os.Root
-	dir       string
 	hardLinks bool // serve files with more than one link (-serve-hard-links)
 }
 
+// openStore opens the storage directory, creating it if missing. Its path
+// is looked up here, once: from then on the process, its worker children
+// (see inheritStore) and the clean-up of their temporary files all use
+// the directory opened here, even if the path is later made to name
+// another directory (a symbolic link repointed, a directory renamed).
 func openStore(dir string) (*store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("storage directory: %w", err)
@@ -33,7 +37,27 @@ func openStore(dir string) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage directory: %w", err)
 	}
-	return &store{root: root, dir: dir}, nil
+	return &store{root: root}, nil
+}
+
+// file opens the storage directory itself, for a worker child to inherit.
+func (s *store) file() (*os.File, error) { return s.root.Open(".") }
+
+// inheritStore opens the storage directory a process-mode parent handed
+// down as file descriptor fd. /proc/self/fd/N names the open directory
+// itself, not the path it was opened by, so the child gets the parent's
+// directory whatever the path names now.
+func inheritStore(fd uintptr) (*store, error) {
+	f := os.NewFile(fd, "storage directory")
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("storage directory: fd %d is not a directory (%v)", fd, err)
+	}
+	root, err := os.OpenRoot("/proc/self/fd/" + strconv.Itoa(int(fd)))
+	if err != nil {
+		return nil, fmt.Errorf("storage directory from fd %d (is /proc mounted?): %w", fd, err)
+	}
+	return &store{root: root}, nil
 }
 
 func (s *store) Close() error { return s.root.Close() }
