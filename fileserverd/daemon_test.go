@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 		runHelper()
 		return
 	}
+	if os.Getenv(failFsyncEnv) != "" {
+		execFailingFsync()
+	}
 	dir, err := os.MkdirTemp("", "fileserverd-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

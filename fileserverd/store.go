@@ -69,6 +69,10 @@ var errNotFound = errors.New("no such file")
 // a directory, or a link to one.
 var errNotRegular = errors.New("not a regular file: only regular files are served")
 
+// errOutsideLink is a symbolic link that leads out of the storage
+// directory, or round in a loop: os.Root refuses to follow it.
+var errOutsideLink = errors.New("a symbolic link that leads outside the storage directory is not served")
+
 // errHardLinked is a regular file with other names, perhaps outside the
 // storage directory: os.Root stops symbolic links, not hard links.
 var errHardLinked = errors.New("the file has other hard links, perhaps outside the storage directory, so it is not served (-serve-hard-links allows it)")
@@ -84,6 +88,9 @@ func (s *store) open(name string) (*os.File, error) {
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errNotFound
+		}
+		if st, lerr := s.root.Lstat(name); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return nil, errOutsideLink
 		}
 		return nil, err
 	}
@@ -103,25 +110,27 @@ func (s *store) open(name string) (*os.File, error) {
 	return f, nil
 }
 
-// remove deletes a stored regular file.
-func (s *store) remove(name string) error {
+// remove deletes a stored regular file. Once the name is gone, it is
+// gone: a failure to sync the directory after it is returned as unsynced,
+// for a warning, not as err.
+func (s *store) remove(name string) (unsynced, err error) {
 	st, err := s.root.Lstat(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return errNotFound
+			return nil, errNotFound
 		}
-		return err
+		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return errNotFound
+		return nil, errNotFound
 	}
 	if err := s.root.Remove(name); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return errNotFound
+			return nil, errNotFound
 		}
-		return err
+		return nil, err
 	}
-	return s.syncDir()
+	return s.syncDir(), nil
 }
 
 func (s *store) syncDir() error {
@@ -175,9 +184,12 @@ func (u *pendingUpload) Write(p []byte) (int, error) {
 }
 
 // commit makes the upload durable and visible under name, atomically
-// replacing any previous version.
-func (u *pendingUpload) commit(name string) error {
-	err := u.f.Sync()
+// replacing any previous version. Once the rename is done the file is
+// stored, whatever follows: a failure to sync the directory after it is
+// returned as unsynced, for a warning, not as err, so that the client is
+// not told ERROR about a file that is in place.
+func (u *pendingUpload) commit(name string) (unsynced, err error) {
+	err = fdatasync(u.f)
 	if cerr := u.f.Close(); err == nil {
 		err = cerr
 	}
@@ -186,9 +198,32 @@ func (u *pendingUpload) commit(name string) error {
 	}
 	if err != nil {
 		u.s.root.Remove(u.temp)
+		return nil, err
+	}
+	return u.s.syncDir(), nil
+}
+
+// fdatasync flushes a file's content and the metadata needed to read it
+// back (its size), without the times that fsync would also write: the
+// directory sync after the rename makes the name durable.
+func fdatasync(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
 		return err
 	}
-	return u.s.syncDir()
+	if cerr := rc.Control(func(fd uintptr) {
+		for {
+			if err = syscall.Fdatasync(int(fd)); err != syscall.EINTR {
+				break
+			}
+		}
+	}); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
+	}
+	return nil
 }
 
 // abort discards the upload.

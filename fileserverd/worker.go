@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -115,8 +116,9 @@ type outcome struct {
 	name    string
 	size    int64 // file bytes moved
 	err     string
-	keep    bool // the connection can serve another request
-	counted bool // the counters have it
+	cause   string // for the log: the error behind err, when err words it for the client
+	keep    bool   // the connection can serve another request
+	counted bool   // the counters have it
 	// replySent counts the bytes of the reply already sent (the
 	// replyPrefix, when clientGone had to ask), which ok and fail skip.
 	replySent int
@@ -135,7 +137,11 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 	}
 	attrs = append(attrs, "bytes", o.size, "in", in, "out", out, "duration", time.Since(start).Round(time.Microsecond))
 	if o.err != "" {
-		w.log.Warn("request failed", append(attrs, "outcome", "error", "error", o.err)...)
+		attrs = append(attrs, "outcome", "error", "error", o.err)
+		if o.cause != "" {
+			attrs = append(attrs, "cause", o.cause)
+		}
+		w.log.Warn("request failed", attrs...)
 	} else {
 		w.log.Info("request", append(attrs, "outcome", "ok")...)
 	}
@@ -196,9 +202,11 @@ func (w *worker) handle(mc *meteredConn) outcome {
 	case opStats:
 		return w.ok(mc, o, protocol.Field{Key: "data", Value: statsFields(w.srv.counters.snapshot())})
 	case opDelete:
-		if err := w.srv.store.remove(o.name); err != nil {
-			return w.fail(mc, o, storeErr("delete", o.name, err))
+		unsynced, err := w.srv.store.remove(o.name)
+		if err != nil {
+			return w.fail(mc, o, o.storageFailure("delete", err))
 		}
+		w.warnUnsynced(o, unsynced)
 		return w.ok(mc, o, protocol.Field{Key: "data", Value: "deleted " + o.name})
 	default:
 		key := protocol.GetContentKey
@@ -213,7 +221,7 @@ func (w *worker) handle(mc *meteredConn) outcome {
 func (w *worker) get(mc *meteredConn, o outcome, key string) outcome {
 	f, err := w.srv.store.open(o.name)
 	if err != nil {
-		return w.fail(mc, o, storeErr("get", o.name, err))
+		return w.fail(mc, o, o.storageFailure("get", err))
 	}
 	defer f.Close()
 	prefix, suffix := protocol.ContentFrame(o.name, key)
@@ -254,7 +262,7 @@ func (w *worker) list(mc *meteredConn, o outcome) outcome {
 	case err == nil:
 		return w.finalWrite(mc, o, append(w.reply, suffix...))
 	case !sent:
-		return w.fail(mc, o, storeErr("list", "", err))
+		return w.fail(mc, o, o.storageFailure("list", err))
 	default:
 		// The reply has begun: nothing can be said now but to close.
 		o.err, o.keep = fmt.Sprintf("list after %d names: %v", names, err), false
@@ -319,7 +327,7 @@ func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outco
 	}
 	pu, err := w.srv.store.create()
 	if err != nil {
-		return w.refusePayload(mc, o, req, storeErr("upload", o.name, err))
+		return w.refusePayload(mc, o, req, o.storageFailure("upload", err))
 	}
 	w.hash.Reset()
 	n, err := w.requests.ReadPayload(req, fileHasher{pu, w.hash}, w.bufs, w.srv.cfg.MaxSize)
@@ -329,7 +337,7 @@ func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outco
 		var se *storageError
 		switch {
 		case errors.As(err, &se):
-			err = fmt.Errorf("%s", storeErr("upload", o.name, se.err))
+			err = errors.New(o.storageFailure("upload", se.err))
 		case errors.Is(err, protocol.ErrTooLarge):
 			err = fmt.Errorf("upload %q is larger than the server's limit of %d bytes (-max-size)", o.name, w.srv.cfg.MaxSize)
 		}
@@ -353,13 +361,24 @@ func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outco
 			return o
 		}
 	}
-	if err := pu.commit(o.name); err != nil {
-		return w.fail(mc, o, storeErr("upload", o.name, err))
+	unsynced, err := pu.commit(o.name)
+	if err != nil {
+		return w.fail(mc, o, o.storageFailure("upload", err))
 	}
+	w.warnUnsynced(o, unsynced)
 	return w.ok(mc, o,
 		protocol.Field{Key: "data", Value: fmt.Sprintf("stored %s (%d bytes)", o.name, n)},
 		protocol.Field{Key: "size", Value: n},
 		protocol.Field{Key: "sha256", Value: hex.EncodeToString(w.hash.Sum(nil))})
+}
+
+// warnUnsynced logs a failed directory sync after a rename or unlink that
+// is done: the reply still says what happened, but a crash before the
+// system writes the directory back could undo it.
+func (w *worker) warnUnsynced(o outcome, err error) {
+	if err != nil {
+		w.log.Warn("directory sync failed: done, but a crash could undo it", "cmd", o.command, "name", o.name, "error", err)
+	}
 }
 
 // checkName sets the outcome's file name, or says why it is refused.
@@ -450,15 +469,30 @@ func (w *worker) sendError(mc *meteredConn, reason string) error {
 	return err
 }
 
-// storeErr words a storage failure for the client.
-func storeErr(op, name string, err error) string {
+// storageFailure words a storage failure for the client, and keeps the
+// whole error for the log. The reply names the file as the client named
+// it, with the system's reason ("no space left on device"), never the
+// server's paths or the system call: an absolute path tells a stranger
+// where the server keeps its files, and "openat" tells a student nothing.
+func (o *outcome) storageFailure(op string, err error) string {
+	var reason string
 	switch {
 	case errors.Is(err, errNotFound):
-		return fmt.Sprintf("%s: file %q not found", op, name)
-	case errors.Is(err, errNotRegular), errors.Is(err, errHardLinked):
-		return fmt.Sprintf("%s %q: %v", op, name, err)
+		return fmt.Sprintf("%s: file %q not found", op, o.name)
+	case errors.Is(err, errNotRegular), errors.Is(err, errHardLinked), errors.Is(err, errOutsideLink):
+		reason = err.Error()
+	default:
+		o.cause = err.Error()
+		reason = "storage failed"
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			reason = errno.Error()
+		}
 	}
-	return fmt.Sprintf("%s %q: %v", op, name, err)
+	if o.name == "" {
+		return op + ": " + reason
+	}
+	return fmt.Sprintf("%s %q: %s", op, o.name, reason)
 }
 
 // sanitize shortens client text quoted in replies and logs.
