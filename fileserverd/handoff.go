@@ -122,8 +122,10 @@ func receive(link *net.UnixConn, buf, oob []byte) (*waitingConn, error) {
 
 // dispatch feeds one child, through link, the connections of the room
 // whose head arrived, one at a time, and acts on what the child says of
-// each, until the child dies or the server stops.
-func dispatch(room *waitingRoom, link *net.UnixConn, started func()) {
+// each, until the child dies or the server stops. hold learns each
+// connection the child took, and nil once the child answered for it: the
+// supervisor names the request of a child it kills.
+func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*waitingConn)) {
 	defer link.Close()
 	verdict := make([]byte, 1)
 	// No connection for a child before it can serve: until then the
@@ -165,7 +167,11 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func()) {
 			room.done()
 			return
 		}
+		hold(wc)
 		n, err := link.Read(verdict)
+		if err == nil && n == 1 {
+			hold(nil)
+		}
 		if err == nil && n == 1 && verdict[0] == handBackPark {
 			if conn, err := attach(fd); err == nil {
 				room.rekey(wc.conn, conn)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +14,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"fileserver/protocol"
 )
 
 // Restart backoff for a worker child that keeps dying soon after start.
@@ -21,7 +26,14 @@ const (
 	minBackoff  = 100 * time.Millisecond
 	maxBackoff  = 10 * time.Second
 	stableAfter = 2 * time.Second // a child that lived this long restarts at once
-	killGrace   = 5 * time.Second // after the shutdown timeout, before SIGKILL
+	// killGrace follows the shutdown timeout before SIGKILL: a child's
+	// own shutdownGrace and a moment to exit, so that a child that can
+	// still run names what it cut itself.
+	killGrace = shutdownGrace + time.Second
+	// reapGrace follows SIGKILL: a child that has not exited by then is
+	// in an uninterruptible wait in the kernel (a hung disk, a frozen
+	// file system) and is abandoned, so that the parent can exit.
+	reapGrace = 2 * time.Second
 )
 
 // supervisor runs the worker children of process mode.
@@ -45,6 +57,45 @@ type child struct {
 	cmd     *exec.Cmd
 	started time.Time
 	backoff time.Duration
+
+	mu      sync.Mutex // for held: dispatch sets it, the supervisor reads it
+	held    *waitingConn
+	heldVia string // held's client address
+}
+
+// hold records the connection the child took, or nil once it answered for
+// it (dispatch calls it): the request a kill cuts.
+func (ch *child) hold(wc *waitingConn) {
+	remote := "?"
+	if wc != nil && wc.conn.RemoteAddr() != nil {
+		remote = wc.conn.RemoteAddr().String()
+	}
+	ch.mu.Lock()
+	ch.held, ch.heldVia = wc, remote
+	ch.mu.Unlock()
+}
+
+// request names the request the child holds, for the log (attrs) and
+// errors (desc); both are empty when it holds none.
+func (ch *child) request() (attrs []any, desc string) {
+	if ch == nil {
+		return nil, ""
+	}
+	ch.mu.Lock()
+	wc, remote := ch.held, ch.heldVia
+	ch.mu.Unlock()
+	if wc == nil {
+		return nil, ""
+	}
+	// The head as the waiting room recorded it: the parent never reads
+	// further, so a pipelined request behind it goes unnamed.
+	req, _ := protocol.NewRequestReader(bufio.NewReader(bytes.NewReader(wc.replay))).Read()
+	cmd, name := requestName(req)
+	attrs = []any{"remote", remote, "cmd", cmd}
+	if name != "" {
+		attrs = append(attrs, "name", name)
+	}
+	return attrs, describeRequest(cmd, name, remote)
 }
 
 type childExit struct {
@@ -136,8 +187,9 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 		return fmt.Errorf("start worker %d: %w", id, err)
 	}
 	pid := cmd.Process.Pid
-	go dispatch(s.room, link, func() { s.log.Info("worker started", "worker", id, "pid", pid) })
-	s.children[id] = &child{cmd: cmd, started: time.Now(), backoff: backoff}
+	ch := &child{cmd: cmd, started: time.Now(), backoff: backoff}
+	go dispatch(s.room, link, func() { s.log.Info("worker started", "worker", id, "pid", pid) }, ch.hold)
+	s.children[id] = ch
 	go func() {
 		err := cmd.Wait()
 		s.exits <- childExit{id: id, pid: cmd.Process.Pid, err: err}
@@ -162,8 +214,8 @@ func (s *supervisor) supervise(ctx context.Context, ln net.Listener) error {
 	for {
 		select {
 		case ex := <-s.exits:
-			s.settle(ex, "worker died")
 			ch := s.children[ex.id]
+			s.settle(ex, ch, "worker died")
 			delete(s.children, ex.id)
 			if ctx.Err() != nil {
 				return s.stopAll(ln)
@@ -200,13 +252,15 @@ func (s *supervisor) restartNow(id int, backoff time.Duration) {
 	}
 }
 
-// settle logs a child's exit and clears what it left: its counter slot and
-// its temporary upload files.
-func (s *supervisor) settle(ex childExit, msg string) {
+// settle logs a child's exit, with the request it held if any, and
+// clears what it left: its counter slot and its temporary upload files.
+func (s *supervisor) settle(ex childExit, ch *child, msg string) {
 	attrs := []any{"worker", ex.id, "pid", ex.pid, "status", exitStatus(ex.err)}
 	if s.counters.reap(ex.id) {
 		attrs = append(attrs, "interrupted_request", true)
 	}
+	req, _ := ch.request()
+	attrs = append(attrs, req...)
 	if n, _ := s.store.removeTemps(ex.pid); n > 0 {
 		attrs = append(attrs, "removed_temp_files", n)
 	}
@@ -218,7 +272,9 @@ func (s *supervisor) settle(ex childExit, msg string) {
 }
 
 // stopAll stops accepting, asks every child to finish (SIGTERM) and waits,
-// killing those that outlast the shutdown timeout.
+// killing those that outlast the shutdown timeout and abandoning those
+// that a kill does not end, so that it always returns. Its error names
+// each child that failed and the request it held.
 func (s *supervisor) stopAll(ln net.Listener) error {
 	sdNotify(s.log, "STOPPING=1")
 	ln.Close()
@@ -235,20 +291,41 @@ func (s *supervisor) stopAll(ln net.Listener) error {
 	}
 	s.log.Info("shutting down", "workers", running, "timeout", s.cfg.ShutdownTimeout)
 	kill := time.After(s.cfg.ShutdownTimeout + killGrace)
+	var abandon <-chan time.Time
 	var errs []error
 	for running > 0 {
 		select {
 		case ex := <-s.exits:
 			running--
+			ch := s.children[ex.id]
 			delete(s.children, ex.id)
-			s.settle(ex, "worker stopped")
+			s.settle(ex, ch, "worker stopped")
 			if ex.err != nil && !killedBySIGTERM(ex.err) {
-				errs = append(errs, fmt.Errorf("worker %d (pid %d): %s", ex.id, ex.pid, exitStatus(ex.err)))
+				msg := fmt.Sprintf("worker %d (pid %d): %s", ex.id, ex.pid, exitStatus(ex.err))
+				if _, req := ch.request(); req != "" {
+					msg += ", cutting " + req
+				}
+				errs = append(errs, errors.New(msg))
 			}
 		case <-kill:
-			for _, ch := range s.children {
+			for id, ch := range s.children {
+				req, _ := ch.request()
+				s.log.Warn("worker outlived the shutdown timeout; killing it", append([]any{"worker", id, "pid", ch.cmd.Process.Pid}, req...)...)
 				ch.cmd.Process.Kill()
 			}
+			abandon = time.After(reapGrace)
+		case <-abandon:
+			for id, ch := range s.children {
+				pid := ch.cmd.Process.Pid
+				req, desc := ch.request()
+				s.log.Warn("worker did not exit after SIGKILL; abandoned", append([]any{"worker", id, "pid", pid, "waited", reapGrace}, req...)...)
+				msg := fmt.Sprintf("worker %d (pid %d): still running %s after SIGKILL (blocked in the kernel), abandoned", id, pid, reapGrace)
+				if desc != "" {
+					msg += ", cutting " + desc
+				}
+				errs = append(errs, errors.New(msg))
+			}
+			running = 0
 		}
 	}
 	return errors.Join(errs...)

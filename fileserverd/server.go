@@ -1,13 +1,28 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
+	"time"
+
+	"fileserver/protocol"
 )
+
+// shutdownGrace is how long shutdown waits for the workers once the
+// shutdown timeout has closed every connection. A worker blocked in the
+// file system (a hung disk, a frozen file system, a dead NFS server) does
+// not notice the close: past the grace it is abandoned, so that stopping
+// always ends the process. A process-mode parent gives a child this grace
+// before it kills it (killGrace).
+const shutdownGrace = 5 * time.Second
 
 // server serves connections with a fixed set of workers: each worker
 // accepts one connection, serves it to the end, and accepts the next, so
@@ -22,14 +37,14 @@ type server struct {
 
 	mu       sync.Mutex
 	stopping bool
-	conns    map[*trackedConn]struct{}
-	wg       sync.WaitGroup // the accept loop and the workers
-	room     *waitingRoom   // set by serve
-	active   sync.WaitGroup // connections being served
+	conns    map[net.Conn]*trackedConn // by the connection track was given
+	wg       sync.WaitGroup            // the accept loop and the workers
+	room     *waitingRoom              // set by serve
+	active   sync.WaitGroup            // connections being served
 }
 
 func newServer(cfg config, st *store, c *counters, log *slog.Logger) *server {
-	return &server{cfg: cfg, store: st, counters: c, log: log, conns: map[*trackedConn]struct{}{}}
+	return &server{cfg: cfg, store: st, counters: c, log: log, conns: map[net.Conn]*trackedConn{}}
 }
 
 // serve runs thread mode: one accept loop feeds the workers with the
@@ -102,27 +117,75 @@ func (s *server) isStopping() bool {
 // trackedConn is a connection a worker serves, known to shutdown.
 type trackedConn struct {
 	net.Conn
-	idle bool // s.mu must be held: the worker waits for the next request on it
+	remote string // set once, by track
+	// s.mu must be held for the rest: shutdown reads them from another
+	// goroutine, to name the requests it cuts.
+	idle   bool   // the worker waits for the next request on it
+	worker int    // the worker serving it, once it has read a request
+	cmd    string // the request being served (or the last one served)
+	name   string // its file name, if it has one
 }
 
 // track registers a connection; it returns false when shutting down.
 func (s *server) track(c net.Conn) (*trackedConn, bool) {
+	remote := "?"
+	if a := c.RemoteAddr(); a != nil {
+		remote = a.String()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
 		return nil, false
 	}
-	tc := &trackedConn{Conn: c}
-	s.conns[tc] = struct{}{}
+	tc := &trackedConn{Conn: c, remote: remote}
+	s.conns[c] = tc
 	s.active.Add(1)
 	return tc, true
 }
 
 func (s *server) untrack(tc *trackedConn) {
 	s.mu.Lock()
-	delete(s.conns, tc)
+	delete(s.conns, tc.Conn)
 	s.mu.Unlock()
 	s.active.Done()
+}
+
+// serving records the request a worker has read on c (req is nil when
+// its head was malformed), for shutdown to name should it cut it.
+func (s *server) serving(c net.Conn, worker int, req *protocol.Request) {
+	cmd, name := requestName(req)
+	s.mu.Lock()
+	if tc, ok := s.conns[c]; ok {
+		tc.worker, tc.cmd, tc.name = worker, cmd, name
+	}
+	s.mu.Unlock()
+}
+
+// requestName is a request's command and file name as the log shows
+// them, from its head alone.
+func requestName(req *protocol.Request) (cmd, name string) {
+	if req == nil {
+		return "?", ""
+	}
+	cmd = req.Command
+	if cmd == "" {
+		cmd = "UPLOAD" // a JSON request with its content before its command
+	}
+	if len(req.Args) > 0 {
+		name = sanitize(req.Args[0])
+	}
+	return cmd, name
+}
+
+// describeRequest words a cut request for an error message.
+func describeRequest(cmd, name, remote string) string {
+	if cmd == "" {
+		return "a request not yet read from " + remote
+	}
+	if name != "" {
+		cmd += fmt.Sprintf(" %q", name)
+	}
+	return cmd + " from " + remote
 }
 
 // setIdle marks a connection as waiting for a request, or returns false
@@ -136,19 +199,21 @@ func (s *server) setIdle(tc *trackedConn, idle bool) bool {
 
 // shutdown stops the workers gracefully: connections in the waiting room,
 // and those a worker waits on for their next request, are closed at once,
-// requests in flight may finish until ctx ends, and
-// then the rest is cut. The caller closes the listener first. It waits
-// for connections, not for the accept loop: a worker child's accept may
-// be a blocking system call that no Close interrupts (see runChild), and
-// a connection accepted after this point is closed. It reports whether it
-// had to cut connections.
+// requests in flight may finish until ctx ends, and then their
+// connections are closed. A worker that has not returned shutdownGrace
+// later is blocked where no close reaches it (the file system) and is
+// abandoned, so that the process can still exit. The caller closes the
+// listener first. It waits for connections, not for the accept loop: a
+// worker child's accept may be a blocking system call that no Close
+// interrupts (see runChild), and a connection accepted after this point
+// is closed. Its error names every request it cut.
 func (s *server) shutdown(ctx context.Context) error {
 	if s.room != nil {
 		s.room.shutdown()
 	}
 	s.mu.Lock()
 	s.stopping = true
-	for tc := range s.conns {
+	for _, tc := range s.conns {
 		if tc.idle {
 			tc.Close()
 		}
@@ -163,10 +228,61 @@ func (s *server) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
-	for tc := range s.conns {
+	cut := make([]*trackedConn, 0, len(s.conns))
+	for _, tc := range s.conns {
 		tc.Close()
+		cut = append(cut, tc)
 	}
 	s.mu.Unlock()
-	<-done
-	return errors.New("shutdown timeout: requests still in flight were cut")
+	grace := time.NewTimer(shutdownGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+	}
+	return s.reportCut(cut)
+}
+
+// reportCut logs the requests that shutdown cut, saying whether each
+// worker returned within the grace or was abandoned, and returns an error
+// naming them all.
+func (s *server) reportCut(cut []*trackedConn) error {
+	type row struct {
+		worker int
+		attrs  []any
+		desc   string
+	}
+	var rows []row
+	s.mu.Lock()
+	for _, tc := range cut {
+		_, stuck := s.conns[tc.Conn]
+		who, attrs := "a worker", []any{}
+		if tc.worker != 0 {
+			who, attrs = fmt.Sprintf("worker %d", tc.worker), []any{"worker", tc.worker}
+		}
+		attrs = append(attrs, "remote", tc.remote, "cmd", tc.cmd)
+		if tc.name != "" {
+			attrs = append(attrs, "name", tc.name)
+		}
+		desc := who + ": " + describeRequest(tc.cmd, tc.name, tc.remote)
+		if stuck {
+			desc += fmt.Sprintf(" (abandoned: its worker was still blocked %s later)", shutdownGrace)
+		}
+		rows = append(rows, row{tc.worker, append(attrs, "worker_abandoned", stuck), desc})
+	}
+	s.mu.Unlock()
+	if len(rows) == 0 {
+		return nil // they all ended just before the cut
+	}
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.worker, b.worker) })
+	names := make([]string, len(rows))
+	for i, r := range rows {
+		s.log.Warn("request cut at the shutdown timeout", r.attrs...)
+		names[i] = r.desc
+	}
+	what := "request"
+	if len(rows) != 1 {
+		what += "s"
+	}
+	return fmt.Errorf("shutdown timeout (%s) cut %d %s in flight: %s", s.cfg.ShutdownTimeout, len(rows), what, strings.Join(names, "; "))
 }

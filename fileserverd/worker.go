@@ -151,6 +151,7 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 func (w *worker) handle(mc *meteredConn) outcome {
 	w.counters.begin(opOther)
 	req, err := w.requests.Read()
+	w.srv.serving(mc.Conn, w.id, req) // for shutdown to name it should it cut it
 	if err != nil {
 		// keep: like any bad request, a malformed head is answered and
 		// skipped, and the connection goes on (badRequest closes it when
