@@ -157,7 +157,11 @@ func unescapeInto(br *bufio.Reader, d *decoder, fail func(string, ...any) error)
 
 // decodeJSONString streams the rest of a reply's JSON string (its opening
 // quote read) as decoded base64 to w, and consumes the closing quote.
+// A TextMatcher gets the text itself (see matchJSONString).
 func decodeJSONString(br *bufio.Reader, w io.Writer, bufs *Buffers) (int64, error) {
+	if m, ok := w.(TextMatcher); ok {
+		return matchJSONString(br, m)
+	}
 	d := decoder{w: w, out: bufs.Raw, limit: 1<<63 - 1}
 	err := decodeBase64String(br, &d, malformed)
 	return d.n, contentError(err)
