@@ -23,6 +23,8 @@ const (
 	fakeCutGet     = "cut-get"     // GET reply cut off in the middle of the content
 	fakePrefixGet  = "prefix-get"  // GET reply cut off right after the JSON before the content
 	fakeResetGet   = "reset-get"   // GET connection reset in the middle of the content
+	fakeDupPeriod  = "dup-period"  // GET content with period 1 sent again in place of period 2
+	fakeSwapPeriod = "swap-period" // GET content with periods 1 and 2 swapped
 	fakeBadUpload  = "bad-upload"  // UPLOAD reply with the wrong sha256
 	fakeNoSize     = "no-size"     // UPLOAD reply OK, without "size"
 	fakeBadSize    = "bad-size"    // UPLOAD reply OK, with "size" a string
@@ -151,8 +153,12 @@ func (f *fakeServer) uploadReply(n int64, sum string) []byte {
 // connection can go on.
 func (f *fakeServer) get(c net.Conn, bufs *protocol.Buffers, name string) bool {
 	prefix, suffix := protocol.ContentFrame(name, protocol.GetContentKey)
-	var src io.Reader = newGenerator(contentSeed, f.size)
+	var src io.Reader = newContent(f.size, contentSeed).reader()
 	switch f.mode {
+	case fakeDupPeriod:
+		src = &periodsReader{c: newContent(f.size, contentSeed), order: map[int64]int64{2: 1}}
+	case fakeSwapPeriod:
+		src = &periodsReader{c: newContent(f.size, contentSeed), order: map[int64]int64{1: 2, 2: 1}}
 	case fakeCorruptGet:
 		src = &flipByte{r: src, at: f.size / 2}
 	case fakeShortGet:
@@ -196,6 +202,30 @@ func (fb *flipByte) Read(p []byte) (int, error) {
 	}
 	fb.off += int64(n)
 	return n, err
+}
+
+// periodsReader yields a generated content with its whole periods
+// rearranged: period k is sent where order[k] says, the others in place.
+// Every byte is right for some offset, so only the period headers tell.
+type periodsReader struct {
+	c     *content
+	order map[int64]int64
+	off   int64
+}
+
+func (r *periodsReader) Read(p []byte) (int, error) {
+	if r.off >= r.c.size {
+		return 0, io.EOF
+	}
+	k, j := r.off/periodSize, r.off%periodSize
+	p = p[:min(int64(len(p)), r.c.size-r.off, periodSize-j)]
+	from, moved := r.order[k]
+	if !moved {
+		from = k
+	}
+	r.c.readAt(p, from*periodSize+j)
+	r.off += int64(len(p))
+	return len(p), nil
 }
 
 // waitAcked waits, at most five seconds, until the peer has acknowledged

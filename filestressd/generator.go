@@ -5,14 +5,17 @@ import (
 	"io"
 )
 
-// contentSeed fixes generated content: the same volume always has the same
-// bytes, so a download cell can reuse the file an earlier cell left.
+// contentSeed fixes generated content: it seeds the base period (see
+// content), and is the tag of the download cells' test file, so the same
+// volume always has the same bytes and a download cell can reuse the file
+// an earlier cell left.
 const contentSeed = 0x66696c6573747265 // "filestre"
 
 // generator yields size bytes of deterministic pseudo-random content
 // without holding any of it: byte i is byte i%8 of mix(seed, i/8), so the
 // content does not depend on how it is read, and it does not compress,
 // which keeps any layer from making the transfer look cheaper than it is.
+// It makes the base period that generated content repeats.
 type generator struct {
 	seed      uint64
 	off, size int64

@@ -3,42 +3,59 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"fileserver/protocol"
 )
 
 // TestIntegrityFailuresDetected runs cells against a server that corrupts
-// one byte, sends short content, cuts the reply off in the middle of the
-// content or right before it, resets the connection in the middle of the
-// content, reports the wrong SHA-256 for an upload, or no usable size:
-// every worker must fail with kind integrity, none may succeed. The same server, honest, gives
-// successes, so the checks are not just failing. It has no STATS, so the
-// server columns are empty and stdout says why.
+// one byte, sends short content, sends a period of the content twice or
+// two periods swapped, cuts the reply off in the middle of the content or
+// right before it, resets the connection in the middle of the content,
+// reports the wrong SHA-256 for an upload, or no usable size: every
+// worker must fail with kind integrity, none may succeed, and -v must
+// name the cause (for wrong bytes, the first offset that differs). The
+// same server, honest, gives successes, so the checks are not just
+// failing. It has no STATS, so the server columns are empty and stdout
+// says why.
 func TestIntegrityFailuresDetected(t *testing.T) {
-	const size = 1 << 20
 	cases := []struct {
 		mode, op, pool string
 		wantOK         bool
 		why            string // what -v says of each failed worker
+		size           string // 1MB if empty
 	}{
-		{fakeHonest, opDownload, poolThread, true, ""},
-		{fakeHonest, opUpload, poolProcess, true, ""},
-		{fakeCorruptGet, opDownload, poolThread, false, "sha256"},
-		{fakeCorruptGet, opDownload, poolProcess, false, "sha256"},
-		{fakeShortGet, opDownload, poolThread, false, "received 950272 bytes, want 1048576"},
-		{fakeCutGet, opDownload, poolThread, false, "truncated"},
-		{fakeCutGet, opDownload, poolProcess, false, "truncated"},
-		{fakePrefixGet, opDownload, poolThread, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes"},
-		{fakePrefixGet, opDownload, poolProcess, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes"},
-		{fakeResetGet, opDownload, poolThread, false, "connection reset by peer"},
-		{fakeResetGet, opDownload, poolProcess, false, "connection reset by peer"},
-		{fakeBadUpload, opUpload, poolThread, false, "server stored"},
-		{fakeBadUpload, opUpload, poolProcess, false, "server stored"},
-		{fakeNoSize, opUpload, poolThread, false, "no usable size"},
-		{fakeBadSize, opUpload, poolProcess, false, "no usable size"},
+		{fakeHonest, opDownload, poolThread, true, "", ""},
+		{fakeHonest, opDownload, poolProcess, true, "", "3MB"},
+		{fakeHonest, opUpload, poolProcess, true, "", ""},
+		{fakeCorruptGet, opDownload, poolThread, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
+		{fakeCorruptGet, opDownload, poolProcess, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
+		{fakeShortGet, opDownload, poolThread, false, "received 950272 bytes, want 1048576", ""},
+		{fakeDupPeriod, opDownload, poolThread, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
+		{fakeDupPeriod, opDownload, poolProcess, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
+		{fakeSwapPeriod, opDownload, poolThread, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
+		{fakeSwapPeriod, opDownload, poolProcess, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
+		{fakeCutGet, opDownload, poolThread, false, "truncated", ""},
+		{fakeCutGet, opDownload, poolProcess, false, "truncated", ""},
+		{fakePrefixGet, opDownload, poolThread, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
+		{fakePrefixGet, opDownload, poolProcess, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
+		{fakeResetGet, opDownload, poolThread, false, "connection reset by peer", ""},
+		{fakeResetGet, opDownload, poolProcess, false, "connection reset by peer", ""},
+		{fakeBadUpload, opUpload, poolThread, false, "server stored", ""},
+		{fakeBadUpload, opUpload, poolProcess, false, "server stored", ""},
+		{fakeNoSize, opUpload, poolThread, false, "no usable size", ""},
+		{fakeBadSize, opUpload, poolProcess, false, "no usable size", ""},
 	}
 	for _, c := range cases {
-		t.Run(c.mode+"/"+c.op+"/"+c.pool, func(t *testing.T) {
+		if c.size == "" {
+			c.size = "1MB"
+		}
+		t.Run(c.mode+"/"+c.op+"/"+c.pool+"/"+c.size, func(t *testing.T) {
+			size, err := protocol.ParseSize(c.size)
+			if err != nil {
+				t.Fatal(err)
+			}
 			f := startFakeServer(t, c.mode, size)
-			r, row := runRow(t, "-addr", f.addr, "-op", c.op, "-size", "1MB", "-workers", "3", "-pool", c.pool, "-timeout", "30s", "-v")
+			r, row := runRow(t, "-addr", f.addr, "-op", c.op, "-size", c.size, "-workers", "3", "-pool", c.pool, "-timeout", "30s", "-v")
 			want := map[string]string{"client_ok": "0", "client_fail": "3", "errors": "integrity=3"}
 			if c.wantOK {
 				want = map[string]string{"client_ok": "3", "client_fail": "0", "errors": ""}

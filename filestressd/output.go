@@ -35,7 +35,7 @@ func printSummary(w io.Writer, c cell) {
 	}
 	fmt.Fprintf(w, "wall time:        %s\n", seconds(c.wall.Seconds()))
 	if v := c.verified(); v != "" {
-		fmt.Fprintf(w, "verified:         %s (%s)\n", v, verifiedMeaning(cfg.Op, v))
+		fmt.Fprintf(w, "verified:         %s (%s)\n", v, verifiedMeaning(cfg, v))
 	}
 	if cfg.Op == opDownload && !c.want.reference {
 		fmt.Fprintf(w, "content:          %s is %d bytes, sha256 %s as the setup downloaded it; the workers were checked for consistency with it, not against a reference (give -file for that)\n",
@@ -58,9 +58,11 @@ func printSummary(w io.Writer, c cell) {
 }
 
 // verifiedMeaning says what a cell's verified column means.
-func verifiedMeaning(op, v string) string {
+func verifiedMeaning(cfg config, v string) string {
 	switch {
-	case op == opDownload:
+	case cfg.Op == opDownload && cfg.File == "" && cfg.Name == "":
+		return "the base64 received, compared with the expected content's"
+	case cfg.Op == opDownload:
 		return "size and sha256 of the content received"
 	case v == verifyReply:
 		return "size and sha256 in the server's reply"

@@ -51,6 +51,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	if cfg.Op == opDownload {
 		cfg.Size, src.Size = want.size, want.size // -name without -file: the server's file's
+		src.Unknown = !want.reference
 	}
 	var sv serverView
 	if sv.Before, err = fetchStats(setup, cfg); err != nil {
@@ -61,7 +62,10 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		sv.Note = fmt.Sprintf("the server does not answer STATS (%s): server columns left empty", oneLine(err))
 	}
 
-	jobs := makeJobs(cfg, src, want.sha256)
+	jobs, err := makeJobs(setup, cfg, src, want.sha256)
+	if err != nil {
+		return setupError(ctx, cfg, err)
+	}
 	w, err := runWindow(ctx, setup, cfg, jobs, stderr, verbose)
 	if err != nil {
 		return err
@@ -135,8 +139,10 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 }
 
 // makeJobs gives every worker its job: for upload its own file name and,
-// generated, its own content.
-func makeJobs(cfg config, src source, wantSHA string) []job {
+// generated, its own content, whose SHA-256 it computes here, in the
+// setup, outside the window (see expectedSHA256: the periods all workers
+// share are hashed once).
+func makeJobs(ctx context.Context, cfg config, src source, wantSHA string) ([]job, error) {
 	jobs := make([]job, cfg.Workers)
 	for i := range jobs {
 		j := job{Worker: i + 1, Op: cfg.Op, Addr: cfg.Addr, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: cfg.Verify}
@@ -144,12 +150,20 @@ func makeJobs(cfg config, src source, wantSHA string) []job {
 		case opUpload:
 			j.Name = uploadName(cfg, os.Getpid(), i+1)
 			j.Src = src.forWorker(i + 1)
+			j.WantSHA = ""
+			if j.Src.generated() {
+				sum, err := j.Src.sha256(ctx)
+				if err != nil {
+					return nil, err
+				}
+				j.WantSHA = sum
+			}
 		case opDownload:
 			j.Name = downloadName(cfg)
 		}
 		jobs[i] = j
 	}
-	return jobs
+	return jobs, nil
 }
 
 // setupError words a failure before the window.

@@ -33,13 +33,17 @@ func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writ
 	if cfg.Name != "" && cfg.File == "" {
 		return fetchExpected(ctx, cfg, name)
 	}
-	wantSHA, err := src.sha256(ctx)
-	if err != nil {
-		return expected{}, err
+	want := expected{size: src.Size, reference: true}
+	if !src.generated() {
+		// A -file is checked by its SHA-256; generated content by its
+		// text, which needs none (see textMatcher).
+		var err error
+		if want.sha256, err = src.sha256(ctx); err != nil {
+			return expected{}, err
+		}
 	}
-	want := expected{sha256: wantSHA, size: src.Size, reference: true}
 	if cfg.Name != "" {
-		check := runTransfer(ctx, job{Op: opDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect}, nil)
+		check := runTransfer(ctx, job{Op: opDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: want.sha256, Dialect: cfg.Dialect}, nil)
 		if !check.OK {
 			if check.Kind == kindConnect {
 				return want, check.err
@@ -48,7 +52,7 @@ func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writ
 		}
 		return want, nil
 	}
-	uploaded, err := ensureTestFile(ctx, cfg, name, src, wantSHA)
+	uploaded, err := ensureTestFile(ctx, cfg, name, src, want.sha256)
 	if err != nil {
 		return want, err
 	}
@@ -86,7 +90,9 @@ func contentKeyHint(err error) string {
 // content before a download cell: it downloads and checks it, and uploads
 // it when it is missing or different, reading it back when the reply
 // cannot tell what was stored. It runs before the "before" STATS
-// snapshot, so none of this is counted in the cell.
+// snapshot, so none of this is counted in the cell. wantSHA is the
+// content's SHA-256, or "" for generated content, whose text is checked
+// and whose SHA-256 is computed only if it has to be uploaded.
 func ensureTestFile(ctx context.Context, cfg config, name string, src source, wantSHA string) (uploaded bool, err error) {
 	j := job{Op: opDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: verifyAuto}
 	check := runTransfer(ctx, j, nil)
@@ -99,7 +105,13 @@ func ensureTestFile(ctx context.Context, cfg config, name string, src source, wa
 		return false, fmt.Errorf("check %q on the server: %w", name, check.err)
 	}
 	// Missing (an ERROR reply), different (integrity), or unreadable:
-	// replace it.
+	// replace it. The upload checks the reply against the content's
+	// SHA-256, which a download of generated content did not need.
+	if j.WantSHA == "" {
+		if j.WantSHA, err = src.sha256(ctx); err != nil {
+			return false, err
+		}
+	}
 	j.Op = opUpload
 	up := runTransfer(ctx, j, nil)
 	if !up.OK {

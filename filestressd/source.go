@@ -9,24 +9,33 @@ import (
 	"os"
 )
 
-// source is the content of a cell: generated, or a real file. Each worker
-// opens its own reader, so nothing is shared and nothing is held.
+// source is the content of a cell: generated (see content), or a real
+// file. Each worker opens its own reader, so nothing is held but the
+// shared base period of generated content.
 type source struct {
 	Path string `json:"path,omitempty"` // "" for generated content
 	Size int64  `json:"size"`
+	// Seed is generated content's tag (see periodHeader).
 	Seed uint64 `json:"seed"`
+	// Unknown marks the server's own file (-name without -file): no
+	// content of filestressd's, known only by the size and SHA-256 the
+	// setup's download found.
+	Unknown bool `json:"unknown,omitempty"`
 }
+
+// generated reports whether the content is generated, so that its text
+// is known and an upload can send it, and a download compare it, as text.
+func (s source) generated() bool { return s.Path == "" && !s.Unknown }
 
 func newSource(c config) source {
 	return source{Path: c.File, Size: c.Size, Seed: contentSeed}
 }
 
 // forWorker is the content upload worker w sends: generated content gets
-// a seed of its own (see workerSeed), so that no two workers send the same
+// a tag of its own (see workerSeed), so that no two workers send the same
 // bytes and a server that stores every upload under one name, or serves
 // one file for every GET, fails the read-back. A -file is the same for
-// all. Each worker's SHA-256 is that of what it sent, hashed as it goes
-// out (see job.upload), so nothing else changes.
+// all.
 func (s source) forWorker(w int) source {
 	if s.Path == "" {
 		s.Seed = workerSeed(s.Seed, w)
@@ -44,7 +53,7 @@ func workerSeed(seed uint64, w int) uint64 {
 // open returns a fresh reader of the whole content.
 func (s source) open() (io.ReadCloser, error) {
 	if s.Path == "" {
-		return io.NopCloser(newGenerator(s.Seed, s.Size)), nil
+		return io.NopCloser(newContent(s.Size, s.Seed).reader()), nil
 	}
 	f, err := os.Open(s.Path)
 	if err != nil {
@@ -53,10 +62,19 @@ func (s source) open() (io.ReadCloser, error) {
 	return f, nil
 }
 
-// sha256 streams the content once and returns its SHA-256, checking that
-// a file still has the size the cell was set up with. It stops when ctx
-// ends: a large volume takes seconds, which count against the setup's budget.
+// sha256 returns the SHA-256 of the content: generated content's from
+// its periods (see expectedSHA256), a file's by streaming it once,
+// checking that it still has the size the cell was set up with. It stops
+// when ctx ends: a large file takes seconds, which count against the
+// setup's budget.
 func (s source) sha256(ctx context.Context) (string, error) {
+	if s.Path == "" {
+		sum, err := expectedSHA256(s.Size, s.Seed, ctx.Err)
+		if err != nil {
+			return "", fmt.Errorf("hash the expected content: %w", err)
+		}
+		return hex.EncodeToString(sum), nil
+	}
 	r, err := s.open()
 	if err != nil {
 		return "", err

@@ -13,12 +13,14 @@ import (
 
 // job is one worker's transfer. A process-pool child receives it as JSON.
 type job struct {
-	Worker  int    `json:"worker"`
-	Op      string `json:"op"`
-	Addr    string `json:"addr"`
-	Name    string `json:"name"` // the server file, for upload and download
-	Src     source `json:"src"`
-	WantSHA string `json:"want_sha256,omitempty"` // download: the expected content
+	Worker int    `json:"worker"`
+	Op     string `json:"op"`
+	Addr   string `json:"addr"`
+	Name   string `json:"name"` // the server file, for upload and download
+	Src    source `json:"src"`
+	// WantSHA is the expected content's SHA-256: a download's, and that
+	// of the generated content an upload sends (computed in the setup).
+	WantSHA string `json:"want_sha256,omitempty"`
 	// Dialect is how to speak to the server.
 	Dialect protocol.Dialect `json:"dialect"`
 	// Verify is how an upload is verified (-verify).

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"fileserver/protocol"
+)
+
+// contentSizes are sizes around every edge of the content's layout: the
+// header, base64 quanta, and periods.
+var contentSizes = []int64{0, 1, 2, 3, 4, 22, 23, 24, 25, 26, 27, 100,
+	periodSize - 1, periodSize, periodSize + 1, periodSize + 2, periodSize + 23, periodSize + 24, periodSize + 25,
+	2*periodSize + 2, 3 * periodSize}
+
+// rawContent is the content's bytes, read in pieces of odd sizes.
+func rawContent(t *testing.T, size int64, tag uint64) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	buf := make([]byte, 7919)
+	if _, err := io.CopyBuffer(&b, newContent(size, tag).reader(), buf); err != nil {
+		t.Fatal(err)
+	}
+	if int64(b.Len()) != size {
+		t.Fatalf("content of %d bytes, want %d", b.Len(), size)
+	}
+	return b.Bytes()
+}
+
+// TestContentText checks that the text pieced together from the shared
+// base, patched headers and the last quantum is the base64 of the
+// content's bytes, for every size around the edges, and that reading the
+// bytes in other pieces gives the same bytes.
+func TestContentText(t *testing.T) {
+	for _, size := range contentSizes {
+		for _, tag := range []uint64{contentSeed, 7} {
+			raw := rawContent(t, size, tag)
+			all := make([]byte, size)
+			if _, err := io.ReadFull(newContent(size, tag).reader(), all); err != nil || !bytes.Equal(all, raw) {
+				t.Fatalf("size %d: reading at once differs from reading in pieces (%v)", size, err)
+			}
+			want := base64.StdEncoding.EncodeToString(raw)
+			c := newContent(size, tag)
+			var got strings.Builder
+			for at := int64(0); at < c.chars; {
+				p := c.textPiece(at)
+				if len(p) == 0 {
+					t.Fatalf("size %d: empty piece at %d", size, at)
+				}
+				got.Write(p)
+				at += int64(len(p))
+			}
+			if got.String() != want {
+				t.Fatalf("size %d tag %d: the text pieced together differs from the base64 of the bytes (%d and %d characters)", size, tag, got.Len(), len(want))
+			}
+			if c.decodedAt(c.chars) != size || (c.chars > 0 && c.decodedAt(c.chars-1) >= size) {
+				t.Errorf("size %d: decodedAt counts %d for the whole text, %d for all but its last character", size, c.decodedAt(c.chars), c.decodedAt(c.chars-1))
+			}
+		}
+	}
+}
+
+// TestContentPeriods checks the layout: every period is the base period
+// under a header that holds its index, the content's size, and in the
+// last period only the content's tag; so no two periods of a content are
+// alike, contents of two tags differ only in their last period, and
+// contents of two sizes from their first header on.
+func TestContentPeriods(t *testing.T) {
+	const size = 3*periodSize + 100
+	raw := rawContent(t, size, 7)
+	seen := map[string]int64{}
+	for k := int64(0); k < 4; k++ {
+		p := raw[k*periodSize : min(size, (k+1)*periodSize)]
+		if i := binary.LittleEndian.Uint64(p[0:]); i != uint64(k) {
+			t.Errorf("period %d holds index %d", k, i)
+		}
+		tag := binary.LittleEndian.Uint64(p[8:])
+		if (k == 3) != (tag == 7) || (k < 3 && tag != 0) {
+			t.Errorf("period %d holds tag %d", k, tag)
+		}
+		if s := binary.LittleEndian.Uint64(p[16:]); s != size {
+			t.Errorf("period %d holds size %d", k, s)
+		}
+		if !bytes.Equal(p[headerSize:], base().raw[headerSize:len(p)]) {
+			t.Errorf("period %d is not the base period after its header", k)
+		}
+		if prev, dup := seen[string(p[:min(len(p), 4096)])]; dup {
+			t.Errorf("period %d starts like period %d", k, prev)
+		}
+		seen[string(p[:min(len(p), 4096)])] = k
+	}
+	other := rawContent(t, size, 8)
+	if i := firstDiff(raw, other); i != 3*periodSize+8 {
+		t.Errorf("contents of two tags differ from byte %d on, want %d (the last period's tag)", i, 3*periodSize+8)
+	}
+	longer := rawContent(t, size+1, 7)
+	if i := firstDiff(raw, longer); i != 16 {
+		t.Errorf("contents of two sizes differ from byte %d on, want 16 (the first header's size)", i)
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestExpectedSHA256 checks the SHA-256 computed from the periods, with
+// and without the shared prefix cached, against a hash of the bytes, and
+// that stop cuts it short.
+func TestExpectedSHA256(t *testing.T) {
+	never := func() error { return nil }
+	for _, size := range contentSizes {
+		for _, tag := range []uint64{contentSeed, 7, 8} { // the first computes the prefix, the others reuse it
+			want := sha256.Sum256(rawContent(t, size, tag))
+			got, err := expectedSHA256(size, tag, never)
+			if err != nil || !bytes.Equal(got, want[:]) {
+				t.Fatalf("size %d tag %d: %x, %v; want %x", size, tag, got, err, want)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	if _, err := expectedSHA256(5*periodSize+1, 1, func() error { return stop }); err != stop {
+		t.Errorf("a stopped hash returned %v, want the stop error", err)
+	}
+}
+
+// TestSendText checks that an upload of generated content writes the
+// request's prefix, the content's base64 and the suffix, counting the
+// bytes sent, and that a failed write returns what went.
+func TestSendText(t *testing.T) {
+	for _, size := range []int64{0, 1, 25, periodSize + 2, 3*periodSize + 100} {
+		var out bytes.Buffer
+		var moved atomic.Int64
+		c := newContent(size, 9)
+		sent, err := sendText(&out, c, "UPLOAD x ", "\r\n\r\n", &moved)
+		want := "UPLOAD x " + base64.StdEncoding.EncodeToString(rawContent(t, size, 9)) + "\r\n\r\n"
+		if err != nil || sent != size || moved.Load() != size || out.String() != want {
+			t.Errorf("size %d: sent %d, moved %d, %v; wrote %d bytes, want %d as base64 would",
+				size, sent, moved.Load(), err, out.Len(), len(want))
+		}
+	}
+	w := &failAfter{n: 100_000}
+	sent, err := sendText(w, newContent(periodSize, 9), "UPLOAD x ", "\r\n\r\n", nil)
+	if err == nil || sent > (100_000-9)/4*3 || sent < (100_000-9)/4*3-3 {
+		t.Errorf("a write failing after 100,000 bytes: sent %d, %v", sent, err)
+	}
+}
+
+// failAfter accepts n bytes, then fails.
+type failAfter struct{ n int }
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errors.New("broken")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// matchReply reads a GET reply carrying text under data_file, or, with
+// before, a short content value before "status" (which ReadReplyKeys
+// keeps and decodes), through a textMatcher of the content.
+func matchReply(t *testing.T, c *content, text string, before bool) (*textMatcher, error) {
+	t.Helper()
+	reply := `{"status": "OK", "data_namafile": "x", "data_file": "` + text + `"}` + protocol.Terminator
+	if before {
+		reply = `{"data_file": "` + text + `", "status": "OK"}` + protocol.Terminator
+	}
+	m := newTextMatcher(c, nil)
+	br := bufio.NewReaderSize(strings.NewReader(reply), protocol.ReaderSize)
+	r, err := protocol.ReadReplyKeys(br, protocol.ContentKeys(), m, protocol.NewBuffers())
+	if err == nil && !r.HasContent {
+		t.Fatal("reply without content")
+	}
+	if err == nil {
+		err = m.check("x", r.ContentBytes, "")
+	}
+	return m, err
+}
+
+// TestTextMatcher checks a download of generated content by its text:
+// the right text passes, with line breaks (raw, or escaped as Python's
+// encodebytes and json.dumps give them) and escaped slashes too, and held
+// whole before "status"; a flipped byte anywhere is named by its offset;
+// short content by the size received; more content, and a last quantum
+// with unused bits set, are refused.
+func TestTextMatcher(t *testing.T) {
+	const size = periodSize + 25 // two periods, a last quantum of one byte
+	c := func() *content { return newContent(size, 5) }
+	raw := rawContent(t, size, 5)
+	text := base64.StdEncoding.EncodeToString(raw)
+
+	wrap := func(s, brk string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i += 76 {
+			b.WriteString(s[i:min(len(s), i+76)])
+			b.WriteString(brk)
+		}
+		return b.String()
+	}
+	for name, tx := range map[string]string{
+		"plain":           text,
+		"escaped breaks":  wrap(text, `\n`),
+		"raw CRLF breaks": wrap(text, "\r\n"),
+		"escaped slashes": strings.ReplaceAll(text, "/", `\/`),
+	} {
+		m, err := matchReply(t, c(), tx, false)
+		if err != nil || m.received() != size {
+			t.Errorf("%s: %v, %d bytes received", name, err, m.received())
+		}
+	}
+	small := int64(1000)
+	smallRaw := rawContent(t, small, 5)
+	if _, err := matchReply(t, newContent(small, 5), base64.StdEncoding.EncodeToString(smallRaw), true); err != nil {
+		t.Errorf("content before status: %v", err)
+	}
+	flipped := bytes.Clone(smallRaw)
+	flipped[500] ^= 1
+	if _, err := matchReply(t, newContent(small, 5), base64.StdEncoding.EncodeToString(flipped), true); err == nil || !strings.Contains(err.Error(), "from byte 500 of 1000 on") {
+		t.Errorf("content before status, byte 500 flipped: %v", err)
+	}
+
+	for _, off := range []int64{0, 1, 2, 23, 24, 25, periodSize - 1, periodSize, periodSize + 8, size - 2, size - 1} {
+		for _, bit := range []byte{0x01, 0x80} {
+			bad := bytes.Clone(raw)
+			bad[off] ^= bit
+			tx := base64.StdEncoding.EncodeToString(bad)
+			_, err := matchReply(t, c(), tx, false)
+			want := "content differs from the expected from byte " + itoa(off) + " of " + itoa(size) + " on"
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("byte %d xor %#x: %v, want %q", off, bit, err, want)
+			}
+			if _, err := matchReply(t, c(), wrap(tx, `\n`), false); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("byte %d xor %#x, wrapped: %v, want %q", off, bit, err, want)
+			}
+		}
+	}
+	for _, n := range []int64{0, 1, 2, 3, 24, 100, periodSize, size - 1} {
+		tx := base64.StdEncoding.EncodeToString(raw[:n])
+		want := "received " + itoa(n) + " bytes, want " + itoa(size)
+		if _, err := matchReply(t, c(), tx, false); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("the first %d bytes only: %v, want %q", n, err, want)
+		}
+	}
+	more := base64.StdEncoding.EncodeToString(append(bytes.Clone(raw), 0))
+	if _, err := matchReply(t, c(), more, false); err == nil || !strings.Contains(err.Error(), "more than the") {
+		t.Errorf("a byte too many: %v", err)
+	}
+	if _, err := matchReply(t, c(), text+"QUJD", false); err == nil || !strings.Contains(err.Error(), "more than the") {
+		t.Errorf("a quantum too many: %v", err)
+	}
+	// The last quantum encodes one byte: its second character carries 2
+	// bits of it and 4 unused ones.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	nc := []byte(text)
+	i := len(nc) - 3
+	nc[i] = alphabet[strings.IndexByte(alphabet, nc[i])|1]
+	if _, err := matchReply(t, c(), string(nc), false); err == nil || !strings.Contains(err.Error(), "non-canonical") {
+		t.Errorf("unused bits set in the last quantum: %v", err)
+	}
+	if _, err := matchReply(t, c(), text[:1000]+`\"`+text[1000:], false); err == nil || !strings.Contains(err.Error(), "from byte 750 of") {
+		t.Errorf("an escaped quote inside the text: %v", err)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
