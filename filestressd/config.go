@@ -77,18 +77,22 @@ type config struct {
 
 const usageText = `filestressd measures one cell of the load matrix against a file server
 that speaks the course's protocol (fileserverd): N client workers each move
-one file at once, every transfer verified by size and SHA-256, failures
-counted by kind, the server's own counts read with STATS before and after,
-a summary printed and one row appended to a CSV file.
+one file at once, every transfer verified (size and SHA-256, or the base64
+received against the expected text), failures counted by kind, the
+server's own counts read with STATS before and after, a summary printed
+and one row appended to a CSV file.
 
   upload     each worker uploads its own file (deleted afterwards unless -keep)
   download   the server is first given the test file if it lacks it, then
              every worker downloads it and checks what arrived
   list       every worker asks for the list of files
 
-Content is generated on the fly (deterministic, never held in memory), or
-read from -file. Workers are goroutines (-pool thread) or child processes
-of filestressd (-pool process). The setup (the download's test file, the
+Content is generated (deterministic: one shared 768 KiB period, repeated
+with each period's index patched in, so that an upload writes ready base64
+text and a download compares the text it receives; no file is held), or
+read from -file (encoded and hashed as it goes; a download is decoded and
+hashed). Workers are goroutines (-pool thread) or child processes of
+filestressd (-pool process). The setup (the download's test file, the
 server's counts, the children) has -timeout of its own; the workers then
 start together and, -timeout after that, every unfinished worker is
 stopped and counted as a failure of kind "timeout". The thread pool takes
