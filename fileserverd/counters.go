@@ -24,15 +24,16 @@ const (
 
 // Word offsets inside one slot of counters.
 const (
-	wActive   = iota            // connections being served
-	wConns                      // connections accepted
-	wBytesIn                    // bytes read from clients
-	wBytesOut                   // bytes written to clients
-	wCurrent                    // 1 + the operation in progress, 0 when none
-	wOps                        // ok and failed per operation, 2*numOps words
-	wWaiting  = wOps + 2*numOps // connections in the waiting room, between requests
-	wLimits   = wWaiting + 1    // connections closed or refused by each limit, numLimits words
-	slotWords = wLimits + int(numLimits)
+	wActive   = iota                     // connections being served
+	wConns                               // connections accepted
+	wBytesIn                             // bytes read from clients
+	wBytesOut                            // bytes written to clients
+	wCurrent                             // 1 + the operation in progress, 0 when none
+	wOps                                 // ok and failed per operation, 2*numOps words
+	wWaiting  = wOps + 2*numOps          // connections in the waiting room, between requests
+	wLimits   = wWaiting + 1             // connections closed or refused by each limit, numLimits words
+	wCPU      = wLimits + int(numLimits) // process mode: CPU microseconds (see cpuTime)
+	slotWords = wCPU + 1
 )
 
 // counters are the server's counts: slot 0 for the supervisor (worker
@@ -90,9 +91,42 @@ func (c *counters) slot(worker int) []uint64 {
 }
 
 // workerCounters is one worker's slot.
-type workerCounters struct{ w []uint64 }
+type workerCounters struct {
+	w      []uint64
+	shared bool // process mode: the slot's process is this worker alone
+}
 
-func (c *counters) worker(id int) workerCounters { return workerCounters{c.slot(id)} }
+func (c *counters) worker(id int) workerCounters {
+	return workerCounters{w: c.slot(id), shared: c.mapping != nil}
+}
+
+// cpuTime is the CPU time, user and system, of this process (who is
+// RUSAGE_SELF) or of its children that were waited for (RUSAGE_CHILDREN),
+// in microseconds.
+func cpuTime(who int) uint64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(who, &ru) != nil {
+		return 0
+	}
+	us := func(tv syscall.Timeval) uint64 { return uint64(tv.Sec)*1e6 + uint64(tv.Usec) }
+	return us(ru.Utime) + us(ru.Stime)
+}
+
+// cpuUsed publishes a worker child's CPU time in its slot, after each
+// request and before a STATS: the CPU that STATS reports is the sum of
+// every slot. In thread mode STATS reads the one process's time itself.
+func (wc workerCounters) cpuUsed() {
+	if wc.shared {
+		atomic.StoreUint64(&wc.w[wCPU], cpuTime(syscall.RUSAGE_SELF))
+	}
+}
+
+// supervisorCPU publishes the CPU time of a process-mode parent and of its
+// children that have exited (waited for, so counted by RUSAGE_CHILDREN),
+// in slot 0: with the live children's slots, the whole tree's.
+func (c *counters) supervisorCPU() {
+	atomic.StoreUint64(&c.slot(0)[wCPU], cpuTime(syscall.RUSAGE_SELF)+cpuTime(syscall.RUSAGE_CHILDREN))
+}
 
 // connOpened counts a connection a worker serves, from when it takes it
 // from the waiting room until it gives it back or closes it.
@@ -144,6 +178,9 @@ func (c *counters) reap(worker int) (interrupted bool) {
 		interrupted = true
 	}
 	atomic.StoreUint64(&w[wActive], 0)
+	// The child's CPU is now in RUSAGE_CHILDREN: count it there only.
+	atomic.StoreUint64(&w[wCPU], 0)
+	c.supervisorCPU()
 	return interrupted
 }
 
@@ -180,6 +217,13 @@ func (c *counters) snapshot() protocol.Stats {
 		UptimeSeconds:  int64(time.Since(c.started).Seconds()),
 		WorkerRestarts: atomic.LoadUint64(&c.slot(0)[wRestarts]),
 		Requests:       map[string]protocol.OpCount{},
+	}
+	if c.mapping == nil {
+		s.CPUMicros = cpuTime(syscall.RUSAGE_SELF)
+	} else {
+		for id := 0; id <= c.workers; id++ {
+			s.CPUMicros += atomic.LoadUint64(&c.slot(id)[wCPU])
+		}
 	}
 	ops := make([]protocol.OpCount, numOps)
 	limits := make([]uint64, numLimits)
@@ -233,6 +277,7 @@ func statsFields(s protocol.Stats) []protocol.Field {
 		{Key: "bytes_out", Value: s.BytesOut},
 		{Key: "worker_restarts", Value: s.WorkerRestarts},
 		{Key: "waiting_connections", Value: s.WaitingConnections},
+		{Key: "cpu_us", Value: s.CPUMicros},
 		{Key: "limits", Value: limitFields(s.Limits)},
 		{Key: "requests", Value: reqs},
 	}

@@ -188,7 +188,13 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 	}
 	pid := cmd.Process.Pid
 	ch := &child{cmd: cmd, started: time.Now(), backoff: backoff}
-	go dispatch(s.room, link, func() { s.log.Info("worker started", "worker", id, "pid", pid) }, ch.hold)
+	go dispatch(s.room, link, func() { s.log.Info("worker started", "worker", id, "pid", pid) }, func(wc *waitingConn) {
+		ch.hold(wc)
+		if wc == nil {
+			// A request is done: the parent's own share of it, for STATS.
+			s.counters.supervisorCPU()
+		}
+	})
 	s.children[id] = ch
 	go func() {
 		err := cmd.Wait()

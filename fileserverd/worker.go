@@ -131,6 +131,7 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 	w.count(&o)
 	in, out := mc.take()
 	w.counters.transferred(in, out)
+	w.counters.cpuUsed()
 	attrs := []any{"remote", remote, "cmd", o.command}
 	if o.name != "" {
 		attrs = append(attrs, "name", o.name)
@@ -201,6 +202,7 @@ func (w *worker) handle(mc *meteredConn) outcome {
 	case opList:
 		return w.list(mc, o)
 	case opStats:
+		w.counters.cpuUsed()
 		return w.ok(mc, o, protocol.Field{Key: "data", Value: statsFields(w.srv.counters.snapshot())})
 	case opDelete:
 		unsynced, err := w.srv.store.remove(o.name)

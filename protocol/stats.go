@@ -26,6 +26,11 @@ type Stats struct {
 	// WaitingConnections are held between requests, or before the first,
 	// outside the workers.
 	WaitingConnections int64 `json:"waiting_connections"`
+	// CPUMicros is the CPU time, user and system, the server has used
+	// since it started, in microseconds: the whole process tree in
+	// process mode, exited children included. A client compares two
+	// readings around what it measures.
+	CPUMicros uint64 `json:"cpu_us"`
 	// Limits counts the connections each limit closed or refused, by
 	// the names in Limits.
 	Limits   map[string]uint64  `json:"limits"`
