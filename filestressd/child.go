@@ -66,7 +66,7 @@ func runChildMain(spec childSpec, err error) int {
 	// The parent needs no checking: Pdeathsig covers a parent that died
 	// at any time, even before this process ran (see startChild).
 	if spec.Job.Src.generated() {
-		base() // the shared base period, made before the release
+		baseFor(spec.Job.Src.Size) // made before the release
 	}
 	startCtx, cancelStart := context.WithDeadline(context.Background(), spec.StartBy)
 	err = waitForStart(startCtx, os.Stdin)

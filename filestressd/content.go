@@ -40,19 +40,36 @@ const (
 	headerText = headerSize / 3 * 4
 )
 
-// basePeriod is the period every content repeats, and its base64 text.
-// They are shared read-only by every worker of a process.
+// basePeriod is the period every content repeats, or as much of it as
+// the contents so far needed, and its base64 text. They are shared
+// read-only by every worker of a process.
 type basePeriod struct {
-	raw  []byte // periodSize bytes
-	text []byte // periodText characters
+	raw  []byte // up to periodSize bytes, a multiple of 3
+	text []byte // its base64
 }
 
-var base = sync.OnceValue(func() *basePeriod {
-	b := &basePeriod{raw: make([]byte, periodSize)}
-	io.ReadFull(newGenerator(contentSeed, periodSize), b.raw)
-	b.text = base64.StdEncoding.AppendEncode(make([]byte, 0, periodText), b.raw)
-	return b
-})
+// bases holds the longest base period made so far.
+var bases struct {
+	sync.Mutex
+	b *basePeriod
+}
+
+// baseFor returns the base period, made once per process, as far as a
+// content of size bytes needs it: a small cell (a test's, say) makes only
+// that much of it, a few microseconds; a whole one takes about a
+// millisecond. A shorter base is a prefix of a longer one.
+func baseFor(size int64) *basePeriod {
+	n := min(periodSize, (size+2)/3*3)
+	bases.Lock()
+	defer bases.Unlock()
+	if bases.b == nil || int64(len(bases.b.raw)) < n {
+		b := &basePeriod{raw: make([]byte, n)}
+		io.ReadFull(newGenerator(contentSeed, n), b.raw)
+		b.text = base64.StdEncoding.AppendEncode(make([]byte, 0, n/3*4), b.raw)
+		bases.b = b
+	}
+	return bases.b
+}
 
 // periodHeader is the header of period k of a content.
 func periodHeader(k, tag uint64, size int64, last bool) [headerSize]byte {
@@ -84,7 +101,7 @@ type content struct {
 }
 
 func newContent(size int64, tag uint64) *content {
-	c := &content{base: base(), size: size, tag: tag, hk: -1}
+	c := &content{base: baseFor(size), size: size, tag: tag, hk: -1}
 	c.periods = (size + periodSize - 1) / periodSize
 	c.full = size / 3 * 4
 	c.chars = c.full

@@ -69,6 +69,23 @@ func TestContentText(t *testing.T) {
 	}
 }
 
+// TestBaseGrows checks that a base period made for a small content is
+// the start of the whole one, bytes and text.
+func TestBaseGrows(t *testing.T) {
+	whole := baseFor(periodSize)
+	bases.Lock()
+	bases.b = nil
+	bases.Unlock()
+	small := baseFor(1000)
+	if len(small.raw) != 1002 || len(small.text) != 1336 {
+		t.Fatalf("the base for 1000 bytes has %d bytes, %d characters; want 1002, 1336", len(small.raw), len(small.text))
+	}
+	grown := baseFor(periodSize + 1)
+	if !bytes.Equal(small.raw, grown.raw[:1002]) || !bytes.Equal(small.text, grown.text[:1336]) || !bytes.Equal(grown.raw, whole.raw) || !bytes.Equal(grown.text, whole.text) {
+		t.Error("a base made small differs from the start of the whole one")
+	}
+}
+
 // TestContentPeriods checks the layout: every period is the base period
 // under a header that holds its index, the content's size, and in the
 // last period only the content's tag; so no two periods of a content are
@@ -90,7 +107,7 @@ func TestContentPeriods(t *testing.T) {
 		if s := binary.LittleEndian.Uint64(p[16:]); s != size {
 			t.Errorf("period %d holds size %d", k, s)
 		}
-		if !bytes.Equal(p[headerSize:], base().raw[headerSize:len(p)]) {
+		if !bytes.Equal(p[headerSize:], baseFor(periodSize).raw[headerSize:len(p)]) {
 			t.Errorf("period %d is not the base period after its header", k)
 		}
 		if prev, dup := seen[string(p[:min(len(p), 4096)])]; dup {

@@ -16,15 +16,16 @@ import (
 // the deadline even against a server still busy with the cut transfers.
 const postBudget = 3 * time.Second
 
-// run measures one cell: the setup (the request form, the download's
-// test file, the "before" STATS snapshot, the process pool's children)
-// within a budget of -timeout of its own; the window, whose hard deadline
-// is -timeout after the workers' release, so that what counts as a
-// time-out does not depend on how long the setup took; the "after"
-// snapshot within postBudget; the read-back of uploads the server's reply
-// could not verify, within -timeout of its own; cleanup within postBudget;
-// then the summary and the CSV row. An error means the cell
-// did not run and no row was written.
+// run measures one cell: for an upload of generated content, the SHA-256
+// of what each worker will send (see uploadSums); the setup (the request
+// form, the download's test file, the "before" STATS snapshot, the
+// process pool's children) within a budget of -timeout of its own; the
+// window, whose hard deadline is -timeout after the workers' release, so
+// that what counts as a time-out does not depend on how long the setup
+// took; the "after" snapshot within postBudget; the read-back of uploads
+// the server's reply could not verify, within -timeout of its own;
+// cleanup within postBudget; then the summary and the CSV row. An error
+// means the cell did not run and no row was written.
 func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.Quiet {
 		stdout = io.Discard
@@ -38,13 +39,16 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	src := newSource(cfg)
+	sums, err := uploadSums(ctx, cfg, src)
+	if err != nil {
+		return setupError(ctx, cfg, err)
+	}
 	setup, cancelSetup := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancelSetup()
-	var err error
 	if cfg.Dialect.Form, err = settleForm(setup, cfg); err != nil {
 		return setupError(ctx, cfg, err)
 	}
-	src := newSource(cfg)
 	want, err := prepareDownload(setup, cfg, src, stdout)
 	if err != nil {
 		return setupError(ctx, cfg, err)
@@ -62,10 +66,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		sv.Note = fmt.Sprintf("the server does not answer STATS (%s): server columns left empty", oneLine(err))
 	}
 
-	jobs, err := makeJobs(setup, cfg, src, want.sha256)
-	if err != nil {
-		return setupError(ctx, cfg, err)
-	}
+	jobs := makeJobs(cfg, src, want.sha256, sums)
 	w, err := runWindow(ctx, setup, cfg, jobs, stderr, verbose)
 	if err != nil {
 		return err
@@ -138,11 +139,32 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 	return runThreadPool(ctx, cfg.Timeout, jobs, pc), nil
 }
 
+// uploadSums returns, for an upload cell of generated content, the
+// SHA-256 of the content each worker will send (worker i+1's at i), which
+// its upload checks the server's reply against. They are computed before
+// the setup and its budget: the time they take is in proportion to the
+// volume (the periods all workers share are hashed once, see
+// expectedSHA256: about 0.7 s per GB here) and owes nothing to the
+// server, and none of it falls in the window. Other cells need none.
+func uploadSums(ctx context.Context, cfg config, src source) ([]string, error) {
+	if cfg.Op != opUpload || !src.generated() {
+		return nil, nil
+	}
+	sums := make([]string, cfg.Workers)
+	for i := range sums {
+		sum, err := src.forWorker(i + 1).sha256(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sums[i] = sum
+	}
+	return sums, nil
+}
+
 // makeJobs gives every worker its job: for upload its own file name and,
-// generated, its own content, whose SHA-256 it computes here, in the
-// setup, outside the window (see expectedSHA256: the periods all workers
-// share are hashed once).
-func makeJobs(ctx context.Context, cfg config, src source, wantSHA string) ([]job, error) {
+// generated, its own content, and that content's SHA-256 from sums (see
+// uploadSums).
+func makeJobs(cfg config, src source, wantSHA string, sums []string) []job {
 	jobs := make([]job, cfg.Workers)
 	for i := range jobs {
 		j := job{Worker: i + 1, Op: cfg.Op, Addr: cfg.Addr, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: cfg.Verify}
@@ -151,19 +173,15 @@ func makeJobs(ctx context.Context, cfg config, src source, wantSHA string) ([]jo
 			j.Name = uploadName(cfg, os.Getpid(), i+1)
 			j.Src = src.forWorker(i + 1)
 			j.WantSHA = ""
-			if j.Src.generated() {
-				sum, err := j.Src.sha256(ctx)
-				if err != nil {
-					return nil, err
-				}
-				j.WantSHA = sum
+			if sums != nil {
+				j.WantSHA = sums[i]
 			}
 		case opDownload:
 			j.Name = downloadName(cfg)
 		}
 		jobs[i] = j
 	}
-	return jobs, nil
+	return jobs
 }
 
 // setupError words a failure before the window.

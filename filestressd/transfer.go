@@ -19,7 +19,7 @@ type job struct {
 	Name   string `json:"name"` // the server file, for upload and download
 	Src    source `json:"src"`
 	// WantSHA is the expected content's SHA-256: a download's, and that
-	// of the generated content an upload sends (computed in the setup).
+	// of the generated content an upload sends (see uploadSums).
 	WantSHA string `json:"want_sha256,omitempty"`
 	// Dialect is how to speak to the server.
 	Dialect protocol.Dialect `json:"dialect"`

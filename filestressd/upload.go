@@ -19,10 +19,10 @@ const uploadReplySize = 4 << 10
 
 // upload streams the content as one UPLOAD request, in the dialect's
 // form, and checks the reply (see verdict) against the expected size and
-// SHA-256. Generated content is written as its text (see sendText), and
-// its SHA-256 was computed in the setup (j.WantSHA); a -file is encoded
-// and hashed as it goes out, through the connection's fixed buffers. The
-// base64 streams inside the request, a JSON one included.
+// SHA-256. Generated content is written as its text (see sendText), its
+// SHA-256 computed before the setup (j.WantSHA, see uploadSums); a -file
+// is encoded and hashed as it goes out, through the connection's fixed
+// buffers. The base64 streams inside the request, a JSON one included.
 func (j job) upload(ctx context.Context, conn net.Conn, moved *atomic.Int64) (transferred, error) {
 	t := transferred{}
 	prefix, suffix, err := j.Dialect.UploadFrame(j.Name)
