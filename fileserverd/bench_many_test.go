@@ -14,8 +14,9 @@ import (
 
 // BenchmarkFiftyClients100MB runs 50 clients x 100 MB at once against a
 // 50-worker server in each mode, in one run beside the plain TCP copy of
-// the same volume, and reports aggregate throughputs, their ratios to the
-// plain copy, process against thread, and each server's peak RSS (VmHWM:
+// the same volume and its durable copy to disk (see diskReceiver), and
+// reports aggregate throughputs, their ratios to the plain copy (uploads
+// to the disk copy too), process against thread, and each server's peak RSS (VmHWM:
 // the largest of the process tree in process mode).
 //
 // Run: go test -run '^$' -bench FiftyClients100MB -benchtime 1x -timeout 30m ./fileserverd
@@ -23,6 +24,7 @@ func BenchmarkFiftyClients100MB(b *testing.B) {
 	const clients = 50
 	src, want := benchSource(b)
 	plain := startPlainSender(b, src)
+	disk := startDiskReceiver(b)
 	servers := map[string]*daemon{}
 	for _, mode := range modes {
 		servers[mode] = startDaemon(b, mode, clients)
@@ -37,6 +39,7 @@ func BenchmarkFiftyClients100MB(b *testing.B) {
 				b.Errorf("plain copy hash %s", sum)
 			}
 		})
+		times["disk"] += concurrently(b, clients, func(int) { disk.send(b, src) })
 		for _, mode := range modes {
 			d := servers[mode]
 			times[mode+"_get"] += concurrently(b, clients, func(int) {
@@ -63,12 +66,14 @@ func BenchmarkFiftyClients100MB(b *testing.B) {
 	b.StopTimer()
 	rate := func(t time.Duration) float64 { return float64(b.N) * clients * benchSize / (1 << 20) / t.Seconds() }
 	b.ReportMetric(rate(times["plain"]), "plain_MB/s")
+	b.ReportMetric(rate(times["disk"]), "disk_MB/s")
 	for _, mode := range modes {
 		for _, op := range []string{"get", "upload"} {
 			k := mode + "_" + op
 			b.ReportMetric(rate(times[k]), k+"_MB/s")
 			b.ReportMetric(times["plain"].Seconds()/times[k].Seconds(), k+"/plain")
 		}
+		b.ReportMetric(times["disk"].Seconds()/times[mode+"_upload"].Seconds(), mode+"_upload/disk")
 		b.ReportMetric(float64(peakRSS(b, servers[mode]))/(1<<20), mode+"_server_peak_RSS_MiB")
 	}
 	for _, op := range []string{"get", "upload"} {

@@ -21,7 +21,11 @@ const benchSize = 100 << 20
 //   - get: GET through a running fileserverd (thread mode, one worker),
 //     the client decoding the base64 and hashing;
 //   - upload: UPLOAD of the same file, the server decoding, hashing and
-//     syncing to disk, the client checking the server's SHA-256.
+//     syncing to disk, the client checking the server's SHA-256;
+//   - disk: the upload's reference, a plain TCP copy whose receiver writes
+//     what it gets to a file with the server's durability (writeback
+//     started every 8 MiB, fdatasync, rename, directory sync), then
+//     answers one byte: the disk, not the protocol, bounds an upload.
 //
 // Run: go test -run '^$' -bench OneClient100MB -benchtime 5x ./fileserverd
 func BenchmarkOneClient100MB(b *testing.B) {
@@ -29,8 +33,9 @@ func BenchmarkOneClient100MB(b *testing.B) {
 	src, want := benchSource(b)
 	d.upload(b, "bench.bin", newPattern(42, benchSize))
 	plain := startPlainSender(b, src)
+	disk := startDiskReceiver(b)
 
-	var tPlain, tGet, tUpload time.Duration
+	var tPlain, tGet, tUpload, tDisk time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
@@ -56,14 +61,20 @@ func BenchmarkOneClient100MB(b *testing.B) {
 		if res.StoredSHA256 != want {
 			b.Fatalf("UPLOAD stored %s", res.StoredSHA256)
 		}
+
+		start = time.Now()
+		disk.send(b, src)
+		tDisk += time.Since(start)
 	}
 	b.StopTimer()
 	mbps := func(t time.Duration) float64 { return float64(b.N) * benchSize / (1 << 20) / t.Seconds() }
 	b.ReportMetric(mbps(tPlain), "plain_MB/s")
 	b.ReportMetric(mbps(tGet), "get_MB/s")
 	b.ReportMetric(mbps(tUpload), "upload_MB/s")
+	b.ReportMetric(mbps(tDisk), "disk_MB/s")
 	b.ReportMetric(tPlain.Seconds()/tGet.Seconds(), "get/plain")
 	b.ReportMetric(tPlain.Seconds()/tUpload.Seconds(), "upload/plain")
+	b.ReportMetric(tDisk.Seconds()/tUpload.Seconds(), "upload/disk")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -121,4 +132,74 @@ func (p *plainSender) fetch(b *testing.B) string {
 		b.Fatal(err)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// diskReceiver stores what each connection sends as a file, the way
+// fileserverd stores an upload but without a protocol: written as it
+// comes, writeback started every writebackChunk, fdatasync, rename into
+// place, directory sync; then one byte back says it is durable.
+type diskReceiver struct {
+	addr string
+}
+
+func startDiskReceiver(b *testing.B) *diskReceiver {
+	dir := b.TempDir()
+	st, err := openStore(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				u, err := st.create()
+				if err != nil {
+					return
+				}
+				if _, err := io.CopyBuffer(u, conn, make([]byte, 128<<10)); err != nil {
+					u.abort()
+					return
+				}
+				name := "copy-" + conn.RemoteAddr().(*net.TCPAddr).AddrPort().String()
+				if _, err := u.commit(name); err != nil {
+					return
+				}
+				st.root.Remove(name) // keep the disk from filling
+				conn.Write([]byte{1})
+			}()
+		}
+	}()
+	return &diskReceiver{addr: ln.Addr().String()}
+}
+
+// send copies the file at path (sendfile) and waits until it is durable.
+func (d *diskReceiver) send(b *testing.B, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	conn, err := net.Dial("tcp", d.addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.Copy(conn, f); err != nil {
+		b.Fatal(err)
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	var ack [1]byte
+	if n, _ := conn.Read(ack[:]); n != 1 {
+		b.Fatal("disk copy: the receiver did not confirm")
+	}
 }
