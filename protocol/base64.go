@@ -95,7 +95,7 @@ func (d *decoder) decode(q []byte) error {
 	if q[len(q)-1] == '=' {
 		d.padded = true
 	}
-	m, err := b64.Decode(d.out, q)
+	m, err := decode(d.out, q)
 	if err != nil {
 		var ce base64.CorruptInputError
 		if errors.As(err, &ce) {
@@ -139,7 +139,7 @@ func EncodeStream(w io.Writer, src io.Reader, bufs *Buffers, prefix, suffix stri
 			n += int64(k)
 			// Within capacity (prefixes up to 2*MaxHeadLen) this does not
 			// allocate; a longer prefix grows it once.
-			out = b64.AppendEncode(out, bufs.Raw[:k])
+			out = appendEncode(out, bufs.Raw[:k])
 		}
 		last := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
 		if rerr != nil && !last {
