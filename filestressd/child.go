@@ -110,8 +110,11 @@ func waitForStart(ctx context.Context, stdin io.Reader) error {
 }
 
 // runChild does the transfer and writes its result as one JSON line,
-// preceded by progress lines when the parent shows a progress line.
+// preceded by progress lines when the parent shows a progress line. The
+// result carries the CPU time this process used from its release (runChild
+// starts then) to the result, which the parent adds to client_cpu_s.
 func runChild(ctx context.Context, spec childSpec, stdout io.Writer) error {
+	cpu := startCPU()
 	var moved atomic.Int64
 	var mu sync.Mutex
 	send := func(m childMessage) error {
@@ -144,6 +147,9 @@ func runChild(ctx context.Context, spec childSpec, stdout io.Writer) error {
 	close(stop)
 	wg.Wait()
 	res.PID = os.Getpid()
+	if used, ok := cpu.stop(); ok {
+		res.CPUMicros = used.Microseconds()
+	}
 	if err := send(childMessage{Moved: moved.Load(), Result: &res}); err != nil {
 		return fmt.Errorf("report result: %w", err)
 	}

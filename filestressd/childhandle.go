@@ -102,6 +102,7 @@ func childResult(ctx context.Context, j job, reported *workerResult, status stri
 	case reported != nil:
 		r := *reported
 		r.Worker = j.Worker
+		r.cpuReported = true
 		return r
 	case ctx.Err() != nil:
 		return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: "child killed at the deadline (" + status + ")"}

@@ -79,8 +79,9 @@ const usageText = `filestressd measures one cell of the load matrix against a fi
 that speaks the course's protocol (fileserverd): N client workers each move
 one file at once, every transfer verified (size and SHA-256, or the base64
 received against the expected text), failures counted by kind, the
-server's own counts read with STATS before and after, a summary printed
-and one row appended to a CSV file.
+server's own counts and CPU time read with STATS before and after, and
+filestressd's own CPU time (its children's included) over the window; a
+summary printed and one row appended to a CSV file.
 
   upload     each worker uploads its own file (deleted afterwards unless -keep)
   download   the server is first given the test file if it lacks it, then

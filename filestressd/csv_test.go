@@ -1,16 +1,21 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"fileserver/filestressd/report"
+	"fileserver/protocol"
 )
 
 // TestCSVAppendAndNumbering checks the CSV: the header once, exactly the
-// 22 columns in order, one row appended per run (-quiet too), rows
+// 24 columns in order, one row appended per run (-quiet too), rows
 // numbered one past the last unless -no says otherwise, and an empty file
 // given a header.
 func TestCSVAppendAndNumbering(t *testing.T) {
@@ -33,7 +38,7 @@ func TestCSVAppendAndNumbering(t *testing.T) {
 	wantHeader := []string{"no", "timestamp", "operation", "volume", "volume_bytes",
 		"client_workers", "client_pool", "server_workers", "server_mode", "time_per_client_s",
 		"throughput_per_client_Bps", "client_ok", "client_fail", "server_ok", "server_fail", "wall_s",
-		"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors", "verified"}
+		"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors", "verified", "server_cpu_s", "client_cpu_s"}
 	if !slices.Equal(header, wantHeader) {
 		t.Errorf("header %q,\nwant %q", header, wantHeader)
 	}
@@ -83,40 +88,122 @@ func TestCSVForeignFileRefused(t *testing.T) {
 	}
 }
 
-// TestCSVLegacyHeader checks that a CSV written before the "verified"
-// column, whose header is every column before it, is still appended to,
-// rows cut to its columns and the rest named as left out; the count of
-// its columns follows the header, not a number kept beside it.
+// TestCSVLegacyHeader checks that CSVs written before columns were added
+// (before "verified", and before "server_cpu_s" and "client_cpu_s"),
+// whose header is every column before the added one, are still appended
+// to, rows cut to their columns and the rest named as left out; the count
+// of their columns follows the header, not a number kept beside it.
 func TestCSVLegacyHeader(t *testing.T) {
 	header := csvHeader()
-	n := slices.Index(header, "verified")
-	if n < 1 || legacyColumns != n {
-		t.Fatalf("legacyColumns = %d, want %d, the columns before \"verified\" in %q", legacyColumns, n, header)
+	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s")}
+	if !slices.Equal(legacyColumns, want) || want[0] < 1 || want[1] != len(header)-2 || header[len(header)-1] != "client_cpu_s" {
+		t.Fatalf("legacyColumns = %v, want %v, the columns before \"verified\" and before \"server_cpu_s\" in %q", legacyColumns, want, header)
 	}
-	path := filepath.Join(t.TempDir(), "old.csv")
-	old := strings.Join(header[:n], ",") + "\n" + "4" + strings.Repeat(",x", n-1) + "\n"
-	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+	for _, n := range legacyColumns {
+		t.Run(header[n], func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.csv")
+			old := strings.Join(header[:n], ",") + "\n" + "4" + strings.Repeat(",x", n-1) + "\n"
+			if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			st, err := readCSV(path)
+			if err != nil || st.columns != n || st.next != 5 {
+				t.Fatalf("readCSV = %+v, %v; want %d columns, next row 5", st, err, n)
+			}
+			no, left, err := appendRow(path, 0, func(no int) []string {
+				row := make([]string, len(header))
+				for i := range row {
+					row[i] = "v"
+				}
+				row[0] = strconv.Itoa(no)
+				return row
+			})
+			if err != nil || no != 5 || !slices.Equal(left, header[n:]) {
+				t.Fatalf("appendRow = %d, %q, %v; want row 5, left out %q", no, left, err, header[n:])
+			}
+			got, _ := readRows(t, path)
+			b, _ := os.ReadFile(path)
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			if !slices.Equal(got, header[:n]) || len(lines) != 3 || strings.Count(lines[2], ",") != n-1 {
+				t.Errorf("after the append:\n%s", b)
+			}
+		})
+	}
+	// A header cut anywhere else is not filestressd's.
+	path := filepath.Join(t.TempDir(), "cut.csv")
+	os.WriteFile(path, []byte(strings.Join(header[:len(header)-1], ",")+"\n"), 0o644)
+	if _, err := readCSV(path); err == nil || !strings.Contains(err.Error(), "not a filestressd CSV") {
+		t.Errorf("a header without client_cpu_s alone: readCSV error %v, want not a filestressd CSV", err)
+	}
+}
+
+// TestCSVCPURoundTrip writes rows through csvRow and appendRow and reads
+// them with the report's reader: the CPU columns as seconds; server_cpu_s
+// empty for a server whose STATS has no cpu_us, or that restarted; and,
+// appended to a CSV written before the CPU columns, rows without them,
+// which the report reads as not recorded.
+func TestCSVCPURoundTrip(t *testing.T) {
+	stats := func(pid int, cpuMicros uint64) *protocol.Stats {
+		return &protocol.Stats{Mode: "thread", Workers: 5, PID: pid, Started: "2026-01-01T10:00:00Z", CPUMicros: cpuMicros,
+			Requests: map[string]protocol.OpCount{"upload": {}}}
+	}
+	cfg := config{Op: opUpload, Size: 10 << 20, Workers: 5, Pool: poolThread}
+	mk := func(before, after *protocol.Stats, clientCPU time.Duration) cell {
+		w := window{start: time.Now(), cpu: clientCPU, cpuKnown: true}
+		w.end = w.start.Add(time.Second)
+		return newCell(cfg, w, serverView{Before: before, After: after})
+	}
+	cells := []struct {
+		c              cell
+		server, client float64
+	}{
+		{mk(stats(7, 2_000_000), stats(7, 3_250_000), 300*time.Millisecond), 1.25, 0.3},
+		{mk(stats(7, 0), stats(7, 0), 200*time.Millisecond), -1, 0.2},               // no cpu_us
+		{mk(stats(7, 2_000_000), stats(8, 100_000), 100*time.Millisecond), -1, 0.1}, // restarted
+		{mk(nil, nil, 50*time.Millisecond), -1, 0.05},                               // no STATS
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.csv")
+	for _, tc := range cells {
+		if _, left, err := appendRow(path, 0, tc.c.csvRow); err != nil || len(left) != 0 {
+			t.Fatalf("appendRow: %v, left out %q", err, left)
+		}
+	}
+	read := func(path string) []report.Row {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := report.ReadRows(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	rows := read(path)
+	if len(rows) != len(cells) {
+		t.Fatalf("%d rows read, want %d", len(rows), len(cells))
+	}
+	for i, tc := range cells {
+		if math.Abs(rows[i].ServerCPU-tc.server) > 1e-9 || math.Abs(rows[i].ClientCPU-tc.client) > 1e-9 {
+			t.Errorf("row %d: server CPU %v, client CPU %v; want %v, %v", i+1, rows[i].ServerCPU, rows[i].ClientCPU, tc.server, tc.client)
+		}
+	}
+	if _, csvRows := readRows(t, path); csvRows[1]["server_cpu_s"] != "" || csvRows[0]["server_cpu_s"] != "1.250000" || csvRows[0]["client_cpu_s"] != "0.300000" {
+		t.Errorf("CSV cells: %v", csvRows)
+	}
+
+	header := csvHeader()
+	n := slices.Index(header, "server_cpu_s")
+	old := filepath.Join(dir, "old.csv")
+	if err := os.WriteFile(old, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := readCSV(path)
-	if err != nil || st.columns != n || st.next != 5 {
-		t.Fatalf("readCSV = %+v, %v; want %d columns, next row 5", st, err, n)
+	if _, left, err := appendRow(old, 0, cells[0].c.csvRow); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s"}) {
+		t.Fatalf("appendRow to an old CSV: %v, left out %q", err, left)
 	}
-	no, left, err := appendRow(path, 0, func(no int) []string {
-		row := make([]string, len(header))
-		for i := range row {
-			row[i] = "v"
-		}
-		row[0] = strconv.Itoa(no)
-		return row
-	})
-	if err != nil || no != 5 || !slices.Equal(left, header[n:]) {
-		t.Fatalf("appendRow = %d, %q, %v; want row 5, left out %q", no, left, err, header[n:])
-	}
-	got, _ := readRows(t, path)
-	b, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if !slices.Equal(got, header[:n]) || len(lines) != 3 || strings.Count(lines[2], ",") != n-1 {
-		t.Errorf("after the append:\n%s", b)
+	if rows := read(old); len(rows) != 1 || rows[0].ServerCPU != -1 || rows[0].ClientCPU != -1 {
+		t.Errorf("old CSV read back as %+v, want CPU not recorded (-1)", rows)
 	}
 }

@@ -71,6 +71,18 @@ func csvColumns() []csvColumn {
 		{"max_s", func(c cell, _ int) string { return c.okSeconds(c.sum.max) }},
 		{"errors", func(c cell, _ int) string { return formatKinds(c.sum.kinds) }},
 		{"verified", func(c cell, _ int) string { return c.verified() }},
+		{"server_cpu_s", func(c cell, _ int) string {
+			if d, ok := c.server.cpu(); ok {
+				return csvSeconds(d.Seconds())
+			}
+			return ""
+		}},
+		{"client_cpu_s", func(c cell, _ int) string {
+			if c.clientCPUKnown {
+				return csvSeconds(c.clientCPU.Seconds())
+			}
+			return ""
+		}},
 	}
 }
 

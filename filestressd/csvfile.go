@@ -22,10 +22,12 @@ type csvState struct {
 	columns int
 }
 
-// legacyColumns is the columns of CSVs written before "verified" was
-// added: those before it in the header. Rows are appended to such CSVs
-// without it (and without any column after it).
-var legacyColumns = slices.Index(csvHeader(), "verified")
+// legacyColumns is, for each column added to the schema after CSVs were
+// already written, how many columns those older CSVs have: the columns
+// before it in the header. "verified" came first, then "server_cpu_s"
+// with "client_cpu_s". Rows are appended to an older CSV cut to its
+// columns: without the column and any after it.
+var legacyColumns = []int{slices.Index(csvHeader(), "verified"), slices.Index(csvHeader(), "server_cpu_s")}
 
 // readCSV checks that path is new, empty, or a CSV with csvHeader, and
 // finds the next row number: one past the last row's "no", or, when that
@@ -61,11 +63,13 @@ func readCSV(path string) (csvState, error) {
 	if err != nil {
 		return st, fmt.Errorf("-csv %q: %w", path, err)
 	}
-	switch {
-	case slices.Equal(header, csvHeader()):
-	case slices.Equal(header, csvHeader()[:legacyColumns]):
-		st.columns = legacyColumns
-	default:
+	known := slices.Equal(header, csvHeader())
+	for _, n := range legacyColumns {
+		if !known && slices.Equal(header, csvHeader()[:n]) {
+			known, st.columns = true, n
+		}
+	}
+	if !known {
 		return st, fmt.Errorf("-csv %q: not a filestressd CSV (its header differs); use another file", path)
 	}
 	rows := 0

@@ -30,6 +30,7 @@ const (
 	fakeBadSize    = "bad-size"    // UPLOAD reply OK, with "size" a string
 	fakeStall      = "stall"       // UPLOAD never read nor answered
 	fakeSlowGet    = "slow-get"    // GET answered honestly, after slowGetDelay
+	fakeOldStats   = "old-stats"   // honest, with a STATS like fileserverd's before cpu_us
 )
 
 // slowGetDelay is how long the slow-get server thinks before every GET.
@@ -101,6 +102,9 @@ func (f *fakeServer) serve(c net.Conn) {
 		switch req.Command {
 		case "STATS":
 			reply = protocol.AppendError(nil, `unknown command "STATS"`)
+			if f.mode == fakeOldStats {
+				reply = oldStatsReply()
+			}
 		case "LIST":
 			reply = protocol.AppendReply(nil, protocol.Field{Key: "status", Value: "OK"}, protocol.Field{Key: "data", Value: []string{}})
 		case "DELETE":
@@ -132,6 +136,19 @@ func (f *fakeServer) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// oldStatsReply is a STATS reply as fileserverd gave it before cpu_us:
+// mode, workers, pid, start and request counts (all 0), no CPU time.
+func oldStatsReply() []byte {
+	var ops []protocol.Field
+	for _, op := range protocol.Operations {
+		ops = append(ops, protocol.Field{Key: op, Value: []protocol.Field{{Key: "ok", Value: 0}, {Key: "failed", Value: 0}}})
+	}
+	return protocol.AppendReply(nil, protocol.Field{Key: "status", Value: "OK"}, protocol.Field{Key: "data", Value: []protocol.Field{
+		{Key: "mode", Value: "thread"}, {Key: "workers", Value: 1}, {Key: "pid", Value: 4242},
+		{Key: "started", Value: "2026-01-01T10:00:00Z"}, {Key: "requests", Value: ops},
+	}})
 }
 
 // uploadReply is the reply to an upload of n bytes with SHA-256 sum,

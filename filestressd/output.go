@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"syscall"
+	"time"
 )
 
 // mb is the report's megabyte, as in the course's reports.
@@ -43,6 +44,9 @@ func printSummary(w io.Writer, c cell) {
 	}
 	if ok, failed, known := c.server.counts(cfg.Op); known {
 		fmt.Fprintf(w, "server counted:   %d ok, %d failed (%s)\n", ok, failed, statsKey(cfg.Op))
+	}
+	if line := c.cpuLine(); line != "" {
+		fmt.Fprintf(w, "cpu:              %s\n", line)
 	}
 	if l := c.server.limitsChanged(); l != "" {
 		fmt.Fprintf(w, "server limits:    %s (connections the server closed or refused during the window)\n", l)
@@ -105,4 +109,38 @@ func seconds(s float64) string {
 		return fmt.Sprintf("%.2fms", s*1000)
 	}
 	return fmt.Sprintf("%.3fs", s)
+}
+
+// cpuLine says the CPU time server and client used in the window, per MB
+// of the cell (workers x size) when it moves a volume, and the ratio
+// client / server; empty when neither is known.
+func (c cell) cpuLine() string {
+	srv, srvOK := c.server.cpu()
+	if !srvOK && !c.clientCPUKnown {
+		return ""
+	}
+	cellMB := float64(c.cfg.Workers) * float64(c.cfg.Size) / mb
+	figure := func(who string, d time.Duration) string {
+		s := fmt.Sprintf("%s %.3fs", who, d.Seconds())
+		if c.sum.hasVolume && cellMB > 0 {
+			s += fmt.Sprintf(" (%.2f ms/MB)", float64(d.Microseconds())/1000/cellMB)
+		}
+		return s
+	}
+	var line string
+	switch {
+	case srvOK && c.clientCPUKnown:
+		line = figure("server", srv) + ", " + figure("client", c.clientCPU)
+		if srv > 0 {
+			line += fmt.Sprintf(", client / server %.2f", c.clientCPU.Seconds()/srv.Seconds())
+		}
+	case srvOK:
+		line = figure("server", srv) + "; client's not known (getrusage failed)"
+	default:
+		line = figure("client", c.clientCPU) + "; server's not known (" + c.server.cpuUnknown() + ")"
+	}
+	if c.cpuMissing > 0 {
+		line += fmt.Sprintf("; %d children killed before they reported theirs are left out", c.cpuMissing)
+	}
+	return line
 }

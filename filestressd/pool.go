@@ -24,6 +24,15 @@ type progressCounters struct {
 type window struct {
 	results    []workerResult
 	start, end time.Time
+	// cpu is the client's CPU time, user and system, over the window:
+	// this process's from the release until the pool returned, plus, in
+	// the process pool, what each child reported of its own. cpuKnown is
+	// false when it could not be read.
+	cpu      time.Duration
+	cpuKnown bool
+	// cpuMissing counts children whose CPU time is not in cpu: killed, or
+	// left behind, before they reported a result.
+	cpuMissing int
 }
 
 // outcome is one worker's result as its pool learns it.

@@ -65,13 +65,23 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 		results[k.index] = unfinished(k.job, "child still running at the deadline")
 		go k.report(wctx, pc, out)
 	}
+	cpu := startCPU()
 	start := time.Now()
 	for _, k := range kids {
 		k.release()
 	}
 	fmt.Fprintf(opt.verbose, "filestressd: %d children released\n", len(kids))
 	end := collect(wctx, out, len(kids), results, pc, childWaitDelay+stragglerGrace, start)
-	return window{results: results, start: start, end: end}, nil
+	w := window{results: results, start: start, end: end}
+	w.cpu, w.cpuKnown = cpu.stop()
+	for _, k := range kids {
+		if r := results[k.index]; r.cpuReported {
+			w.cpu += time.Duration(r.CPUMicros) * time.Microsecond
+		} else {
+			w.cpuMissing++
+		}
+	}
+	return w, nil
 }
 
 // startChildren starts a child for each job, each waiting for the

@@ -152,6 +152,30 @@ func (v serverView) limitsChanged() string {
 	return strings.Join(parts, ", ")
 }
 
+// cpu returns the server's CPU time, user and system, during the window
+// (cpu_us after minus before), and whether it is known: not without STATS,
+// not when the server restarted, and not from a server whose STATS has no
+// cpu_us (an older fileserverd, or another server): a server that has it
+// has used some CPU by the time it answers, so 0 means it did not say. A
+// reading that went down gives 0.
+func (v serverView) cpu() (time.Duration, bool) {
+	if v.Before == nil || v.After == nil || v.restarted() || v.Before.CPUMicros == 0 || v.After.CPUMicros == 0 {
+		return 0, false
+	}
+	return time.Duration(delta(v.Before.CPUMicros, v.After.CPUMicros)) * time.Microsecond, true
+}
+
+// cpuUnknown says why cpu is not known.
+func (v serverView) cpuUnknown() string {
+	switch {
+	case v.Before == nil || v.After == nil:
+		return "no STATS"
+	case v.restarted():
+		return "the server restarted"
+	}
+	return "its STATS has no cpu_us"
+}
+
 // identity returns the server's mode and worker count, from STATS.
 func (v serverView) identity() (mode string, workers int, known bool) {
 	for _, s := range []*protocol.Stats{v.After, v.Before} {

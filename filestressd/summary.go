@@ -16,10 +16,16 @@ type cell struct {
 	server    serverView
 	sum       summary
 	want      expected // a download's expected content
+	// clientCPU is the client's CPU time over the window (see window.cpu),
+	// when clientCPUKnown; cpuMissing children are not in it.
+	clientCPU      time.Duration
+	clientCPUKnown bool
+	cpuMissing     int
 }
 
 func newCell(cfg config, w window, server serverView) cell {
-	c := cell{cfg: cfg, timestamp: w.start, wall: w.end.Sub(w.start), results: w.results, server: server}
+	c := cell{cfg: cfg, timestamp: w.start, wall: w.end.Sub(w.start), results: w.results, server: server,
+		clientCPU: w.cpu, clientCPUKnown: w.cpuKnown, cpuMissing: w.cpuMissing}
 	c.sum = summarize(cfg, w.results, c.wall)
 	return c
 }

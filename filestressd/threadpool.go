@@ -14,6 +14,7 @@ func runThreadPool(ctx context.Context, timeout time.Duration, jobs []job, pc *p
 		results[i] = unfinished(j, "still running at the deadline")
 	}
 	out := make(chan outcome, len(jobs)) // buffered: a straggler never blocks
+	cpu := startCPU()
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -24,5 +25,7 @@ func runThreadPool(ctx context.Context, timeout time.Duration, jobs []job, pc *p
 		}()
 	}
 	end := collect(wctx, out, len(jobs), results, pc, stragglerGrace, start)
-	return window{results: results, start: start, end: end}
+	w := window{results: results, start: start, end: end}
+	w.cpu, w.cpuKnown = cpu.stop()
+	return w
 }

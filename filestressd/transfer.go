@@ -46,6 +46,13 @@ type workerResult struct {
 	SentSHA256 string `json:"sent_sha256,omitempty"`
 	// MaxRSSKiB is a child's peak resident set, filled in by the parent.
 	MaxRSSKiB int64 `json:"max_rss_kib,omitempty"`
+	// CPUMicros is a child's own CPU time, user and system, from its
+	// release to its result, in microseconds: the parent adds it to its
+	// own for client_cpu_s. Process pool only.
+	CPUMicros int64 `json:"cpu_us,omitempty"`
+	// cpuReported tells that the parent has the child's CPUMicros (the
+	// child reported a result).
+	cpuReported bool
 	// err is the failure itself, for callers in this process.
 	err error
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cpuColumn parses a CPU column of a row, failing the test unless it is
+// a number.
+func cpuColumn(t *testing.T, row map[string]string, col string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(row[col], 64)
+	if err != nil {
+		t.Fatalf("column %s = %q, want seconds (row %v)", col, row[col], row)
+	}
+	return v
+}
+
+// TestCPUColumns runs a cell in each pool against the real server, in
+// thread and in process mode, and checks that the row has the server's
+// CPU time over the window (from STATS cpu_us) and the client's (in the
+// process pool, the children's own added to the parent's), both above 0,
+// and that the summary prints them per MB with their ratio.
+func TestCPUColumns(t *testing.T) {
+	for _, tc := range []struct{ mode, pool, op string }{
+		{"thread", "thread", "upload"},
+		{"thread", "process", "download"},
+		{"process", "thread", "download"},
+		{"process", "process", "upload"},
+	} {
+		t.Run(tc.mode+" server, "+tc.pool+" pool, "+tc.op, func(t *testing.T) {
+			s := startServer(t, tc.mode, 2)
+			r, row := runRow(t, "-addr", s.addr, "-op", tc.op, "-size", "4MB", "-workers", "2", "-pool", tc.pool)
+			expect(t, row, map[string]string{"client_ok": "2", "server_mode": tc.mode, "client_pool": tc.pool})
+			server, client := cpuColumn(t, row, "server_cpu_s"), cpuColumn(t, row, "client_cpu_s")
+			if server <= 0 || client <= 0 {
+				t.Errorf("server_cpu_s %v, client_cpu_s %v: want both above 0", server, client)
+			}
+			if !strings.Contains(r.stdout, "cpu:              server ") || !strings.Contains(r.stdout, " ms/MB), client ") || !strings.Contains(r.stdout, "client / server ") {
+				t.Errorf("the summary has no CPU line with both figures and their ratio:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestCPUServerWithout checks that server_cpu_s is left empty, and the
+// summary says why, against a server whose STATS has no cpu_us (as
+// fileserverd's before it) and one without STATS; the client's CPU is
+// still recorded.
+func TestCPUServerWithout(t *testing.T) {
+	for _, tc := range []struct{ fake, pool, why string }{
+		{fakeOldStats, "thread", "its STATS has no cpu_us"},
+		{fakeOldStats, "process", "its STATS has no cpu_us"},
+		{fakeHonest, "thread", "no STATS"},
+	} {
+		t.Run(tc.fake+", "+tc.pool+" pool", func(t *testing.T) {
+			f := startFakeServer(t, tc.fake, 1<<20)
+			r, row := runRow(t, "-addr", f.addr, "-op", "download", "-size", "1MB", "-workers", "2", "-pool", tc.pool)
+			wantMode := ""
+			if tc.fake == fakeOldStats {
+				wantMode = "thread"
+			}
+			expect(t, row, map[string]string{"client_ok": "2", "server_mode": wantMode, "server_cpu_s": ""})
+			if client := cpuColumn(t, row, "client_cpu_s"); client <= 0 {
+				t.Errorf("client_cpu_s %v, want above 0", client)
+			}
+			if !strings.Contains(r.stdout, "server's not known ("+tc.why+")") {
+				t.Errorf("the summary does not say the server's CPU is not known (%s):\n%s", tc.why, r.stdout)
+			}
+		})
+	}
+}
+
+// TestChildReportsCPU checks a process-pool child's side: its result line
+// carries the CPU time it used over its transfer, which the parent takes
+// as reported (and adds to client_cpu_s).
+func TestChildReportsCPU(t *testing.T) {
+	s := startServer(t, "thread", 1)
+	cfg := config{Op: opUpload, Addr: s.addr, Size: 4 << 20, Workers: 1, Pool: poolProcess, Verify: verifyReply}
+	src := newSource(cfg)
+	sums, err := uploadSums(context.Background(), cfg, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := childSpec{Job: makeJobs(cfg, src, "", sums)[0], Timeout: 30 * time.Second}
+	var out bytes.Buffer
+	if err := runChild(context.Background(), spec, &out); err != nil {
+		t.Fatal(err)
+	}
+	var m childMessage
+	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &m); err != nil || m.Result == nil {
+		t.Fatalf("child's line %q: %v", out.String(), err)
+	}
+	if !m.Result.OK || m.Result.CPUMicros <= 0 {
+		t.Errorf("child's result %+v: want ok with cpu_us above 0", *m.Result)
+	}
+	r := childResult(context.Background(), spec.Job, m.Result, "exit 0")
+	if !r.cpuReported || r.CPUMicros != m.Result.CPUMicros {
+		t.Errorf("the parent's view %+v: want its CPU taken as reported", r)
+	}
+	if killed := childResult(context.Background(), spec.Job, nil, "signal: killed"); killed.cpuReported {
+		t.Errorf("a child without a result counted as having reported its CPU")
+	}
+}
