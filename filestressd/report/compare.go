@@ -68,6 +68,9 @@ type pair struct {
 	k               key
 	thread, process Row
 	ratio           float64 // process / thread throughput per client; NaN if unknown
+	// cpuRatio is process / thread server CPU per MB; NaN when either
+	// was not recorded.
+	cpuRatio float64
 }
 
 // pairs matches thread and process rows cell by cell, in matrix order.
@@ -86,7 +89,13 @@ func pairs(rows []Row) []pair {
 		if t.ThroughputPerClient > 0 && p.ThroughputPerClient > 0 {
 			ratio = p.ThroughputPerClient / t.ThroughputPerClient
 		}
-		out = append(out, pair{k: t.key(), thread: t, process: p, ratio: ratio})
+		cpuRatio := math.NaN()
+		tc, tok := t.cpuPerMB(t.ServerCPU)
+		pc, pok := p.cpuPerMB(p.ServerCPU)
+		if tok && pok && tc > 0 && pc > 0 {
+			cpuRatio = pc / tc
+		}
+		out = append(out, pair{k: t.key(), thread: t, process: p, ratio: ratio, cpuRatio: cpuRatio})
 	}
 	slices.SortStableFunc(out, func(a, b pair) int {
 		return cmp.Or(cmp.Compare(a.k.op, b.k.op), cmp.Compare(a.k.volume, b.k.volume),
@@ -135,4 +144,15 @@ func judge(ps []pair) verdict {
 		v.geomean = math.Exp(logSum / float64(v.cells))
 	}
 	return v
+}
+
+// judgeCPU sums up the pairs' server CPU per MB ratios the way judge does
+// throughput's.
+func judgeCPU(ps []pair) verdict {
+	byCPU := make([]pair, len(ps))
+	for i, p := range ps {
+		p.ratio = p.cpuRatio
+		byCPU[i] = p
+	}
+	return judge(byCPU)
 }

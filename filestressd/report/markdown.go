@@ -107,6 +107,9 @@ func writeVerdict(b *strings.Builder, rows []Row) {
 			op, sv.geomean, sv.cells, sv.threadWins, sv.processWins, sv.ties)
 		fmt.Fprintf(b, "Widest gaps: %s (%.2f×) and %s (%.2f×).\n", cellName(sv.best.k), sv.best.ratio, cellName(sv.worst.k), sv.worst.ratio)
 	}
+	if cv := judgeCPU(ps); cv.cells > 0 {
+		fmt.Fprintf(b, "- **server CPU per MB**: process / thread %.2f× (geometric mean of %d cells recorded in both modes; above 1, process mode costs more CPU per MB).\n", cv.geomean, cv.cells)
+	}
 	fmt.Fprintln(b)
 }
 
@@ -128,18 +131,54 @@ func writeModeTable(b *strings.Builder, mode string, rows []Row) {
 		"":        "Server without STATS (mode and workers unknown)",
 	}[mode]
 	fmt.Fprintf(b, "## %s\n\n", or(title, "Mode "+mode))
-	fmt.Fprintf(b, "| No | Operation | Volume | Client workers | Server workers | Time per client (s) | Throughput per client (MB/s) | Client workers ok / failed | Server workers ok / failed |\n")
-	fmt.Fprintf(b, "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	showCPU := slices.ContainsFunc(rows, func(r Row) bool { return r.ServerCPU >= 0 || r.ClientCPU >= 0 })
+	fmt.Fprintf(b, "| No | Operation | Volume | Client workers | Server workers | Time per client (s) | Throughput per client (MB/s) | Client workers ok / failed | Server workers ok / failed |")
+	if showCPU {
+		fmt.Fprintf(b, " Server CPU (ms/MB) | Client CPU (ms/MB) |")
+	}
+	fmt.Fprintf(b, "\n| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	if showCPU {
+		fmt.Fprintf(b, " ---: | ---: |")
+	}
+	fmt.Fprintln(b)
+	unrecorded := 0
 	for _, r := range rows {
 		server := "n/a"
 		if r.ServerOK >= 0 && r.ServerFail >= 0 {
 			server = fmt.Sprintf("%d / %d", r.ServerOK, r.ServerFail)
 		}
-		fmt.Fprintf(b, "| %d | %s | %s | %d | %s | %.3f | %.1f | %d / %d | %s |\n",
+		fmt.Fprintf(b, "| %d | %s | %s | %d | %s | %.3f | %.1f | %d / %d | %s |",
 			r.No, r.Operation, volumeLabel(r.VolumeBytes), r.ClientWorkers, workers(r.ServerWorkers),
 			r.TimePerClient, r.ThroughputPerClient/mb, r.ClientOK, r.ClientFail, server)
+		if showCPU {
+			fmt.Fprintf(b, " %s | %s |", cpuCell(r, r.ServerCPU), cpuCell(r, r.ClientCPU))
+		}
+		fmt.Fprintln(b)
+		if r.ServerCPU < 0 || r.ClientCPU < 0 {
+			unrecorded++
+		}
 	}
 	fmt.Fprintln(b)
+	switch {
+	case !showCPU:
+		fmt.Fprintf(b, "CPU was not recorded for these cells: the CSV has no `server_cpu_s` or `client_cpu_s` figures (written before those columns, or against a server without `cpu_us` in its STATS).\n\n")
+	case unrecorded > 0:
+		fmt.Fprintf(b, "CPU per MB is the CPU seconds, user and system, used during the measured window per MB the cell moved (client workers × volume). It was not recorded for %d of these cells: the server's STATS had no `cpu_us` (or the server restarted during the cell), or the row predates the CPU columns.\n\n", unrecorded)
+	default:
+		fmt.Fprintf(b, "CPU per MB is the CPU seconds, user and system, used during the measured window per MB the cell moved (client workers × volume): the server's whole process tree, and filestressd with its children.\n\n")
+	}
+}
+
+// cpuCell is a row's CPU per MB as the tables show it.
+func cpuCell(r Row, seconds float64) string {
+	if seconds < 0 {
+		return "not recorded"
+	}
+	v, ok := r.cpuPerMB(seconds)
+	if !ok {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 func workers(n int) string {
@@ -165,6 +204,38 @@ func writeComparison(b *strings.Builder, rows []Row) {
 		}
 		fmt.Fprintf(b, "| %s | %s | %d | %d | %.1f | %.1f | %s |\n", p.k.op, volumeLabel(p.k.volume), p.k.clients, p.k.servers,
 			p.thread.ThroughputPerClient/mb, p.process.ThroughputPerClient/mb, ratio)
+	}
+	fmt.Fprintln(b)
+	writeCPUComparison(b, ps)
+}
+
+// writeCPUComparison compares the server's CPU per MB in the two modes,
+// cell by cell, where both rows recorded it.
+func writeCPUComparison(b *strings.Builder, ps []pair) {
+	var withCPU []pair
+	for _, p := range ps {
+		if !math.IsNaN(p.cpuRatio) {
+			withCPU = append(withCPU, p)
+		}
+	}
+	fmt.Fprintf(b, "### Server CPU per MB, thread versus process\n\n")
+	if len(withCPU) == 0 {
+		fmt.Fprintf(b, "Server CPU was not recorded in both modes for any cell (`server_cpu_s` is empty: a CSV written before the column, or a server without `cpu_us` in its STATS), so the modes' CPU cost cannot be compared.\n\n")
+		return
+	}
+	v := judgeCPU(withCPU)
+	fmt.Fprintf(b, "The server's CPU milliseconds, user and system, per MB the cell moved (client workers × volume); the ratio is process / thread (above 1: process mode costs more CPU per MB). Over the %d cells recorded in both modes, process mode uses **%.2f×** thread mode's CPU per MB (geometric mean).", v.cells, v.geomean)
+	switch left := len(ps) - len(withCPU); {
+	case left == 1:
+		fmt.Fprintf(b, " 1 cell measured in both modes is left out: CPU was not recorded in one of its rows.")
+	case left > 1:
+		fmt.Fprintf(b, " %d cells measured in both modes are left out: CPU was not recorded in one of their rows.", left)
+	}
+	fmt.Fprintf(b, "\n\n| Operation | Volume | Client workers | Server workers | Thread (ms/MB) | Process (ms/MB) | Process / thread |\n")
+	fmt.Fprintf(b, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, p := range withCPU {
+		fmt.Fprintf(b, "| %s | %s | %d | %d | %s | %s | %.2f |\n", p.k.op, volumeLabel(p.k.volume), p.k.clients, p.k.servers,
+			cpuCell(p.thread, p.thread.ServerCPU), cpuCell(p.process, p.process.ServerCPU), p.cpuRatio)
 	}
 	fmt.Fprintln(b)
 }

@@ -151,3 +151,66 @@ func TestReadRowsVerified(t *testing.T) {
 		}
 	}
 }
+
+// TestReadRowsCPU reads the CPU columns: seconds when recorded, -1 when
+// empty (a server without cpu_us) or missing (a CSV written before them).
+func TestReadRowsCPU(t *testing.T) {
+	const head = "no,operation,volume_bytes,client_workers,server_workers,server_mode,time_per_client_s,throughput_per_client_Bps,client_ok,client_fail,verified"
+	for _, tc := range []struct {
+		csv            string
+		server, client float64
+	}{
+		{head + "\n1,upload,1,1,,,1,1,1,0,reply\n", -1, -1},
+		{head + ",server_cpu_s,client_cpu_s\n1,upload,1,1,,,1,1,1,0,reply,,0.250000\n", -1, 0.25},
+		{head + ",server_cpu_s,client_cpu_s\n1,upload,1,1,1,thread,1,1,1,0,reply,1.100000,0.000000\n", 1.1, 0},
+	} {
+		rows, err := ReadRows(strings.NewReader(tc.csv))
+		if err != nil || len(rows) != 1 || rows[0].ServerCPU != tc.server || rows[0].ClientCPU != tc.client {
+			t.Errorf("ReadRows(%q) = %+v, %v; want server CPU %v, client CPU %v", tc.csv, rows, err, tc.server, tc.client)
+		}
+	}
+	if _, err := ReadRows(strings.NewReader(head + ",server_cpu_s\n1,upload,1,1,,,1,1,1,0,reply,lots\n")); err == nil || !strings.Contains(err.Error(), "server_cpu_s") {
+		t.Errorf("a server_cpu_s that is not a number: error %v", err)
+	}
+}
+
+// TestReportCPU checks the CPU per MB in the mode tables (per MB the cell
+// moved: client workers x volume), "not recorded" where a row has none,
+// and the server's CPU per MB compared between the modes.
+func TestReportCPU(t *testing.T) {
+	row := func(no int, mode string, clients int, serverCPU, clientCPU float64) Row {
+		return Row{No: no, Operation: "upload", Volume: "10MB", VolumeBytes: 10 * mb, ClientWorkers: clients, ClientPool: "thread",
+			ServerWorkers: 5, ServerMode: mode, TimePerClient: 0.1, ThroughputPerClient: 100 * mb, ClientOK: clients,
+			ServerOK: clients, Wall: 0.1, Aggregate: 100 * mb, ServerCPU: serverCPU, ClientCPU: clientCPU}
+	}
+	rows := []Row{
+		row(1, "thread", 5, 0.1, 0.02),   // 50 MB: 2.00 and 0.40 ms/MB
+		row(2, "thread", 1, 0.03, 0.005), // 10 MB: 3.00 and 0.50 ms/MB
+		row(3, "process", 5, 0.15, 0.02), // 3.00 ms/MB, 1.50x thread
+		row(4, "process", 1, -1, 0.004),  // a server without cpu_us
+	}
+	files, err := Render(rows, Options{Source: "m.csv", Machine: fixedMachine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(files["README.md"])
+	for _, want := range []string{
+		"| Server CPU (ms/MB) | Client CPU (ms/MB) |",
+		"| 1 | upload | 10 MB | 5 | 5 | 0.100 | 100.0 | 5 / 0 | 5 / 0 | 2.00 | 0.40 |",
+		"| 2 | upload | 10 MB | 1 | 5 | 0.100 | 100.0 | 1 / 0 | 1 / 0 | 3.00 | 0.50 |",
+		"| 4 | upload | 10 MB | 1 | 5 | 0.100 | 100.0 | 1 / 0 | 1 / 0 | not recorded | 0.40 |",
+		"It was not recorded for 1 of these cells",
+		"### Server CPU per MB, thread versus process",
+		"process mode uses **1.50×** thread mode's CPU per MB",
+		"1 cell measured in both modes is left out",
+		"| upload | 10 MB | 5 | 5 | 2.00 | 3.00 | 1.50 |",
+		"- **server CPU per MB**: process / thread 1.50× (geometric mean of 1 cells",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "| 0.00 |") {
+		t.Errorf("a CPU figure shows as zero:\n%s", md)
+	}
+}

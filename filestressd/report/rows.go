@@ -32,6 +32,22 @@ type Row struct {
 	// Verified is how the transfers were verified: reply, readback or
 	// none; empty in CSVs written before the column existed.
 	Verified string
+	// ServerCPU and ClientCPU are the CPU seconds, user and system, the
+	// server and filestressd used in the measured window; -1 when not
+	// recorded (a CSV written before the columns, or a server whose STATS
+	// has no cpu_us).
+	ServerCPU, ClientCPU float64
+}
+
+// cpuPerMB is seconds of CPU per MB the cell moved (client workers x
+// volume), in milliseconds, and whether there is such a figure: not when
+// it was not recorded, nor for a cell that moves no volume.
+func (r Row) cpuPerMB(seconds float64) (float64, bool) {
+	moved := float64(r.ClientWorkers) * float64(r.VolumeBytes) / mb
+	if seconds < 0 || moved <= 0 {
+		return 0, false
+	}
+	return seconds * 1000 / moved, true
 }
 
 // key names a cell of the matrix regardless of the server mode.
@@ -82,6 +98,7 @@ func ReadRows(r io.Reader) ([]Row, error) {
 			Wall: p.float("wall_s"), Aggregate: p.float("aggregate_Bps"),
 			P50: p.float("p50_s"), P95: p.float("p95_s"), Max: p.float("max_s"),
 			Errors: p.str("errors"), Verified: p.str("verified"),
+			ServerCPU: p.floatOr("server_cpu_s", -1), ClientCPU: p.floatOr("client_cpu_s", -1),
 		}
 		if p.err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, p.err)
@@ -124,4 +141,12 @@ func (p *fieldParser) intOr(name string, def int) int {
 		return def
 	}
 	return p.int(name)
+}
+
+// floatOr returns def for an empty or missing field.
+func (p *fieldParser) floatOr(name string, def float64) float64 {
+	if p.str(name) == "" {
+		return def
+	}
+	return p.float(name)
 }
