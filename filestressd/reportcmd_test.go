@@ -27,7 +27,7 @@ func TestReportCommand(t *testing.T) {
 	}
 	for _, want := range []string{"## Thread mode", "| 1 | upload | 1 MB | 2 | 2 |", "| 2 | download | 1 MB | 2 | 2 |",
 		"Matrix wall time | 7s (as measured by run_matrix.sh)", "## Performance against the machine\n\nGET 0.8 of the plain copy.",
-		"chart-upload-1MB.svg"} {
+		"chart-upload-1MB.svg", "Server CPU (ms/MB) | Client CPU (ms/MB) |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
