@@ -38,7 +38,11 @@ func FuzzAppendEncode(f *testing.F) {
 }
 
 func BenchmarkAppendEncode(b *testing.B) {
-	src := bytes.Repeat([]byte{0x5a, 0x01, 0xff}, ChunkSize/3)
+	src := make([]byte, ChunkSize)
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range src {
+		src[i] = byte(r.Uint32())
+	}
 	dst := make([]byte, 0, EncodedChunkSize)
 	for _, impl := range []struct {
 		name string
@@ -95,7 +99,12 @@ func FuzzDecode(f *testing.F) {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	src := []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a, 0x01, 0xff}, ChunkSize/3)))
+	raw := make([]byte, ChunkSize)
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range raw {
+		raw[i] = byte(r.Uint32())
+	}
+	src := []byte(base64.StdEncoding.EncodeToString(raw))
 	dst := make([]byte, ChunkSize)
 	for _, impl := range []struct {
 		name string
