@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"fileserver/protocol"
 )
@@ -73,7 +75,15 @@ type config struct {
 	// Dialect is how to speak to the server: -request (once settled),
 	// -terminator, -content-key.
 	Dialect protocol.Dialect
+	// Repeat and RunID are -repeat and -run-id: which repeat of its cell
+	// this run is (1-based), and the name of the matrix run it belongs
+	// to, for the CSV's repeat and run_id columns.
+	Repeat int
+	RunID  string
 }
+
+// maxRunID bounds -run-id, which goes into every row.
+const maxRunID = 200
 
 const usageText = `filestressd measures one cell of the load matrix against a file server
 that speaks the course's protocol (fileserverd): N client workers each move
@@ -109,6 +119,8 @@ Examples:
   filestressd -op download -size 100MB -workers 50 -pool process -csv results/matrix.csv
   filestressd -addr 127.0.0.1:9000 -op upload -file ./photo.jpg -workers 10 -keep
   filestressd -op download -size 10MB -workers 8 -timeout 30s -v
+  filestressd -op upload -size 10MB -workers 5 -csv m.csv -repeat 2 -run-id lab1
+      the second repeat of a cell in run lab1
 
 Any course server (say a student's Python server on port 9000):
   filestressd -addr 127.0.0.1:9000 -op upload -size 1MB -workers 5
@@ -155,6 +167,8 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.StringVar(&cfg.Request, "request", requestAuto, "request `form`: text (UPLOAD name <base64>), json ({\"command\": \"upload\", \"params\": [\"name\", \"<base64>\"]}), or auto: text, and json if the server refuses a text LIST, e.g. -request json")
 	end := fs.String("terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (the request is ended by half-closing the connection), e.g. -terminator crlf")
 	fs.StringVar(&cfg.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content, e.g. -content-key data (default: data_file, file_data, or data, the last only when the reply carries neither other)")
+	fs.IntVar(&cfg.Repeat, "repeat", 1, "which repeat of this cell the run is (`n`, 1-based), written in the CSV's repeat column; run_matrix.sh sets it with REPEAT")
+	fs.StringVar(&cfg.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, written in the CSV's run_id column, e.g. 20261130T163700Z-12345 (run_matrix.sh makes one per invocation); any text without control characters, up to 200 bytes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(help)
@@ -251,6 +265,10 @@ func (c config) validate() error {
 		return fmt.Errorf("-verify %q: want auto, reply, readback or none", c.Verify)
 	case strings.ContainsAny(c.Dialect.ContentKey, "\"\\"):
 		return fmt.Errorf("-content-key %q: want a key without quotes or backslashes", c.Dialect.ContentKey)
+	case c.Repeat < 1:
+		return fmt.Errorf("-repeat %d: want 1 or more", c.Repeat)
+	case len(c.RunID) > maxRunID || strings.IndexFunc(c.RunID, unicode.IsControl) >= 0 || !utf8.ValidString(c.RunID):
+		return fmt.Errorf("-run-id %q: want text without control characters, up to %d bytes", c.RunID, maxRunID)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("-addr %q: %w", c.Addr, err)

@@ -15,9 +15,10 @@ import (
 )
 
 // TestCSVAppendAndNumbering checks the CSV: the header once, exactly the
-// 24 columns in order, one row appended per run (-quiet too), rows
-// numbered one past the last unless -no says otherwise, and an empty file
-// given a header.
+// 26 columns in order, one row appended per run (-quiet too), rows
+// numbered one past the last unless -no says otherwise, repeat 1 and an
+// empty run_id unless -repeat and -run-id say otherwise, and an empty
+// file given a header.
 func TestCSVAppendAndNumbering(t *testing.T) {
 	s := startServer(t, "thread", 2)
 	dir := t.TempDir()
@@ -30,7 +31,7 @@ func TestCSVAppendAndNumbering(t *testing.T) {
 	if !strings.Contains(r.stdout, "row 2 appended") {
 		t.Errorf("stdout does not name the row:\n%s", r.stdout)
 	}
-	cell("-no", "7")
+	cell("-no", "7", "-repeat", "3", "-run-id", "20261130T163700Z-42")
 	if r := cell("-quiet"); r.stdout != "" || r.stderr != "" {
 		t.Errorf("-quiet printed stdout %q, stderr %q", r.stdout, r.stderr)
 	}
@@ -38,16 +39,25 @@ func TestCSVAppendAndNumbering(t *testing.T) {
 	wantHeader := []string{"no", "timestamp", "operation", "volume", "volume_bytes",
 		"client_workers", "client_pool", "server_workers", "server_mode", "time_per_client_s",
 		"throughput_per_client_Bps", "client_ok", "client_fail", "server_ok", "server_fail", "wall_s",
-		"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors", "verified", "server_cpu_s", "client_cpu_s"}
+		"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors", "verified", "server_cpu_s", "client_cpu_s",
+		"repeat", "run_id"}
 	if !slices.Equal(header, wantHeader) {
 		t.Errorf("header %q,\nwant %q", header, wantHeader)
 	}
-	var nos []string
+	var nos, repeats, runIDs []string
 	for _, row := range rows {
 		nos = append(nos, row["no"])
+		repeats = append(repeats, row["repeat"])
+		runIDs = append(runIDs, row["run_id"])
 	}
 	if want := []string{"1", "2", "7", "8"}; !slices.Equal(nos, want) {
 		t.Errorf("row numbers %v, want %v", nos, want)
+	}
+	if want := []string{"1", "1", "3", "1"}; !slices.Equal(repeats, want) {
+		t.Errorf("repeats %v, want %v", repeats, want)
+	}
+	if want := []string{"", "", "20261130T163700Z-42", ""}; !slices.Equal(runIDs, want) {
+		t.Errorf("run ids %q, want %q", runIDs, want)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -89,15 +99,17 @@ func TestCSVForeignFileRefused(t *testing.T) {
 }
 
 // TestCSVLegacyHeader checks that CSVs written before columns were added
-// (before "verified", and before "server_cpu_s" and "client_cpu_s"),
-// whose header is every column before the added one, are still appended
-// to, rows cut to their columns and the rest named as left out; the count
-// of their columns follows the header, not a number kept beside it.
+// (before "verified", before "server_cpu_s" and "client_cpu_s", and
+// before "repeat" and "run_id"), whose header is every column before the
+// added one, are still appended to, rows cut to their columns and the
+// rest named as left out; the count of their columns follows the header,
+// not a number kept beside it.
 func TestCSVLegacyHeader(t *testing.T) {
 	header := csvHeader()
-	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s")}
-	if !slices.Equal(legacyColumns, want) || want[0] < 1 || want[1] != len(header)-2 || header[len(header)-1] != "client_cpu_s" {
-		t.Fatalf("legacyColumns = %v, want %v, the columns before \"verified\" and before \"server_cpu_s\" in %q", legacyColumns, want, header)
+	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s"), slices.Index(header, "repeat")}
+	if !slices.Equal(legacyColumns, want) || want[0] < 1 || want[1] != want[2]-2 || header[want[2]-1] != "client_cpu_s" ||
+		want[2] != len(header)-2 || header[len(header)-1] != "run_id" {
+		t.Fatalf("legacyColumns = %v, want %v, the columns before \"verified\", \"server_cpu_s\" and \"repeat\" in %q", legacyColumns, want, header)
 	}
 	for _, n := range legacyColumns {
 		t.Run(header[n], func(t *testing.T) {
@@ -130,10 +142,35 @@ func TestCSVLegacyHeader(t *testing.T) {
 		})
 	}
 	// A header cut anywhere else is not filestressd's.
-	path := filepath.Join(t.TempDir(), "cut.csv")
-	os.WriteFile(path, []byte(strings.Join(header[:len(header)-1], ",")+"\n"), 0o644)
-	if _, err := readCSV(path); err == nil || !strings.Contains(err.Error(), "not a filestressd CSV") {
-		t.Errorf("a header without client_cpu_s alone: readCSV error %v, want not a filestressd CSV", err)
+	for _, cut := range []int{len(header) - 1, slices.Index(header, "client_cpu_s")} {
+		path := filepath.Join(t.TempDir(), "cut.csv")
+		os.WriteFile(path, []byte(strings.Join(header[:cut], ",")+"\n"), 0o644)
+		if _, err := readCSV(path); err == nil || !strings.Contains(err.Error(), "not a filestressd CSV") {
+			t.Errorf("a header without %q alone: readCSV error %v, want not a filestressd CSV", header[cut:], err)
+		}
+	}
+}
+
+// TestCSVRepeatLegacyAppend runs real cells with -repeat and -run-id
+// against a CSV written before those columns (its header ends with
+// client_cpu_s): the row is appended without them, stdout names them as
+// left out, and the file keeps its header and column count.
+func TestCSVRepeatLegacyAppend(t *testing.T) {
+	s := startServer(t, "thread", 2)
+	header := csvHeader()
+	n := slices.Index(header, "repeat")
+	path := filepath.Join(t.TempDir(), "old.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, "-addr", s.addr, "-op", "list", "-csv", path, "-repeat", "2", "-run-id", "r1")
+	if !strings.Contains(r.stdout, "predates the column(s) repeat, run_id") {
+		t.Errorf("stdout does not name the columns left out:\n%s", r.stdout)
+	}
+	mustRun(t, "-addr", s.addr, "-op", "list", "-csv", path, "-quiet")
+	got, rows := readRows(t, path)
+	if !slices.Equal(got, header[:n]) || len(rows) != 2 || rows[1]["no"] != "2" || rows[0]["client_ok"] != "1" {
+		t.Errorf("header %q, rows %v: want the old header and rows 1 and 2", got, rows)
 	}
 }
 
@@ -147,7 +184,7 @@ func TestCSVCPURoundTrip(t *testing.T) {
 		return &protocol.Stats{Mode: "thread", Workers: 5, PID: pid, Started: "2026-01-01T10:00:00Z", CPUMicros: cpuMicros,
 			Requests: map[string]protocol.OpCount{"upload": {}}}
 	}
-	cfg := config{Op: opUpload, Size: 10 << 20, Workers: 5, Pool: poolThread}
+	cfg := config{Op: opUpload, Size: 10 << 20, Workers: 5, Pool: poolThread, Repeat: 1}
 	mk := func(before, after *protocol.Stats, clientCPU time.Duration) cell {
 		w := window{start: time.Now(), cpu: clientCPU, cpuKnown: true}
 		w.end = w.start.Add(time.Second)
@@ -200,7 +237,7 @@ func TestCSVCPURoundTrip(t *testing.T) {
 	if err := os.WriteFile(old, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, left, err := appendRow(old, 0, cells[0].c.csvRow); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s"}) {
+	if _, left, err := appendRow(old, 0, cells[0].c.csvRow); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s", "repeat", "run_id"}) {
 		t.Fatalf("appendRow to an old CSV: %v, left out %q", err, left)
 	}
 	if rows := read(old); len(rows) != 1 || rows[0].ServerCPU != -1 || rows[0].ClientCPU != -1 {

@@ -83,6 +83,8 @@ func csvColumns() []csvColumn {
 			}
 			return ""
 		}},
+		{"repeat", func(c cell, _ int) string { return strconv.Itoa(c.cfg.Repeat) }},
+		{"run_id", func(c cell, _ int) string { return c.cfg.RunID }},
 	}
 }
 
