@@ -77,12 +77,14 @@ type config struct {
 	Dialect protocol.Dialect
 	// Repeat and RunID are -repeat and -run-id: which repeat of its cell
 	// this run is (1-based), and the name of the matrix run it belongs
-	// to, for the CSV's repeat and run_id columns.
+	// to, for the CSV's repeat and run_id columns and the -json lines.
 	Repeat int
 	RunID  string
+	// JSON is -json: append one JSON line per worker to this file.
+	JSON string
 }
 
-// maxRunID bounds -run-id, which goes into every row.
+// maxRunID bounds -run-id, which goes into every row and JSON line.
 const maxRunID = 200
 
 const usageText = `filestressd measures one cell of the load matrix against a file server
@@ -119,8 +121,9 @@ Examples:
   filestressd -op download -size 100MB -workers 50 -pool process -csv results/matrix.csv
   filestressd -addr 127.0.0.1:9000 -op upload -file ./photo.jpg -workers 10 -keep
   filestressd -op download -size 10MB -workers 8 -timeout 30s -v
-  filestressd -op upload -size 10MB -workers 5 -csv m.csv -repeat 2 -run-id lab1
-      the second repeat of a cell in run lab1
+  filestressd -op upload -size 10MB -workers 5 -csv m.csv -repeat 2 -run-id lab1 -json workers.jsonl
+      the second repeat of a cell in run lab1: its row, and one JSON line
+      per worker
 
 Any course server (say a student's Python server on port 9000):
   filestressd -addr 127.0.0.1:9000 -op upload -size 1MB -workers 5
@@ -167,8 +170,9 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.StringVar(&cfg.Request, "request", requestAuto, "request `form`: text (UPLOAD name <base64>), json ({\"command\": \"upload\", \"params\": [\"name\", \"<base64>\"]}), or auto: text, and json if the server refuses a text LIST, e.g. -request json")
 	end := fs.String("terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (the request is ended by half-closing the connection), e.g. -terminator crlf")
 	fs.StringVar(&cfg.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content, e.g. -content-key data (default: data_file, file_data, or data, the last only when the reply carries neither other)")
-	fs.IntVar(&cfg.Repeat, "repeat", 1, "which repeat of this cell the run is (`n`, 1-based), written in the CSV's repeat column; run_matrix.sh sets it with REPEAT")
-	fs.StringVar(&cfg.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, written in the CSV's run_id column, e.g. 20261130T163700Z-12345 (run_matrix.sh makes one per invocation); any text without control characters, up to 200 bytes")
+	fs.IntVar(&cfg.Repeat, "repeat", 1, "which repeat of this cell the run is (`n`, 1-based), written in the CSV's repeat column and the -json lines; run_matrix.sh sets it with REPEAT")
+	fs.StringVar(&cfg.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, written in the CSV's run_id column and the -json lines, e.g. 20261130T163700Z-12345 (run_matrix.sh makes one per invocation); any text without control characters, up to 200 bytes")
+	fs.StringVar(&cfg.JSON, "json", "", "append one JSON line per worker to this `file`: the cell (run_id, repeat, op, volume, client workers, pool, server address, mode and workers, CSV row), the worker's index, outcome, failure kind, bytes, and its timestamps (start, connect, request sent, first byte, last byte) as RFC 3339 UTC strings with nine decimals")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(help)
@@ -273,9 +277,12 @@ func (c config) validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("-addr %q: %w", c.Addr, err)
 	}
-	if c.CSV != "" {
-		if st, err := os.Stat(filepath.Dir(c.CSV)); err != nil || !st.IsDir() {
-			return fmt.Errorf("-csv %q: its directory does not exist", c.CSV)
+	for _, out := range []struct{ flag, path string }{{"-csv", c.CSV}, {"-json", c.JSON}} {
+		if out.path == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(out.path)); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s %q: its directory does not exist", out.flag, out.path)
 		}
 	}
 	// The longest names this run will use must be valid on the wire.

@@ -111,8 +111,25 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	c.want = want
 	printWorkers(verbose, w.results)
 	printSummary(stdout, c)
+	// The JSON lines go first, naming the row the CSV is about to get, so
+	// that a -json that cannot be written leaves the CSV without the row
+	// (exit 1: nothing appended to it).
+	no := cfg.No
+	if cfg.CSV != "" && no == 0 {
+		st, err := readCSV(cfg.CSV)
+		if err != nil {
+			return err
+		}
+		no = st.next
+	}
+	if cfg.JSON != "" {
+		if err := appendJSONLines(cfg.JSON, c.jsonLines(no)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "json:             %d worker lines appended to %s\n", len(c.results), cfg.JSON)
+	}
 	if cfg.CSV != "" {
-		no, left, err := appendRow(cfg.CSV, cfg.No, c.csvRow)
+		no, left, err := appendRow(cfg.CSV, no, c.csvRow)
 		if err != nil {
 			return err
 		}

@@ -50,6 +50,10 @@ type workerResult struct {
 	// release to its result, in microseconds: the parent adds it to its
 	// own for client_cpu_s. Process pool only.
 	CPUMicros int64 `json:"cpu_us,omitempty"`
+	// Times is when the worker started, connected, sent its request and
+	// read the reply's first and last bytes (see workerTimes); zero for a
+	// worker that never reported.
+	Times workerTimes `json:"times"`
 	// cpuReported tells that the parent has the child's CPUMicros (the
 	// child reported a result).
 	cpuReported bool
@@ -64,18 +68,23 @@ type workerResult struct {
 func runTransfer(ctx context.Context, j job, moved *atomic.Int64) workerResult {
 	res := workerResult{Worker: j.Worker}
 	start := time.Now()
+	res.Times.Start = start.UnixNano()
 	var d net.Dialer
 	var t transferred
 	conn, err := d.DialContext(ctx, "tcp", j.Addr)
 	if err != nil {
 		err = &connectError{err}
 	} else {
+		res.Times.Connect = unixNanoFrom(start, time.Now())
 		mc := &meteredConn{Conn: conn}
 		stop := bindContext(ctx, mc)
 		t, err = j.do(ctx, mc, moved)
 		res.Seconds = time.Since(start).Seconds()
 		stop()
 		mc.Close()
+		res.Times.Sent = unixNanoFrom(start, mc.sent)
+		res.Times.First = unixNanoFrom(start, mc.first)
+		res.Times.Last = unixNanoFrom(start, mc.last)
 	}
 	res.Bytes = t.bytes
 	if err != nil {
@@ -84,6 +93,30 @@ func runTransfer(ctx context.Context, j job, moved *atomic.Int64) workerResult {
 	}
 	res.OK, res.Verified, res.SentSHA256 = true, t.verified, t.sentSHA
 	return res
+}
+
+// workerTimes is when a worker's transfer reached each stage, in
+// nanoseconds since the Unix epoch; 0 for a stage it did not reach.
+// Start is the wall clock when the worker began to connect; the others
+// are Start plus the monotonic time since, so that they keep their order
+// (start <= connect <= first <= last) even if the wall clock is stepped
+// meanwhile, and last - start is the worker's time per client but for the
+// checking of the last bytes.
+type workerTimes struct {
+	Start   int64 `json:"start,omitempty"`   // before the connect
+	Connect int64 `json:"connect,omitempty"` // the connection made
+	Sent    int64 `json:"sent,omitempty"`    // the request's last byte written
+	First   int64 `json:"first,omitempty"`   // the reply's first byte read
+	Last    int64 `json:"last,omitempty"`    // the reply's last byte read
+}
+
+// unixNanoFrom is t in nanoseconds since the Unix epoch, by start's wall
+// clock and the monotonic time from start to t; 0 for a zero t.
+func unixNanoFrom(start, t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return start.UnixNano() + t.Sub(start).Nanoseconds()
 }
 
 // transferred is what a transfer moved, and how it was verified.
