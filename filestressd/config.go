@@ -82,6 +82,9 @@ type config struct {
 	RunID  string
 	// JSON is -json: append one JSON line per worker to this file.
 	JSON string
+	// Progress is -progress: the interval of the plain progress lines
+	// written to stderr when it is not a terminal; 0 writes none.
+	Progress time.Duration
 }
 
 // maxRunID bounds -run-id, which goes into every row and JSON line.
@@ -121,9 +124,9 @@ Examples:
   filestressd -op download -size 100MB -workers 50 -pool process -csv results/matrix.csv
   filestressd -addr 127.0.0.1:9000 -op upload -file ./photo.jpg -workers 10 -keep
   filestressd -op download -size 10MB -workers 8 -timeout 30s -v
-  filestressd -op upload -size 10MB -workers 5 -csv m.csv -repeat 2 -run-id lab1 -json workers.jsonl
-      the second repeat of a cell in run lab1: its row, and one JSON line
-      per worker
+  filestressd -op upload -size 10MB -workers 5 -csv m.csv -repeat 2 -run-id lab1 -json workers.jsonl -progress 5s
+      the second repeat of a cell in run lab1: its row, one JSON line per
+      worker, and a progress line every 5 s when stderr is a log
 
 Any course server (say a student's Python server on port 9000):
   filestressd -addr 127.0.0.1:9000 -op upload -size 1MB -workers 5
@@ -173,6 +176,7 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.IntVar(&cfg.Repeat, "repeat", 1, "which repeat of this cell the run is (`n`, 1-based), written in the CSV's repeat column and the -json lines; run_matrix.sh sets it with REPEAT")
 	fs.StringVar(&cfg.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, written in the CSV's run_id column and the -json lines, e.g. 20261130T163700Z-12345 (run_matrix.sh makes one per invocation); any text without control characters, up to 200 bytes")
 	fs.StringVar(&cfg.JSON, "json", "", "append one JSON line per worker to this `file`: the cell (run_id, repeat, op, volume, client workers, pool, server address, mode and workers, CSV row), the worker's index, outcome, failure kind, bytes, and its timestamps (start, connect, request sent, first byte, last byte) as RFC 3339 UTC strings with nine decimals")
+	fs.DurationVar(&cfg.Progress, "progress", 0, "when stderr is not a terminal (a CI log, a file), write a plain progress line there at this `interval` during the window: elapsed, workers done (ok, failed), MB moved; e.g. -progress 5s; 0: none (on a terminal the redrawn line is shown instead, unless -quiet)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(help)
@@ -273,6 +277,8 @@ func (c config) validate() error {
 		return fmt.Errorf("-repeat %d: want 1 or more", c.Repeat)
 	case len(c.RunID) > maxRunID || strings.IndexFunc(c.RunID, unicode.IsControl) >= 0 || !utf8.ValidString(c.RunID):
 		return fmt.Errorf("-run-id %q: want text without control characters, up to %d bytes", c.RunID, maxRunID)
+	case c.Progress < 0:
+		return fmt.Errorf("-progress %s: want an interval, or 0 for none", c.Progress)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("-addr %q: %w", c.Addr, err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -175,6 +176,56 @@ func TestJSONFailedWorkers(t *testing.T) {
 				if _, ok := lines[2][k]; ok {
 					t.Errorf("%s present for list: %v", k, lines[2])
 				}
+			}
+		})
+	}
+}
+
+var progressRE = regexp.MustCompile(`^filestressd: progress (\d+\.\d)s: (\d+)/(\d+) workers done \((\d+) ok, (\d+) failed\), (\d+\.\d) MB moved$`)
+
+// TestProgressLines runs a real cell whose GETs take slowGetDelay (0.6 s)
+// with stderr a pipe, in both pools: -progress 100ms writes plain lines
+// (no escapes) every 100 ms of the window, with elapsed time that does
+// not go back and counts no larger than the cell's, even with -quiet;
+// without -progress there are none.
+func TestProgressLines(t *testing.T) {
+	for _, pool := range []string{poolThread, poolProcess} {
+		t.Run(pool, func(t *testing.T) {
+			f := startFakeServer(t, fakeSlowGet, 64<<10)
+			args := []string{"-addr", f.addr, "-op", "download", "-size", "64KB", "-workers", "2", "-pool", pool, "-timeout", "10s", "-quiet"}
+			r := mustRun(t, append(args, "-progress", "100ms")...)
+			if strings.Contains(r.stderr, "\033") || strings.Contains(r.stderr, "\r") {
+				t.Errorf("escapes or carriage returns in a plain progress log:\n%q", r.stderr)
+			}
+			var got []string
+			last := -1.0
+			for line := range strings.Lines(r.stderr) {
+				line = strings.TrimSuffix(line, "\n")
+				if strings.Contains(line, "not released yet") {
+					continue // the process pool's children starting
+				}
+				m := progressRE.FindStringSubmatch(line)
+				if m == nil {
+					t.Errorf("not a progress line: %q", line)
+					continue
+				}
+				got = append(got, line)
+				elapsed, _ := strconv.ParseFloat(m[1], 64)
+				done, _ := strconv.Atoi(m[2])
+				ok, _ := strconv.Atoi(m[4])
+				failed, _ := strconv.Atoi(m[5])
+				if elapsed < last || m[3] != "2" || done > 2 || ok+failed != done || failed != 0 {
+					t.Errorf("progress line %q after elapsed %.1f", line, last)
+				}
+				last = elapsed
+			}
+			// The window lasts at least 0.6 s: the ticker fires at least
+			// five times in it; three leave room for a slow machine.
+			if len(got) < 3 {
+				t.Errorf("%d progress lines in a window of at least %s at -progress 100ms, want 3 or more:\n%s", len(got), slowGetDelay, r.stderr)
+			}
+			if r := mustRun(t, args...); r.stderr != "" {
+				t.Errorf("without -progress, stderr %q", r.stderr)
 			}
 		})
 	}

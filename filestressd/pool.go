@@ -15,8 +15,23 @@ const stragglerGrace = time.Second
 
 // progressCounters are what the progress line shows while a pool runs.
 type progressCounters struct {
-	moved atomic.Int64 // file bytes moved by all workers
-	done  atomic.Int64 // workers finished
+	moved  atomic.Int64 // file bytes moved by all workers
+	done   atomic.Int64 // workers finished
+	failed atomic.Int64 // of those, workers that failed
+	// released is when the workers were released, in nanoseconds since
+	// the Unix epoch; 0 before.
+	released atomic.Int64
+}
+
+// release notes the workers' release at t.
+func (pc *progressCounters) release(t time.Time) { pc.released.Store(t.UnixNano()) }
+
+// finish counts a finished worker, and whether it failed.
+func (pc *progressCounters) finish(r workerResult) {
+	pc.done.Add(1)
+	if !r.OK {
+		pc.failed.Add(1)
+	}
 }
 
 // window is what a pool did: every worker's result, when the workers were
@@ -64,7 +79,7 @@ func collect(ctx context.Context, out <-chan outcome, n int, results []workerRes
 		select {
 		case o := <-out:
 			left--
-			pc.done.Add(1)
+			pc.finish(o.result)
 			results[o.index] = o.result
 			if graceOver == nil && o.at.After(end) {
 				end = o.at

@@ -67,6 +67,7 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 	}
 	cpu := startCPU()
 	start := time.Now()
+	pc.release(start)
 	for _, k := range kids {
 		k.release()
 	}
@@ -100,7 +101,7 @@ func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs 
 				kind = kindTimeout
 			}
 			results[i] = workerResult{Worker: j.Worker, Kind: kind, Error: fmt.Sprintf("start child: %v", err)}
-			pc.done.Add(1)
+			pc.finish(results[i])
 			continue
 		}
 		k.index = i

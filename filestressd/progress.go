@@ -46,3 +46,41 @@ func startProgress(w io.Writer, workers int, pc *progressCounters) (stop func())
 		<-finished
 	}
 }
+
+// startPlainProgress writes a plain progress line to w every interval
+// until the returned function is called: for a log or a pipe, where the
+// redrawn line of startProgress would be litter. Elapsed time counts from
+// the workers' release.
+func startPlainProgress(w io.Writer, interval time.Duration, workers int, pc *progressCounters) (stop func()) {
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-t.C:
+				fmt.Fprintln(w, plainProgressLine(now, workers, pc))
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
+
+// plainProgressLine is one line of startPlainProgress, at now.
+func plainProgressLine(now time.Time, workers int, pc *progressCounters) string {
+	released := pc.released.Load()
+	if released == 0 {
+		return fmt.Sprintf("filestressd: progress: %d workers not released yet (the process pool is starting its children)", workers)
+	}
+	done, failed := pc.done.Load(), pc.failed.Load()
+	elapsed := time.Duration(now.UnixNano() - released)
+	return fmt.Sprintf("filestressd: progress %.1fs: %d/%d workers done (%d ok, %d failed), %.1f MB moved",
+		max(elapsed, 0).Seconds(), done, workers, done-failed, failed, float64(pc.moved.Load())/mb)
+}

@@ -142,13 +142,23 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 }
 
 // runWindow runs the cell's pool, with the progress line when there is
-// one. setup bounds what the pool does before the release.
+// one: redrawn on a terminal (unless -quiet), or, with -progress, a plain
+// line at that interval on anything else (even with -quiet, which
+// -progress overrides since it is asked for). setup bounds what the pool
+// does before the release.
 func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbose io.Writer) (window, error) {
 	pc := &progressCounters{}
-	showProgress := !cfg.Quiet && isTerminal(stderr)
-	if showProgress {
+	terminal := isTerminal(stderr)
+	showProgress := false
+	switch {
+	case terminal && !cfg.Quiet:
 		stop := startProgress(stderr, cfg.Workers, pc)
 		defer stop()
+		showProgress = true
+	case !terminal && cfg.Progress > 0:
+		stop := startPlainProgress(stderr, cfg.Progress, cfg.Workers, pc)
+		defer stop()
+		showProgress = true
 	}
 	if cfg.Pool == poolProcess {
 		return runProcessPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose})

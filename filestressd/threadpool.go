@@ -16,6 +16,7 @@ func runThreadPool(ctx context.Context, timeout time.Duration, jobs []job, pc *p
 	out := make(chan outcome, len(jobs)) // buffered: a straggler never blocks
 	cpu := startCPU()
 	start := time.Now()
+	pc.release(start)
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for i, j := range jobs {
