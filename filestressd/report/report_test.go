@@ -16,12 +16,54 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/re
 
 var fixedMachine = Machine{CPU: "Test CPU @ 2.0GHz", Cores: 2, MemoryBytes: 24 << 30, OS: "Debian GNU/Linux 12 (linux/amd64)", GoVersion: "go1.26.8", Date: "2026-11-23 10:05 UTC"}
 
-// TestGolden renders testdata/report/matrix.csv and compares the report
-// and every chart with the golden files. After a deliberate change, run
-// go test ./filestressd/report -update and review the diff.
+// TestGolden renders testdata/report/matrix.csv, an old CSV with one
+// sample a cell, and compares the report and every chart with the golden
+// files. After a deliberate change, run go test ./filestressd/report
+// -update and review the diff.
 func TestGolden(t *testing.T) {
-	dir := filepath.Join("..", "..", "testdata", "report")
-	f, err := os.Open(filepath.Join(dir, "matrix.csv"))
+	rows := readFixture(t, "matrix.csv")
+	files, err := Render(rows, Options{Source: "matrix.csv", Machine: fixedMachine, WallTime: 83 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "golden", files)
+}
+
+// TestGoldenRepeats renders testdata/report/repeats.csv: 3 repeats of 4
+// cells in both modes, interleaved, and a row of an older run that the
+// newest run replaces.
+func TestGoldenRepeats(t *testing.T) {
+	rows := readFixture(t, "repeats.csv")
+	files, err := Render(rows, Options{Source: "repeats.csv", Machine: fixedMachine, WallTime: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "golden-repeats", files)
+}
+
+// TestGoldenRuns renders labelled runs side by side, as
+// -run thread=repeats.csv -run process=repeats.csv -run student=student.csv
+// -baseline thread: the student's server has no STATS, so its cells match
+// the baseline's whatever its server workers.
+func TestGoldenRuns(t *testing.T) {
+	var runs []Run
+	for _, arg := range []string{"thread=repeats.csv", "process=repeats.csv", "student=student.csv"} {
+		spec, err := ParseRunSpec(arg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, spec.Select(readFixture(t, spec.File), spec.File))
+	}
+	files, err := RenderRuns(runs, Options{Machine: fixedMachine, Baseline: "thread"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "golden-runs", files)
+}
+
+func readFixture(t *testing.T, name string) []Row {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "report", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,11 +72,14 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := Render(rows, Options{Source: "matrix.csv", Machine: fixedMachine, WallTime: 83 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join(dir, "golden")
+	return rows
+}
+
+// checkGolden compares rendered files with testdata/report/<dir>, or
+// rewrites that directory with -update.
+func checkGolden(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	golden := filepath.Join("..", "..", "testdata", "report", dir)
 	if *update {
 		os.RemoveAll(golden)
 		if err := WriteDir(golden, files); err != nil {
@@ -58,22 +103,14 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		if string(got) != string(exp) {
-			t.Errorf("%s differs from its golden file (run with -update after a deliberate change); got:\n%s", name, got)
+			t.Errorf("%s/%s differs from its golden file (run with -update after a deliberate change); got:\n%s", dir, name, got)
 		}
 	}
 }
 
 // TestReportContent checks what the report must say, independent of layout.
 func TestReportContent(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "report", "matrix.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := ReadRows(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readFixture(t, "matrix.csv")
 	files, err := Render(rows, Options{Source: "matrix.csv", Machine: fixedMachine})
 	if err != nil {
 		t.Fatal(err)
@@ -102,9 +139,9 @@ func TestReportContent(t *testing.T) {
 }
 
 func TestJudge(t *testing.T) {
-	mk := func(ratio float64) pair { return pair{ratio: ratio} }
-	v := judge([]pair{mk(2), mk(0.5), mk(1.01), mk(math.NaN())})
-	if v.cells != 3 || v.processWins != 1 || v.threadWins != 1 || v.ties != 1 {
+	mk := func(ratio float64) pair { return pair{ratio: ratio, lo: math.NaN(), hi: math.NaN()} }
+	v := judge([]pair{mk(2), mk(0.5), mk(1.01), mk(math.NaN())}, 0)
+	if v.cells != 3 || v.bandFaster != 1 || v.bandSlower != 1 || v.bandTies != 1 || v.withInterval != 0 {
 		t.Errorf("judge = %+v", v)
 	}
 	if math.Abs(v.geomean-math.Cbrt(1.01)) > 1e-9 {
@@ -112,6 +149,9 @@ func TestJudge(t *testing.T) {
 	}
 	if v.best.ratio != 2 || v.worst.ratio != 0.5 {
 		t.Errorf("best %v worst %v", v.best.ratio, v.worst.ratio)
+	}
+	if !math.IsNaN(v.lo) {
+		t.Errorf("an overall interval %v-%v from cells without one", v.lo, v.hi)
 	}
 }
 
@@ -212,5 +252,70 @@ func TestReportCPU(t *testing.T) {
 	}
 	if strings.Contains(md, "| 0.00 |") {
 		t.Errorf("a CPU figure shows as zero:\n%s", md)
+	}
+}
+
+// TestReadRowsRepeat reads the repeat and run_id columns, and old CSVs
+// without them as one repeat of no named run.
+func TestReadRowsRepeat(t *testing.T) {
+	const head = "no,operation,volume_bytes,client_workers,server_workers,server_mode,time_per_client_s,throughput_per_client_Bps,client_ok,client_fail"
+	for _, tc := range []struct {
+		csv    string
+		repeat int
+		runID  string
+	}{
+		{head + "\n1,upload,1,1,1,thread,1,1,1,0\n", 1, ""},
+		{head + ",verified,server_cpu_s,client_cpu_s,repeat,run_id\n1,upload,1,1,1,thread,1,1,1,0,reply,,,3,20261201T100000-42\n", 3, "20261201T100000-42"},
+		{head + ",repeat,run_id\n1,upload,1,1,1,thread,1,1,1,0,,\n", 1, ""},
+	} {
+		rows, err := ReadRows(strings.NewReader(tc.csv))
+		if err != nil || len(rows) != 1 || rows[0].Repeat != tc.repeat || rows[0].RunID != tc.runID {
+			t.Errorf("ReadRows(%q) = %+v, %v; want repeat %d, run_id %q", tc.csv, rows, err, tc.repeat, tc.runID)
+		}
+	}
+	for _, bad := range []string{"0", "x"} {
+		if _, err := ReadRows(strings.NewReader(head + ",repeat\n1,upload,1,1,1,thread,1,1,1,0," + bad + "\n")); err == nil || !strings.Contains(err.Error(), "repeat") {
+			t.Errorf("repeat %q: error %v", bad, err)
+		}
+	}
+}
+
+// TestSamples checks which rows make a cell's sample: the newest run's,
+// the newest row of each repeat; in an old CSV, the newest row.
+func TestSamples(t *testing.T) {
+	row := func(no, clients, repeat int, runID string, mbps float64) Row {
+		return Row{No: no, Operation: "upload", VolumeBytes: 10 * mb, ClientWorkers: clients, ServerWorkers: 1, ServerMode: "thread",
+			ThroughputPerClient: mbps * mb, Repeat: repeat, RunID: runID}
+	}
+	rows := []Row{
+		row(1, 1, 1, "r1", 100), // an older run of the cell
+		row(2, 5, 1, "", 50),    // an old CSV's row, re-measured by row 8
+		row(5, 1, 1, "r2", 200),
+		row(6, 1, 2, "r2", 210),
+		row(7, 1, 3, "r2", 190),
+		row(8, 5, 1, "", 60),
+		row(9, 1, 2, "r2", 220), // repeat 2 re-measured
+		row(10, 1, 4, "r2", 0),  // no worker succeeded: a repeat without a throughput
+	}
+	ss := samples("thread", rows)
+	if len(ss) != 2 {
+		t.Fatalf("%d samples, want 2", len(ss))
+	}
+	var nos []int
+	for _, r := range ss[0].rows {
+		nos = append(nos, r.No)
+	}
+	if ss[0].k.clients != 1 || !slices.Equal(nos, []int{5, 9, 7, 10}) {
+		t.Errorf("cell 1: rows %v, want 5, 9, 7, 10", nos)
+	}
+	if want := []float64{200 * mb, 220 * mb, 190 * mb}; !slices.Equal(ss[0].tput, want) || ss[0].median() != 200*mb {
+		t.Errorf("cell 1: throughputs %v, median %v", ss[0].tput, ss[0].median())
+	}
+	if len(ss[1].rows) != 1 || ss[1].rows[0].No != 8 {
+		t.Errorf("cell 2: rows %+v, want row 8 alone", ss[1].rows)
+	}
+	// A/A: repeat 1 over repeat 2 in the one cell measured twice.
+	if aa := aaOf(ss); aa.cells != 1 || !near(aa.geomean, 200.0/220) || !near(aa.floor(), 1-200.0/220) {
+		t.Errorf("A/A %+v", aa)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Row is one cell of the matrix, as filestressd appends it.
@@ -37,6 +39,12 @@ type Row struct {
 	// recorded (a CSV written before the columns, or a server whose STATS
 	// has no cpu_us).
 	ServerCPU, ClientCPU float64
+	// Repeat is which repetition of its cell the row is, from 1; 1 in
+	// CSVs written before the column, where each cell ran once.
+	Repeat int
+	// RunID names the run_matrix.sh invocation that wrote the row;
+	// empty in CSVs written before the column, or by filestressd alone.
+	RunID string
 }
 
 // cpuPerMB is seconds of CPU per MB the cell moved (client workers x
@@ -99,6 +107,10 @@ func ReadRows(r io.Reader) ([]Row, error) {
 			P50: p.float("p50_s"), P95: p.float("p95_s"), Max: p.float("max_s"),
 			Errors: p.str("errors"), Verified: p.str("verified"),
 			ServerCPU: p.floatOr("server_cpu_s", -1), ClientCPU: p.floatOr("client_cpu_s", -1),
+			Repeat: p.intOr("repeat", 1), RunID: p.str("run_id"),
+		}
+		if row.Repeat < 1 && p.err == nil {
+			p.err = fmt.Errorf("column repeat: %d is not a repeat number (they start at 1)", row.Repeat)
 		}
 		if p.err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, p.err)
@@ -149,4 +161,66 @@ func (p *fieldParser) floatOr(name string, def float64) float64 {
 		return def
 	}
 	return p.float(name)
+}
+
+// RunSpec is one -run of the report command: LABEL=FILE or
+// LABEL=FILE:MODE.
+type RunSpec struct {
+	Label, File string
+	// Mode is the server mode after FILE's colon: "none" selects the rows
+	// without one (a server without STATS); empty when not given.
+	Mode string
+}
+
+// ParseRunSpec parses LABEL=FILE[:MODE]. The mode is what follows FILE's
+// last colon when it is a plain word (letters, digits, '-' and '_'), so a
+// colon elsewhere in a path is left alone.
+func ParseRunSpec(s string) (RunSpec, error) {
+	label, file, ok := strings.Cut(s, "=")
+	if !ok || label == "" || file == "" {
+		return RunSpec{}, fmt.Errorf("-run %q: want LABEL=FILE or LABEL=FILE:MODE", s)
+	}
+	if strings.ContainsAny(label, "|`*") {
+		return RunSpec{}, fmt.Errorf("-run %q: a label cannot hold | ` or *, which Markdown would read", s)
+	}
+	spec := RunSpec{Label: label, File: file}
+	if i := strings.LastIndexByte(file, ':'); i >= 0 && isWord(file[i+1:]) {
+		spec.File, spec.Mode = file[:i], file[i+1:]
+		if spec.File == "" {
+			return RunSpec{}, fmt.Errorf("-run %q: no file before the mode", s)
+		}
+	}
+	return spec, nil
+}
+
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Select picks the spec's rows of its file: those of the server mode it
+// names; without one, those of the mode its label names if the file has
+// rows of that mode, else all of them.
+func (sp RunSpec) Select(rows []Row, source string) Run {
+	run := Run{Label: sp.Label, Source: source, Mode: sp.Mode}
+	mode := sp.Mode
+	if mode == "none" {
+		mode = ""
+	}
+	if sp.Mode == "" {
+		if !slices.ContainsFunc(rows, func(r Row) bool { return r.ServerMode == sp.Label }) {
+			run.Rows = rows
+			return run
+		}
+		mode, run.Mode = sp.Label, sp.Label
+	}
+	run.Rows = rowsOf(rows, mode)
+	return run
 }

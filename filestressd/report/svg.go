@@ -20,63 +20,93 @@ const (
 
 var lineColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"}
 
-// writeCharts draws one chart per operation and volume, a panel per server
-// mode side by side on one scale, and links them from the report.
-func writeCharts(b *strings.Builder, rows []Row, files map[string][]byte) {
+// chartPanel is one run's cells in one chart.
+type chartPanel struct {
+	title   string
+	samples []*sample
+}
+
+// writeCharts draws one chart per operation and volume, a panel per run
+// (server mode) side by side on one scale, and links them from the report.
+func (rep *report) writeCharts(b *strings.Builder, files map[string][]byte) {
 	type opVol struct {
 		op  string
 		vol int64
 	}
 	var groups []opVol
-	for _, r := range rows {
-		g := opVol{r.Operation, r.VolumeBytes}
-		if !slices.Contains(groups, g) {
-			groups = append(groups, g)
+	for _, r := range rep.runs {
+		for _, s := range r.samples {
+			g := opVol{s.k.op, s.k.volume}
+			if !slices.Contains(groups, g) {
+				groups = append(groups, g)
+			}
 		}
 	}
 	slices.SortFunc(groups, func(a, c opVol) int { return cmp.Or(cmp.Compare(a.op, c.op), cmp.Compare(a.vol, c.vol)) })
-	fmt.Fprintf(b, "## Charts\n\nThroughput per client (MB/s) against client workers, one line per server worker count, thread and process mode side by side on the same scale.\n\n")
+	if rep.labelled {
+		fmt.Fprintf(b, "## Charts\n\nThroughput per client (MB/s) against client workers, one line per server worker count, one panel per run side by side on the same scale.")
+	} else {
+		fmt.Fprintf(b, "## Charts\n\nThroughput per client (MB/s) against client workers, one line per server worker count, thread and process mode side by side on the same scale.")
+	}
+	if rep.repeated() {
+		fmt.Fprintf(b, " A point is the median of the cell's repeats; its bar spans their range, from the lowest to the highest.")
+	}
+	fmt.Fprintf(b, "\n\n")
 	for _, g := range groups {
-		var sel []Row
-		for _, r := range rows {
-			if r.Operation == g.op && r.VolumeBytes == g.vol {
-				sel = append(sel, r)
+		var panels []chartPanel
+		for _, r := range rep.runs {
+			p := chartPanel{title: r.Label + " mode"}
+			if rep.labelled {
+				p.title = r.Label
+			}
+			for _, s := range r.samples {
+				if s.k.op == g.op && s.k.volume == g.vol {
+					p.samples = append(p.samples, s)
+				}
+			}
+			if len(p.samples) > 0 {
+				panels = append(panels, p)
 			}
 		}
 		name := fmt.Sprintf("chart-%s-%s.svg", g.op, strings.ReplaceAll(volumeLabel(g.vol), " ", ""))
 		title := fmt.Sprintf("%s %s: throughput per client", g.op, volumeLabel(g.vol))
-		files[name] = chartSVG(title, sel)
+		files[name] = chartSVG(title, panels)
 		fmt.Fprintf(b, "![%s](%s)\n\n", title, name)
 	}
 }
 
 // chartSVG draws the panels of one operation and volume.
-func chartSVG(title string, rows []Row) []byte {
-	ms := modes(rows)
+func chartSVG(title string, panels []chartPanel) []byte {
 	var xs []int
 	var series []int
 	top := 0.0
-	for _, r := range rows {
-		if !slices.Contains(xs, r.ClientWorkers) {
-			xs = append(xs, r.ClientWorkers)
+	bars := false
+	for _, p := range panels {
+		for _, s := range p.samples {
+			if !slices.Contains(xs, s.k.clients) {
+				xs = append(xs, s.k.clients)
+			}
+			if !slices.Contains(series, s.k.servers) {
+				series = append(series, s.k.servers)
+			}
+			if s.n() > 0 {
+				top = max(top, slices.Max(s.tput)/mb)
+			}
+			bars = bars || s.n() > 1
 		}
-		if !slices.Contains(series, r.ServerWorkers) {
-			series = append(series, r.ServerWorkers)
-		}
-		top = max(top, r.ThroughputPerClient/mb)
 	}
 	slices.Sort(xs)
 	slices.Sort(series)
 	yMax, yStep := niceScale(top)
-	width := marginL + len(ms)*(panelW+gap)
+	width := marginL + len(panels)*(panelW+gap)
 	height := marginT + panelH + marginB
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&s, `<rect width="100%%" height="100%%" fill="#ffffff"/>`+"\n")
 	fmt.Fprintf(&s, `<text x="%d" y="18" font-size="15" font-weight="bold">%s</text>`+"\n", marginL, html.EscapeString(title))
-	for i, mode := range ms {
+	for i, p := range panels {
 		x0 := marginL + i*(panelW+gap)
-		panel(&s, x0, mode, rowsOf(rows, mode), xs, series, yMax, yStep)
+		panel(&s, x0, p, xs, series, yMax, yStep)
 	}
 	// Legend, below the panels.
 	ly := marginT + panelH + 44
@@ -86,12 +116,15 @@ func chartSVG(title string, rows []Row) []byte {
 		fmt.Fprintf(&s, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2.5"/>`, lx, ly-4, lx+24, ly-4, lineColors[i%len(lineColors)])
 		fmt.Fprintf(&s, `<text x="%d" y="%d">%s</text>`+"\n", lx+30, ly, workers(sw))
 	}
+	if bars {
+		fmt.Fprintf(&s, `<text x="%d" y="%d">points: medians of the repeats; bars: their range</text>`+"\n", marginL+110+len(series)*90, ly)
+	}
 	s.WriteString("</svg>\n")
 	return []byte(s.String())
 }
 
-// panel draws one mode's axes and lines at x0.
-func panel(s *strings.Builder, x0 int, mode string, rows []Row, xs, series []int, yMax, yStep float64) {
+// panel draws one run's axes and lines at x0.
+func panel(s *strings.Builder, x0 int, p chartPanel, xs, series []int, yMax, yStep float64) {
 	y0 := marginT + panelH
 	xAt := func(i int) float64 {
 		if len(xs) == 1 {
@@ -100,7 +133,7 @@ func panel(s *strings.Builder, x0 int, mode string, rows []Row, xs, series []int
 		return float64(x0) + 20 + float64(i)*(panelW-40)/float64(len(xs)-1)
 	}
 	yAt := func(v float64) float64 { return float64(y0) - v/yMax*panelH }
-	fmt.Fprintf(s, `<text x="%d" y="%d" font-weight="bold">%s mode</text>`+"\n", x0+panelW/2-30, marginT-8, html.EscapeString(mode))
+	fmt.Fprintf(s, `<text x="%d" y="%d" font-weight="bold">%s</text>`+"\n", x0+panelW/2-30, marginT-8, html.EscapeString(p.title))
 	for v := 0.0; v <= yMax+yStep/2; v += yStep {
 		y := yAt(v)
 		fmt.Fprintf(s, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#dddddd"/>`, x0, y, x0+panelW, y)
@@ -117,13 +150,25 @@ func panel(s *strings.Builder, x0 int, mode string, rows []Row, xs, series []int
 		color := lineColors[si%len(lineColors)]
 		var pts []string
 		for i, x := range xs {
-			for _, r := range rows {
-				if r.ServerWorkers == sw && r.ClientWorkers == x {
-					v := r.ThroughputPerClient / mb
-					pts = append(pts, fmt.Sprintf("%.1f,%.1f", xAt(i), yAt(v)))
-					fmt.Fprintf(s, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s mode, %d client / %s server workers: %.1f MB/s</title></circle>`+"\n",
-						xAt(i), yAt(v), color, html.EscapeString(mode), x, workers(sw), v)
+			for _, smp := range p.samples {
+				if smp.k.servers != sw || smp.k.clients != x {
+					continue
 				}
+				v := 0.0
+				if smp.n() > 0 {
+					v = smp.median() / mb
+				}
+				pts = append(pts, fmt.Sprintf("%.1f,%.1f", xAt(i), yAt(v)))
+				what := fmt.Sprintf("%.1f MB/s", v)
+				if smp.n() > 1 {
+					lo, hi := slices.Min(smp.tput)/mb, slices.Max(smp.tput)/mb
+					cx := xAt(i)
+					fmt.Fprintf(s, `<path d="M%.1f,%.1fV%.1fM%.1f,%.1fH%.1fM%.1f,%.1fH%.1f" stroke="%s" stroke-width="1.5" fill="none"/>`+"\n",
+						cx, yAt(lo), yAt(hi), cx-4, yAt(lo), cx+4, cx-4, yAt(hi), cx+4, color)
+					what = fmt.Sprintf("median %.1f MB/s of %d repeats, %.1f to %.1f", v, smp.n(), lo, hi)
+				}
+				fmt.Fprintf(s, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s, %d client / %s server workers: %s</title></circle>`+"\n",
+					xAt(i), yAt(v), color, html.EscapeString(p.title), x, workers(sw), what)
 			}
 		}
 		if len(pts) > 1 {

@@ -1,0 +1,215 @@
+package report
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// cellRows makes one row per throughput (MB/s), repeats 1, 2, ... of one
+// upload cell of 10 MB.
+func cellRows(mode string, clients, servers int, mbps ...float64) []Row {
+	var rows []Row
+	for i, v := range mbps {
+		rows = append(rows, Row{No: i + 1, Operation: "upload", Volume: "10MB", VolumeBytes: 10 * mb, ClientWorkers: clients, ClientPool: "thread",
+			ServerWorkers: servers, ServerMode: mode, TimePerClient: 10 / v, ThroughputPerClient: v * mb, ClientOK: clients,
+			ServerOK: -1, ServerFail: -1, Wall: 10 / v, ServerCPU: -1, ClientCPU: -1, Repeat: i + 1, RunID: "r"})
+	}
+	return rows
+}
+
+func concat(parts ...[]Row) []Row {
+	var out []Row
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	for i := range out {
+		out[i].No = i + 1
+	}
+	return out
+}
+
+func TestPairClass(t *testing.T) {
+	for _, tc := range []struct {
+		ratio, lo, hi, floor float64
+		want                 int
+	}{
+		{1.10, math.NaN(), math.NaN(), 0, 1}, // no interval: the ±5% band
+		{1.04, math.NaN(), math.NaN(), 0, 0},
+		{0.90, math.NaN(), math.NaN(), 0.2, -1}, // the band ignores the floor
+		{1.10, 1.02, 1.20, 0.02, 1},
+		{1.10, 0.98, 1.20, 0, 0}, // the interval includes 1
+		{0.90, 0.85, 0.95, 0.02, -1},
+		{1.03, 1.01, 1.05, 0.04, 0}, // excludes 1, but within the noise floor
+		{math.NaN(), 1, 1, 0, 0},
+	} {
+		p := pair{ratio: tc.ratio, lo: tc.lo, hi: tc.hi}
+		if got := p.class(tc.floor); got != tc.want {
+			t.Errorf("class(%+v, floor %v) = %d, want %d", p, tc.floor, got, tc.want)
+		}
+	}
+}
+
+// TestJudgeInterval checks that one cell's overall interval is the cell's
+// own (the geometric mean of one ratio is the ratio, draw by draw), and
+// that with 3 repeats a side the interval is the ranges' ratio.
+func TestJudgeInterval(t *testing.T) {
+	base := newRun(Run{Label: "thread", Mode: "thread", Rows: cellRows("thread", 1, 1, 200, 210, 190)}, false)
+	other := newRun(Run{Label: "process", Mode: "process", Rows: cellRows("process", 1, 1, 230, 240, 225)}, false)
+	c := compare(base, other)
+	if len(c.pairs) != 1 {
+		t.Fatalf("%d pairs", len(c.pairs))
+	}
+	p := c.pairs[0]
+	if !near(p.ratio, 230.0/200) || !near(p.lo, 225.0/210) || !near(p.hi, 240.0/190) {
+		t.Errorf("pair ratio %v, interval %v-%v; want 1.15, 225/210-240/190", p.ratio, p.lo, p.hi)
+	}
+	v := judge(c.pairs, 0)
+	if v.withInterval != 1 || v.faster != 1 || !near(v.geomean, p.ratio) || !near(v.lo, p.lo) || !near(v.hi, p.hi) || v.overall(0) != 1 {
+		t.Errorf("judge = %+v", v)
+	}
+	if v.overall(0.2) != 0 {
+		t.Error("a 15% difference declared under a 20% noise floor")
+	}
+}
+
+// TestWildcardServers compares a server without STATS (workers unknown)
+// with each of the baseline's server worker counts.
+func TestWildcardServers(t *testing.T) {
+	base := newRun(Run{Label: "thread", Rows: concat(cellRows("thread", 1, 1, 100), cellRows("thread", 1, 5, 120), cellRows("thread", 5, 5, 50))}, true)
+	other := newRun(Run{Label: "student", Rows: cellRows("", 1, 0, 90)}, true)
+	c := compare(base, other)
+	if len(c.pairs) != 2 {
+		t.Fatalf("%d pairs, want the 1-client cell against 1 and 5 server workers", len(c.pairs))
+	}
+	for i, want := range []struct {
+		servers int
+		ratio   float64
+	}{{1, 0.9}, {5, 0.75}} {
+		if p := c.pairs[i]; p.k.servers != want.servers || !near(p.ratio, want.ratio) {
+			t.Errorf("pair %d: %+v, want %d server workers, ratio %v", i, p.k, want.servers, want.ratio)
+		}
+	}
+}
+
+// TestNoiseFloorTooHigh: when a run's repeats differ by 10% from each
+// other, the report says so and declares no winner, however the cells'
+// intervals fall.
+func TestNoiseFloorTooHigh(t *testing.T) {
+	rows := concat(
+		cellRows("thread", 1, 1, 100, 110, 105), cellRows("thread", 5, 1, 50, 55, 52),
+		cellRows("process", 1, 1, 120, 121, 122), cellRows("process", 5, 1, 60, 61, 62),
+	)
+	files, err := Render(rows, Options{Source: "m.csv", Machine: fixedMachine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(files["README.md"])
+	for _, want := range []string{
+		"**Verdict: no winner declared.** The machine's noise floor is 9.1%: differences below it are not declared",
+		"**A/A noise floor: 9.1%** (beyond ±5%)",
+		"0.909× for thread mode over 2 cells",
+		"process mode is faster in 2, slower in 0", // 1.16× and 1.17×: beyond 9.1%
+		"| upload | 10 MB | 1 | 1 | 105.0 (100.0–110.0) | 121.0 (120.0–122.0) | 1.15 | 1.09–1.22 | process faster |",
+		"*How the intervals are made.*",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "**Verdict: process mode is faster**") {
+		t.Error("a winner declared above the noise floor")
+	}
+}
+
+// TestSingleSampleNote: a CSV without repeats says its ratios carry no
+// interval, and has no method paragraph.
+func TestSingleSampleNote(t *testing.T) {
+	rows := concat(cellRows("thread", 1, 1, 100), cellRows("process", 1, 1, 120))
+	files, err := Render(rows, Options{Source: "m.csv", Machine: fixedMachine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := string(files["README.md"])
+	if !strings.Contains(md, "No interval: no cell has more than one sample in both modes") || !strings.Contains(md, "Nor is there an A/A noise floor") {
+		t.Errorf("no single-sample note:\n%s", md)
+	}
+	if strings.Contains(md, "How the intervals are made") || strings.Contains(md, "| 95% interval |") || strings.Contains(md, "| Repeats |") || strings.Contains(md, "**A/A noise floor") {
+		t.Errorf("a single-sample report speaks of intervals or repeats:\n%s", md)
+	}
+}
+
+func TestParseRunSpec(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want RunSpec
+	}{
+		{"thread=a.csv", RunSpec{"thread", "a.csv", ""}},
+		{"fs=results/m.csv:process", RunSpec{"fs", "results/m.csv", "process"}},
+		{"student=b.csv:none", RunSpec{"student", "b.csv", "none"}},
+		{"x=/tmp/a:b/m.csv", RunSpec{"x", "/tmp/a:b/m.csv", ""}}, // a colon in the path
+		{"x=m.csv:", RunSpec{"x", "m.csv:", ""}},
+		{"lab vm=m.csv", RunSpec{"lab vm", "m.csv", ""}},
+	} {
+		got, err := ParseRunSpec(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseRunSpec(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"a.csv", "=a.csv", "x=", "x=:thread", "a|b=m.csv"} {
+		if _, err := ParseRunSpec(bad); err == nil {
+			t.Errorf("ParseRunSpec(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestRunSpecSelect(t *testing.T) {
+	both := concat(cellRows("thread", 1, 1, 100, 101), cellRows("process", 1, 1, 110))
+	noStats := concat(cellRows("", 1, 0, 90), cellRows("thread", 1, 1, 95))
+	for _, tc := range []struct {
+		spec string
+		rows []Row
+		mode string
+		n    int
+	}{
+		{"thread=m.csv", both, "thread", 2},         // the label names a mode of the file
+		{"process=m.csv", both, "process", 1},       //
+		{"fs=m.csv:thread", both, "thread", 2},      // an explicit mode
+		{"fs=m.csv", both, "", 3},                   // all rows (RenderRuns refuses the mix)
+		{"student=m.csv:none", noStats, "none", 1},  // rows without a mode
+		{"student=m.csv", noStats[:1], "", 1},       // all rows
+		{"fs=m.csv:process", noStats, "process", 0}, // none: RenderRuns says so
+	} {
+		spec, err := ParseRunSpec(tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := spec.Select(tc.rows, "m.csv")
+		if r.Label != spec.Label || r.Mode != tc.mode || len(r.Rows) != tc.n || r.Source != "m.csv" {
+			t.Errorf("%s: %+v; want mode %q and %d rows", tc.spec, r, tc.mode, tc.n)
+		}
+	}
+}
+
+func TestRenderRunsErrors(t *testing.T) {
+	thread := cellRows("thread", 1, 1, 100)
+	both := concat(cellRows("thread", 1, 1, 100), cellRows("process", 1, 1, 110))
+	for _, tc := range []struct {
+		runs     []Run
+		baseline string
+		want     string
+	}{
+		{nil, "", "no runs"},
+		{[]Run{{Label: "a", Source: "m.csv", Rows: thread}, {Label: "a", Source: "n.csv", Rows: thread}}, "", `two runs labelled "a"`},
+		{[]Run{{Label: "a", Source: "m.csv", Rows: both}}, "", "several server modes (thread, process); select one, e.g. a=m.csv:thread"},
+		{[]Run{{Label: "a", Source: "m.csv", Mode: "process"}}, "", `no rows of server mode "process"`},
+		{[]Run{{Label: "a", Source: "m.csv", Rows: thread}}, "b", `baseline "b" is none of the runs (a)`},
+	} {
+		if _, err := RenderRuns(tc.runs, Options{Baseline: tc.baseline}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("RenderRuns(%+v): %v, want %q", tc.runs, err, tc.want)
+		}
+	}
+	if _, err := Render(both, Options{Baseline: "student"}); err == nil || !strings.Contains(err.Error(), `baseline "student"`) {
+		t.Errorf("Render with an unknown baseline: %v", err)
+	}
+}
