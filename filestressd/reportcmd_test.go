@@ -62,3 +62,58 @@ func TestReportCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReportCommandRuns renders labelled runs side by side: two modes of
+// one CSV and a server without STATS from another, against a baseline.
+func TestReportCommandRuns(t *testing.T) {
+	dir := t.TempDir()
+	fixtures := filepath.Join("..", "testdata", "report")
+	rep, student := filepath.Join(fixtures, "repeats.csv"), filepath.Join(fixtures, "student.csv")
+	r := mustRun(t, "report", "-run", "thread="+rep, "-run", "process="+rep, "-run", "student="+student+":none", "-baseline", "thread", "-out", dir)
+	if !strings.Contains(r.stdout, "3 runs (thread="+rep+": 13 rows, process="+rep+": 12 rows, student="+student+": 12 rows) -> "+dir) {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Verdict: each run against thread", "### thread versus process", "### thread versus student",
+		"**Verdict: run thread is faster** than run student", "**A/A noise floor: 4.3%**", "## Run student: rows of server mode none in",
+		"| 4, 13, 24 | upload | 10 MB | 1 | 1 | 3 | 0.050 (0.048–0.053) | 200.0 (190.0–210.0) |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	// The default report of the same CSV is thread versus process.
+	r = mustRun(t, "report", "-csv", rep, "-out", dir)
+	if md, _ := os.ReadFile(filepath.Join(dir, "README.md")); !strings.Contains(r.stdout, "(25 rows)") || !strings.Contains(string(md), "## Verdict: thread versus process\n\n**Verdict: no significant difference (~)**") {
+		t.Errorf("default report: stdout %q\n%s", r.stdout, md)
+	}
+}
+
+func TestReportCommandRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	rep := filepath.Join("..", "testdata", "report", "repeats.csv")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"report", "-csv", rep, "-run", "thread=" + rep, "-out", dir}, 2, "-csv and -run do not go together"},
+		{[]string{"report", "-run", rep, "-out", dir}, 2, "want LABEL=FILE or LABEL=FILE:MODE"},
+		{[]string{"report", "-run", "thread=" + rep}, 2, "-run needs -out"},
+		{[]string{"report", "-run", "fs=" + rep, "-out", dir}, 1, "several server modes (thread, process); select one, e.g. fs=" + rep + ":thread"},
+		{[]string{"report", "-run", "thread=" + rep, "-baseline", "process", "-out", dir}, 1, `baseline "process" is none of the runs (thread)`},
+		{[]string{"report", "-run", "a=" + rep + ":list", "-out", dir}, 1, `no rows of server mode "list"`},
+		{[]string{"report", "-run", "a=" + filepath.Join(dir, "missing.csv"), "-out", dir}, 1, "-run a: open"},
+		{[]string{"report", "-csv", rep, "-baseline", "student", "-out", dir}, 1, `baseline "student": the CSV has no rows of that server mode`},
+	} {
+		r := runStress(t, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "README.md")); err == nil {
+			t.Errorf("%v wrote a report", tc.args)
+		}
+	}
+}
