@@ -213,3 +213,34 @@ func TestRenderRunsErrors(t *testing.T) {
 		t.Errorf("Render with an unknown baseline: %v", err)
 	}
 }
+
+// TestRangeOdds checks what the report says small samples' intervals
+// amount to: the ranges' ratio, and the chance that two identical setups'
+// ranges do not overlap, 2 in C(n+m, n).
+func TestRangeOdds(t *testing.T) {
+	mk := func(n, m int) pair {
+		return pair{base: &sample{tput: make([]float64, n)}, other: &sample{tput: make([]float64, m)}}
+	}
+	for _, tc := range []struct {
+		ps    []pair
+		sizes string
+		odds  int
+		ok    bool
+	}{
+		{[]pair{mk(2, 2)}, "2", 3, true},  // C(4,2) = 6
+		{[]pair{mk(3, 3)}, "3", 10, true}, // C(6,3) = 20
+		{[]pair{mk(3, 3), mk(2, 3)}, "2 or 3", 5, true},
+		{[]pair{mk(3, 3), mk(4, 3)}, "", 0, false},
+		{nil, "3", math.MaxInt, false},
+	} {
+		sizes, odds, ok := rangeOdds(tc.ps)
+		if ok != tc.ok || (ok && (sizes != tc.sizes || odds != tc.odds)) {
+			t.Errorf("rangeOdds(%d pairs) = %q, %d, %v; want %q, %d, %v", len(tc.ps), sizes, odds, ok, tc.sizes, tc.odds, tc.ok)
+		}
+	}
+	// With 2 a side the bootstrap interval is indeed the ranges' ratio.
+	lo, hi := ratioInterval(bootMedians([]float64{95, 99}, 5, bootstrapResamples), bootMedians([]float64{100, 104}, 6, bootstrapResamples))
+	if !near(lo, 95.0/104) || !near(hi, 99.0/100) {
+		t.Errorf("2 against 2: %v-%v, want 95/104-99/100", lo, hi)
+	}
+}

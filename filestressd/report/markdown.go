@@ -296,12 +296,16 @@ func (rep *report) writeVerdicts(b *strings.Builder) {
 			rep.writeVerdict(b, c)
 		}
 	}
-	withInterval := false
+	var withInterval []pair
 	for _, c := range rep.comps {
-		withInterval = withInterval || slices.ContainsFunc(c.pairs, func(p pair) bool { return p.hasInterval() })
+		for _, p := range c.pairs {
+			if p.hasInterval() {
+				withInterval = append(withInterval, p)
+			}
+		}
 	}
-	if withInterval {
-		writeMethod(b)
+	if len(withInterval) > 0 {
+		writeMethod(b, withInterval)
 	}
 }
 
@@ -444,10 +448,56 @@ func ratioWithInterval(p *pair) string {
 	return fmt.Sprintf("%.2f×, %.2f–%.2f", p.ratio, p.lo, p.hi)
 }
 
-// writeMethod says how the intervals are made and how to read them.
-func writeMethod(b *strings.Builder) {
-	fmt.Fprintf(b, "*How the intervals are made.* A cell's sample in a run is its repeats. A ratio is the median throughput per client of one run over the baseline's. Its 95%% interval is a percentile bootstrap: each run's repeats of the cell resampled with replacement %d times (SplitMix64, seed %d, so the same CSV always gives the same report), the ratio of the two resampled medians each time, and the 2.5th and 97.5th percentiles of those ratios. The overall interval is the same over the geometric mean of every cell's resampled ratio, draw by draw; a cell with a single sample in one run has no interval, and then neither has the overall ratio. With 3 repeats a side a cell's interval runs from the lowest ratio of the two ranges to the highest, so a cell counts only when the two ranges do not overlap, which two identical setups do by chance in 1 cell in 10: the overall ratio and the A/A noise floor are the firmer figures. The A/A noise floor is each run compared with itself: the geometric mean over its cells of the first repeat's throughput over the second's; a difference within it is not declared, and a floor beyond ±%.0f%% declares no winner.\n\n",
-		bootstrapResamples, bootstrapSeed, tieBand*100)
+// writeMethod says how the intervals are made and how to read them, and
+// what they amount to with as few repeats as the pairs have.
+func writeMethod(b *strings.Builder, ps []pair) {
+	fmt.Fprintf(b, "*How the intervals are made.* A cell's sample in a run is its repeats. A ratio is the median throughput per client of one run over the baseline's. Its 95%% interval is a percentile bootstrap: each run's repeats of the cell resampled with replacement %d times (SplitMix64, seed %d, so the same CSV always gives the same report), the ratio of the two resampled medians each time, and the 2.5th and 97.5th percentiles of those ratios. The overall interval is the same over the geometric mean of every cell's resampled ratio, draw by draw; a cell with a single sample in one run has no interval, and then neither has the overall ratio. ",
+		bootstrapResamples, bootstrapSeed)
+	if sizes, odds, ok := rangeOdds(ps); ok {
+		fmt.Fprintf(b, "With %s repeats a side, as here, a cell's interval runs from the lowest ratio of the two ranges to the highest (lowest over highest, highest over lowest), so a cell counts only when the two ranges do not overlap, which two identical setups do by chance in 1 cell in %d: single cells are weak evidence, and the overall ratio and the A/A noise floor are the firmer figures. ", sizes, odds)
+	} else {
+		fmt.Fprintf(b, "With a few repeats a side a cell's interval is rough: single cells are weak evidence, and the overall ratio and the A/A noise floor are the firmer figures. ")
+	}
+	fmt.Fprintf(b, "The A/A noise floor is each run compared with itself: the geometric mean over its cells of the first repeat's throughput over the second's; a difference within it is not declared, and a floor beyond ±%.0f%% declares no winner.\n\n", tieBand*100)
+}
+
+// rangeOdds says, when no side of the pairs has more than 3 samples, what
+// their intervals amount to. Then a resample's median is the sample's
+// lowest value with probability at least 7/27 (3 samples; 1/4 with 2), so
+// the lowest ratio, lowest over highest, has probability above 0.025 and is
+// the interval's lower end, and likewise the upper: the interval excludes 1
+// exactly when the two ranges do not overlap. Two identical setups'
+// samples of n and m are in any order alike, and 2 of the C(n+m, n) orders
+// do not overlap: the chance is 1 in C(n+m, n)/2, the worst over the
+// pairs returned. sizes names the sample sizes: "2", "3" or "2 or 3".
+func rangeOdds(ps []pair) (sizes string, odds int, ok bool) {
+	seen := map[int]bool{}
+	odds = math.MaxInt
+	for _, p := range ps {
+		n, m := p.base.n(), p.other.n()
+		if n > 3 || m > 3 {
+			return "", 0, false
+		}
+		seen[n], seen[m] = true, true
+		odds = min(odds, binomial(n+m, n)/2)
+	}
+	switch {
+	case seen[2] && seen[3]:
+		sizes = "2 or 3"
+	case seen[2]:
+		sizes = "2"
+	default:
+		sizes = "3"
+	}
+	return sizes, odds, len(ps) > 0
+}
+
+func binomial(n, k int) int {
+	r := 1
+	for i := 1; i <= k; i++ {
+		r = r * (n - k + i) / i
+	}
+	return r
 }
 
 func plural(n int, one, many string) string {
