@@ -331,7 +331,7 @@ func (rep *report) writeVerdict(b *strings.Builder, c *comparison) {
 		if !hasFloor {
 			fmt.Fprintf(b, " Nor is there an A/A noise floor, which needs a cell measured twice.")
 		}
-		fmt.Fprintf(b, " Run the matrix with `REPEAT=3` for medians, intervals and the A/A check.\n\n")
+		fmt.Fprintf(b, " Run the matrix with repeats (`REPEAT=2` or more) for medians, intervals and the A/A check.\n\n")
 		if hasFloor {
 			writeFloor(b, c, floor, hasFloor)
 		}
