@@ -33,7 +33,7 @@
 # 2-CPU machine the results come from (REPEAT=1, with other tests running
 # beside it; 262 s before, mode after mode), so two take about 10 minutes,
 # and three, about 15, would pass the 12 minutes the matrix is meant to
-# fit in. QUICK=1 defaults to 1 (about 20 s, building included).
+# fit in. QUICK=1 defaults to 1 (3 s of cells; 7 to 20 s with the build).
 # SEED: the shuffle's seed (bash's RANDOM, Fisher-Yates). By default it
 # comes from the clock and is printed at the start, with the run_id, so
 # that SEED=... gives the same order again (with the same bash).
