@@ -9,18 +9,24 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 )
 
 // child is one process-pool worker as the parent sees it.
 type child struct {
-	index  int // into the pool's jobs and results
-	job    job
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stdout io.Reader
+	index     int // into the pool's jobs and results
+	job       job
+	cmd       *exec.Cmd
+	stdin     io.WriteCloser
+	stdout    io.Reader
+	ready     chan struct{} // closed by report once the child is ready, or gone
+	readyOnce sync.Once
 }
+
+// isReady closes k.ready, once.
+func (k *child) isReady() { k.readyOnce.Do(func() { close(k.ready) }) }
 
 // startChild starts filestressd re-executed as the child that does
 // spec.Job, waiting for its release. The child is killed when ctx ends
@@ -42,7 +48,7 @@ func startChild(ctx, setup context.Context, exe string, env []string, spec child
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.WaitDelay = childWaitDelay
-	k := &child{job: spec.Job, cmd: cmd}
+	k := &child{job: spec.Job, cmd: cmd, ready: make(chan struct{})}
 	if k.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, fmt.Errorf("stdin pipe: %w", err)
 	}
@@ -78,6 +84,9 @@ func (k *child) report(ctx context.Context, pc *progressCounters, out chan<- out
 		if json.Unmarshal(sc.Bytes(), &m) != nil {
 			continue
 		}
+		if m.Ready {
+			k.isReady()
+		}
 		if m.Moved > moved {
 			pc.moved.Add(m.Moved - moved)
 			moved = m.Moved
@@ -86,6 +95,7 @@ func (k *child) report(ctx context.Context, pc *progressCounters, out chan<- out
 			res, at = m.Result, time.Now()
 		}
 	}
+	k.isReady() // a child that exited will never say so
 	err := k.cmd.Wait()
 	if res == nil {
 		at = time.Now()

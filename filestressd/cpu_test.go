@@ -107,3 +107,27 @@ func TestChildReportsCPU(t *testing.T) {
 		t.Errorf("a child without a result counted as having reported its CPU")
 	}
 }
+
+// TestWaitReady checks that the release waits for every child to say it
+// is ready (or to be gone), and no longer than the setup's budget.
+func TestWaitReady(t *testing.T) {
+	kids := []*child{{ready: make(chan struct{})}, {ready: make(chan struct{})}}
+	kids[0].isReady()
+	returned := make(chan struct{})
+	go func() {
+		waitReady(context.Background(), kids)
+		close(returned)
+	}()
+	select {
+	case <-returned:
+		t.Fatal("waitReady returned while a child was not ready")
+	default:
+	}
+	kids[1].isReady()
+	kids[1].isReady() // once only
+	<-returned
+
+	setup, cancel := context.WithCancel(context.Background())
+	cancel()
+	waitReady(setup, []*child{{ready: make(chan struct{})}}) // returns: the budget is spent
+}

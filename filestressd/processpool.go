@@ -56,7 +56,9 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 	spec := childSpec{StartBy: startBy.Add(timeout + childBackstop), Timeout: timeout, Progress: opt.progress}
 	kids := startChildren(kidsCtx, setup, exe, spec, jobs, results, pc, opt)
 
-	wctx, cancel := context.WithTimeout(ctx, timeout)
+	// The window's deadline runs from the release, after the children are
+	// ready; their reports are read from now on.
+	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(wctx, killKids)
 	defer stop()
@@ -65,6 +67,9 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 		results[k.index] = unfinished(k.job, "child still running at the deadline")
 		go k.report(wctx, pc, out)
 	}
+	waitReady(setup, kids)
+	deadline := time.AfterFunc(timeout, cancel)
+	defer deadline.Stop()
 	cpu := startCPU()
 	start := time.Now()
 	pc.release(start)
@@ -83,6 +88,19 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 		}
 	}
 	return w, nil
+}
+
+// waitReady waits until every child is ready for the release, or gone,
+// or the setup's budget is spent: a child still starting then is released
+// with the others and its start-up counts in its time.
+func waitReady(setup context.Context, kids []*child) {
+	for _, k := range kids {
+		select {
+		case <-k.ready:
+		case <-setup.Done():
+			return
+		}
+	}
 }
 
 // startChildren starts a child for each job, each waiting for the
