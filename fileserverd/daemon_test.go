@@ -187,7 +187,13 @@ func (d *daemon) waitStats(t testing.TB, timeout time.Duration, cond func(*proto
 // files lists every entry of the storage directory, hidden ones included.
 func (d *daemon) files(t testing.TB) []string {
 	t.Helper()
-	entries, err := os.ReadDir(d.dir)
+	return dirNames(t, d.dir)
+}
+
+// dirNames lists a directory's entries, hidden ones included.
+func dirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func TestDirSyncFailureStillOK(t *testing.T) {
 			if res.Stored != int64(len("in place")) {
 				t.Errorf("upload: %+v", res)
 			}
-			if got := dirNames(t, d.dir); len(got) != 1 || got[0] != "kept.txt" {
+			if got := d.files(t); len(got) != 1 || got[0] != "kept.txt" {
 				t.Errorf("storage holds %v, want kept.txt", got)
 			}
 			c := d.client(t)
@@ -97,7 +97,7 @@ func TestDirSyncFailureStillOK(t *testing.T) {
 			if err != nil {
 				t.Errorf("DELETE with the directory sync failing: %v, want OK", err)
 			}
-			if got := dirNames(t, d.dir); len(got) != 0 {
+			if got := d.files(t); len(got) != 0 {
 				t.Errorf("storage holds %v after DELETE", got)
 			}
 			warn := regexp.MustCompile(`level=WARN msg="directory sync failed: done, but a crash could undo it".* cmd=(UPLOAD|DELETE) name=kept.txt error=".*input/output error"`)

@@ -125,12 +125,7 @@ func TestSIGHUPStopsGracefully(t *testing.T) {
 			if d.err != nil {
 				t.Errorf("exit after SIGHUP: %v, want 0\n%s", d.err, d.log)
 			}
-			entries, _ := os.ReadDir(d.dir)
-			var names []string
-			for _, e := range entries {
-				names = append(names, e.Name())
-			}
-			if len(names) != 1 || names[0] != "hup.bin" {
+			if names := d.files(t); len(names) != 1 || names[0] != "hup.bin" {
 				t.Errorf("storage holds %v after SIGHUP, want only hup.bin", names)
 			}
 		})
@@ -300,18 +295,4 @@ func TestStorageDirResolvedOnce(t *testing.T) {
 	if got := dirNames(t, b); len(got) != 0 {
 		t.Errorf("B, where the link points now, holds %v, want nothing", got)
 	}
-}
-
-// dirNames lists a directory's entries, hidden ones included.
-func dirNames(t testing.TB, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
 }
