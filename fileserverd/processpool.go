@@ -13,12 +13,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/childproc"
 )
 
 // Restart backoff for a worker child that keeps dying soon after start.
@@ -167,7 +167,7 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 		"-allow", s.cfg.Allow, "-serve-hard-links=" + strconv.FormatBool(s.cfg.HardLinks),
 	}
 	cmd := exec.Command(s.exe, args...)
-	cmd.Env = append(withoutChildEnv(os.Environ()), childInfo{id: id, parent: os.Getpid(), started: s.started}.env()...)
+	cmd.Env = append(childproc.WithoutEnv(os.Environ(), "FILESERVERD_", envNotifySocket+"="), childInfo{id: id, parent: os.Getpid(), started: s.started}.env()...)
 	if os.Getenv("GOMAXPROCS") == "" {
 		// A child serves one connection at a time: one P is all it can
 		// use, and fewer runtime threads per child leave the cores to the
@@ -201,18 +201,6 @@ func (s *supervisor) start(id int, backoff time.Duration) error {
 		s.exits <- childExit{id: id, pid: cmd.Process.Pid, err: err}
 	}()
 	return nil
-}
-
-// withoutChildEnv drops our variables for children, and NOTIFY_SOCKET:
-// only the parent speaks to systemd.
-func withoutChildEnv(env []string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "FILESERVERD_") && !strings.HasPrefix(kv, envNotifySocket+"=") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // supervise replaces children that die until ctx ends, then stops them.
@@ -261,7 +249,7 @@ func (s *supervisor) restartNow(id int, backoff time.Duration) {
 // settle logs a child's exit, with the request it held if any, and
 // clears what it left: its counter slot and its temporary upload files.
 func (s *supervisor) settle(ex childExit, ch *child, msg string) {
-	attrs := []any{"worker", ex.id, "pid", ex.pid, "status", exitStatus(ex.err)}
+	attrs := []any{"worker", ex.id, "pid", ex.pid, "status", childproc.ExitStatus(ex.err)}
 	if s.counters.reap(ex.id) {
 		attrs = append(attrs, "interrupted_request", true)
 	}
@@ -307,7 +295,7 @@ func (s *supervisor) stopAll(ln net.Listener) error {
 			delete(s.children, ex.id)
 			s.settle(ex, ch, "worker stopped")
 			if ex.err != nil && !killedBySIGTERM(ex.err) {
-				msg := fmt.Sprintf("worker %d (pid %d): %s", ex.id, ex.pid, exitStatus(ex.err))
+				msg := fmt.Sprintf("worker %d (pid %d): %s", ex.id, ex.pid, childproc.ExitStatus(ex.err))
 				if _, req := ch.request(); req != "" {
 					msg += ", cutting " + req
 				}
@@ -347,16 +335,4 @@ func killedBySIGTERM(err error) bool {
 	}
 	ws, ok := ee.Sys().(syscall.WaitStatus)
 	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
-}
-
-func exitStatus(err error) string {
-	if err == nil {
-		return "exit 0"
-	}
-	// ProcessState's own words: "exit status 1", "signal: killed".
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ProcessState.String()
-	}
-	return err.Error()
 }

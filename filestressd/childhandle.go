@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"fileserver/protocol/childproc"
 )
 
 // child is one process-pool worker as the parent sees it.
@@ -100,7 +102,7 @@ func (k *child) report(ctx context.Context, pc *progressCounters, out chan<- out
 	if res == nil {
 		at = time.Now()
 	}
-	r := childResult(ctx, k.job, res, exitStatus(err))
+	r := childResult(ctx, k.job, res, childproc.ExitStatus(err))
 	r.MaxRSSKiB = maxRSS(k.cmd.ProcessState)
 	out <- outcome{index: k.index, result: r, at: at}
 }

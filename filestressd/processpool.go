@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
-	"strings"
-	"syscall"
 	"time"
+
+	"fileserver/protocol/childproc"
 )
 
 // childWaitDelay bounds the wait for a killed child's pipes to close.
@@ -108,7 +107,7 @@ func waitReady(setup context.Context, kids []*child) {
 // fails at once, its result filled in: kind timeout if the setup's budget
 // or ctx had ended, kind process otherwise.
 func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *progressCounters, opt childOptions) []*child {
-	env := withoutChildEnv(os.Environ())
+	env := childproc.WithoutEnv(os.Environ(), envChild+"=")
 	var kids []*child
 	for i, j := range jobs {
 		spec.Job = j
@@ -127,30 +126,4 @@ func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs 
 		kids = append(kids, k)
 	}
 	return kids
-}
-
-// withoutChildEnv drops a child marker this process may have inherited.
-func withoutChildEnv(env []string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, envChild+"=") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-// exitStatus words how a child ended.
-func exitStatus(err error) string {
-	if err == nil {
-		return "exit 0"
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "signal: " + ws.Signal().String()
-		}
-		return fmt.Sprintf("exit %d", ee.ExitCode())
-	}
-	return err.Error()
 }
