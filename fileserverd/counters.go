@@ -11,16 +11,8 @@ import (
 	"fileserver/protocol"
 )
 
-// Operation indexes into protocol.Operations.
-const (
-	opList = iota
-	opGet
-	opUpload
-	opDelete
-	opStats
-	opOther
-	numOps
-)
+// numOps is how many protocol.Ops the counters keep, ok and failed each.
+const numOps = protocol.NumOps
 
 // Word offsets inside one slot of counters.
 const (
@@ -137,13 +129,13 @@ func (wc workerCounters) accepted() { atomic.AddUint64(&wc.w[wConns], 1) }
 
 func (wc workerCounters) connClosed() { atomic.AddUint64(&wc.w[wActive], ^uint64(0)) }
 
-func (wc workerCounters) begin(op int) { atomic.StoreUint64(&wc.w[wCurrent], uint64(op+1)) }
+func (wc workerCounters) begin(op protocol.Op) { atomic.StoreUint64(&wc.w[wCurrent], uint64(op+1)) }
 
 // done counts a request as ok or failed. Workers call it before the last
 // byte of the reply goes out, so a client that has its reply never reads
 // counts that miss it.
-func (wc workerCounters) done(op int, ok bool) {
-	i := wOps + 2*op
+func (wc workerCounters) done(op protocol.Op, ok bool) {
+	i := wOps + 2*int(op)
 	if !ok {
 		i++
 	}
@@ -153,9 +145,9 @@ func (wc workerCounters) done(op int, ok bool) {
 
 // undo turns a request counted ok into a failed one, when the last bytes
 // of its reply could not be sent.
-func (wc workerCounters) undo(op int) {
-	atomic.AddUint64(&wc.w[wOps+2*op], ^uint64(0))
-	atomic.AddUint64(&wc.w[wOps+2*op+1], 1)
+func (wc workerCounters) undo(op protocol.Op) {
+	atomic.AddUint64(&wc.w[wOps+2*int(op)], ^uint64(0))
+	atomic.AddUint64(&wc.w[wOps+2*int(op)+1], 1)
 }
 
 func (wc workerCounters) transferred(in, out int64) {
@@ -170,11 +162,11 @@ func (c *counters) reap(worker int) (interrupted bool) {
 	// The page is shared with the child, so what it holds is checked
 	// before it is used as an index: a bad value counts as "other".
 	if cur := atomic.SwapUint64(&w[wCurrent], 0); cur != 0 {
-		op := opOther
-		if cur <= numOps {
-			op = int(cur - 1)
+		op := protocol.OpOther
+		if cur <= uint64(numOps) {
+			op = protocol.Op(cur - 1)
 		}
-		atomic.AddUint64(&w[wOps+2*op+1], 1)
+		atomic.AddUint64(&w[wOps+2*int(op)+1], 1)
 		interrupted = true
 	}
 	atomic.StoreUint64(&w[wActive], 0)
@@ -251,8 +243,8 @@ func (c *counters) snapshot() protocol.Stats {
 			ops[op].Failed += atomic.LoadUint64(&w[wOps+2*op+1])
 		}
 	}
-	for op, name := range protocol.Operations {
-		s.Requests[name] = ops[op]
+	for _, op := range protocol.Ops() {
+		s.Requests[op.String()] = ops[op]
 	}
 	return s
 }
@@ -260,8 +252,9 @@ func (c *counters) snapshot() protocol.Stats {
 // statsFields lays out a snapshot as the STATS reply's "data", keys in a
 // fixed order.
 func statsFields(s protocol.Stats) []protocol.Field {
-	reqs := make([]protocol.Field, 0, len(protocol.Operations))
-	for _, name := range protocol.Operations {
+	reqs := make([]protocol.Field, 0, protocol.NumOps)
+	for _, op := range protocol.Ops() {
+		name := op.String()
 		oc := s.Requests[name]
 		reqs = append(reqs, protocol.Field{Key: name, Value: []protocol.Field{{Key: "ok", Value: oc.OK}, {Key: "failed", Value: oc.Failed}}})
 	}

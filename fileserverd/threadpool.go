@@ -95,8 +95,9 @@ func logFinalStats(log *slog.Logger, s protocol.Stats) {
 	for _, l := range protocol.Limits {
 		attrs = append(attrs, "closed_by_"+l, s.Limits[l])
 	}
-	for _, op := range protocol.Operations {
-		attrs = append(attrs, op+"_ok", s.Requests[op].OK, op+"_failed", s.Requests[op].Failed)
+	for _, op := range protocol.Ops() {
+		name := op.String()
+		attrs = append(attrs, name+"_ok", s.Requests[name].OK, name+"_failed", s.Requests[name].Failed)
 	}
 	log.Info("stopped", attrs...)
 }

@@ -111,7 +111,7 @@ func (w *worker) serveConn(wc *waitingConn) (park bool) {
 
 // outcome is what one request did, for the counters and the log.
 type outcome struct {
-	op      int
+	op      protocol.Op
 	command string
 	name    string
 	size    int64 // file bytes moved
@@ -150,34 +150,34 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 }
 
 func (w *worker) handle(mc *meteredConn) outcome {
-	w.counters.begin(opOther)
+	w.counters.begin(protocol.OpOther)
 	req, err := w.requests.Read()
 	w.srv.serving(mc.Conn, w.id, req) // for shutdown to name it should it cut it
 	if err != nil {
 		// keep: like any bad request, a malformed head is answered and
 		// skipped, and the connection goes on (badRequest closes it when
 		// the error is not the request's).
-		return w.badRequest(mc, outcome{op: opOther, command: "?", keep: true}, err)
+		return w.badRequest(mc, outcome{op: protocol.OpOther, command: "?", keep: true}, err)
 	}
 	o := outcome{command: req.Command, keep: true}
 	switch req.Command {
 	case "LIST":
-		o.op = opList
+		o.op = protocol.OpList
 	case "GET", "DOWNLOAD":
-		o.op = opGet
+		o.op = protocol.OpGet
 	case "UPLOAD":
-		o.op = opUpload
+		o.op = protocol.OpUpload
 	case "DELETE":
-		o.op = opDelete
+		o.op = protocol.OpDelete
 	case "STATS":
-		o.op = opStats
+		o.op = protocol.OpStats
 	case "":
 		// A JSON request whose content came before its command: only an
 		// UPLOAD may carry content, which upload checks at the end.
-		o.op, o.command = opUpload, "UPLOAD"
+		o.op, o.command = protocol.OpUpload, "UPLOAD"
 	default:
 		// The request reader refuses the commands it does not know.
-		o.op, o.command = opOther, sanitize(req.Command)
+		o.op, o.command = protocol.OpOther, sanitize(req.Command)
 		return w.fail(mc, o, fmt.Sprintf("unknown command %q: use %s", o.command, protocol.CommandList))
 	}
 	w.counters.begin(o.op)
@@ -185,7 +185,7 @@ func (w *worker) handle(mc *meteredConn) outcome {
 		return w.upload(mc, o, req)
 	}
 	want := 1
-	if o.op == opList || o.op == opStats {
+	if o.op == protocol.OpList || o.op == protocol.OpStats {
 		want = 0
 	}
 	if len(req.Args) != want {
@@ -199,12 +199,12 @@ func (w *worker) handle(mc *meteredConn) outcome {
 		}
 	}
 	switch o.op {
-	case opList:
+	case protocol.OpList:
 		return w.list(mc, o)
-	case opStats:
+	case protocol.OpStats:
 		w.counters.cpuUsed()
 		return w.ok(mc, o, protocol.Field{Key: "data", Value: statsFields(w.srv.counters.snapshot())})
-	case opDelete:
+	case protocol.OpDelete:
 		unsynced, err := w.srv.store.remove(o.name)
 		if err != nil {
 			return w.fail(mc, o, o.storageFailure("delete", err))

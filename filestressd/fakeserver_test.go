@@ -142,8 +142,8 @@ func (f *fakeServer) serve(c net.Conn) {
 // mode, workers, pid, start and request counts (all 0), no CPU time.
 func oldStatsReply() []byte {
 	var ops []protocol.Field
-	for _, op := range protocol.Operations {
-		ops = append(ops, protocol.Field{Key: op, Value: []protocol.Field{{Key: "ok", Value: 0}, {Key: "failed", Value: 0}}})
+	for _, op := range protocol.Ops() {
+		ops = append(ops, protocol.Field{Key: op.String(), Value: []protocol.Field{{Key: "ok", Value: 0}, {Key: "failed", Value: 0}}})
 	}
 	return protocol.AppendReply(nil, protocol.Field{Key: "status", Value: "OK"}, protocol.Field{Key: "data", Value: []protocol.Field{
 		{Key: "mode", Value: "thread"}, {Key: "workers", Value: 1}, {Key: "pid", Value: 4242},

@@ -326,7 +326,7 @@ func TestClientRoundTrip(t *testing.T) {
 		t.Fatalf("Stats: %v", err)
 	}
 	if st.Mode != "process" || st.Workers != 3 || st.PID != 4242 || st.UptimeSeconds != 61 || st.BytesOut != 2000 ||
-		st.WorkerRestarts != 1 || st.Requests["get"] != (OpCount{OK: 3, Failed: 1}) || st.Requests["other"].Failed != 4 || len(st.Requests) != len(Operations) {
+		st.WorkerRestarts != 1 || st.Requests["get"] != (OpCount{OK: 3, Failed: 1}) || st.Requests["other"].Failed != 4 || len(st.Requests) != NumOps {
 		t.Errorf("Stats = %+v", st)
 	}
 	if c.Conn() == nil {

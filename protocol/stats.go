@@ -1,9 +1,5 @@
 package protocol
 
-// Operation names, as STATS counts them. DOWNLOAD counts as "get"; any
-// request that is malformed or unknown counts as "other".
-var Operations = []string{"list", "get", "upload", "delete", "stats", "other"}
-
 // Limits names the limits that close or refuse a connection, as STATS
 // counts them: no head within -head-timeout, no next request within
 // -keepalive-timeout, and a new connection past -max-conns or
