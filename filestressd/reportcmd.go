@@ -38,7 +38,9 @@ A cell measured several times (the repeat column, run_matrix.sh REPEAT=k)
 shows the median and range of its repeats; a comparison gives the ratio
 of medians with a 95% bootstrap interval, counts a cell as faster or
 slower only when the interval excludes 1, and prints the A/A noise floor
-(each run's first repeat against its second) beside the verdict. A CSV
+beside the verdict: each run's first repeat against its second or, for
+runs measured interleaved (thread and process of one run_matrix.sh run),
+the ratio's first repeat against its second, so drift divides out. A CSV
 with one sample per cell renders as before, judged by a ±5% band.
 
 Usage:

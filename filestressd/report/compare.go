@@ -195,6 +195,44 @@ func aaOf(ss []*sample) aaCheck {
 // geometric mean of 0.982 or 1.018.
 func (a aaCheck) floor() float64 { return math.Abs(a.geomean - 1) }
 
+// interleavedAAOf is the A/A check of a comparison whose two runs were
+// measured interleaved, cell by cell in one run_matrix.sh invocation: in
+// each cell with two repeats in both, the ratio other/baseline in the
+// first repeat over the same ratio in the second. A drift between the
+// repeats (the whole second pass slower, say) hits both runs alike and
+// divides out, as it does from the comparison itself. What is left is how
+// far the compared ratio moves when nothing changes but the repeat.
+func interleavedAAOf(ps []pair) aaCheck {
+	var ratios []float64
+	for _, p := range ps {
+		b1, b2, okb := firstTwoRepeats(p.base)
+		o1, o2, oko := firstTwoRepeats(p.other)
+		if !okb || !oko || b1.RunID == "" || b1.RunID != o1.RunID || b1.Repeat != o1.Repeat || b2.Repeat != o2.Repeat {
+			continue
+		}
+		ratios = append(ratios, (o1.ThroughputPerClient/b1.ThroughputPerClient)/(o2.ThroughputPerClient/b2.ThroughputPerClient))
+	}
+	if len(ratios) == 0 {
+		return aaCheck{}
+	}
+	return aaCheck{cells: len(ratios), geomean: geomean(ratios), lo: slices.Min(ratios), hi: slices.Max(ratios)}
+}
+
+// firstTwoRepeats returns a sample's first two rows that measured a
+// throughput, by repeat number.
+func firstTwoRepeats(s *sample) (Row, Row, bool) {
+	var got []Row
+	for _, r := range s.rows {
+		if r.ThroughputPerClient > 0 {
+			got = append(got, r)
+			if len(got) == 2 {
+				return got[0], got[1], true
+			}
+		}
+	}
+	return Row{}, Row{}, false
+}
+
 // pair is one cell measured in a run and in the baseline it is compared
 // with.
 type pair struct {
@@ -253,11 +291,20 @@ func (p *pair) verdictWord(floor float64) string {
 type comparison struct {
 	base, other *run
 	pairs       []pair
+	// interleaved is the A/A check of the pairs measured interleaved (see
+	// interleavedAAOf); no cells when the runs were measured apart.
+	interleaved aaCheck
 }
 
-// floor is the larger of the two runs' A/A noise floors, and whether
-// either run has one.
+// floor is the comparison's A/A noise floor, and whether it has one. For
+// runs measured interleaved it is the interleaved A/A check's: the drift
+// between repeats divides out of it as it does out of the comparison.
+// Otherwise it is the larger of the two runs' own A/A floors, drift and
+// all, since a drift between runs measured apart lands on one of them.
 func (c *comparison) floor() (float64, bool) {
+	if c.interleaved.cells > 0 {
+		return c.interleaved.floor(), true
+	}
 	f, ok := 0.0, false
 	for _, r := range []*run{c.base, c.other} {
 		if r.aa.cells > 0 {
@@ -297,6 +344,7 @@ func compare(base, other *run) *comparison {
 		return cmp.Or(cmp.Compare(a.k.op, b.k.op), cmp.Compare(a.k.volume, b.k.volume),
 			cmp.Compare(a.k.servers, b.k.servers), cmp.Compare(a.k.clients, b.k.clients))
 	})
+	c.interleaved = interleavedAAOf(c.pairs)
 	return c
 }
 

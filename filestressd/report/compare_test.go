@@ -92,33 +92,91 @@ func TestWildcardServers(t *testing.T) {
 	}
 }
 
+// withRunID sets every row's run_id: rows with different ones were
+// measured apart, not interleaved.
+func withRunID(rows []Row, id string) []Row {
+	for i := range rows {
+		rows[i].RunID = id
+	}
+	return rows
+}
+
 // TestNoiseFloorTooHigh: when a run's repeats differ by 10% from each
 // other, the report says so and declares no winner, however the cells'
-// intervals fall.
+// intervals fall. Measured interleaved, the floor is the comparison's own
+// A/A check: (120/100)/(121/110) = 1.091 and (60/50)/(61/55) = 1.082,
+// geometric mean 1.086. Measured apart, it is the larger of the runs' own
+// floors: thread's 100/110 and 50/55, 0.909.
 func TestNoiseFloorTooHigh(t *testing.T) {
+	for _, tc := range []struct {
+		name, processRunID string
+		want               []string
+	}{
+		{"interleaved", "r", []string{
+			"**Verdict: no winner declared.** The machine's noise floor is 8.6%: differences below it are not declared",
+			"**A/A noise floor: 8.6%** (beyond ±5%): the runs were measured interleaved",
+			"gives 1.086× (geometric mean; single cells from 1.08 to 1.09)",
+			"gives 0.909× for thread mode and 0.988× for process mode",
+		}},
+		{"apart", "other", []string{
+			"**Verdict: no winner declared.** The machine's noise floor is 9.1%: differences below it are not declared",
+			"**A/A noise floor: 9.1%** (beyond ±5%)",
+			"0.909× for thread mode over 2 cells",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testNoiseFloorTooHigh(t, tc.processRunID, tc.want)
+		})
+	}
+}
+
+func testNoiseFloorTooHigh(t *testing.T, processRunID string, wants []string) {
 	rows := concat(
 		cellRows("thread", 1, 1, 100, 110, 105), cellRows("thread", 5, 1, 50, 55, 52),
-		cellRows("process", 1, 1, 120, 121, 122), cellRows("process", 5, 1, 60, 61, 62),
+		withRunID(cellRows("process", 1, 1, 120, 121, 122), processRunID), withRunID(cellRows("process", 5, 1, 60, 61, 62), processRunID),
 	)
 	files, err := Render(rows, Options{Source: "m.csv", Machine: fixedMachine})
 	if err != nil {
 		t.Fatal(err)
 	}
 	md := string(files["README.md"])
-	for _, want := range []string{
-		"**Verdict: no winner declared.** The machine's noise floor is 9.1%: differences below it are not declared",
-		"**A/A noise floor: 9.1%** (beyond ±5%)",
-		"0.909× for thread mode over 2 cells",
+	for _, want := range append(wants,
 		"process mode is faster in 2, slower in 0", // 1.16× and 1.17×: beyond 9.1%
 		"| upload | 10 MB | 1 | 1 | 105.0 (100.0–110.0) | 121.0 (120.0–122.0) | 1.15 | 1.09–1.22 | process faster |",
 		"*How the intervals are made.*",
-	} {
+	) {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
 	if strings.Contains(md, "**Verdict: process mode is faster**") {
 		t.Error("a winner declared above the noise floor")
+	}
+}
+
+// TestInterleavedFloorCancelsDrift: both modes 10% slower in the second
+// repeat, measured interleaved. Each run's own A/A check is 1.111, but
+// the drift hit both alike: the comparison's A/A check is 1.000, so the
+// 20% difference is declared. Measured apart, the same numbers declare
+// nothing, since the drift could have landed on one run only.
+func TestInterleavedFloorCancelsDrift(t *testing.T) {
+	for _, tc := range []struct {
+		processRunID, want string
+	}{
+		{"r", "**Verdict: process mode is faster** than thread mode: process / thread 1.20×"},
+		{"other", "**Verdict: no winner declared.** The machine's noise floor is 11.1%"},
+	} {
+		rows := concat(
+			cellRows("thread", 1, 1, 100, 90), cellRows("thread", 5, 1, 50, 45),
+			withRunID(cellRows("process", 1, 1, 120, 108), tc.processRunID), withRunID(cellRows("process", 5, 1, 60, 54), tc.processRunID),
+		)
+		files, err := Render(rows, Options{Source: "m.csv", Machine: fixedMachine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md := string(files["README.md"]); !strings.Contains(md, tc.want) {
+			t.Errorf("process run_id %q: report lacks %q:\n%s", tc.processRunID, tc.want, md)
+		}
 	}
 }
 

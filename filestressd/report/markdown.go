@@ -388,6 +388,25 @@ func writeFloor(b *strings.Builder, c *comparison, floor float64, hasFloor bool)
 	if floor > tieBand {
 		within = "beyond ±5%"
 	}
+	if aa := c.interleaved; aa.cells > 0 {
+		fmt.Fprintf(b, "**A/A noise floor: %.1f%%** (%s): the runs were measured interleaved, so the floor is the A/A check of the comparison itself: in each of %d cells, the ratio %s / %s in the first repeat over the same ratio in the second gives %.3f× (geometric mean; single cells from %.2f to %.2f).",
+			floor*100, within, aa.cells, c.other.Label, c.base.Label, aa.geomean, aa.lo, aa.hi)
+		var parts []string
+		for _, r := range []*run{c.base, c.other} {
+			if r.aa.cells > 0 {
+				parts = append(parts, fmt.Sprintf("%.3f× for %s", r.aa.geomean, r.name))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(b, " Each run's first repeat over its own second gives %s: what the machine drifted between the repeats, which hit both runs alike and divides out of the comparison.", strings.Join(parts, " and "))
+		}
+		if floor > tieBand {
+			fmt.Fprintf(b, " The machine's noise floor is %.1f%%: differences below it are not declared.\n\n", floor*100)
+		} else {
+			fmt.Fprintf(b, " A difference is declared only beyond it.\n\n")
+		}
+		return
+	}
 	fmt.Fprintf(b, "**A/A noise floor: %.1f%%** (%s): each run's first repeat over its second, compared as the runs are compared with each other, gives", floor*100, within)
 	var parts []string
 	for _, r := range []*run{c.base, c.other} {
@@ -458,7 +477,7 @@ func writeMethod(b *strings.Builder, ps []pair) {
 	} else {
 		fmt.Fprintf(b, "With a few repeats a side a cell's interval is rough: single cells are weak evidence, and the overall ratio and the A/A noise floor are the firmer figures. ")
 	}
-	fmt.Fprintf(b, "The A/A noise floor is each run compared with itself: the geometric mean over its cells of the first repeat's throughput over the second's; a difference within it is not declared, and a floor beyond ±%.0f%% declares no winner.\n\n", tieBand*100)
+	fmt.Fprintf(b, "The A/A noise floor is each run compared with itself: the geometric mean over its cells of the first repeat's throughput over the second's. For two runs measured interleaved (one `run_id`, the cells alternating between them), it is the comparison compared with itself: the geometric mean over the cells of the ratio in the first repeat over the ratio in the second, so that a drift between the repeats, which hits both runs alike, divides out of the floor as it does out of the comparison. A difference within the floor is not declared, and a floor beyond ±%.0f%% declares no winner.\n\n", tieBand*100)
 }
 
 // rangeOdds says, when no side of the pairs has more than 3 samples, what
