@@ -135,23 +135,31 @@ func TestStatsCountAllWorkers(t *testing.T) {
 	}
 }
 
-// TestCommandLine checks -version, -h and flag errors.
+// TestCommandLine checks -version, -h and flag errors: what was asked
+// for (the version, the usage) goes to stdout with exit 0, errors to
+// stderr with exit 2 and nothing on stdout.
 func TestCommandLine(t *testing.T) {
 	cases := []struct {
-		args     []string
-		wantCode int
-		want     string
+		args       []string
+		wantCode   int
+		wantStdout string // "" : stdout must be empty
+		wantStderr string // "" : stderr must be empty
 	}{
-		{[]string{"-version"}, 0, "fileserverd dev go1."},
-		{[]string{"-h"}, 0, "Examples:"},
-		{[]string{"-mode", "fork"}, 2, `-mode "fork": want thread or process`},
-		{[]string{"-workers", "0"}, 2, "-workers 0"},
-		{[]string{"-max-size", "lots"}, 2, `invalid size "lots"`},
-		{[]string{"extra"}, 2, "unexpected argument"},
-		{[]string{"-addr", "127.0.0.1:notaport", "-dir", t.TempDir()}, 1, "fileserverd: listen tcp"},
+		{[]string{"-version"}, 0, "fileserverd dev go1.", ""},
+		{[]string{"-h"}, 0, "Examples:", ""},
+		{[]string{"-help"}, 0, "-max-conns-per-ip", ""},
+		{[]string{"-no-such-flag"}, 2, "", "flag provided but not defined: -no-such-flag"},
+		{[]string{"-mode", "fork"}, 2, "", `-mode "fork": want thread or process`},
+		{[]string{"-workers", "0"}, 2, "", "-workers 0"},
+		{[]string{"-max-size", "lots"}, 2, "", `invalid size "lots"`},
+		{[]string{"extra"}, 2, "", "unexpected argument"},
+		{[]string{"-addr", "127.0.0.1:notaport", "-dir", t.TempDir()}, 1, "", "fileserverd: listen tcp"},
 	}
 	for _, tc := range cases {
-		out, err := exec.Command(serverBin, tc.args...).CombinedOutput()
+		var stdout, stderr strings.Builder
+		cmd := exec.Command(serverBin, tc.args...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
 		code := 0
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -159,8 +167,13 @@ func TestCommandLine(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		if code != tc.wantCode || !strings.Contains(string(out), tc.want) {
-			t.Errorf("fileserverd %v: exit %d, output %q; want exit %d and %q", tc.args, code, out, tc.wantCode, tc.want)
+		for _, s := range []struct{ name, got, want string }{{"stdout", stdout.String(), tc.wantStdout}, {"stderr", stderr.String(), tc.wantStderr}} {
+			if (s.want == "" && s.got != "") || !strings.Contains(s.got, s.want) {
+				t.Errorf("fileserverd %v: %s %q, want it to hold %q", tc.args, s.name, s.got, s.want)
+			}
+		}
+		if code != tc.wantCode {
+			t.Errorf("fileserverd %v: exit %d, want %d", tc.args, code, tc.wantCode)
 		}
 	}
 }

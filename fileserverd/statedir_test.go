@@ -25,7 +25,7 @@ func TestStateDirectoryFlagDefault(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Setenv("STATE_DIRECTORY", tc.env)
-		cfg, err := parseFlags(tc.args, io.Discard)
+		cfg, err := parseFlags(tc.args, io.Discard, io.Discard)
 		if err != nil || cfg.Dir != tc.want {
 			t.Errorf("STATE_DIRECTORY=%q %q: dir %q, %v; want %q", tc.env, tc.args, cfg.Dir, err, tc.want)
 		}
