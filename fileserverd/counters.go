@@ -34,7 +34,7 @@ const (
 // writes its slot of, so any child can answer STATS for all of them, and
 // the supervisor can still read a slot after its child died.
 type counters struct {
-	words   []uint64
+	words   []uint64 // accessed atomically: each slot written by its owner, read by STATS and reap
 	workers int
 	mode    string
 	pid     int
@@ -84,8 +84,8 @@ func (c *counters) slot(worker int) []uint64 {
 
 // workerCounters is one worker's slot.
 type workerCounters struct {
-	w      []uint64
-	shared bool // process mode: the slot's process is this worker alone
+	w      []uint64 // accessed atomically: a slot of counters.words
+	shared bool     // process mode: the slot's process is this worker alone
 }
 
 func (c *counters) worker(id int) workerCounters {
