@@ -59,7 +59,7 @@ func run(ctx context.Context, cfg config) error {
 		return runChild(ctx, cfg, child, log)
 	}
 	if cfg.Mode == "process" {
-		return runProcessPool(ctx, cfg, log)
+		return serveProcessPool(ctx, cfg, log)
 	}
 	return runThreadPool(ctx, cfg, log)
 }
