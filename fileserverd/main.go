@@ -56,10 +56,10 @@ func run(ctx context.Context, cfg config) error {
 		if err != nil {
 			return err
 		}
-		return runChild(ctx, cfg, child, log)
+		return serveWorkerChild(ctx, cfg, child, log)
 	}
 	if cfg.Mode == "process" {
 		return serveProcessPool(ctx, cfg, log)
 	}
-	return runThreadPool(ctx, cfg, log)
+	return serveThreadPool(ctx, cfg, log)
 }

@@ -3,14 +3,12 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"fileserver/protocol"
@@ -61,56 +59,6 @@ func (s *server) serve(ln net.Listener, ids []int) {
 		s.loops.Go(w.run)
 	}
 	s.loops.Go(func() { s.room.acceptLoop(ln) })
-}
-
-// run serves the connections the waiting room hands over, one at a time,
-// until the server stops, and gives each back to the room or closes it.
-func (w *worker) run() {
-	for {
-		wc, ok := w.srv.room.next()
-		if !ok {
-			return
-		}
-		if w.serveConn(wc) {
-			w.srv.room.park(wc.conn)
-		} else {
-			w.srv.room.release(wc.conn)
-		}
-		w.srv.room.done()
-	}
-}
-
-// serveLink runs a worker child of process mode: it serves the
-// connections the parent hands over through link, one at a time, and
-// tells the parent what became of each, until the link closes.
-func (s *server) serveLink(link *net.UnixConn, id int) {
-	w := newWorker(s, id)
-	buf := make([]byte, 1+maxReplay)
-	oob := make([]byte, syscall.CmsgSpace(4))
-	if _, err := link.Write([]byte{childReady}); err != nil {
-		return
-	}
-	for {
-		wc, err := receive(link, buf, oob)
-		if err != nil {
-			if !s.isStopping() && !errors.Is(err, net.ErrClosed) {
-				s.log.Warn("worker link", "error", err)
-			}
-			return
-		}
-		if _, err := link.Write([]byte{handBackReceived}); err != nil {
-			wc.conn.Close()
-			return
-		}
-		v := handBackClosed
-		if w.serveConn(wc) {
-			v = handBackPark
-		}
-		wc.conn.Close() // the parent holds the connection too
-		if _, err := link.Write([]byte{v}); err != nil {
-			return
-		}
-	}
 }
 
 func (s *server) isStopping() bool {

@@ -56,6 +56,23 @@ func newWorker(s *server, id int) *worker {
 	}
 }
 
+// run serves the connections the waiting room hands over, one at a time,
+// until the server stops, and gives each back to the room or closes it.
+func (w *worker) run() {
+	for {
+		wc, ok := w.srv.room.next()
+		if !ok {
+			return
+		}
+		if w.serveConn(wc) {
+			w.srv.room.park(wc.conn)
+		} else {
+			w.srv.room.release(wc.conn)
+		}
+		w.srv.room.done()
+	}
+}
+
 // serveConn serves the requests of a connection whose head arrived in
 // the waiting room, in order, until the client closes, a request leaves
 // the connection unusable, or the server stops. It reports whether the
