@@ -232,7 +232,7 @@ func textSum(b *testing.B, path string) string {
 // base64 text as the reply carried it.
 func (d *daemon) getText(t testing.TB, name string) (int64, string) {
 	t.Helper()
-	c := d.client(t)
+	c := d.Client(t)
 	defer c.Close()
 	m := &textHasher{h: sha256.New()}
 	n, err := c.Get(ctxTimeout(t, time.Minute), name, m)

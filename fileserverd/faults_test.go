@@ -28,11 +28,12 @@ import (
 	"unsafe"
 
 	"fileserver/protocol"
+	"fileserver/protocol/testkit"
 )
 
 // startUlimited is startDaemon with fileserverd run through sh after
 // limits, shell commands such as "ulimit -n 64". sh execs fileserverd, so
-// the daemon keeps the pid d.cmd knows.
+// the daemon keeps the pid d.Cmd knows.
 func startUlimited(t *testing.T, limits, mode string, workers int, extra ...string) *daemon {
 	t.Helper()
 	sh, err := exec.LookPath("sh")
@@ -42,10 +43,10 @@ func startUlimited(t *testing.T, limits, mode string, workers int, extra ...stri
 	if out, err := exec.Command(sh, "-c", limits).CombinedOutput(); err != nil {
 		t.Skipf("sh cannot set %q here: %v %s", limits, err, out)
 	}
-	return startDaemonWith(t, func(cmd *exec.Cmd) {
+	return newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: workers, Args: extra, Setup: func(cmd *exec.Cmd) {
 		cmd.Path = sh
 		cmd.Args = append([]string{"sh", "-c", limits + ` && exec "$0" "$@"`, serverBin}, cmd.Args[1:]...)
-	}, mode, workers, extra...)
+	}})
 }
 
 // procLimit returns the soft limit named (as in /proc/<pid>/limits, e.g.
@@ -241,8 +242,8 @@ func (s *fdSampler) check(t testing.TB) {
 func (d *daemon) alive(t testing.TB, pids []int) {
 	t.Helper()
 	select {
-	case <-d.done:
-		t.Fatalf("fileserverd exited: %v\n%s", d.err, d.log)
+	case <-d.Done():
+		t.Fatalf("fileserverd exited: %v\n%s", d.Err(), d.Log)
 	default:
 	}
 	for _, p := range pids {
@@ -264,7 +265,7 @@ func TestDiskFullDuringUpload(t *testing.T) {
 			// 2048 blocks: 1 MiB with dash (512-byte blocks), 2 MiB with
 			// bash; the test reads what it got.
 			d := startUlimited(t, "ulimit -f 2048", mode, 2)
-			pids := treePids(d.cmd.Process.Pid)
+			pids := treePids(d.Cmd.Process.Pid)
 			limit := procLimit(t, pids[0], "Max file size")
 			if limit < 256<<10 || limit > 16<<20 {
 				t.Fatalf("file size limit is %d bytes, want 256 KiB to 16 MiB", limit)
@@ -277,7 +278,7 @@ func TestDiskFullDuringUpload(t *testing.T) {
 			const name = "victim.bin"
 			old := d.upload(t, name, newPattern(1, 100<<10))
 
-			c := d.client(t)
+			c := d.Client(t)
 			big := 3*limit + 12345
 			_, err := c.Upload(ctxTimeout(t, time.Minute), name, newPattern(2, big))
 			var se *protocol.ServerError
@@ -302,13 +303,13 @@ func TestDiskFullDuringUpload(t *testing.T) {
 			if res := d.upload(t, "after.bin", newPattern(3, 10<<10)); res.Stored != 10<<10 {
 				t.Errorf("upload after the failure stored %d bytes", res.Stored)
 			}
-			s := d.stats(t)
+			s := d.Stats(t)
 			if s.Requests["upload"] != (protocol.OpCount{OK: 2, Failed: 1}) || s.WorkerRestarts != 0 {
 				t.Errorf("upload %+v, restarts %d; want 2 ok, 1 failed, no restart", s.Requests["upload"], s.WorkerRestarts)
 			}
 			d.alive(t, pids)
-			if !regexp.MustCompile(`msg="request failed".*cmd=UPLOAD name=victim.bin.*file too large`).MatchString(d.log.String()) {
-				t.Errorf("the failed upload is not logged:\n%s", d.log)
+			if !regexp.MustCompile(`msg="request failed".*cmd=UPLOAD name=victim.bin.*file too large`).MatchString(d.Log.String()) {
+				t.Errorf("the failed upload is not logged:\n%s", d.Log)
 			}
 		})
 	}
@@ -338,7 +339,7 @@ func TestIdleConnectionFlood(t *testing.T) {
 				t.Skip("-short: thread mode only (each run takes about 10 s)")
 			}
 			d := startUlimited(t, "ulimit -n "+strconv.Itoa(fdLimit), mode, 5, "-idle-timeout", idle.String(), "-head-timeout", idle.String())
-			pid := d.cmd.Process.Pid
+			pid := d.Cmd.Process.Pid
 			pids := treePids(pid)
 			if len(pids) != map[string]int{"thread": 1, "process": 6}[mode] {
 				t.Fatalf("server processes %v", pids)
@@ -358,14 +359,14 @@ func TestIdleConnectionFlood(t *testing.T) {
 				}
 			})
 			for range idleConns {
-				c, err := net.Dial("tcp", d.addr)
+				c, err := net.Dial("tcp", d.Addr)
 				if err != nil {
 					t.Fatalf("idle connection %d: %v", len(conns)+1, err)
 				}
 				conns = append(conns, c)
 			}
 			start := time.Now()
-			c, err := protocol.Dial(ctxTimeout(t, 10*time.Second), d.addr)
+			c, err := protocol.Dial(ctxTimeout(t, 10*time.Second), d.Addr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -386,11 +387,11 @@ func TestIdleConnectionFlood(t *testing.T) {
 				}
 			}
 			d.alive(t, pids)
-			if strings.Contains(d.log.String(), `msg="accept failed"`) {
-				t.Errorf("accept failed under a limit of %d descriptors that 5 workers cannot reach:\n%s", fdLimit, d.log)
+			if strings.Contains(d.Log.String(), `msg="accept failed"`) {
+				t.Errorf("accept failed under a limit of %d descriptors that 5 workers cannot reach:\n%s", fdLimit, d.Log)
 			}
 			fds.check(t)
-			s := d.stats(t)
+			s := d.Stats(t)
 			if s.Connections < idleConns+1 || s.WorkerRestarts != 0 {
 				t.Errorf("connections %d, restarts %d; want at least %d and 0", s.Connections, s.WorkerRestarts, idleConns+1)
 			}
@@ -417,7 +418,7 @@ func TestIdleConnectionFlood(t *testing.T) {
 			setFileLimit(t, pid, uint64(tight))
 			fds = sampleFDs(t, pid, tight)
 			for range 20 {
-				c, err := net.Dial("tcp", d.addr)
+				c, err := net.Dial("tcp", d.Addr)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -446,8 +447,8 @@ func TestIdleConnectionFlood(t *testing.T) {
 			// The waiting room accepts only what the descriptor limit
 			// leaves room for, and leaves the rest in the listen queue:
 			// no accept fails for want of descriptors.
-			if strings.Contains(d.log.String(), `msg="accept failed"`) {
-				t.Errorf("accept failed under %d file descriptors:\n%s", tight, d.log)
+			if strings.Contains(d.Log.String(), `msg="accept failed"`) {
+				t.Errorf("accept failed under %d file descriptors:\n%s", tight, d.Log)
 			}
 			d.alive(t, pids)
 			fds.check(t)
@@ -465,7 +466,7 @@ func TestIdleConnectionFlood(t *testing.T) {
 
 // tryList is LIST on a new connection, returning any error.
 func (d *daemon) tryList(ctx context.Context) ([]string, error) {
-	c, err := protocol.Dial(ctx, d.addr)
+	c, err := protocol.Dial(ctx, d.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -519,7 +520,7 @@ func (s *slowReader) Read(p []byte) (int, error) {
 // whose idle timeout is too short for an upload by a slow (-race) client.
 func (d *daemon) put(t testing.TB, name string, r io.Reader) {
 	t.Helper()
-	f, err := os.Create(filepath.Join(d.dir, name))
+	f, err := os.Create(filepath.Join(d.Dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,7 +567,7 @@ func TestSlowReader(t *testing.T) {
 				d.put(t, "big.bin", newPattern(7, size))
 				small := d.upload(t, "small.bin", newPattern(8, 1000))
 
-				conn := dialSmallWindow(t, d.addr)
+				conn := dialSmallWindow(t, d.Addr)
 				conn.SetDeadline(time.Now().Add(time.Minute))
 				if _, err := conn.Write([]byte("GET big.bin\r\n\r\n")); err != nil {
 					t.Fatal(err)
@@ -601,7 +602,7 @@ func TestSlowReader(t *testing.T) {
 					}
 					select {
 					case res := <-done:
-						t.Fatalf("slow download ended after %s and %d bytes: %v\n%s", time.Since(start), sr.n.Load(), res.err, d.log)
+						t.Fatalf("slow download ended after %s and %d bytes: %v\n%s", time.Since(start), sr.n.Load(), res.err, d.Log)
 					default:
 					}
 					time.Sleep(100 * time.Millisecond)
@@ -611,8 +612,8 @@ func TestSlowReader(t *testing.T) {
 				if total := getReplySize("big.bin", size); read < 4*int64(pace.chunk) || read >= total {
 					t.Errorf("slow client read %d of %d bytes in %s, want progress and the download unfinished", read, total, slowFor)
 				}
-				if s := d.stats(t); s.Requests["get"] != (protocol.OpCount{OK: gets}) {
-					t.Errorf("get %+v during the slow download, want %d ok (the other clients') and none failed\n%s", s.Requests["get"], gets, d.log)
+				if s := d.Stats(t); s.Requests["get"] != (protocol.OpCount{OK: gets}) {
+					t.Errorf("get %+v during the slow download, want %d ok (the other clients') and none failed\n%s", s.Requests["get"], gets, d.Log)
 				}
 				t.Logf("slow client read %d bytes in %s while %d other GETs were served", read, time.Since(start).Round(time.Millisecond), gets)
 
@@ -624,7 +625,7 @@ func TestSlowReader(t *testing.T) {
 				if res.w.n != size || res.w.sum() != patternSum(7, size) {
 					t.Errorf("slow download got %d bytes, not the file whole", res.w.n)
 				}
-				if s := d.stats(t); s.Requests["get"] != (protocol.OpCount{OK: gets + 1}) {
+				if s := d.Stats(t); s.Requests["get"] != (protocol.OpCount{OK: gets + 1}) {
 					t.Errorf("get %+v, want %d ok and none failed", s.Requests["get"], gets+1)
 				}
 			})
@@ -644,7 +645,7 @@ func TestStalledReader(t *testing.T) {
 			d := startDaemon(t, mode, 1, "-idle-timeout", "1s")
 			d.put(t, "big.bin", newPattern(11, size))
 
-			conn := dialSmallWindow(t, d.addr)
+			conn := dialSmallWindow(t, d.Addr)
 			conn.SetDeadline(time.Now().Add(time.Minute))
 			if _, err := conn.Write([]byte("GET big.bin\r\n\r\n")); err != nil {
 				t.Fatal(err)
@@ -660,12 +661,12 @@ func TestStalledReader(t *testing.T) {
 				t.Fatalf("LIST behind a stalled download: %v %v after %s", names, err, time.Since(start))
 			}
 			t.Logf("LIST served %s after the client stopped reading", time.Since(start).Round(time.Millisecond))
-			s := d.stats(t)
+			s := d.Stats(t)
 			if s.Requests["get"] != (protocol.OpCount{Failed: 1}) {
 				t.Errorf("get %+v, want 1 failed", s.Requests["get"])
 			}
-			if !regexp.MustCompile(`msg="request failed".*cmd=GET name=big.bin.*i/o timeout`).MatchString(d.log.String()) {
-				t.Errorf("the stalled download is not logged as timed out:\n%s", d.log)
+			if !regexp.MustCompile(`msg="request failed".*cmd=GET name=big.bin.*i/o timeout`).MatchString(d.Log.String()) {
+				t.Errorf("the stalled download is not logged as timed out:\n%s", d.Log)
 			}
 			// The stalled client gets what was buffered, then the end: a
 			// truncated reply, never the terminator.
@@ -781,10 +782,10 @@ func TestBadRequestFlood(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5)
-			pid := d.cmd.Process.Pid
-			flood(t, d.addr, 0, warmup, conns)
+			pid := d.Cmd.Process.Pid
+			flood(t, d.Addr, 0, warmup, conns)
 			rss1 := rssBytes(t, pid)
-			flood(t, d.addr, warmup, total-warmup, conns)
+			flood(t, d.Addr, warmup, total-warmup, conns)
 			rss2 := rssBytes(t, pid)
 			var sum1, sum2, most int64
 			for p, r1 := range rss1 {
@@ -804,7 +805,7 @@ func TestBadRequestFlood(t *testing.T) {
 			if f := d.files(t); len(f) != 0 {
 				t.Errorf("storage holds %v after the flood, want nothing", f)
 			}
-			s := d.stats(t)
+			s := d.Stats(t)
 			var ok, failed uint64
 			for _, oc := range s.Requests {
 				ok += oc.OK

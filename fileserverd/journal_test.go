@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
 
 // TestJournalStream: when JOURNAL_STREAM names the daemon's stderr, as
@@ -26,7 +28,7 @@ func TestJournalStream(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := startDaemonWith(t, func(cmd *exec.Cmd) {
+			d := newDaemon(t, testkit.ServerOptions{Mode: tc.mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
 				js := "1:1"
 				if tc.matching {
 					fi, err := cmd.Stderr.(*os.File).Stat()
@@ -37,14 +39,14 @@ func TestJournalStream(t *testing.T) {
 					js = fmt.Sprintf("%d:%d", st.Dev, st.Ino)
 				}
 				cmd.Env = append(os.Environ(), "JOURNAL_STREAM="+js)
-			}, tc.mode, 2)
+			}})
 			d.list(t) // a line from the worker, a child in process mode
-			if err := d.stop(10 * time.Second); err != nil {
-				t.Fatalf("exit: %v\n%s", err, d.log)
+			if err := d.Stop(10 * time.Second); err != nil {
+				t.Fatalf("exit: %v\n%s", err, d.Log)
 			}
-			lines := strings.Split(d.log.String(), "\n")
+			lines := strings.Split(d.Log.String(), "\n")
 			if len(lines) < 4 {
-				t.Fatalf("too few log lines:\n%s", d.log)
+				t.Fatalf("too few log lines:\n%s", d.Log)
 			}
 			for _, l := range lines {
 				timed := strings.HasPrefix(l, "time=")
