@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
 
 // TestSocketActivation plays systemd's side of socket activation: the
@@ -21,18 +23,18 @@ func TestSocketActivation(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			ln, lf := activationSocket(t)
-			d := startDaemonWith(t, func(cmd *exec.Cmd) {
+			d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
 				activateThroughShell(t, cmd, lf)
 				cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "LISTEN_FDNAMES=fileserverd.socket")
-			}, mode, 2)
+			}})
 			lf.Close()
 			ln.Close() // the daemon holds the socket now
 
-			if d.addr != ln.Addr().String() {
-				t.Fatalf("daemon listens on %s, not on the socket passed as fd 3 (%s)\n%s", d.addr, ln.Addr(), d.log)
+			if d.Addr != ln.Addr().String() {
+				t.Fatalf("daemon listens on %s, not on the socket passed as fd 3 (%s)\n%s", d.Addr, ln.Addr(), d.Log)
 			}
-			if !strings.Contains(d.log.String(), "listening socket from systemd") {
-				t.Errorf("the log does not say the socket came from systemd:\n%s", d.log)
+			if !strings.Contains(d.Log.String(), "listening socket from systemd") {
+				t.Errorf("the log does not say the socket came from systemd:\n%s", d.Log)
 			}
 			if names := d.list(t); len(names) != 0 {
 				t.Errorf("LIST on the activated socket: %q, want an empty list", names)
@@ -48,8 +50,8 @@ func TestSocketActivation(t *testing.T) {
 					}
 				}
 			}
-			if err := d.stop(10 * time.Second); err != nil {
-				t.Errorf("exit: %v\n%s", err, d.log)
+			if err := d.Stop(10 * time.Second); err != nil {
+				t.Errorf("exit: %v\n%s", err, d.Log)
 			}
 		})
 	}
@@ -60,13 +62,13 @@ func TestSocketActivation(t *testing.T) {
 // listen on -addr as usual.
 func TestSocketActivationOtherPID(t *testing.T) {
 	ln, lf := activationSocket(t)
-	d := startDaemonWith(t, func(cmd *exec.Cmd) {
+	d := newDaemon(t, testkit.ServerOptions{Mode: "thread", Workers: 1, Setup: func(cmd *exec.Cmd) {
 		cmd.ExtraFiles = []*os.File{lf}
 		cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "LISTEN_PID=1")
-	}, "thread", 1)
+	}})
 	lf.Close()
-	if d.addr == ln.Addr().String() || strings.Contains(d.log.String(), "from systemd") {
-		t.Fatalf("daemon took a socket meant for pid 1:\n%s", d.log)
+	if d.Addr == ln.Addr().String() || strings.Contains(d.Log.String(), "from systemd") {
+		t.Fatalf("daemon took a socket meant for pid 1:\n%s", d.Log)
 	}
 	d.list(t)
 }

@@ -60,15 +60,15 @@ func TestAllow(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			d := startDaemon(t, mode, 2, "-allow", "10.0.0.0/8,127.0.0.2")
 			for range 3 {
-				if reply := exchange(t, d.addr, []byte("LIST\r\n\r\n"), false); reply != "" {
+				if reply := exchange(t, d.Addr, []byte("LIST\r\n\r\n"), false); reply != "" {
 					t.Fatalf("client outside -allow got a reply: %q", reply)
 				}
 			}
-			if _, err := d.log.waitForCount(refusedRE, 3, 10*time.Second); err != nil {
-				t.Fatalf("refusals not logged: %v\n%s", err, d.log)
+			if _, err := d.Log.WaitForCount(refusedRE, 3, 10*time.Second); err != nil {
+				t.Fatalf("refusals not logged: %v\n%s", err, d.Log)
 			}
 
-			conn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).Dial("tcp", d.addr)
+			conn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).Dial("tcp", d.Addr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestAllow(t *testing.T) {
 			defer cancel()
 			s, err := c.Stats(ctx)
 			if err != nil {
-				t.Fatalf("client in -allow: %v\n%s", err, d.log)
+				t.Fatalf("client in -allow: %v\n%s", err, d.Log)
 			}
 			if s.Connections != 1 || s.Requests["list"].OK+s.Requests["list"].Failed != 0 {
 				t.Errorf("refused connections were counted: connections %d, list %+v; want 1 and none", s.Connections, s.Requests["list"])
@@ -91,7 +91,7 @@ func TestAllow(t *testing.T) {
 func TestAllowLoopback(t *testing.T) {
 	d := startDaemon(t, "thread", 1, "-allow", "127.0.0.0/8")
 	d.list(t)
-	if strings.Contains(d.log.String(), "not in -allow") {
-		t.Errorf("loopback client refused under -allow 127.0.0.0/8:\n%s", d.log)
+	if strings.Contains(d.Log.String(), "not in -allow") {
+		t.Errorf("loopback client refused under -allow 127.0.0.0/8:\n%s", d.Log)
 	}
 }

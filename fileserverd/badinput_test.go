@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/testkit"
 )
 
 // TestBadInput sends each kind of bad request to a one-worker server and
@@ -53,7 +54,7 @@ func TestBadInput(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 1, "-max-size", "1MB")
 			for _, tc := range cases {
-				reply := exchange(t, d.addr, []byte(tc.req), tc.closeWrite)
+				reply := exchange(t, d.Addr, []byte(tc.req), tc.closeWrite)
 				if !strings.HasPrefix(reply, `{"status": "ERROR", "data": "`) || !strings.HasSuffix(reply, "\"}\r\n\r\n") {
 					t.Errorf("%s: reply %q, want an ERROR reply", tc.name, reply)
 				} else if !strings.Contains(reply, tc.want) {
@@ -66,7 +67,7 @@ func TestBadInput(t *testing.T) {
 			if f := d.files(t); len(f) != 0 {
 				t.Errorf("storage holds %v after bad requests, want nothing", f)
 			}
-			s := d.stats(t)
+			s := d.Stats(t)
 			if got := s.Requests["upload"].OK; got != 0 {
 				t.Errorf("upload ok = %d, want 0", got)
 			}
@@ -79,7 +80,7 @@ func TestBadInput(t *testing.T) {
 // served.
 func TestConnectionGoesOnAfterBadRequest(t *testing.T) {
 	d := startDaemon(t, "thread", 1)
-	conn, err := net.Dial("tcp", d.addr)
+	conn, err := net.Dial("tcp", d.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestIdleTimeout(t *testing.T) {
 			// waiting room; an upload that stops, by -idle-timeout.
 			d := startDaemon(t, mode, 1, "-idle-timeout", "300ms", "-head-timeout", "300ms")
 			for _, req := range []string{"", "UPLOAD silent.bin QUJD"} {
-				conn, err := net.Dial("tcp", d.addr)
+				conn, err := net.Dial("tcp", d.Addr)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -147,7 +148,7 @@ func TestClientKilledMidUpload(t *testing.T) {
 				t.Fatal(err)
 			}
 			cmd := exec.Command(exe)
-			cmd.Env = append(os.Environ(), helperEnv+"="+d.addr)
+			cmd.Env = append(os.Environ(), helperEnv+"="+d.Addr)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			out, err := cmd.StdoutPipe()
 			if err != nil {
@@ -157,8 +158,8 @@ func TestClientKilledMidUpload(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			if line := newLineLog(out); true {
-				if _, err := line.waitFor(regexp.MustCompile(`^sent$`), 10*time.Second); err != nil {
+			if line := testkit.NewLog(out); true {
+				if _, err := line.WaitFor(regexp.MustCompile(`^sent$`), 10*time.Second); err != nil {
 					t.Fatalf("helper client: %v: %s", err, line)
 				}
 			}
@@ -185,7 +186,7 @@ func TestClientVanishesMidDownload(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 1)
 			d.upload(t, "big.bin", newPattern(1, 20<<20))
-			conn, err := net.Dial("tcp", d.addr)
+			conn, err := net.Dial("tcp", d.Addr)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
 
 // BenchmarkFiftyClients100MB runs 50 clients x 100 MB at once against a
@@ -59,7 +61,7 @@ func BenchmarkFiftyClients100MB(b *testing.B) {
 				}
 			})
 			for i := range clients { // keep the disk from filling over iterations
-				os.Remove(filepath.Join(d.dir, fmt.Sprintf("up-%d.bin", i)))
+				os.Remove(filepath.Join(d.Dir, fmt.Sprintf("up-%d.bin", i)))
 			}
 		}
 	}
@@ -97,8 +99,8 @@ var vmHWM = regexp.MustCompile(`VmHWM:\s+(\d+) kB`)
 
 // peakRSS is the largest peak resident set of the daemon and its children.
 func peakRSS(b *testing.B, d *daemon) int64 {
-	pids := []int{d.cmd.Process.Pid}
-	for _, m := range workerStartedRE.FindAllStringSubmatch(d.log.String(), -1) {
+	pids := []int{d.Cmd.Process.Pid}
+	for _, m := range testkit.WorkerStartedRE.FindAllStringSubmatch(d.Log.String(), -1) {
 		pid, _ := strconv.Atoi(m[2])
 		pids = append(pids, pid)
 	}

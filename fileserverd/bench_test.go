@@ -106,6 +106,20 @@ func benchSource(b *testing.B) (string, string) {
 type plainSender struct{ addr string }
 
 func startPlainSender(b *testing.B, path string) *plainSender {
+	return &plainSender{addr: acceptEach(b, func(conn net.Conn) {
+		f, err := os.Open(path)
+		if err == nil {
+			io.Copy(conn, f)
+			f.Close()
+		}
+		conn.Close()
+	})}
+}
+
+// acceptEach listens on a free loopback port and calls handle with each
+// connection, one after another, until cleanup closes the listener; it
+// returns the address.
+func acceptEach(b *testing.B, handle func(net.Conn)) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -117,15 +131,10 @@ func startPlainSender(b *testing.B, path string) *plainSender {
 			if err != nil {
 				return
 			}
-			f, err := os.Open(path)
-			if err == nil {
-				io.Copy(conn, f)
-				f.Close()
-			}
-			conn.Close()
+			handle(conn)
 		}
 	}()
-	return &plainSender{addr: ln.Addr().String()}
+	return ln.Addr().String()
 }
 
 // fetch reads the whole file and returns its SHA-256.
@@ -157,37 +166,25 @@ func startDiskReceiver(b *testing.B) *diskReceiver {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
+	return &diskReceiver{addr: acceptEach(b, func(conn net.Conn) {
+		go func() {
+			defer conn.Close()
+			u, err := st.create()
 			if err != nil {
 				return
 			}
-			go func() {
-				defer conn.Close()
-				u, err := st.create()
-				if err != nil {
-					return
-				}
-				if _, err := io.CopyBuffer(u, conn, make([]byte, 128<<10)); err != nil {
-					u.abort()
-					return
-				}
-				name := "copy-" + conn.RemoteAddr().(*net.TCPAddr).AddrPort().String()
-				if _, err := u.commit(name); err != nil {
-					return
-				}
-				st.root.Remove(name) // keep the disk from filling
-				conn.Write([]byte{1})
-			}()
-		}
-	}()
-	return &diskReceiver{addr: ln.Addr().String()}
+			if _, err := io.CopyBuffer(u, conn, make([]byte, 128<<10)); err != nil {
+				u.abort()
+				return
+			}
+			name := "copy-" + conn.RemoteAddr().(*net.TCPAddr).AddrPort().String()
+			if _, err := u.commit(name); err != nil {
+				return
+			}
+			st.root.Remove(name) // keep the disk from filling
+			conn.Write([]byte{1})
+		}()
+	})}
 }
 
 // send copies the file at path (sendfile) and waits until it is durable.
@@ -232,7 +229,7 @@ func textSum(b *testing.B, path string) string {
 // base64 text as the reply carried it.
 func (d *daemon) getText(t testing.TB, name string) (int64, string) {
 	t.Helper()
-	c := d.client(t)
+	c := d.Client(t)
 	defer c.Close()
 	m := &textHasher{h: sha256.New()}
 	n, err := c.Get(ctxTimeout(t, time.Minute), name, m)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -58,9 +60,10 @@ func childFromEnv() (childInfo, bool, error) {
 	return ci, true, nil
 }
 
-// runChild serves what the parent hands over the inherited link with one worker until ctx ends
-// (the parent's SIGTERM, or the parent's death through Pdeathsig).
-func runChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) error {
+// serveWorkerChild is a worker child's main: it serves what the parent
+// hands over the inherited link with one worker until ctx ends (the
+// parent's SIGTERM, or the parent's death through Pdeathsig).
+func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) error {
 	log = log.With("pid", os.Getpid())
 	if os.Getppid() != ci.parent {
 		return fmt.Errorf("worker %d: parent %d is gone", ci.id, ci.parent)
@@ -108,4 +111,37 @@ func runChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) e
 		link.Close()
 	}
 	return srv.shutdown(sctx)
+}
+
+// serveLink runs a worker child of process mode: it serves the
+// connections the parent hands over through link, one at a time, and
+// tells the parent what became of each, until the link closes.
+func (s *server) serveLink(link *net.UnixConn, id int) {
+	w := newWorker(s, id)
+	buf := make([]byte, 1+maxReplay)
+	oob := make([]byte, syscall.CmsgSpace(4))
+	if _, err := link.Write([]byte{childReady}); err != nil {
+		return
+	}
+	for {
+		wc, err := receive(link, buf, oob)
+		if err != nil {
+			if !s.isStopping() && !errors.Is(err, net.ErrClosed) {
+				s.log.Warn("worker link", "error", err)
+			}
+			return
+		}
+		if _, err := link.Write([]byte{handBackReceived}); err != nil {
+			wc.conn.Close()
+			return
+		}
+		v := handBackClosed
+		if w.serveConn(wc) {
+			v = handBackPark
+		}
+		wc.conn.Close() // the parent holds the connection too
+		if _, err := link.Write([]byte{v}); err != nil {
+			return
+		}
+	}
 }

@@ -61,15 +61,14 @@ Examples:
 Flags:
 `
 
-// parseFlags reads the command line into a config.
-func parseFlags(args []string, stderr io.Writer) (config, error) {
+// parseFlags reads the command line into a config. -h prints the usage
+// to help and returns flag.ErrHelp, as asked-for output that a pager or
+// grep can take; a flag error goes to stderr with the usage after it.
+func parseFlags(args []string, help, stderr io.Writer) (config, error) {
 	cfg := config{}
 	fs := flag.NewFlagSet("fileserverd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(stderr) // the flag package's own error line
+	fs.Usage = func() {} // printed below, where it is known which stream it goes to
 	fs.StringVar(&cfg.Addr, "addr", ":8889", "listen `address`, host:port (port 0 picks a free one, e.g. 127.0.0.1:0)")
 	fs.StringVar(&cfg.Dir, "dir", "files", "storage `directory`, created if missing (e.g. /var/lib/fileserverd); under systemd, $STATE_DIRECTORY unless given")
 	fs.StringVar(&cfg.Mode, "mode", "thread", "concurrency `model`: thread (a pool of goroutines) or process (a pool of child processes)")
@@ -87,6 +86,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.HardLinks, "serve-hard-links", false, "serve files that have other hard links; off by default because a hard link can make a file from outside the storage directory readable")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and build information, and exit")
 	if err := fs.Parse(args); err != nil {
+		out := stderr
+		if errors.Is(err, flag.ErrHelp) {
+			out = help
+		}
+		fs.SetOutput(out)
+		fmt.Fprint(out, usageText)
+		fs.PrintDefaults()
 		return cfg, err
 	}
 	if fs.NArg() > 0 {

@@ -24,7 +24,7 @@ const (
 	wOps                                 // ok and failed per operation, 2*numOps words
 	wWaiting  = wOps + 2*numOps          // connections in the waiting room, between requests
 	wLimits   = wWaiting + 1             // connections closed or refused by each limit, numLimits words
-	wCPU      = wLimits + int(numLimits) // process mode: CPU microseconds (see cpuTime)
+	wCPU      = wLimits + int(numLimits) // process mode: CPU microseconds (see rusageMicros)
 	slotWords = wCPU + 1
 )
 
@@ -34,7 +34,7 @@ const (
 // writes its slot of, so any child can answer STATS for all of them, and
 // the supervisor can still read a slot after its child died.
 type counters struct {
-	words   []uint64
+	words   []uint64 // accessed atomically: each slot written by its owner, read by STATS and reap
 	workers int
 	mode    string
 	pid     int
@@ -84,18 +84,18 @@ func (c *counters) slot(worker int) []uint64 {
 
 // workerCounters is one worker's slot.
 type workerCounters struct {
-	w      []uint64
-	shared bool // process mode: the slot's process is this worker alone
+	w      []uint64 // accessed atomically: a slot of counters.words
+	shared bool     // process mode: the slot's process is this worker alone
 }
 
 func (c *counters) worker(id int) workerCounters {
 	return workerCounters{w: c.slot(id), shared: c.mapping != nil}
 }
 
-// cpuTime is the CPU time, user and system, of this process (who is
+// rusageMicros is the CPU time, user and system, of this process (who is
 // RUSAGE_SELF) or of its children that were waited for (RUSAGE_CHILDREN),
 // in microseconds.
-func cpuTime(who int) uint64 {
+func rusageMicros(who int) uint64 {
 	var ru syscall.Rusage
 	if syscall.Getrusage(who, &ru) != nil {
 		return 0
@@ -109,7 +109,7 @@ func cpuTime(who int) uint64 {
 // every slot. In thread mode STATS reads the one process's time itself.
 func (wc workerCounters) cpuUsed() {
 	if wc.shared {
-		atomic.StoreUint64(&wc.w[wCPU], cpuTime(syscall.RUSAGE_SELF))
+		atomic.StoreUint64(&wc.w[wCPU], rusageMicros(syscall.RUSAGE_SELF))
 	}
 }
 
@@ -117,7 +117,7 @@ func (wc workerCounters) cpuUsed() {
 // children that have exited (waited for, so counted by RUSAGE_CHILDREN),
 // in slot 0: with the live children's slots, the whole tree's.
 func (c *counters) supervisorCPU() {
-	atomic.StoreUint64(&c.slot(0)[wCPU], cpuTime(syscall.RUSAGE_SELF)+cpuTime(syscall.RUSAGE_CHILDREN))
+	atomic.StoreUint64(&c.slot(0)[wCPU], rusageMicros(syscall.RUSAGE_SELF)+rusageMicros(syscall.RUSAGE_CHILDREN))
 }
 
 // connOpened counts a connection a worker serves, from when it takes it
@@ -211,7 +211,7 @@ func (c *counters) snapshot() protocol.Stats {
 		Requests:       map[string]protocol.OpCount{},
 	}
 	if c.mapping == nil {
-		s.CPUMicros = cpuTime(syscall.RUSAGE_SELF)
+		s.CPUMicros = rusageMicros(syscall.RUSAGE_SELF)
 	} else {
 		for id := 0; id <= c.workers; id++ {
 			s.CPUMicros += atomic.LoadUint64(&c.slot(id)[wCPU])

@@ -299,7 +299,7 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 		}
 	}
 
-	host, port, err := net.SplitHostPort(d.addr)
+	host, port, err := net.SplitHostPort(d.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 		t.Errorf("%d replies, want %d: %v", len(res.Replies), len(tc.want), res.Replies)
 	}
 
-	stored, err := os.ReadFile(filepath.Join(d.dir, name))
+	stored, err := os.ReadFile(filepath.Join(d.Dir, name))
 	switch {
 	case slices.Contains(tc.want, "upload"):
 		if err != nil {
@@ -339,9 +339,9 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 		}
 	case tc.size > 0: // refused: nothing stored, neither outside the directory nor under the base name
 		if !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("a refused upload left %s (%d bytes, %v)", filepath.Join(d.dir, name), len(stored), err)
+			t.Errorf("a refused upload left %s (%d bytes, %v)", filepath.Join(d.Dir, name), len(stored), err)
 		}
-		if _, err := os.Stat(filepath.Join(d.dir, filepath.Base(name))); !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(d.Dir, filepath.Base(name))); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("a refused upload left %s in the storage directory (%v)", filepath.Base(name), err)
 		}
 	}

@@ -20,15 +20,15 @@ func TestStatsCPU(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 2)
-			start := d.stats(t).CPUMicros
+			start := d.Stats(t).CPUMicros
 			const size = 16 << 20
 			d.upload(t, "cpu.bin", newPattern(3, size))
 			if n, _ := d.get(t, "cpu.bin"); n != size {
 				t.Fatalf("GET: %d bytes", n)
 			}
-			before := treeCPU(t, d.cmd.Process.Pid)
-			s := d.stats(t)
-			after := treeCPU(t, d.cmd.Process.Pid)
+			before := treeCPU(t, d.Cmd.Process.Pid)
+			s := d.Stats(t)
+			after := treeCPU(t, d.Cmd.Process.Pid)
 			used := time.Duration(s.CPUMicros-start) * time.Microsecond
 			t.Logf("STATS cpu_us %d (32 MB moved: %v); the tree's, from /proc: %v to %v", s.CPUMicros, used, before, after)
 			if used <= 0 {
@@ -43,10 +43,10 @@ func TestStatsCPU(t *testing.T) {
 			if mode != "process" {
 				return
 			}
-			pids := treePids(d.cmd.Process.Pid)
+			pids := treePids(d.Cmd.Process.Pid)
 			syscall.Kill(pids[1], syscall.SIGKILL)
 			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WorkerRestarts == 1 })
-			if s2 := d.stats(t); s2.CPUMicros < s.CPUMicros {
+			if s2 := d.Stats(t); s2.CPUMicros < s.CPUMicros {
 				t.Errorf("STATS CPU fell from %d to %d us when a child died: its time was lost", s.CPUMicros, s2.CPUMicros)
 			}
 		})

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"fileserver/protocol/testkit"
 )
 
 // failFsyncEnv makes the test binary run the fileserverd named by the
@@ -80,10 +82,10 @@ func TestDirSyncFailureStillOK(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := startDaemonWith(t, func(cmd *exec.Cmd) {
+			d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
 				cmd.Path = self // which execs serverBin under the filter
 				cmd.Env = append(os.Environ(), failFsyncEnv+"="+serverBin)
-			}, mode, 2)
+			}})
 			res := d.upload(t, "kept.txt", strings.NewReader("in place"))
 			if res.Stored != int64(len("in place")) {
 				t.Errorf("upload: %+v", res)
@@ -91,7 +93,7 @@ func TestDirSyncFailureStillOK(t *testing.T) {
 			if got := d.files(t); len(got) != 1 || got[0] != "kept.txt" {
 				t.Errorf("storage holds %v, want kept.txt", got)
 			}
-			c := d.client(t)
+			c := d.Client(t)
 			err = c.Delete(ctxTimeout(t, 10*time.Second), "kept.txt")
 			c.Close()
 			if err != nil {
@@ -101,8 +103,8 @@ func TestDirSyncFailureStillOK(t *testing.T) {
 				t.Errorf("storage holds %v after DELETE", got)
 			}
 			warn := regexp.MustCompile(`level=WARN msg="directory sync failed: done, but a crash could undo it".* cmd=(UPLOAD|DELETE) name=kept.txt error=".*input/output error"`)
-			if _, err := d.log.waitForCount(warn, 2, 10*time.Second); err != nil {
-				t.Errorf("no warning for each failed directory sync: %v\n%s", err, d.log)
+			if _, err := d.Log.WaitForCount(warn, 2, 10*time.Second); err != nil {
+				t.Errorf("no warning for each failed directory sync: %v\n%s", err, d.Log)
 			}
 		})
 	}

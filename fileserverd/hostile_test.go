@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/testkit"
 )
 
 // TestFIFONotServed drops a FIFO, and a symbolic link to it, in the
@@ -27,16 +28,16 @@ func TestFIFONotServed(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 3)
-			if err := syscall.Mkfifo(filepath.Join(d.dir, "pipe"), 0o644); err != nil {
+			if err := syscall.Mkfifo(filepath.Join(d.Dir, "pipe"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Symlink("pipe", filepath.Join(d.dir, "link")); err != nil {
+			if err := os.Symlink("pipe", filepath.Join(d.Dir, "link")); err != nil {
 				t.Fatal(err)
 			}
 			var wg sync.WaitGroup
 			for _, name := range []string{"pipe", "pipe", "link", "link"} {
 				wg.Go(func() {
-					c := d.client(t)
+					c := d.Client(t)
 					defer c.Close()
 					_, err := c.Get(ctxTimeout(t, 5*time.Second), name, newHashWriter())
 					if se, ok := err.(*protocol.ServerError); !ok || !strings.Contains(se.Reason, "not a regular file") {
@@ -48,7 +49,7 @@ func TestFIFONotServed(t *testing.T) {
 			if names := d.list(t); len(names) != 0 {
 				t.Errorf("LIST %v, want neither the FIFO nor the link to it", names)
 			}
-			if err := d.stop(10 * time.Second); err != nil {
+			if err := d.Stop(10 * time.Second); err != nil {
 				t.Errorf("stop after the FIFO GETs: %v", err)
 			}
 		})
@@ -70,10 +71,10 @@ func TestHardLinkNotServed(t *testing.T) {
 			if err := os.WriteFile(secret, []byte("not for clients"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.Link(secret, filepath.Join(d.dir, "hardlink")); err != nil {
+			if err := os.Link(secret, filepath.Join(d.Dir, "hardlink")); err != nil {
 				t.Skipf("cannot make a hard link here: %v", err)
 			}
-			c := d.client(t)
+			c := d.Client(t)
 			defer c.Close()
 			w := newHashWriter()
 			n, err := c.Get(ctxTimeout(t, 5*time.Second), "hardlink", w)
@@ -98,7 +99,7 @@ func TestSIGHUPStopsGracefully(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 2)
-			c := d.client(t)
+			c := d.Client(t)
 			defer c.Close()
 			const size = 1 << 20
 			sent := make(chan struct{})
@@ -106,24 +107,24 @@ func TestSIGHUPStopsGracefully(t *testing.T) {
 				// The upload is with a worker (STATS's own connection is
 				// the other active one), not still in the waiting room.
 				d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
-				d.cmd.Process.Signal(syscall.SIGHUP)
-				if _, err := d.log.waitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
+				d.Cmd.Process.Signal(syscall.SIGHUP)
+				if _, err := d.Log.WaitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
 					t.Error(err)
 				}
 				close(sent)
 			}}
 			res, err := c.Upload(ctxTimeout(t, 30*time.Second), "hup.bin", src)
 			if err != nil || res.Stored != size {
-				t.Fatalf("upload in flight at SIGHUP: %+v, %v\n%s", res, err, d.log)
+				t.Fatalf("upload in flight at SIGHUP: %+v, %v\n%s", res, err, d.Log)
 			}
 			<-sent
 			select {
-			case <-d.done:
+			case <-d.Done():
 			case <-time.After(15 * time.Second):
 				t.Fatal("server did not exit after SIGHUP")
 			}
-			if d.err != nil {
-				t.Errorf("exit after SIGHUP: %v, want 0\n%s", d.err, d.log)
+			if d.Err() != nil {
+				t.Errorf("exit after SIGHUP: %v, want 0\n%s", d.Err(), d.Log)
 			}
 			if names := d.files(t); len(names) != 1 || names[0] != "hup.bin" {
 				t.Errorf("storage holds %v after SIGHUP, want only hup.bin", names)
@@ -156,9 +157,9 @@ func (s *signalAfter) Read(p []byte) (int, error) {
 // goes on, instead of using the value as an index and panicking.
 func TestCounterPageNotTrusted(t *testing.T) {
 	d := startDaemon(t, "process", 2)
-	m := workerStartedRE.FindStringSubmatch(d.log.String())
+	m := testkit.WorkerStartedRE.FindStringSubmatch(d.Log.String())
 	if m == nil {
-		t.Fatalf("no worker started:\n%s", d.log)
+		t.Fatalf("no worker started:\n%s", d.Log)
 	}
 	id, _ := strconv.Atoi(m[1])
 	pid, _ := strconv.Atoi(m[2])
@@ -200,13 +201,13 @@ func TestListBoundedMemory(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, lists)
 			for _, name := range names {
-				if err := os.WriteFile(filepath.Join(d.dir, name), nil, 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(d.Dir, name), nil, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
 			rssSum := func() int64 {
 				var sum int64
-				for _, b := range rssBytes(t, d.cmd.Process.Pid) {
+				for _, b := range rssBytes(t, d.Cmd.Process.Pid) {
 					sum += b
 				}
 				return sum
@@ -215,7 +216,7 @@ func TestListBoundedMemory(t *testing.T) {
 			var wg sync.WaitGroup
 			for range lists {
 				wg.Go(func() {
-					c := d.client(t)
+					c := d.Client(t)
 					defer c.Close()
 					got, err := c.List(ctxTimeout(t, 60*time.Second))
 					if err != nil {
@@ -259,7 +260,7 @@ func TestStorageDirResolvedOnce(t *testing.T) {
 	}
 	killChild := func(restarts uint64) {
 		t.Helper()
-		pids := treePids(d.cmd.Process.Pid)
+		pids := treePids(d.Cmd.Process.Pid)
 		if len(pids) != 2 {
 			t.Fatalf("server processes %v, want the parent and one child", pids)
 		}
@@ -270,7 +271,7 @@ func TestStorageDirResolvedOnce(t *testing.T) {
 	d.upload(t, "after-restart.txt", strings.NewReader("stored in A"))
 
 	// An upload cut by the child's death: its temporary file is in A.
-	conn, err := net.Dial("tcp", d.addr)
+	conn, err := net.Dial("tcp", d.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,8 @@ func journalPriority(l slog.Level) byte {
 type journalWriter struct {
 	w        io.Writer
 	record   sync.Mutex // held by levelPrefix.Handle: guards priority and line
-	priority byte
-	line     []byte
+	priority byte       // guarded by record
+	line     []byte     // guarded by record: the line being written, reused
 }
 
 func newJournalWriter(w io.Writer) *journalWriter { return &journalWriter{w: w, priority: '6'} }

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
 
 // TestJournalStream: when JOURNAL_STREAM names the daemon's stderr, as
@@ -26,7 +28,7 @@ func TestJournalStream(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := startDaemonWith(t, func(cmd *exec.Cmd) {
+			d := newDaemon(t, testkit.ServerOptions{Mode: tc.mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
 				js := "1:1"
 				if tc.matching {
 					fi, err := cmd.Stderr.(*os.File).Stat()
@@ -37,14 +39,14 @@ func TestJournalStream(t *testing.T) {
 					js = fmt.Sprintf("%d:%d", st.Dev, st.Ino)
 				}
 				cmd.Env = append(os.Environ(), "JOURNAL_STREAM="+js)
-			}, tc.mode, 2)
+			}})
 			d.list(t) // a line from the worker, a child in process mode
-			if err := d.stop(10 * time.Second); err != nil {
-				t.Fatalf("exit: %v\n%s", err, d.log)
+			if err := d.Stop(10 * time.Second); err != nil {
+				t.Fatalf("exit: %v\n%s", err, d.Log)
 			}
-			lines := strings.Split(d.log.String(), "\n")
+			lines := strings.Split(d.Log.String(), "\n")
 			if len(lines) < 4 {
-				t.Fatalf("too few log lines:\n%s", d.log)
+				t.Fatalf("too few log lines:\n%s", d.Log)
 			}
 			for _, l := range lines {
 				timed := strings.HasPrefix(l, "time=")
@@ -59,23 +61,11 @@ func TestJournalStream(t *testing.T) {
 // TestNewLoggerJournal checks both log formats against a file standing in
 // for the journal's stream.
 func TestNewLoggerJournal(t *testing.T) {
-	f, err := os.Create(filepath.Join(t.TempDir(), "journal"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := fi.Sys().(*syscall.Stat_t)
+	f, st := journalFile(t)
 	for _, format := range []string{"text", "json"} {
 		for _, js := range []string{fmt.Sprintf("%d:%d", st.Dev, st.Ino), fmt.Sprintf("%d:%d", st.Dev, st.Ino+1), ""} {
 			t.Setenv("JOURNAL_STREAM", js)
-			if err := f.Truncate(0); err != nil {
-				t.Fatal(err)
-			}
-			f.Seek(0, 0)
+			rewind(t, f)
 			log := newLogger(format, f)
 			log.Info("hello", "n", 1)
 			log.With("w", 2).Warn("careful")
@@ -95,5 +85,32 @@ func TestNewLoggerJournal(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// journalFile is a file standing in for the journal's stream, and its
+// device and inode, which $JOURNAL_STREAM names; cleanup closes it.
+func journalFile(t *testing.T) (*os.File, *syscall.Stat_t) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, fi.Sys().(*syscall.Stat_t)
+}
+
+// rewind empties f for the next write.
+func rewind(t *testing.T, f *os.File) {
+	t.Helper()
+	if err := f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,9 +13,8 @@ import (
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/testkit"
 )
-
-var workerStartedRE = regexp.MustCompile(`msg="worker started" worker=(\d+) pid=(\d+)`)
 
 // TestChildKilledIsReplaced kills a worker child with SIGKILL in the middle
 // of a download: that download fails, the child is replaced, the failure
@@ -23,12 +22,12 @@ var workerStartedRE = regexp.MustCompile(`msg="worker started" worker=(\d+) pid=
 func TestChildKilledIsReplaced(t *testing.T) {
 	d := startDaemon(t, "process", 2)
 	d.upload(t, "big.bin", newPattern(5, 32<<20))
-	c := d.client(t)
+	c := d.Client(t)
 	var killed int
 	w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
 		// The pid serving this download: the one whose slot is busy is not
 		// visible from outside, so kill every child; the other is idle.
-		ms, err := d.log.waitForCount(workerStartedRE, 2, 5*time.Second)
+		ms, err := d.Log.WaitForCount(testkit.WorkerStartedRE, 2, 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,24 +41,24 @@ func TestChildKilledIsReplaced(t *testing.T) {
 		t.Fatal("download survived the kill of its worker")
 	}
 	c.Close()
-	if _, err := d.log.waitForCount(workerStartedRE, 2+killed, 10*time.Second); err != nil {
-		t.Fatalf("children not replaced: %v\n%s", err, d.log)
+	if _, err := d.Log.WaitForCount(testkit.WorkerStartedRE, 2+killed, 10*time.Second); err != nil {
+		t.Fatalf("children not replaced: %v\n%s", err, d.Log)
 	}
 	for range 4 {
 		if n, _ := d.get(t, "big.bin"); n != 32<<20 {
 			t.Fatalf("download after restart: %d bytes", n)
 		}
 	}
-	s := d.stats(t)
+	s := d.Stats(t)
 	if s.WorkerRestarts != uint64(killed) || s.Requests["get"].Failed != 1 || s.Requests["get"].OK != 4 {
 		t.Errorf("after killing %d children: restarts %d, get %+v; want %d restarts, 4 ok and 1 failed", killed, s.WorkerRestarts, s.Requests["get"], killed)
 	}
-	if !strings.Contains(d.log.String(), "interrupted_request=true") {
-		t.Errorf("the log does not say a request was interrupted:\n%s", d.log)
+	if !strings.Contains(d.Log.String(), "interrupted_request=true") {
+		t.Errorf("the log does not say a request was interrupted:\n%s", d.Log)
 	}
 	// The exit is worded as os.ProcessState words it.
-	if !strings.Contains(d.log.String(), `status="signal: killed"`) {
-		t.Errorf("the log does not say the child was killed by a signal:\n%s", d.log)
+	if !strings.Contains(d.Log.String(), `status="signal: killed"`) {
+		t.Errorf("the log does not say the child was killed by a signal:\n%s", d.Log)
 	}
 }
 
@@ -73,10 +72,10 @@ func TestSIGTERMDuringTransfer(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 2)
 			d.upload(t, "big.bin", newPattern(9, size))
-			c := d.client(t)
+			c := d.Client(t)
 			w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
-				d.cmd.Process.Signal(syscall.SIGTERM)
-				if _, err := d.log.waitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
+				d.Cmd.Process.Signal(syscall.SIGTERM)
+				if _, err := d.Log.WaitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
 					t.Error(err)
 				}
 			}}
@@ -87,18 +86,18 @@ func TestSIGTERMDuringTransfer(t *testing.T) {
 				t.Errorf("download in flight at SIGTERM got %d bytes, not the file whole", w.n)
 			}
 			select {
-			case <-d.done:
+			case <-d.Done():
 			case <-time.After(15 * time.Second):
 				t.Fatal("server did not exit after SIGTERM")
 			}
-			if d.err != nil {
-				t.Errorf("exit after SIGTERM: %v, want 0\n%s", d.err, d.log)
+			if d.Err() != nil {
+				t.Errorf("exit after SIGTERM: %v, want 0\n%s", d.Err(), d.Log)
 			}
-			if _, err := protocol.Dial(ctxTimeout(t, 5*time.Second), d.addr); err == nil {
+			if _, err := protocol.Dial(ctxTimeout(t, 5*time.Second), d.Addr); err == nil {
 				t.Error("server accepts connections after it exited")
 			}
-			if !regexp.MustCompile(`msg=stopped .*get_ok=1 get_failed=0 upload_ok=1`).MatchString(d.log.String()) {
-				t.Errorf("final counters not logged:\n%s", d.log)
+			if !regexp.MustCompile(`msg=stopped .*get_ok=1 get_failed=0 upload_ok=1`).MatchString(d.Log.String()) {
+				t.Errorf("final counters not logged:\n%s", d.Log)
 			}
 		})
 	}
@@ -117,8 +116,8 @@ func TestStatsCountAllWorkers(t *testing.T) {
 			}
 			wg.Wait()
 			d.get(t, "f1")
-			exchange(t, d.addr, []byte("GET missing\r\n\r\n"), false)
-			s := d.stats(t)
+			exchange(t, d.Addr, []byte("GET missing\r\n\r\n"), false)
+			s := d.Stats(t)
 			if s.Mode != mode || s.Workers != 3 {
 				t.Errorf("mode %q workers %d, want %q 3", s.Mode, s.Workers, mode)
 			}
@@ -135,23 +134,31 @@ func TestStatsCountAllWorkers(t *testing.T) {
 	}
 }
 
-// TestCommandLine checks -version, -h and flag errors.
+// TestCommandLine checks -version, -h and flag errors: what was asked
+// for (the version, the usage) goes to stdout with exit 0, errors to
+// stderr with exit 2 and nothing on stdout.
 func TestCommandLine(t *testing.T) {
 	cases := []struct {
-		args     []string
-		wantCode int
-		want     string
+		args       []string
+		wantCode   int
+		wantStdout string // "" : stdout must be empty
+		wantStderr string // "" : stderr must be empty
 	}{
-		{[]string{"-version"}, 0, "fileserverd dev go1."},
-		{[]string{"-h"}, 0, "Examples:"},
-		{[]string{"-mode", "fork"}, 2, `-mode "fork": want thread or process`},
-		{[]string{"-workers", "0"}, 2, "-workers 0"},
-		{[]string{"-max-size", "lots"}, 2, `invalid size "lots"`},
-		{[]string{"extra"}, 2, "unexpected argument"},
-		{[]string{"-addr", "127.0.0.1:notaport", "-dir", t.TempDir()}, 1, "fileserverd: listen tcp"},
+		{[]string{"-version"}, 0, "fileserverd dev go1.", ""},
+		{[]string{"-h"}, 0, "Examples:", ""},
+		{[]string{"-help"}, 0, "-max-conns-per-ip", ""},
+		{[]string{"-no-such-flag"}, 2, "", "flag provided but not defined: -no-such-flag"},
+		{[]string{"-mode", "fork"}, 2, "", `-mode "fork": want thread or process`},
+		{[]string{"-workers", "0"}, 2, "", "-workers 0"},
+		{[]string{"-max-size", "lots"}, 2, "", `invalid size "lots"`},
+		{[]string{"extra"}, 2, "", "unexpected argument"},
+		{[]string{"-addr", "127.0.0.1:notaport", "-dir", t.TempDir()}, 1, "", "fileserverd: listen tcp"},
 	}
 	for _, tc := range cases {
-		out, err := exec.Command(serverBin, tc.args...).CombinedOutput()
+		var stdout, stderr strings.Builder
+		cmd := exec.Command(serverBin, tc.args...)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
 		code := 0
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -159,8 +166,13 @@ func TestCommandLine(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		if code != tc.wantCode || !strings.Contains(string(out), tc.want) {
-			t.Errorf("fileserverd %v: exit %d, output %q; want exit %d and %q", tc.args, code, out, tc.wantCode, tc.want)
+		for _, s := range []struct{ name, got, want string }{{"stdout", stdout.String(), tc.wantStdout}, {"stderr", stderr.String(), tc.wantStderr}} {
+			if (s.want == "" && s.got != "") || !strings.Contains(s.got, s.want) {
+				t.Errorf("fileserverd %v: %s %q, want it to hold %q", tc.args, s.name, s.got, s.want)
+			}
+		}
+		if code != tc.wantCode {
+			t.Errorf("fileserverd %v: exit %d, want %d", tc.args, code, tc.wantCode)
 		}
 	}
 }
@@ -169,19 +181,19 @@ func TestCommandLine(t *testing.T) {
 // no child may outlive it.
 func TestChildrenDieWithParent(t *testing.T) {
 	d := startDaemon(t, "process", 3)
-	ms, err := d.log.waitForCount(workerStartedRE, 3, 5*time.Second)
+	ms, err := d.Log.WaitForCount(testkit.WorkerStartedRE, 3, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.cmd.Process.Kill()
-	<-d.done
+	d.Cmd.Process.Kill()
+	<-d.Done()
 	deadline := time.Now().Add(10 * time.Second)
 	for _, m := range ms {
 		pid, _ := strconv.Atoi(m[2])
 		for processAlive(pid) {
 			if time.Now().After(deadline) {
 				st, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-				t.Fatalf("child %d outlived its parent:\n%s\nlog:\n%s", pid, st, d.log)
+				t.Fatalf("child %d outlived its parent:\n%s\nlog:\n%s", pid, st, d.Log)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

@@ -19,9 +19,9 @@ import (
 func TestListenerStaysWithParent(t *testing.T) {
 	const children = 8
 	d := startDaemon(t, "process", children)
-	_, port, _ := net.SplitHostPort(d.addr)
+	_, port, _ := net.SplitHostPort(d.Addr)
 	inode := listenerInode(t, port)
-	pids := treePids(d.cmd.Process.Pid)
+	pids := treePids(d.Cmd.Process.Pid)
 	if len(pids) != children+1 {
 		t.Fatalf("server processes %v, want the parent and %d children", pids, children)
 	}
@@ -43,7 +43,7 @@ func TestListenerStaysWithParent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 40 {
 		wg.Go(func() {
-			c := d.client(t)
+			c := d.Client(t)
 			defer c.Close()
 			if _, err := c.List(ctxTimeout(t, 20*time.Second)); err != nil {
 				t.Errorf("LIST: %v", err)

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -26,14 +21,9 @@ func TestLogBytes(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		for _, mode := range modes {
 			t.Run(format+"/"+mode, func(t *testing.T) {
-				var d *daemon
-				if format == "json" {
-					d = startDaemonJSON(t, mode, 2)
-				} else {
-					d = startDaemon(t, mode, 2, "-log-format", "text")
-				}
+				d := startDaemon(t, mode, 2, "-log-format", format)
 				d.upload(t, name, strings.NewReader("not a pdf\n"))
-				c := d.client(t)
+				c := d.Client(t)
 				if _, err := c.Get(ctxTimeout(t, 10*time.Second), missing, newHashWriter()); err == nil {
 					t.Fatalf("GET %q succeeded", missing)
 				}
@@ -48,15 +38,15 @@ func TestLogBytes(t *testing.T) {
 					failedRE = regexp.MustCompile(`^{.*"msg":"request failed",.*"cmd":"GET".*}$`)
 					wantName = `invoice\u200b\u202efdp.exe` // decoded
 				}
-				ok, err := d.log.waitFor(okRE, 10*time.Second)
+				ok, err := d.Log.WaitFor(okRE, 10*time.Second)
 				if err != nil {
-					t.Fatalf("upload not logged: %v\n%s", err, d.log)
+					t.Fatalf("upload not logged: %v\n%s", err, d.Log)
 				}
-				failed, err := d.log.waitFor(failedRE, 10*time.Second)
+				failed, err := d.Log.WaitFor(failedRE, 10*time.Second)
 				if err != nil {
-					t.Fatalf("failed GET not logged: %v\n%s", err, d.log)
+					t.Fatalf("failed GET not logged: %v\n%s", err, d.Log)
 				}
-				log := d.log.String()
+				log := d.Log.String()
 				for _, r := range []rune{'\u202e', '\u200b'} {
 					if strings.ContainsRune(log, r) {
 						t.Errorf("raw %U in the log:\n%q", r, log)
@@ -89,54 +79,4 @@ func TestLogBytes(t *testing.T) {
 			})
 		}
 	}
-}
-
-// startDaemonJSON is startDaemon with -log-format json. startDaemon waits
-// for the text lines msg=listening and msg="worker started"; so the
-// daemon's stderr goes through a pipe of this function, whose lines are
-// passed on to the daemon's log as they are, each listening or worker
-// started line followed by its text form.
-func startDaemonJSON(t *testing.T, mode string, workers int) *daemon {
-	t.Helper()
-	var w *os.File
-	d := startDaemonWith(t, func(cmd *exec.Cmd) {
-		// The log pipe's write end, which startDaemonWith closes once the
-		// daemon has started.
-		fd, err := syscall.Dup(int(cmd.Stderr.(*os.File).Fd()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		fwd := os.NewFile(uintptr(fd), "log")
-		var r *os.File
-		r, w, err = os.Pipe()
-		if err != nil {
-			fwd.Close()
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close() })
-		cmd.Stderr = w
-		go func() {
-			defer fwd.Close()
-			defer r.Close()
-			sc := bufio.NewScanner(r)
-			sc.Buffer(make([]byte, 64<<10), 1<<20)
-			for sc.Scan() {
-				out := append(append([]byte(nil), sc.Bytes()...), '\n')
-				var rec struct{ Msg, Addr string }
-				if json.Unmarshal(sc.Bytes(), &rec) == nil {
-					switch rec.Msg {
-					case "listening":
-						out = fmt.Appendf(out, "msg=listening addr=%s\n", rec.Addr)
-					case "worker started":
-						out = append(out, "msg=\"worker started\"\n"...)
-					}
-				}
-				if _, err := fwd.Write(out); err != nil {
-					return
-				}
-			}
-		}()
-	}, mode, workers, "-log-format", "json")
-	w.Close() // the daemon and its children hold it now
-	return d
 }

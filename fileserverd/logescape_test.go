@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -169,22 +167,10 @@ func TestLogEscapeNoAlloc(t *testing.T) {
 // TestLogEscapeJournal: under journald, the JSON format both drops the
 // time and escapes, behind the priority prefix.
 func TestLogEscapeJournal(t *testing.T) {
-	f, err := os.Create(filepath.Join(t.TempDir(), "journal"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := fi.Sys().(*syscall.Stat_t)
+	f, st := journalFile(t)
 	t.Setenv(envJournalStream, journalStreamID(st))
 	for format, want := range map[string]string{"text": `name="a\u202eb"`, "json": `"name":"a\\u202eb"`} {
-		if err := f.Truncate(0); err != nil {
-			t.Fatal(err)
-		}
-		f.Seek(0, 0)
+		rewind(t, f)
 		newLogger(format, f).Warn("request failed", "name", "a\u202eb")
 		b, err := os.ReadFile(f.Name())
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	cfg, err := parseFlags(os.Args[1:], os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
@@ -56,10 +56,10 @@ func run(ctx context.Context, cfg config) error {
 		if err != nil {
 			return err
 		}
-		return runChild(ctx, cfg, child, log)
+		return serveWorkerChild(ctx, cfg, child, log)
 	}
 	if cfg.Mode == "process" {
-		return runProcessPool(ctx, cfg, log)
+		return serveProcessPool(ctx, cfg, log)
 	}
-	return runThreadPool(ctx, cfg, log)
+	return serveThreadPool(ctx, cfg, log)
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
 
 // TestSdNotify plays systemd's side of Type=notify: it listens on a unix
@@ -32,13 +34,13 @@ func TestSdNotify(t *testing.T) {
 }
 
 func testSdNotify(t *testing.T, mode, path string, sock *net.UnixConn) {
-	d := startDaemonEnv(t, []string{envNotifySocket + "=" + path}, mode, 2)
+	d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Env: []string{envNotifySocket + "=" + path}})
 	state, pid := readNotify(t, sock, 10*time.Second)
-	if !hasLine(state, "READY=1") || pid != d.cmd.Process.Pid {
-		t.Fatalf("first notification %q from pid %d; want READY=1 from the daemon, pid %d", state, pid, d.cmd.Process.Pid)
+	if !hasLine(state, "READY=1") || pid != d.Cmd.Process.Pid {
+		t.Fatalf("first notification %q from pid %d; want READY=1 from the daemon, pid %d", state, pid, d.Cmd.Process.Pid)
 	}
-	if !strings.Contains(state, "STATUS=serving on "+d.addr) {
-		t.Errorf("READY notification %q has no STATUS naming %s", state, d.addr)
+	if !strings.Contains(state, "STATUS=serving on "+d.Addr) {
+		t.Errorf("READY notification %q has no STATUS naming %s", state, d.Addr)
 	}
 	if mode == "process" {
 		for _, pid := range workerPIDs(t, d, 2) {
@@ -49,13 +51,13 @@ func testSdNotify(t *testing.T, mode, path string, sock *net.UnixConn) {
 	}
 	d.list(t) // it serves
 
-	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.Cmd.Process.Signal(syscall.SIGTERM)
 	state, pid = readNotify(t, sock, 10*time.Second)
-	if !hasLine(state, "STOPPING=1") || pid != d.cmd.Process.Pid {
-		t.Fatalf("notification after SIGTERM %q from pid %d; want STOPPING=1 from pid %d", state, pid, d.cmd.Process.Pid)
+	if !hasLine(state, "STOPPING=1") || pid != d.Cmd.Process.Pid {
+		t.Fatalf("notification after SIGTERM %q from pid %d; want STOPPING=1 from pid %d", state, pid, d.Cmd.Process.Pid)
 	}
-	if err := d.stop(10 * time.Second); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, d.log)
+	if err := d.Stop(10 * time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, d.Log)
 	}
 	// Everything sent is queued by now: anything more is one too many.
 	sock.SetReadDeadline(time.Now())
@@ -119,7 +121,7 @@ func hasLine(s, line string) bool {
 // workerPIDs returns the pids of the first n worker children in d's log.
 func workerPIDs(t *testing.T, d *daemon, n int) []int {
 	t.Helper()
-	ms, err := d.log.waitForCount(workerStartedRE, n, 10*time.Second)
+	ms, err := d.Log.WaitForCount(testkit.WorkerStartedRE, n, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

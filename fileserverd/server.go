@@ -3,14 +3,12 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"fileserver/protocol"
@@ -35,12 +33,17 @@ type server struct {
 	counters *counters
 	log      *slog.Logger
 
-	mu       sync.Mutex
-	stopping bool
-	conns    map[net.Conn]*trackedConn // by the connection track was given
-	wg       sync.WaitGroup            // the accept loop and the workers
-	room     *waitingRoom              // set by serve
-	active   sync.WaitGroup            // connections being served
+	room *waitingRoom // set before serving starts, then only read
+
+	mu       sync.Mutex                // guards stopping, conns, and the fields of each trackedConn that say so
+	stopping bool                      // guarded by mu: set once, by shutdown
+	conns    map[net.Conn]*trackedConn // guarded by mu: by the connection track was given
+
+	// loops counts thread mode's accept loop and worker goroutines:
+	// shutdown waits for them, so that none touches the store after the
+	// caller closes it.
+	loops  sync.WaitGroup
+	active sync.WaitGroup // connections being served: track adds, untrack is done
 }
 
 func newServer(cfg config, st *store, c *counters, log *slog.Logger) *server {
@@ -53,59 +56,9 @@ func (s *server) serve(ln net.Listener, ids []int) {
 	s.room = newWaitingRoom(s, 0, len(ids))
 	for _, id := range ids {
 		w := newWorker(s, id)
-		s.wg.Go(w.run)
+		s.loops.Go(w.run)
 	}
-	s.wg.Go(func() { s.room.acceptLoop(ln) })
-}
-
-// run serves the connections the waiting room hands over, one at a time,
-// until the server stops, and gives each back to the room or closes it.
-func (w *worker) run() {
-	for {
-		wc, ok := w.srv.room.next()
-		if !ok {
-			return
-		}
-		if w.serveConn(wc) {
-			w.srv.room.park(wc.conn)
-		} else {
-			w.srv.room.release(wc.conn)
-		}
-		w.srv.room.done()
-	}
-}
-
-// serveLink runs a worker child of process mode: it serves the
-// connections the parent hands over through link, one at a time, and
-// tells the parent what became of each, until the link closes.
-func (s *server) serveLink(link *net.UnixConn, id int) {
-	w := newWorker(s, id)
-	buf := make([]byte, 1+maxReplay)
-	oob := make([]byte, syscall.CmsgSpace(4))
-	if _, err := link.Write([]byte{childReady}); err != nil {
-		return
-	}
-	for {
-		wc, err := receive(link, buf, oob)
-		if err != nil {
-			if !s.isStopping() && !errors.Is(err, net.ErrClosed) {
-				s.log.Warn("worker link", "error", err)
-			}
-			return
-		}
-		if _, err := link.Write([]byte{handBackReceived}); err != nil {
-			wc.conn.Close()
-			return
-		}
-		v := handBackClosed
-		if w.serveConn(wc) {
-			v = handBackPark
-		}
-		wc.conn.Close() // the parent holds the connection too
-		if _, err := link.Write([]byte{v}); err != nil {
-			return
-		}
-	}
+	s.loops.Go(func() { s.room.acceptLoop(ln) })
 }
 
 func (s *server) isStopping() bool {
@@ -117,13 +70,14 @@ func (s *server) isStopping() bool {
 // trackedConn is a connection a worker serves, known to shutdown.
 type trackedConn struct {
 	net.Conn
-	remote string // set once, by track
-	// s.mu must be held for the rest: shutdown reads them from another
+	remote string // set once, by track, before it is shared
+
+	// The rest are guarded by server.mu: shutdown reads them from another
 	// goroutine, to name the requests it cuts.
-	idle   bool   // the worker waits for the next request on it
-	worker int    // the worker serving it, once it has read a request
-	cmd    string // the request being served (or the last one served)
-	name   string // its file name, if it has one
+	idle   bool   // guarded by server.mu: the worker waits for the next request on it
+	worker int    // guarded by server.mu: the worker serving it, once it has read a request
+	cmd    string // guarded by server.mu: the request being served (or the last one served)
+	name   string // guarded by server.mu: its file name, if it has one
 }
 
 // track registers a connection; it returns false when shutting down.
@@ -200,13 +154,12 @@ func (s *server) setIdle(tc *trackedConn, idle bool) bool {
 // shutdown stops the workers gracefully: connections in the waiting room,
 // and those a worker waits on for their next request, are closed at once,
 // requests in flight may finish until ctx ends, and then their
-// connections are closed. A worker that has not returned shutdownGrace
-// later is blocked where no close reaches it (the file system) and is
-// abandoned, so that the process can still exit. The caller closes the
-// listener first. It waits for connections, not for the accept loop: a
-// worker child's accept may be a blocking system call that no Close
-// interrupts (see runChild), and a connection accepted after this point
-// is closed. Its error names every request it cut.
+// connections are closed. It then waits for thread mode's accept loop and
+// workers, which return once the room is shut and their connection is
+// done. A worker that has not returned shutdownGrace later is blocked
+// where no close reaches it (the file system) and is abandoned, so that
+// the process can still exit. The caller closes the listener first, so
+// that the accept loop returns. Its error names every request it cut.
 func (s *server) shutdown(ctx context.Context) error {
 	if s.room != nil {
 		s.room.shutdown()
@@ -221,7 +174,11 @@ func (s *server) shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 
 	done := make(chan struct{})
-	go func() { s.active.Wait(); close(done) }()
+	go func() {
+		s.active.Wait()
+		s.loops.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil

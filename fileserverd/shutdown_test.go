@@ -36,7 +36,7 @@ func TestShutdownAbandonsBlockedWorker(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			fsys := mountLoopExt4(t)
 			d := startDaemon(t, mode, 2, "-dir", fsys.dir, "-shutdown-timeout", "1s")
-			up := startRawUpload(t, d.addr, "frozen.bin")
+			up := startRawUpload(t, d.Addr, "frozen.bin")
 			pid := waitTempFile(t, fsys.dir)
 
 			fsys.freeze(t)
@@ -44,7 +44,7 @@ func TestShutdownAbandonsBlockedWorker(t *testing.T) {
 			waitBlockedInKernel(t, pid)
 
 			sigterm := time.Now()
-			d.cmd.Process.Signal(syscall.SIGTERM)
+			d.Cmd.Process.Signal(syscall.SIGTERM)
 			var cut *regexp.Regexp
 			bound := time.Second + shutdownGrace
 			if mode == "thread" {
@@ -55,8 +55,8 @@ func TestShutdownAbandonsBlockedWorker(t *testing.T) {
 				cut = regexp.MustCompile(`fileserverd: worker \d+ \(pid ` + strconv.Itoa(pid) + `\): still running 2s after SIGKILL \(blocked in the kernel\), abandoned, cutting UPLOAD "frozen\.bin" from ` +
 					regexp.QuoteMeta(up.remote))
 			}
-			if _, err := d.log.waitFor(cut, bound+shutdownMargin); err != nil {
-				t.Fatalf("%v after SIGTERM: %v\nlog:\n%s", time.Since(sigterm).Round(time.Millisecond), err, d.log)
+			if _, err := d.Log.WaitFor(cut, bound+shutdownMargin); err != nil {
+				t.Fatalf("%v after SIGTERM: %v\nlog:\n%s", time.Since(sigterm).Round(time.Millisecond), err, d.Log)
 			}
 			took := time.Since(sigterm)
 			t.Logf("cut request named %v after SIGTERM", took.Round(time.Millisecond))
@@ -69,8 +69,8 @@ func TestShutdownAbandonsBlockedWorker(t *testing.T) {
 			}
 			logged := regexp.MustCompile(`level=WARN msg="request cut at the shutdown timeout" (?:pid=\d+ )?worker=\d+ remote=` +
 				regexp.QuoteMeta(up.remote) + ` cmd=UPLOAD name=frozen\.bin worker_abandoned=true`)
-			if !logged.MatchString(d.log.String()) {
-				t.Errorf("no warning naming the abandoned request:\n%s", d.log)
+			if !logged.MatchString(d.Log.String()) {
+				t.Errorf("no warning naming the abandoned request:\n%s", d.Log)
 			}
 			if mode == "process" {
 				// The parent is not held by its blocked child: it has
@@ -80,8 +80,8 @@ func TestShutdownAbandonsBlockedWorker(t *testing.T) {
 
 			fsys.thaw()
 			waitDone(t, d, shutdownMargin)
-			if ee, ok := d.err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-				t.Errorf("exit after an abandoned worker: %v, want exit status 1\nlog:\n%s", d.err, d.log)
+			if ee, ok := d.Err().(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Errorf("exit after an abandoned worker: %v, want exit status 1\nlog:\n%s", d.Err(), d.Log)
 			}
 			if mode == "process" {
 				waitGone(t, pid) // before the unmount
@@ -96,10 +96,10 @@ func TestShutdownAbandonsBlockedWorker(t *testing.T) {
 // request it cut.
 func TestShutdownKillsStoppedChild(t *testing.T) {
 	d := startDaemon(t, "process", 2, "-shutdown-timeout", "1s")
-	up := startRawUpload(t, d.addr, "stopped.bin")
-	pid := waitTempFile(t, d.dir)
-	if !regexp.MustCompile(`msg="worker started" worker=\d+ pid=` + strconv.Itoa(pid) + `\b`).MatchString(d.log.String()) {
-		t.Fatalf("the upload's temporary file names pid %d, not a worker child:\n%s", pid, d.log)
+	up := startRawUpload(t, d.Addr, "stopped.bin")
+	pid := waitTempFile(t, d.Dir)
+	if !regexp.MustCompile(`msg="worker started" worker=\d+ pid=` + strconv.Itoa(pid) + `\b`).MatchString(d.Log.String()) {
+		t.Fatalf("the upload's temporary file names pid %d, not a worker child:\n%s", pid, d.Log)
 	}
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -108,21 +108,21 @@ func TestShutdownKillsStoppedChild(t *testing.T) {
 	waitProcState(t, pid, 'T')
 
 	sigterm := time.Now()
-	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.Cmd.Process.Signal(syscall.SIGTERM)
 	waitDone(t, d, time.Second+killGrace+reapGrace+shutdownMargin)
 	t.Logf("exited %v after SIGTERM", time.Since(sigterm).Round(time.Millisecond))
-	if ee, ok := d.err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Errorf("exit after killing a stopped child: %v, want exit status 1\nlog:\n%s", d.err, d.log)
+	if ee, ok := d.Err().(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Errorf("exit after killing a stopped child: %v, want exit status 1\nlog:\n%s", d.Err(), d.Log)
 	}
 	cut := regexp.MustCompile(`fileserverd: worker \d+ \(pid ` + strconv.Itoa(pid) + `\): signal: killed, cutting UPLOAD "stopped\.bin" from ` +
 		regexp.QuoteMeta(up.remote))
-	if !cut.MatchString(d.log.String()) {
-		t.Errorf("the exit does not name the cut request (%s):\n%s", cut, d.log)
+	if !cut.MatchString(d.Log.String()) {
+		t.Errorf("the exit does not name the cut request (%s):\n%s", cut, d.Log)
 	}
 	killing := regexp.MustCompile(`level=WARN msg="worker outlived the shutdown timeout; killing it" worker=\d+ pid=` + strconv.Itoa(pid) +
 		` remote=` + regexp.QuoteMeta(up.remote) + ` cmd=UPLOAD name=stopped\.bin`)
-	if !killing.MatchString(d.log.String()) {
-		t.Errorf("no warning naming the request of the child killed:\n%s", d.log)
+	if !killing.MatchString(d.Log.String()) {
+		t.Errorf("no warning naming the request of the child killed:\n%s", d.Log)
 	}
 }
 
@@ -248,9 +248,9 @@ func waitGone(t *testing.T, pid int) {
 func waitDone(t *testing.T, d *daemon, timeout time.Duration) {
 	t.Helper()
 	select {
-	case <-d.done:
+	case <-d.Done():
 	case <-time.After(timeout):
-		t.Fatalf("fileserverd did not exit within %s\nlog:\n%s", timeout, d.log)
+		t.Fatalf("fileserverd did not exit within %s\nlog:\n%s", timeout, d.Log)
 	}
 }
 

@@ -58,7 +58,7 @@ func TestSoak(t *testing.T) {
 						c.Close()
 					}
 					var err error
-					if c, err = protocol.Dial(ctx, d.addr); err != nil {
+					if c, err = protocol.Dial(ctx, d.Addr); err != nil {
 						if ctx.Err() == nil {
 							report("worker %d: dial: %v", w, err)
 						}
@@ -85,7 +85,7 @@ func TestSoak(t *testing.T) {
 			// Final check: every acknowledged upload is there, whole.
 			vctx, vcancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer vcancel()
-			vc, err := protocol.Dial(vctx, d.addr)
+			vc, err := protocol.Dial(vctx, d.Addr)
 			if err != nil {
 				report("worker %d: final dial: %v", w, err)
 				return
@@ -100,11 +100,11 @@ func TestSoak(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	s := d.stats(t)
+	s := d.Stats(t)
 	t.Logf("soak %s, %s mode, %d clients: list %d, get %d, upload %d, delete %d, shared-name uploads %d; problems %d",
 		*soakFor, *soakMode, *soakClients, ops[0].Load(), ops[1].Load(), ops[2].Load(), ops[3].Load(), ops[4].Load(), problems.Load())
 	t.Logf("server: %+v", s.Requests)
-	if err := d.stop(time.Minute); err != nil {
+	if err := d.Stop(time.Minute); err != nil {
 		t.Errorf("server exit: %v", err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"fileserver/protocol/testkit"
 )
 
 func TestStateDirectoryFlagDefault(t *testing.T) {
@@ -25,7 +27,7 @@ func TestStateDirectoryFlagDefault(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Setenv("STATE_DIRECTORY", tc.env)
-		cfg, err := parseFlags(tc.args, io.Discard)
+		cfg, err := parseFlags(tc.args, io.Discard, io.Discard)
 		if err != nil || cfg.Dir != tc.want {
 			t.Errorf("STATE_DIRECTORY=%q %q: dir %q, %v; want %q", tc.env, tc.args, cfg.Dir, err, tc.want)
 		}
@@ -38,14 +40,14 @@ func TestStateDirectory(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			state, other := t.TempDir(), t.TempDir()
-			d := startDaemonWith(t, func(cmd *exec.Cmd) {
+			d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
 				i := slices.Index(cmd.Args, "-dir")
 				cmd.Args = slices.Delete(cmd.Args, i, i+2)
 				cmd.Env = append(os.Environ(), "STATE_DIRECTORY="+state+":"+other)
-			}, mode, 2)
-			d.dir = state
-			if !regexp.MustCompile(`msg=listening .* dir=` + regexp.QuoteMeta(state) + ` `).MatchString(d.log.String()) {
-				t.Errorf("listening line does not name %s:\n%s", state, d.log)
+			}})
+			d.Dir = state
+			if !regexp.MustCompile(`msg=listening .* dir=` + regexp.QuoteMeta(state) + ` `).MatchString(d.Log.String()) {
+				t.Errorf("listening line does not name %s:\n%s", state, d.Log)
 			}
 			d.upload(t, "kept.txt", strings.NewReader("in the state directory"))
 			if _, err := os.Stat(filepath.Join(state, "kept.txt")); err != nil {
@@ -64,9 +66,9 @@ func TestStateDirectory(t *testing.T) {
 // TestStateDirectoryExplicitDir: -dir on the command line wins.
 func TestStateDirectoryExplicitDir(t *testing.T) {
 	state := t.TempDir()
-	d := startDaemonEnv(t, []string{"STATE_DIRECTORY=" + state}, "thread", 1)
+	d := newDaemon(t, testkit.ServerOptions{Env: []string{"STATE_DIRECTORY=" + state}})
 	d.upload(t, "a.txt", strings.NewReader("x"))
-	if _, err := os.Stat(filepath.Join(d.dir, "a.txt")); err != nil {
+	if _, err := os.Stat(filepath.Join(d.Dir, "a.txt")); err != nil {
 		t.Errorf("upload not in -dir: %v", err)
 	}
 	if entries, _ := os.ReadDir(state); len(entries) != 0 {

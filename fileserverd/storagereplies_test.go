@@ -48,7 +48,7 @@ func TestStorageErrorsNameNoPaths(t *testing.T) {
 				}},
 			}
 			for _, tc := range cases {
-				c := d.client(t)
+				c := d.Client(t)
 				err := tc.do(c)
 				c.Close()
 				var se *protocol.ServerError
@@ -65,8 +65,8 @@ func TestStorageErrorsNameNoPaths(t *testing.T) {
 					}
 				}
 			}
-			if _, err := d.log.waitFor(regexp.MustCompile(`cause="write /[^"]*/\.upload-[^"]*: no space left on device"`), 10*time.Second); err != nil {
-				t.Errorf("the log does not keep the whole disk-full error: %v\n%s", err, d.log)
+			if _, err := d.Log.WaitFor(regexp.MustCompile(`cause="write /[^"]*/\.upload-[^"]*: no space left on device"`), 10*time.Second); err != nil {
+				t.Errorf("the log does not keep the whole disk-full error: %v\n%s", err, d.Log)
 			}
 			if names := dirNames(t, dir); len(names) != 1 || names[0] != "escape" {
 				t.Errorf("storage holds %v after the failed upload, want only the planted link", names)

@@ -27,7 +27,7 @@ func TestRoundTrip(t *testing.T) {
 			if n, sum := d.get(t, "round trip.bin"); n != size || sum != want {
 				t.Errorf("GET returned %d bytes %s, want %d bytes %s", n, sum, size, want)
 			}
-			c := d.client(t)
+			c := d.Client(t)
 			w := newHashWriter()
 			if _, err := c.Download(ctxTimeout(t, time.Minute), "round trip.bin", w); err != nil {
 				t.Fatal(err)
@@ -36,7 +36,7 @@ func TestRoundTrip(t *testing.T) {
 			if w.n != size || w.sum() != want {
 				t.Errorf("DOWNLOAD returned %d bytes %s, want %d bytes %s", w.n, w.sum(), size, want)
 			}
-			st, err := os.Stat(filepath.Join(d.dir, "round trip.bin"))
+			st, err := os.Stat(filepath.Join(d.Dir, "round trip.bin"))
 			if err != nil || st.Size() != size {
 				t.Errorf("stored file: %v, size %d", err, st.Size())
 			}
@@ -69,7 +69,7 @@ func TestConcurrentUploadsToOneName(t *testing.T) {
 			if f := d.files(t); !slices.Equal(f, []string{"same.bin"}) {
 				t.Errorf("storage holds %v, want only same.bin", f)
 			}
-			if s := d.stats(t); s.Requests["upload"].OK != uploaders {
+			if s := d.Stats(t); s.Requests["upload"].OK != uploaders {
 				t.Errorf("upload ok = %d, want %d", s.Requests["upload"].OK, uploaders)
 			}
 		})
@@ -101,13 +101,13 @@ func TestDownloadSurvivesOverwriteAndDelete(t *testing.T) {
 			d.upload(t, "moving.bin", newPattern(1, size))
 			w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
 				d.upload(t, "moving.bin", newPattern(2, size))
-				c := d.client(t)
+				c := d.Client(t)
 				defer c.Close()
 				if err := c.Delete(ctxTimeout(t, 10*time.Second), "moving.bin"); err != nil {
 					t.Error(err)
 				}
 			}}
-			c := d.client(t)
+			c := d.Client(t)
 			if _, err := c.Get(ctxTimeout(t, time.Minute), "moving.bin", w); err != nil {
 				t.Fatal(err)
 			}
@@ -129,16 +129,16 @@ func TestListShowsOnlyStoredFiles(t *testing.T) {
 	for _, n := range []string{"b.txt", "a.txt", "C.txt"} {
 		d.upload(t, n, newPattern(3, 10))
 	}
-	os.WriteFile(filepath.Join(d.dir, ".upload-999-abc.tmp"), []byte("x"), 0o644)
-	os.Mkdir(filepath.Join(d.dir, "sub"), 0o755)
+	os.WriteFile(filepath.Join(d.Dir, ".upload-999-abc.tmp"), []byte("x"), 0o644)
+	os.Mkdir(filepath.Join(d.Dir, "sub"), 0o755)
 	if got, want := d.list(t), []string{"C.txt", "a.txt", "b.txt"}; !slices.Equal(got, want) {
 		t.Errorf("LIST = %v, want %v", got, want)
 	}
-	if err := d.stop(10 * time.Second); err != nil {
+	if err := d.Stop(10 * time.Second); err != nil {
 		t.Fatalf("exit: %v", err)
 	}
 	// A new server on the same directory clears the leftover.
-	cmdDir := d.dir
+	cmdDir := d.Dir
 	d2 := startDaemon(t, "thread", 1, "-dir", cmdDir)
 	if _, err := os.Stat(filepath.Join(cmdDir, ".upload-999-abc.tmp")); !os.IsNotExist(err) {
 		t.Errorf("leftover temporary file not removed at startup: %v", err)

@@ -41,6 +41,7 @@ const refusalLogEvery = time.Second
 // waitingRoom holds the connections of one server process that are not
 // being served.
 type waitingRoom struct {
+	// Set by newWaitingRoom, then only read.
 	srv      *server
 	counters workerCounters // this process's slot: waiting gauge and limits
 	workers  int
@@ -372,7 +373,8 @@ func waitReadable(conn net.Conn) error {
 
 // recorder reads a waiting connection's head and keeps what it read, for
 // the worker to read again. Its read deadline is the head's, or the
-// request reader's quiet wait when that is sooner.
+// request reader's quiet wait when that is sooner. It belongs to the one
+// goroutine waiting on the connection: nothing else touches it.
 type recorder struct {
 	conn  net.Conn
 	head  time.Time

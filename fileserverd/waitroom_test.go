@@ -37,7 +37,7 @@ func treeHWM(t testing.TB, pid int) int64 {
 // MiB beside the connections named by beside.
 func checkPeakRSS(t *testing.T, d *daemon, beside string) {
 	t.Helper()
-	if hwm := treeHWM(t, d.cmd.Process.Pid); hwm > 64<<20 {
+	if hwm := treeHWM(t, d.Cmd.Process.Pid); hwm > 64<<20 {
 		t.Errorf("server peak RSS %.1f MiB beside %s, want under 64 MiB", mib(hwm), beside)
 	} else {
 		t.Logf("server peak RSS %.1f MiB beside %s", mib(hwm), beside)
@@ -112,12 +112,12 @@ func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-head-timeout", "5s")
-			conns := dialMany(t, d.addr, silent)
+			conns := dialMany(t, d.Addr, silent)
 			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= silent })
 			wellBehaved(t, d, strconv.Itoa(silent)+" silent connections")
 			checkPeakRSS(t, d, strconv.Itoa(silent)+" silent connections")
 			expectClosedBy(t, conns, "-head-timeout")
-			if s := d.stats(t); s.Limits["head_timeout"] < silent || s.WaitingConnections != 0 {
+			if s := d.Stats(t); s.Limits["head_timeout"] < silent || s.WaitingConnections != 0 {
 				t.Errorf("STATS counts %d head time-outs and %d waiting, want at least %d and 0", s.Limits["head_timeout"], s.WaitingConnections, silent)
 			}
 		})
@@ -133,7 +133,7 @@ func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-head-timeout", "3s")
-			conns := dialMany(t, d.addr, slow)
+			conns := dialMany(t, d.Addr, slow)
 			var wg sync.WaitGroup
 			for _, c := range conns {
 				wg.Go(func() {
@@ -151,7 +151,7 @@ func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 			checkPeakRSS(t, d, strconv.Itoa(slow)+" slowloris connections")
 			expectClosedBy(t, conns, "-head-timeout")
 			wg.Wait()
-			if s := d.stats(t); s.Limits["head_timeout"] < slow {
+			if s := d.Stats(t); s.Limits["head_timeout"] < slow {
 				t.Errorf("STATS counts %d head time-outs, want at least %d", s.Limits["head_timeout"], slow)
 			}
 		})
@@ -168,7 +168,7 @@ func TestKeptAliveConnectionsWaitOutsideWorkers(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 5, "-keepalive-timeout", "3s")
-			conns := dialMany(t, d.addr, idle)
+			conns := dialMany(t, d.Addr, idle)
 			for i, c := range conns {
 				c.SetDeadline(time.Now().Add(10 * time.Second))
 				if _, err := c.Write([]byte("LIST\r\n\r\n")); err != nil {
@@ -181,7 +181,7 @@ func TestKeptAliveConnectionsWaitOutsideWorkers(t *testing.T) {
 			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= idle })
 			wellBehaved(t, d, strconv.Itoa(idle)+" kept-alive connections")
 			expectClosedBy(t, conns, "")
-			if s := d.stats(t); s.Limits["keepalive_timeout"] < idle {
+			if s := d.Stats(t); s.Limits["keepalive_timeout"] < idle {
 				t.Errorf("STATS counts %d keep-alive time-outs, want at least %d", s.Limits["keepalive_timeout"], idle)
 			}
 		})
@@ -197,7 +197,7 @@ func TestSlowWriterFinishes(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			d := startDaemon(t, mode, 2, "-head-timeout", "1s", "-idle-timeout", "1s")
-			conn, err := net.Dial("tcp", d.addr)
+			conn, err := net.Dial("tcp", d.Addr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,7 +233,7 @@ func TestConnectionCaps(t *testing.T) {
 				d := startDaemon(t, mode, 2, tc.flag, "10")
 				// Ten connections that made a request and wait for the next:
 				// the server holds them all once each had its reply.
-				held := dialMany(t, d.addr, 10)
+				held := dialMany(t, d.Addr, 10)
 				for i, c := range held {
 					c.SetDeadline(time.Now().Add(10 * time.Second))
 					c.Write([]byte("LIST\r\n"))
@@ -241,7 +241,7 @@ func TestConnectionCaps(t *testing.T) {
 						t.Fatalf("connection %d: LIST got %q", i+1, reply)
 					}
 				}
-				expectClosedBy(t, dialMany(t, d.addr, 1), tc.flag)
+				expectClosedBy(t, dialMany(t, d.Addr, 1), tc.flag)
 				for _, c := range held {
 					c.Close()
 				}
@@ -249,7 +249,7 @@ func TestConnectionCaps(t *testing.T) {
 				// address may be refused too.
 				deadline := time.Now().Add(10 * time.Second)
 				for {
-					c, err := protocol.Dial(ctxTimeout(t, time.Second), d.addr)
+					c, err := protocol.Dial(ctxTimeout(t, time.Second), d.Addr)
 					if err == nil {
 						s, err := c.Stats(ctxTimeout(t, time.Second))
 						c.Close()

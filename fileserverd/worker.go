@@ -56,6 +56,23 @@ func newWorker(s *server, id int) *worker {
 	}
 }
 
+// run serves the connections the waiting room hands over, one at a time,
+// until the server stops, and gives each back to the room or closes it.
+func (w *worker) run() {
+	for {
+		wc, ok := w.srv.room.next()
+		if !ok {
+			return
+		}
+		if w.serveConn(wc) {
+			w.srv.room.park(wc.conn)
+		} else {
+			w.srv.room.release(wc.conn)
+		}
+		w.srv.room.done()
+	}
+}
+
 // serveConn serves the requests of a connection whose head arrived in
 // the waiting room, in order, until the client closes, a request leaves
 // the connection unusable, or the server stops. It reports whether the
@@ -109,8 +126,8 @@ func (w *worker) serveConn(wc *waitingConn) (park bool) {
 	}
 }
 
-// outcome is what one request did, for the counters and the log.
-type outcome struct {
+// requestOutcome is what one request did, for the counters and the log.
+type requestOutcome struct {
 	op      protocol.Op
 	command string
 	name    string
@@ -149,7 +166,7 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 	return o.keep
 }
 
-func (w *worker) handle(mc *meteredConn) outcome {
+func (w *worker) handle(mc *meteredConn) requestOutcome {
 	w.counters.begin(protocol.OpOther)
 	req, err := w.requests.Read()
 	w.srv.serving(mc.Conn, w.id, req) // for shutdown to name it should it cut it
@@ -157,9 +174,9 @@ func (w *worker) handle(mc *meteredConn) outcome {
 		// keep: like any bad request, a malformed head is answered and
 		// skipped, and the connection goes on (badRequest closes it when
 		// the error is not the request's).
-		return w.badRequest(mc, outcome{op: protocol.OpOther, command: "?", keep: true}, err)
+		return w.badRequest(mc, requestOutcome{op: protocol.OpOther, command: "?", keep: true}, err)
 	}
-	o := outcome{command: req.Command, keep: true}
+	o := requestOutcome{command: req.Command, keep: true}
 	switch req.Command {
 	case "LIST":
 		o.op = protocol.OpList
@@ -221,7 +238,7 @@ func (w *worker) handle(mc *meteredConn) outcome {
 }
 
 // get streams a stored file as base64 inside the reply.
-func (w *worker) get(mc *meteredConn, o outcome, key string) outcome {
+func (w *worker) get(mc *meteredConn, o requestOutcome, key string) requestOutcome {
 	f, err := w.srv.store.open(o.name)
 	if err != nil {
 		return w.fail(mc, o, o.storageFailure("get", err))
@@ -242,7 +259,7 @@ const listFlush = 32 << 10
 
 // list streams the sorted names of the stored files as they are read, so
 // a directory of any size costs a fixed buffer (see lister).
-func (w *worker) list(mc *meteredConn, o outcome) outcome {
+func (w *worker) list(mc *meteredConn, o requestOutcome) requestOutcome {
 	prefix, suffix := protocol.ListFrame()
 	w.reply = append(w.reply[:0], prefix...)
 	names, sent := 0, false
@@ -274,7 +291,7 @@ func (w *worker) list(mc *meteredConn, o outcome) outcome {
 }
 
 // count records the outcome in the counters, once.
-func (w *worker) count(o *outcome) {
+func (w *worker) count(o *requestOutcome) {
 	if !o.counted {
 		w.counters.done(o.op, o.err == "")
 		o.counted = true
@@ -282,7 +299,7 @@ func (w *worker) count(o *outcome) {
 }
 
 // finalWrite counts the request, then sends the last bytes of its reply.
-func (w *worker) finalWrite(mc *meteredConn, o outcome, last []byte) outcome {
+func (w *worker) finalWrite(mc *meteredConn, o requestOutcome, last []byte) requestOutcome {
 	w.count(&o)
 	if _, err := mc.Write(last); err != nil {
 		if o.err == "" {
@@ -319,7 +336,7 @@ func (fh fileHasher) Write(p []byte) (int, error) {
 // JSON request may name the file, and even say it is an UPLOAD, only after
 // its content: so the name is checked before the content when it is
 // known, and after it otherwise.
-func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outcome {
+func (w *worker) upload(mc *meteredConn, o requestOutcome, req *protocol.Request) requestOutcome {
 	if req.Command != "" && req.Command != "UPLOAD" {
 		return w.refusePayload(mc, o, req, fmt.Sprintf("%s takes no content", req.Command))
 	}
@@ -378,14 +395,14 @@ func (w *worker) upload(mc *meteredConn, o outcome, req *protocol.Request) outco
 // warnUnsynced logs a failed directory sync after a rename or unlink that
 // is done: the reply still says what happened, but a crash before the
 // system writes the directory back could undo it.
-func (w *worker) warnUnsynced(o outcome, err error) {
+func (w *worker) warnUnsynced(o requestOutcome, err error) {
 	if err != nil {
 		w.log.Warn("directory sync failed: done, but a crash could undo it", "cmd", o.command, "name", o.name, "error", err)
 	}
 }
 
 // checkName sets the outcome's file name, or says why it is refused.
-func (w *worker) checkName(o *outcome, name string) (reason string, ok bool) {
+func (w *worker) checkName(o *requestOutcome, name string) (reason string, ok bool) {
 	if err := protocol.ValidateName(name); err != nil {
 		o.name = sanitize(name)
 		return fmt.Sprintf("invalid file name %q: %v", o.name, err), false
@@ -396,7 +413,7 @@ func (w *worker) checkName(o *outcome, name string) (reason string, ok bool) {
 
 // refusePayload answers an upload refused before its content was read,
 // then reads the content to nowhere so that the connection can go on.
-func (w *worker) refusePayload(mc *meteredConn, o outcome, req *protocol.Request, reason string) outcome {
+func (w *worker) refusePayload(mc *meteredConn, o requestOutcome, req *protocol.Request, reason string) requestOutcome {
 	o = w.fail(mc, o, reason)
 	if !o.keep {
 		return o
@@ -416,7 +433,7 @@ func (w *worker) refusePayload(mc *meteredConn, o outcome, req *protocol.Request
 // badRequest answers a request that went wrong while it was being read:
 // it says why, then skips the rest of the request so the connection can
 // go on, or closes it when it cannot.
-func (w *worker) badRequest(mc *meteredConn, o outcome, err error) outcome {
+func (w *worker) badRequest(mc *meteredConn, o requestOutcome, err error) requestOutcome {
 	if re, ok := protocol.IsRequestError(err); ok && re.Terminated {
 		return w.fail(mc, o, re.Reason)
 	}
@@ -455,12 +472,12 @@ func isRequestLevel(err error) bool {
 	return true
 }
 
-func (w *worker) ok(mc *meteredConn, o outcome, data ...protocol.Field) outcome {
+func (w *worker) ok(mc *meteredConn, o requestOutcome, data ...protocol.Field) requestOutcome {
 	w.reply = protocol.AppendReply(w.reply[:0], append([]protocol.Field{{Key: "status", Value: protocol.StatusOK}}, data...)...)
 	return w.finalWrite(mc, o, w.reply[o.replySent:])
 }
 
-func (w *worker) fail(mc *meteredConn, o outcome, reason string) outcome {
+func (w *worker) fail(mc *meteredConn, o requestOutcome, reason string) requestOutcome {
 	o.err = reason
 	w.reply = protocol.AppendError(w.reply[:0], reason)
 	return w.finalWrite(mc, o, w.reply[o.replySent:])
@@ -477,7 +494,7 @@ func (w *worker) sendError(mc *meteredConn, reason string) error {
 // it, with the system's reason ("no space left on device"), never the
 // server's paths or the system call: an absolute path tells a stranger
 // where the server keeps its files, and "openat" tells a student nothing.
-func (o *outcome) storageFailure(op string, err error) string {
+func (o *requestOutcome) storageFailure(op string, err error) string {
 	var reason string
 	switch {
 	case errors.Is(err, errNotFound):

@@ -1,0 +1,96 @@
+package testkit
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Log collects a process's output lines as they come and lets a test
+// wait for one: no sleeps, a line is seen as soon as it is read.
+type Log struct {
+	mu      sync.Mutex
+	lines   []string      // guarded by mu
+	changed chan struct{} // guarded by mu: closed and replaced on every new line
+	eof     chan struct{} // closed once the output ended
+}
+
+// NewLog reads r to its end in a goroutine of its own: a process whose
+// output pipe fills up stops.
+func NewLog(r io.Reader) *Log {
+	l := &Log{changed: make(chan struct{}), eof: make(chan struct{})}
+	go func() {
+		defer close(l.eof)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			l.mu.Lock()
+			l.lines = append(l.lines, sc.Text())
+			close(l.changed)
+			l.changed = make(chan struct{})
+			l.mu.Unlock()
+		}
+	}()
+	return l
+}
+
+// String is every line so far, for failure messages.
+func (l *Log) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// EOF is closed once the output has ended.
+func (l *Log) EOF() <-chan struct{} { return l.eof }
+
+// WaitFor returns the submatches of the first line matching re.
+func (l *Log) WaitFor(re *regexp.Regexp, timeout time.Duration) ([]string, error) {
+	ms, err := l.WaitForCount(re, 1, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return ms[0], nil
+}
+
+// WaitForCount waits until n lines match re and returns their submatches.
+func (l *Log) WaitForCount(re *regexp.Regexp, n int, timeout time.Duration) ([][]string, error) {
+	return l.waitMatches(re.String(), n, timeout, re.FindStringSubmatch)
+}
+
+// waitMatches waits until match returns non-nil for n lines, and returns
+// what it returned for each; what names the match in errors.
+func (l *Log) waitMatches(what string, n int, timeout time.Duration, match func(line string) []string) ([][]string, error) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	ended := false
+	for {
+		l.mu.Lock()
+		var ms [][]string
+		for _, line := range l.lines {
+			if m := match(line); m != nil {
+				ms = append(ms, m)
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if len(ms) >= n {
+			return ms, nil
+		}
+		if ended {
+			return ms, errors.New("process output ended before " + what)
+		}
+		select {
+		case <-changed:
+		case <-l.eof:
+			ended = true // one more look at the complete output
+		case <-deadline.C:
+			return ms, fmt.Errorf("no %d lines matching %s within %s", n, what, timeout)
+		}
+	}
+}
