@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -163,10 +165,7 @@ func TestCounterPageNotTrusted(t *testing.T) {
 	}
 	id, _ := strconv.Atoi(m[1])
 	pid, _ := strconv.Atoi(m[2])
-	page, err := os.OpenFile("/proc/"+strconv.Itoa(pid)+"/fd/"+strconv.Itoa(fdCounters), os.O_RDWR, 0)
-	if err != nil {
-		t.Skipf("cannot open the child's counter page: %v", err)
-	}
+	page := openCounterMapping(t, pid)
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], 1<<40)
 	if _, err := page.WriteAt(b[:], int64((id*slotWords+wCurrent)*8)); err != nil {
@@ -178,6 +177,34 @@ func TestCounterPageNotTrusted(t *testing.T) {
 		return s.WorkerRestarts == 1 && s.Requests["other"].Failed == 1
 	})
 	d.list(t)
+}
+
+// openCounterMapping opens, for writing, the shared counter file that
+// process pid has mapped. The child closes its descriptor of it once
+// mapped, and the file is unlinked, so the way in is the mapping itself:
+// /proc/PID/map_files, which needs CAP_SYS_ADMIN (root).
+func openCounterMapping(t *testing.T, pid int) *os.File {
+	t.Helper()
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(maps)) {
+		if !strings.Contains(line, "fileserverd-counters-") {
+			continue
+		}
+		addrs, _, _ := strings.Cut(line, " ")
+		f, err := os.OpenFile(fmt.Sprintf("/proc/%d/map_files/%s", pid, addrs), os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrPermission) && os.Geteuid() != 0 {
+			t.Skipf("opening a process's mapping needs root: %v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	t.Fatalf("process %d maps no counter file:\n%s", pid, maps)
+	return nil
 }
 
 // TestListBoundedMemory fills the storage directory with 20,000 files of
