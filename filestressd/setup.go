@@ -70,11 +70,12 @@ func fetchExpected(ctx context.Context, cfg config, name string) (expected, erro
 		return expected{}, &connectError{err}
 	}
 	defer c.Close()
-	hw := newHashWriter(1<<62, nil)
-	if _, err := c.Get(ctx, name, hw); err != nil {
+	h := protocol.NewHash()
+	n, err := c.Get(ctx, name, h)
+	if err != nil {
 		return expected{}, fmt.Errorf("download -name %q: %w%s", name, err, contentKeyHint(err))
 	}
-	return expected{sha256: hex.EncodeToString(hw.h.Sum(nil)), size: hw.n}, nil
+	return expected{sha256: hex.EncodeToString(h.Sum(nil)), size: n}, nil
 }
 
 // contentKeyHint names the flag that may cure an error, for setup errors.
