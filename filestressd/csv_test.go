@@ -184,7 +184,7 @@ func TestCSVCPURoundTrip(t *testing.T) {
 		return &protocol.Stats{Mode: "thread", Workers: 5, PID: pid, Started: "2026-01-01T10:00:00Z", CPUMicros: cpuMicros,
 			Requests: map[string]protocol.OpCount{"upload": {}}}
 	}
-	cfg := config{Op: opUpload, Size: 10 << 20, Workers: 5, Pool: poolThread, Repeat: 1}
+	cfg := config{Op: cellUpload, Size: 10 << 20, Workers: 5, Pool: poolThread, Repeat: 1}
 	mk := func(before, after *protocol.Stats, clientCPU time.Duration) cell {
 		w := window{start: time.Now(), cpu: clientCPU, cpuKnown: true}
 		w.end = w.start.Add(time.Second)

@@ -23,7 +23,7 @@ func csvColumns() []csvColumn {
 	return []csvColumn{
 		{"no", func(_ cell, no int) string { return strconv.Itoa(no) }},
 		{"timestamp", func(c cell, _ int) string { return c.timestamp.Format(time.RFC3339) }},
-		{"operation", func(c cell, _ int) string { return c.cfg.Op }},
+		{"operation", func(c cell, _ int) string { return string(c.cfg.Op) }},
 		{"volume", func(c cell, _ int) string { return volumeLabel(c.cfg) }},
 		{"volume_bytes", func(c cell, _ int) string {
 			if !c.sum.hasVolume {

@@ -49,11 +49,11 @@ func assertCleanError(t *testing.T, r stressRun, code int, mention, csvPath, csv
 // setup gives a clean error and no CSV row, for each operation.
 func TestUnreachableServer(t *testing.T) {
 	addr := freeClosedPort(t)
-	for _, op := range []string{opUpload, opDownload, opList} {
+	for _, op := range []cellOp{cellUpload, cellDownload, cellList} {
 		for _, pool := range []string{poolThread, poolProcess} {
-			t.Run(op+"/"+pool, func(t *testing.T) {
+			t.Run(string(op)+"/"+pool, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "m.csv")
-				r := runStress(t, "-addr", addr, "-op", op, "-size", "64KB", "-pool", pool, "-workers", "2", "-csv", path)
+				r := runStress(t, "-addr", addr, "-op", string(op), "-size", "64KB", "-pool", pool, "-workers", "2", "-csv", path)
 				assertCleanError(t, r, exitFailed, "unreachable", path, "")
 			})
 		}

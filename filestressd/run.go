@@ -53,7 +53,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return setupError(ctx, cfg, err)
 	}
-	if cfg.Op == opDownload {
+	if cfg.Op == cellDownload {
 		cfg.Size, src.Size = want.size, want.size // -name without -file: the server's file's
 		src.Unknown = !want.reference
 	}
@@ -75,7 +75,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	post, cancelPost := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
 	defer cancelPost()
 	if ctx.Err() != nil {
-		if cfg.Op == opUpload && !cfg.Keep {
+		if cfg.Op == cellUpload && !cfg.Keep {
 			deleteUploads(post, cfg, uploadedNames(jobs, w.results))
 		}
 		return errors.New("interrupted: no row written")
@@ -86,7 +86,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			sv.Note = fmt.Sprintf("STATS after the window failed (%s): server counts left empty", oneLine(err))
 		}
 	}
-	if cfg.Op == opUpload {
+	if cfg.Op == cellUpload {
 		// A budget of its own, like the setup's: reading back is not
 		// measured, and takes as long as the files take.
 		rb, cancelRB := context.WithTimeout(ctx, cfg.Timeout)
@@ -96,12 +96,12 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	clean, cancelClean := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
 	defer cancelClean()
 	if ctx.Err() != nil {
-		if cfg.Op == opUpload && !cfg.Keep {
+		if cfg.Op == cellUpload && !cfg.Keep {
 			deleteUploads(clean, cfg, uploadedNames(jobs, w.results))
 		}
 		return errors.New("interrupted: no row written")
 	}
-	if cfg.Op == opUpload && !cfg.Keep {
+	if cfg.Op == cellUpload && !cfg.Keep {
 		if err := deleteUploads(clean, cfg, uploadedNames(jobs, w.results)); err != nil {
 			fmt.Fprintf(stderr, "filestressd: warning: %s\n", oneLine(err))
 		}
@@ -161,7 +161,7 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 		showProgress = true
 	}
 	if cfg.Pool == poolProcess {
-		return runProcessPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose})
+		return runChildPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose})
 	}
 	return runThreadPool(ctx, cfg.Timeout, jobs, pc), nil
 }
@@ -174,7 +174,7 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 // expectedSHA256: about 0.7 s per GB here) and owes nothing to the
 // server, and none of it falls in the window. Other cells need none.
 func uploadSums(ctx context.Context, cfg config, src source) ([]string, error) {
-	if cfg.Op != opUpload || !src.generated() {
+	if cfg.Op != cellUpload || !src.generated() {
 		return nil, nil
 	}
 	sums := make([]string, cfg.Workers)
@@ -196,14 +196,14 @@ func makeJobs(cfg config, src source, wantSHA string, sums []string) []job {
 	for i := range jobs {
 		j := job{Worker: i + 1, Op: cfg.Op, Addr: cfg.Addr, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: cfg.Verify}
 		switch cfg.Op {
-		case opUpload:
+		case cellUpload:
 			j.Name = uploadName(cfg, os.Getpid(), i+1)
 			j.Src = src.forWorker(i + 1)
 			j.WantSHA = ""
 			if sums != nil {
 				j.WantSHA = sums[i]
 			}
-		case opDownload:
+		case cellDownload:
 			j.Name = downloadName(cfg)
 		}
 		jobs[i] = j

@@ -14,7 +14,7 @@ import (
 // job is one worker's transfer. A process-pool child receives it as JSON.
 type job struct {
 	Worker int    `json:"worker"`
-	Op     string `json:"op"`
+	Op     cellOp `json:"op"`
 	Addr   string `json:"addr"`
 	Name   string `json:"name"` // the server file, for upload and download
 	Src    source `json:"src"`
@@ -131,11 +131,11 @@ type transferred struct {
 // servers close the connection after every reply.
 func (j job) do(ctx context.Context, c *protocol.Client) (transferred, error) {
 	switch j.Op {
-	case opUpload:
+	case cellUpload:
 		return j.upload(ctx, c)
-	case opDownload:
+	case cellDownload:
 		return j.download(ctx, c)
-	case opList:
+	case cellList:
 		if _, err := c.List(ctx); err != nil {
 			return transferred{}, fmt.Errorf("list: %w", err)
 		}

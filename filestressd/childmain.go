@@ -1,3 +1,8 @@
+// A child-pool worker's own main: filestressd re-executed with envChild
+// set reads its job, says it is ready, waits for the parent's release,
+// does its one transfer and reports the result on stdout. The parent's
+// side is pools.go.
+
 package main
 
 import (
@@ -84,7 +89,7 @@ func runChildMain(spec childSpec, err error) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), spec.Timeout+childBackstop)
 	defer cancel()
-	if err := runChild(ctx, spec, os.Stdout); err != nil {
+	if err := runChildJob(ctx, spec, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
 		return exitFailed
 	}
@@ -116,11 +121,11 @@ func waitForStart(ctx context.Context, stdin io.Reader) error {
 	}
 }
 
-// runChild does the transfer and writes its result as one JSON line,
+// runChildJob does the transfer and writes its result as one JSON line,
 // preceded by progress lines when the parent shows a progress line. The
-// result carries the CPU time this process used from its release (runChild
+// result carries the CPU time this process used from its release (runChildJob
 // starts then) to the result, which the parent adds to client_cpu_s.
-func runChild(ctx context.Context, spec childSpec, stdout io.Writer) error {
+func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 	cpu := startCPU()
 	var moved atomic.Int64
 	var mu sync.Mutex
