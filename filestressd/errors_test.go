@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"fileserver/filestressd/results"
 )
 
 // freeClosedPort returns a loopback address nothing listens on.
@@ -60,7 +62,7 @@ func TestUnreachableServer(t *testing.T) {
 	}
 	// An existing CSV is left as it was.
 	path := filepath.Join(t.TempDir(), "m.csv")
-	before := strings.Join(csvHeader(), ",") + "\n"
+	before := strings.Join(results.Header(), ",") + "\n"
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestUnreachableServer(t *testing.T) {
 func TestBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.csv")
-	before := strings.Join(csvHeader(), ",") + "\n1,x\n"
+	before := strings.Join(results.Header(), ",") + "\n1,x\n"
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fileserver/filestressd/report"
+	"fileserver/filestressd/results"
 )
 
 const reportUsage = `filestressd report renders matrix CSVs into a Markdown report: the
@@ -123,7 +124,7 @@ func readReportCSV(path string) ([]report.Row, error) {
 		return nil, err
 	}
 	defer f.Close()
-	rows, err := report.ReadRows(f)
+	rows, err := results.ReadRows(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

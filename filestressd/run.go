@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"fileserver/filestressd/results"
 )
 
 // postBudget bounds everything after the window (the "after" snapshot and
@@ -35,7 +37,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		verbose = stderr
 	}
 	if cfg.CSV != "" {
-		if _, err := readCSV(cfg.CSV); err != nil {
+		if _, err := results.Stat(cfg.CSV); err != nil {
 			return err
 		}
 	}
@@ -116,11 +118,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	// (exit 1: nothing appended to it).
 	no := cfg.No
 	if cfg.CSV != "" && no == 0 {
-		st, err := readCSV(cfg.CSV)
+		st, err := results.Stat(cfg.CSV)
 		if err != nil {
 			return err
 		}
-		no = st.next
+		no = st.Next
 	}
 	if cfg.JSON != "" {
 		if err := appendJSONLines(cfg.JSON, c.jsonLines(no)); err != nil {
@@ -129,7 +131,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "json:             %d worker lines appended to %s\n", len(c.results), cfg.JSON)
 	}
 	if cfg.CSV != "" {
-		no, left, err := appendRow(cfg.CSV, no, c.csvRow)
+		no, left, err := results.Append(cfg.CSV, no, c.row)
 		if err != nil {
 			return err
 		}

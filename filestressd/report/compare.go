@@ -59,7 +59,7 @@ func (s *sample) cpuPerMB(server bool) (float64, bool) {
 		if server {
 			sec = r.ServerCPU
 		}
-		if v, ok := r.cpuPerMB(sec); ok {
+		if v, ok := cpuPerMB(r, sec); ok {
 			vs = append(vs, v)
 		}
 	}
@@ -78,10 +78,10 @@ func samples(label string, rows []Row) []*sample {
 	byKey := map[key][]int{}
 	var keys []key
 	for i, r := range rows {
-		if _, ok := byKey[r.key()]; !ok {
-			keys = append(keys, r.key())
+		if _, ok := byKey[keyOf(r)]; !ok {
+			keys = append(keys, keyOf(r))
 		}
-		byKey[r.key()] = append(byKey[r.key()], i)
+		byKey[keyOf(r)] = append(byKey[keyOf(r)], i)
 	}
 	var out []*sample
 	for _, k := range keys {
