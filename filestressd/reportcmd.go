@@ -64,11 +64,13 @@ type reportConfig struct {
 	Baseline       string
 }
 
-func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
+// parseReportFlags reads the report's command line; -h prints the usage
+// to help (stdout, as filestressd -h does) and returns flag.ErrHelp.
+func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 	var cfg reportConfig
 	fs := flag.NewFlagSet("filestressd report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
+	fs.SetOutput(io.Discard) // errors are reported on one line by reportMain
+	fs.Usage = func() {}
 	fs.StringVar(&cfg.CSV, "csv", "results/matrix.csv", "matrix CSV to read (`file`); not with -run")
 	fs.StringVar(&cfg.Out, "out", "", "`directory` for README.md and the charts (default: the CSV's directory; required with -run)")
 	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures to include as \"Performance against the machine\" (default: performance.md beside the CSV, if there)")
@@ -82,6 +84,11 @@ func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
 	})
 	fs.StringVar(&cfg.Baseline, "baseline", "", "`label` of the run the others are compared with (default: thread with -csv, the first -run with -run)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(help)
+			fmt.Fprint(help, reportUsage)
+			fs.PrintDefaults()
+		}
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -103,7 +110,7 @@ func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
 
 // reportMain runs "filestressd report" and returns the exit status.
 func reportMain(args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseReportFlags(args, stderr)
+	cfg, err := parseReportFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}

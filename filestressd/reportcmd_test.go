@@ -117,3 +117,22 @@ func TestReportCommandRunErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReportHelp checks that report -h writes its usage to stdout and
+// exits 0, as filestressd -h does, and that a bad flag is one line on
+// stderr with exit status 2.
+func TestReportHelp(t *testing.T) {
+	r := runStress(t, "report", "-h")
+	if r.code != exitOK || r.stderr != "" {
+		t.Errorf("report -h: exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+	}
+	for _, want := range []string{"filestressd report [flags]", "Examples:", "-baseline", "-run LABEL=FILE"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("report -h does not mention %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runStress(t, "report", "-bogus")
+	if r.code != exitUsage || r.stdout != "" || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "-bogus") {
+		t.Errorf("report -bogus: exit %d, stdout %q, stderr %q; want 2 and one line naming the flag", r.code, r.stdout, r.stderr)
+	}
+}
