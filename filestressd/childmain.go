@@ -139,25 +139,12 @@ func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 		_, err = stdout.Write(append(b, '\n'))
 		return err
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
+	stopProgress := func() {}
 	if spec.Progress {
-		wg.Go(func() {
-			t := time.NewTicker(progressEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					send(childMessage{Moved: moved.Load()})
-				case <-stop:
-					return
-				}
-			}
-		})
+		stopProgress = everyTick(progressEvery, func(time.Time) { send(childMessage{Moved: moved.Load()}) }, func() {})
 	}
 	res := runTransfer(ctx, spec.Job, &moved)
-	close(stop)
-	wg.Wait()
+	stopProgress()
 	res.PID = os.Getpid()
 	if used, ok := cpu.stop(); ok {
 		res.CPUMicros = used.Microseconds()

@@ -174,8 +174,6 @@ Flags:
 func parseFlags(args []string, help io.Writer) (config, error) {
 	cfg := config{}
 	fs := flag.NewFlagSet("filestressd", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported on one line by main
-	fs.Usage = func() {}
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8889", "server `address`, host:port")
 	op := fs.String("op", string(cellUpload), "`operation` to measure: upload, download or list")
 	size := fs.String("size", "10MB", "`volume` per worker: N with an optional unit KB, MB, GB (1 MB = 1048576 bytes), e.g. 10MB, 50MB, 100MB")
@@ -197,12 +195,7 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.StringVar(&cfg.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, written in the CSV's run_id column and the -json lines, e.g. 20261130T163700Z-12345 (run_matrix.sh makes one per invocation); any text without control characters, up to 200 bytes")
 	fs.StringVar(&cfg.JSON, "json", "", "append one JSON line per worker to this `file`: the cell (run_id, repeat, op, volume, client workers, pool, server address, mode and workers, CSV row), the worker's index, outcome, failure kind, bytes, and its timestamps (start, connect, request sent, first byte, last byte) as RFC 3339 UTC strings with nine decimals")
 	fs.DurationVar(&cfg.Progress, "progress", 0, "when stderr is not a terminal (a CI log, a file), write a plain progress line there at this `interval` during the window: elapsed, workers done (ok, failed), MB moved; e.g. -progress 5s; 0: none (on a terminal the redrawn line is shown instead, unless -quiet)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(help)
-			fmt.Fprint(help, usageText)
-			fs.PrintDefaults()
-		}
+	if err := parseOrHelp(fs, args, usageText, help); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -243,6 +236,22 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 		cfg.Size = n
 	}
 	return cfg, cfg.validate()
+}
+
+// parseOrHelp parses args with fs, whose errors its caller reports on one
+// line; -h writes usage and the flags to help (stdout, where a reader
+// pipes it to less) and returns flag.ErrHelp. Both filestressd and
+// filestressd report parse through it.
+func parseOrHelp(fs *flag.FlagSet, args []string, usage string, help io.Writer) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(help)
+		fmt.Fprint(help, usage)
+		fs.PrintDefaults()
+	}
+	return err
 }
 
 // fileSize checks that path is a regular file that can be read.

@@ -136,13 +136,25 @@ func (c *content) Size() int64 { return c.size }
 // to at most the end of their period's header or of the period. It is
 // valid until the next call.
 func (c *content) BytesAt(off int64) []byte {
-	k, j := off/periodSize, off%periodSize
-	end := min(periodSize, c.size-k*periodSize)
-	if j < headerSize {
-		c.header(k)
-		return c.hdr[j:min(headerSize, end)]
+	return c.piece(off, periodSize, headerSize, c.size, c.base.raw, false)
+}
+
+// piece returns, from position pos of the bytes (or, with text, of the
+// text) whose periods are period long and begin with a header of
+// headerLen, up to the end of that header or of the period, whole being
+// the length of all of them.
+func (c *content) piece(pos, period, headerLen, whole int64, base []byte, text bool) []byte {
+	k, x := pos/period, pos%period
+	end := min(period, whole-k*period)
+	if x >= headerLen {
+		return base[x:end]
 	}
-	return c.base.raw[j:end]
+	c.header(k)
+	h := c.hdr[:]
+	if text {
+		h = c.hdrTx[:]
+	}
+	return h[x:min(headerLen, end)]
 }
 
 // readAt fills p with the content from offset off; p must not reach past
@@ -162,13 +174,7 @@ func (c *content) TextAt(at int64) []byte {
 	if at >= c.full {
 		return c.tail[at-c.full:]
 	}
-	k, x := at/periodText, at%periodText
-	end := min(periodText, c.full-k*periodText)
-	if x < headerText {
-		c.header(k)
-		return c.hdrTx[x:min(headerText, end)]
-	}
-	return c.base.text[x:end]
+	return c.piece(at, periodText, headerText, c.full, c.base.text, true)
 }
 
 // reader returns a reader of the content's bytes.

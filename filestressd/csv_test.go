@@ -153,12 +153,7 @@ func TestCSVCPURoundTrip(t *testing.T) {
 		}
 	}
 	read := func(path string) []results.Row {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		rows, err := results.ReadRows(f)
+		rows, err := results.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -69,8 +69,6 @@ type reportConfig struct {
 func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 	var cfg reportConfig
 	fs := flag.NewFlagSet("filestressd report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported on one line by reportMain
-	fs.Usage = func() {}
 	fs.StringVar(&cfg.CSV, "csv", "results/matrix.csv", "matrix CSV to read (`file`); not with -run")
 	fs.StringVar(&cfg.Out, "out", "", "`directory` for README.md and the charts (default: the CSV's directory; required with -run)")
 	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures to include as \"Performance against the machine\" (default: performance.md beside the CSV, if there)")
@@ -83,12 +81,7 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 		return err
 	})
 	fs.StringVar(&cfg.Baseline, "baseline", "", "`label` of the run the others are compared with (default: thread with -csv, the first -run with -run)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(help)
-			fmt.Fprint(help, reportUsage)
-			fs.PrintDefaults()
-		}
+	if err := parseOrHelp(fs, args, reportUsage, help); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -125,19 +118,6 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func readReportCSV(path string) ([]report.Row, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rows, err := results.ReadRows(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return rows, nil
-}
-
 func runReport(cfg reportConfig, stdout io.Writer) error {
 	first := cfg.CSV
 	if len(cfg.Runs) > 0 {
@@ -151,7 +131,7 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 	var files map[string][]byte
 	var what string
 	if len(cfg.Runs) == 0 {
-		rows, err := readReportCSV(cfg.CSV)
+		rows, err := results.ReadFile(cfg.CSV)
 		if err != nil {
 			return err
 		}
@@ -171,7 +151,7 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 			rows, ok := read[spec.File]
 			if !ok {
 				var err error
-				if rows, err = readReportCSV(spec.File); err != nil {
+				if rows, err = results.ReadFile(spec.File); err != nil {
 					return fmt.Errorf("-run %s: %w", spec.Label, err)
 				}
 				read[spec.File] = rows

@@ -74,13 +74,18 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// interrupted ends a cell cut short by a signal: its uploads are
+	// still deleted, within budget.
+	interrupted := func(budget context.Context) error {
+		if cfg.Op == cellUpload && !cfg.Keep {
+			deleteUploads(budget, cfg, uploadedNames(jobs, w.results))
+		}
+		return errors.New("interrupted: no row written")
+	}
 	post, cancelPost := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
 	defer cancelPost()
 	if ctx.Err() != nil {
-		if cfg.Op == cellUpload && !cfg.Keep {
-			deleteUploads(post, cfg, uploadedNames(jobs, w.results))
-		}
-		return errors.New("interrupted: no row written")
+		return interrupted(post)
 	}
 	if sv.Before != nil {
 		someFailed := slices.ContainsFunc(w.results, func(r workerResult) bool { return !r.OK })
@@ -98,10 +103,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	clean, cancelClean := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
 	defer cancelClean()
 	if ctx.Err() != nil {
-		if cfg.Op == cellUpload && !cfg.Keep {
-			deleteUploads(clean, cfg, uploadedNames(jobs, w.results))
-		}
-		return errors.New("interrupted: no row written")
+		return interrupted(clean)
 	}
 	if cfg.Op == cellUpload && !cfg.Keep {
 		if err := deleteUploads(clean, cfg, uploadedNames(jobs, w.results)); err != nil {

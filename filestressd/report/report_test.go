@@ -65,12 +65,7 @@ func TestGoldenRuns(t *testing.T) {
 
 func readFixture(t *testing.T, name string) []Row {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "report", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := results.ReadRows(f)
+	rows, err := results.ReadFile(filepath.Join("..", "..", "testdata", "report", name))
 	if err != nil {
 		t.Fatal(err)
 	}

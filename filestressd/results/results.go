@@ -181,6 +181,20 @@ func ReadRows(r io.Reader) ([]Row, error) {
 	}
 }
 
+// ReadFile reads the rows of the matrix CSV at path (see ReadRows).
+func ReadFile(path string) ([]Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := ReadRows(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
+}
+
 // fieldParser reads named fields of one record, keeping the first error.
 type fieldParser struct {
 	rec []string
