@@ -323,15 +323,15 @@ func (c config) validate() error {
 	}
 	// The longest names this run will use must be valid on the wire.
 	for _, name := range []string{downloadName(c), uploadName(c, 1<<22, c.Workers)} {
-		if err := checkName(name); err != nil {
+		if err := checkSendableName(name); err != nil {
 			return fmt.Errorf("file name %q: %w", name, err)
 		}
 	}
 	return nil
 }
 
-// checkName tells whether name can be stored and sent as a parameter.
-func checkName(name string) error {
+// checkSendableName tells whether name can be stored and sent as a parameter.
+func checkSendableName(name string) error {
 	if err := protocol.ValidateName(name); err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func TestStragglerCountedAtDeadline(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	pc := &progressCounters{}
 	began := time.Now()
-	w := runThreadPool(context.Background(), timeout, jobs, pc)
+	w := runGoroutinePool(context.Background(), timeout, jobs, pc)
 	elapsed := time.Since(began)
 
 	// Let the stuck worker go: its open returns once a writer has come,

@@ -1,9 +1,9 @@
 // The client's two worker pools, in one file as hey keeps its requester:
-// the thread pool runs each job in a goroutine (runThreadPool), the child
-// pool in a child process of filestressd (runChildPool, each child held
-// through a childHandle; childmain.go is the child's side). Both release
-// their workers together and gather their workerOutcomes with collect
-// into a window.
+// -pool thread runs each job in a goroutine (runGoroutinePool), -pool
+// process in a child process of filestressd (runChildPool, each child
+// held through a childHandle; childmain.go is the child's side). Both
+// release their workers together and gather their workerOutcomes with
+// collect into a window.
 
 package main
 
@@ -114,10 +114,10 @@ func collect(ctx context.Context, out <-chan workerOutcome, n int, results []wor
 	return end
 }
 
-// runThreadPool runs every job in its own goroutine, all at once, until
+// runGoroutinePool runs every job in its own goroutine, all at once, until
 // all are done or the window's deadline, timeout after their release (or
 // ctx's end), has passed.
-func runThreadPool(ctx context.Context, timeout time.Duration, jobs []job, pc *progressCounters) window {
+func runGoroutinePool(ctx context.Context, timeout time.Duration, jobs []job, pc *progressCounters) window {
 	results := make([]workerResult, len(jobs))
 	for i, j := range jobs {
 		results[i] = unfinished(j, "still running at the deadline")

@@ -167,7 +167,7 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 	if cfg.Pool == poolProcess {
 		return runChildPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose})
 	}
-	return runThreadPool(ctx, cfg.Timeout, jobs, pc), nil
+	return runGoroutinePool(ctx, cfg.Timeout, jobs, pc), nil
 }
 
 // uploadSums returns, for an upload cell of generated content, the

@@ -73,7 +73,7 @@ func runTransfer(ctx context.Context, j job, moved *atomic.Int64) workerResult {
 	if moved != nil {
 		opts.Progress = func(n int64) { moved.Add(n) }
 	}
-	var t transferred
+	var t transferResult
 	c, err := protocol.DialWith(ctx, j.Addr, opts)
 	if err != nil {
 		err = &connectError{err}
@@ -120,8 +120,8 @@ func unixNanoFrom(start, t time.Time) int64 {
 	return start.UnixNano() + t.Sub(start).Nanoseconds()
 }
 
-// transferred is what a transfer moved, and how it was verified.
-type transferred struct {
+// transferResult is what a transfer moved, and how it was verified.
+type transferResult struct {
 	bytes    int64
 	verified string // see workerResult.Verified
 	sentSHA  string // an upload's
@@ -129,7 +129,7 @@ type transferred struct {
 
 // do runs the operation on a fresh client: one request, as some course
 // servers close the connection after every reply.
-func (j job) do(ctx context.Context, c *protocol.Client) (transferred, error) {
+func (j job) do(ctx context.Context, c *protocol.Client) (transferResult, error) {
 	switch j.Op {
 	case cellUpload:
 		return j.upload(ctx, c)
@@ -137,11 +137,11 @@ func (j job) do(ctx context.Context, c *protocol.Client) (transferred, error) {
 		return j.download(ctx, c)
 	case cellList:
 		if _, err := c.List(ctx); err != nil {
-			return transferred{}, fmt.Errorf("list: %w", err)
+			return transferResult{}, fmt.Errorf("list: %w", err)
 		}
-		return transferred{}, nil
+		return transferResult{}, nil
 	}
-	return transferred{}, fmt.Errorf("unknown operation %q", j.Op)
+	return transferResult{}, fmt.Errorf("unknown operation %q", j.Op)
 }
 
 // upload sends the content as one UPLOAD, in the dialect's form, and
@@ -149,7 +149,7 @@ func (j job) do(ctx context.Context, c *protocol.Client) (transferred, error) {
 // Generated content goes out as its ready text (protocol.UploadText), its
 // SHA-256 computed before the setup (j.WantSHA, see uploadSums); a -file
 // is encoded and hashed as it goes out (protocol.Client.Upload).
-func (j job) upload(ctx context.Context, c *protocol.Client) (transferred, error) {
+func (j job) upload(ctx context.Context, c *protocol.Client) (transferResult, error) {
 	var res protocol.UploadResult
 	var err error
 	if j.Src.generated() {
@@ -157,12 +157,12 @@ func (j job) upload(ctx context.Context, c *protocol.Client) (transferred, error
 	} else {
 		src, oerr := j.Src.open()
 		if oerr != nil {
-			return transferred{}, oerr
+			return transferResult{}, oerr
 		}
 		defer src.Close()
 		res, err = c.Upload(ctx, j.Name, src)
 	}
-	t := transferred{bytes: res.Sent, sentSHA: res.SentSHA256}
+	t := transferResult{bytes: res.Sent, sentSHA: res.SentSHA256}
 	var ie *protocol.IntegrityError
 	noDigest := errors.Is(err, protocol.ErrNoDigest)
 	switch {
@@ -205,7 +205,7 @@ func verdict(name, mode string, noDigest bool) (string, error) {
 // -name by hashing the decoded bytes. A reply the server cut off inside
 // the content is a truncated download: kind integrity, like any other
 // wrong bytes.
-func (j job) download(ctx context.Context, c *protocol.Client) (transferred, error) {
+func (j job) download(ctx context.Context, c *protocol.Client) (transferResult, error) {
 	want := protocol.Expected{Size: j.Src.Size, SHA256: j.WantSHA}
 	if j.Src.generated() {
 		want.Text = newContent(j.Src.Size, j.Src.Seed)
@@ -216,7 +216,7 @@ func (j job) download(ctx context.Context, c *protocol.Client) (transferred, err
 		err = fmt.Errorf("%w (name the key with -content-key)", err)
 	}
 	if err != nil {
-		return transferred{bytes: n}, err
+		return transferResult{bytes: n}, err
 	}
-	return transferred{bytes: n, verified: verifyReply}, nil
+	return transferResult{bytes: n, verified: verifyReply}, nil
 }
