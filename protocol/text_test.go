@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -203,5 +204,45 @@ func TestClientTextRoundTrip(t *testing.T) {
 	}
 	if tr := c.Trace(); tr.Sent.IsZero() || tr.First.IsZero() || tr.Last.Before(tr.First) {
 		t.Errorf("Trace = %+v, want every stage", tr)
+	}
+}
+
+// flatText is a Text that hands out the rest of its text and bytes in one
+// piece, as generated content does within a period of 1 MiB of text.
+type flatText struct{ raw, text []byte }
+
+func (f *flatText) Size() int64              { return int64(len(f.raw)) }
+func (f *flatText) TextAt(at int64) []byte   { return f.text[at:] }
+func (f *flatText) BytesAt(off int64) []byte { return f.raw[off:] }
+
+// BenchmarkReadReplyText checks a GET reply's content against the text
+// it must be, as filestressd's downloads of generated content do
+// (Client.GetVerified): the counterpart of BenchmarkReadReplyContent's
+// decode, from memory.
+func BenchmarkReadReplyText(b *testing.B) {
+	data := randomBytes(6, benchSize)
+	want := &flatText{raw: data, text: []byte(base64.StdEncoding.EncodeToString(data))}
+	prefix, suffix := ContentFrame("f", GetContentKey)
+	reply := []byte(prefix + string(want.text) + suffix)
+	b.SetBytes(benchSize)
+	for b.Loop() {
+		m := newTextCheck(want, nil)
+		r, err := ReadReply(bufio.NewReaderSize(bytes.NewReader(reply), ReaderSize), GetContentKey, m, nil)
+		if err != nil || r.ContentBytes != benchSize || m.missing() != "" {
+			b.Fatalf("ReadReply = %+v, %v, %s", r, err, m.missing())
+		}
+	}
+}
+
+// BenchmarkWriteText writes an upload of a Text, as filestressd's uploads
+// of generated content do (Client.UploadText), to io.Discard.
+func BenchmarkWriteText(b *testing.B) {
+	data := randomBytes(7, benchSize)
+	t := &flatText{raw: data, text: []byte(base64.StdEncoding.EncodeToString(data))}
+	b.SetBytes(benchSize)
+	for b.Loop() {
+		if n, err := WriteText(io.Discard, t, "UPLOAD f ", Terminator, func(int64) {}); err != nil || n != benchSize {
+			b.Fatalf("WriteText = %d, %v", n, err)
+		}
 	}
 }
