@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -211,8 +210,7 @@ func (j job) download(ctx context.Context, c *protocol.Client) (transferResult, 
 		want.Text = newContent(j.Src.Size, j.Src.Seed)
 	}
 	n, err := c.GetVerified(ctx, j.Name, want)
-	var ne *protocol.ReplyError
-	if errors.As(err, &ne) && strings.HasPrefix(ne.Reason, "OK reply without content") {
+	if protocol.IsNoContent(err) {
 		err = fmt.Errorf("%w (name the key with -content-key)", err)
 	}
 	if err != nil {

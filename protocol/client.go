@@ -368,7 +368,17 @@ func (c *Client) fetch(ctx context.Context, command string, keys []string, name 
 // NoContentError is the error of an OK reply without content under any
 // of keys.
 func NoContentError(keys []string) *ReplyError {
-	return &ReplyError{Reason: fmt.Sprintf("OK reply without content under %q", strings.Join(keys, `" or "`))}
+	return &ReplyError{Reason: fmt.Sprintf("%s under %q", noContent, strings.Join(keys, `" or "`))}
+}
+
+// noContent starts the reason of every NoContentError.
+const noContent = "OK reply without content"
+
+// IsNoContent reports whether err is, or wraps, a NoContentError: the
+// server may put the content under a key the client does not know.
+func IsNoContent(err error) bool {
+	var re *ReplyError
+	return errors.As(err, &re) && strings.HasPrefix(re.Reason, noContent)
 }
 
 // Delete removes name from the server.

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -244,5 +245,16 @@ func BenchmarkWriteText(b *testing.B) {
 		if n, err := WriteText(io.Discard, t, "UPLOAD f ", Terminator, func(int64) {}); err != nil || n != benchSize {
 			b.Fatalf("WriteText = %d, %v", n, err)
 		}
+	}
+}
+
+// TestIsNoContent tells an OK reply without content, however wrapped,
+// from other malformed replies.
+func TestIsNoContent(t *testing.T) {
+	if err := fmt.Errorf("download %q: %w", "x", NoContentError([]string{GetContentKey})); !IsNoContent(err) {
+		t.Errorf("IsNoContent(%v) = false", err)
+	}
+	if err := malformed("no \"status\""); IsNoContent(err) {
+		t.Errorf("IsNoContent(%v) = true", err)
 	}
 }
