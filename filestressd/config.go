@@ -16,12 +16,32 @@ import (
 	"fileserver/protocol"
 )
 
+// cellOp is the operation a cell measures, spelt as -op, the CSV's
+// operation column and the -json lines spell it. It is not a protocol.Op:
+// a download cell sends GET (see statsOp), and each cell op has a setup
+// and a cleanup of its own.
+type cellOp string
+
 // Operations filestressd can measure.
 const (
-	opUpload   = "upload"
-	opDownload = "download"
-	opList     = "list"
+	cellUpload   cellOp = "upload"
+	cellDownload cellOp = "download"
+	cellList     cellOp = "list"
 )
+
+// statsOp is the operation the server counts a cell's requests under: GET
+// for a download (fileserverd counts GET and DOWNLOAD together).
+func (o cellOp) statsOp() protocol.Op {
+	switch o {
+	case cellUpload:
+		return protocol.OpUpload
+	case cellDownload:
+		return protocol.OpGet
+	case cellList:
+		return protocol.OpList
+	}
+	return protocol.OpOther
+}
 
 // Client pools.
 const (
@@ -54,7 +74,7 @@ const (
 // config is everything filestressd is told on its command line.
 type config struct {
 	Addr    string
-	Op      string
+	Op      cellOp
 	Size    int64  // volume in bytes: -size, or the size of -file
 	File    string // "" for generated content
 	Workers int
@@ -154,10 +174,8 @@ Flags:
 func parseFlags(args []string, help io.Writer) (config, error) {
 	cfg := config{}
 	fs := flag.NewFlagSet("filestressd", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported on one line by main
-	fs.Usage = func() {}
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8889", "server `address`, host:port")
-	fs.StringVar(&cfg.Op, "op", opUpload, "`operation` to measure: upload, download or list")
+	op := fs.String("op", string(cellUpload), "`operation` to measure: upload, download or list")
 	size := fs.String("size", "10MB", "`volume` per worker: N with an optional unit KB, MB, GB (1 MB = 1048576 bytes), e.g. 10MB, 50MB, 100MB")
 	fs.StringVar(&cfg.File, "file", "", "upload or download this real `file` instead of generated content; its size is the volume")
 	fs.IntVar(&cfg.Workers, "workers", 1, "`number` of client workers, each moving one file at once: 1 to 256 with -pool thread, 1 to 1024 with -pool process")
@@ -177,17 +195,13 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.StringVar(&cfg.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, written in the CSV's run_id column and the -json lines, e.g. 20261130T163700Z-12345 (run_matrix.sh makes one per invocation); any text without control characters, up to 200 bytes")
 	fs.StringVar(&cfg.JSON, "json", "", "append one JSON line per worker to this `file`: the cell (run_id, repeat, op, volume, client workers, pool, server address, mode and workers, CSV row), the worker's index, outcome, failure kind, bytes, and its timestamps (start, connect, request sent, first byte, last byte) as RFC 3339 UTC strings with nine decimals")
 	fs.DurationVar(&cfg.Progress, "progress", 0, "when stderr is not a terminal (a CI log, a file), write a plain progress line there at this `interval` during the window: elapsed, workers done (ok, failed), MB moved; e.g. -progress 5s; 0: none (on a terminal the redrawn line is shown instead, unless -quiet)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(help)
-			fmt.Fprint(help, usageText)
-			fs.PrintDefaults()
-		}
+	if err := parseOrHelp(fs, args, usageText, help); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (every setting is a flag)", fs.Arg(0))
 	}
+	cfg.Op = cellOp(*op)
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	var err error
@@ -224,6 +238,22 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	return cfg, cfg.validate()
 }
 
+// parseOrHelp parses args with fs, whose errors its caller reports on one
+// line; -h writes usage and the flags to help (stdout, where a reader
+// pipes it to less) and returns flag.ErrHelp. Both filestressd and
+// filestressd report parse through it.
+func parseOrHelp(fs *flag.FlagSet, args []string, usage string, help io.Writer) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(help)
+		fmt.Fprint(help, usage)
+		fs.PrintDefaults()
+	}
+	return err
+}
+
 // fileSize checks that path is a regular file that can be read.
 func fileSize(path string) (int64, error) {
 	f, err := os.Open(path)
@@ -255,7 +285,7 @@ func (c config) clientOptions() protocol.Options {
 
 func (c config) validate() error {
 	switch {
-	case c.Op != opUpload && c.Op != opDownload && c.Op != opList:
+	case c.Op != cellUpload && c.Op != cellDownload && c.Op != cellList:
 		return fmt.Errorf("-op %q: want upload, download or list", c.Op)
 	case c.Pool != poolThread && c.Pool != poolProcess:
 		return fmt.Errorf("-pool %q: want thread or process", c.Pool)
@@ -265,9 +295,9 @@ func (c config) validate() error {
 		return fmt.Errorf("-workers %d: the thread pool takes at most %d (each worker owns about 360 KiB of buffers, and the process stays under 128 MiB); use -pool process for more", c.Workers, maxThreadWorkers)
 	case c.Timeout <= 0:
 		return fmt.Errorf("-timeout %s: want a positive duration", c.Timeout)
-	case c.File != "" && c.Op == opList:
+	case c.File != "" && c.Op == cellList:
 		return errors.New("-file has no meaning for -op list")
-	case c.Name != "" && c.Op != opDownload:
+	case c.Name != "" && c.Op != cellDownload:
 		return errors.New("-name is for -op download: it names a file already on the server")
 	case c.Verify != verifyAuto && c.Verify != verifyReply && c.Verify != verifyReadback && c.Verify != verifyNone:
 		return fmt.Errorf("-verify %q: want auto, reply, readback or none", c.Verify)
@@ -293,15 +323,15 @@ func (c config) validate() error {
 	}
 	// The longest names this run will use must be valid on the wire.
 	for _, name := range []string{downloadName(c), uploadName(c, 1<<22, c.Workers)} {
-		if err := checkName(name); err != nil {
+		if err := checkSendableName(name); err != nil {
 			return fmt.Errorf("file name %q: %w", name, err)
 		}
 	}
 	return nil
 }
 
-// checkName tells whether name can be stored and sent as a parameter.
-func checkName(name string) error {
+// checkSendableName tells whether name can be stored and sent as a parameter.
+func checkSendableName(name string) error {
 	if err := protocol.ValidateName(name); err != nil {
 		return err
 	}

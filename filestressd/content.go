@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"io"
 	"sync"
+
+	"fileserver/protocol"
 )
 
 // Generated content is cheap to send and to check, because it repeats:
@@ -28,8 +30,8 @@ import (
 // a whole quantum: the text of a content is the base period's text with
 // the 32 characters of each header patched in, and its last quantum
 // re-encoded when the size is not a multiple of 3. An upload writes that
-// text from the shared base, a download compares what arrives with it,
-// and nothing is generated, encoded, decoded or hashed per byte. The tag
+// text from the shared base, a download compares what arrives with it
+// (see protocol.Text), and nothing is generated, encoded, decoded or hashed per byte. The tag
 // is only in the last period so that every content of a size shares all
 // but its last period, whose SHA-256 state is computed once (see
 // expectedSHA256).
@@ -83,7 +85,8 @@ func periodHeader(k, tag uint64, size int64, last bool) [headerSize]byte {
 }
 
 // content is one generated content: its bytes and its base64 text, piece
-// by piece, from the shared base period. It is not safe for concurrent
+// by piece, from the shared base period: a protocol.Text, which
+// protocol.Client uploads as ready text and checks downloads against. It is not safe for concurrent
 // use (it caches the header of the period it is in); each worker has its
 // own.
 type content struct {
@@ -99,6 +102,8 @@ type content struct {
 	hdr   [headerSize]byte
 	hdrTx [headerText]byte
 }
+
+var _ protocol.Text = (*content)(nil)
 
 func newContent(size int64, tag uint64) *content {
 	c := &content{base: baseFor(size), size: size, tag: tag, hk: -1}
@@ -124,53 +129,52 @@ func (c *content) header(k int64) {
 	base64.StdEncoding.Encode(c.hdrTx[:], c.hdr[:])
 }
 
-// rawPiece returns the bytes of the content from offset off (below
-// size) to at most the end of their period's header or of the period.
-// It is valid until the next call.
-func (c *content) rawPiece(off int64) []byte {
-	k, j := off/periodSize, off%periodSize
-	end := min(periodSize, c.size-k*periodSize)
-	if j < headerSize {
-		c.header(k)
-		return c.hdr[j:min(headerSize, end)]
+// Size is the content's length in bytes.
+func (c *content) Size() int64 { return c.size }
+
+// BytesAt returns the bytes of the content from offset off (below size)
+// to at most the end of their period's header or of the period. It is
+// valid until the next call.
+func (c *content) BytesAt(off int64) []byte {
+	return c.piece(off, periodSize, headerSize, c.size, c.base.raw, false)
+}
+
+// piece returns, from position pos of the bytes (or, with text, of the
+// text) whose periods are period long and begin with a header of
+// headerLen, up to the end of that header or of the period, whole being
+// the length of all of them.
+func (c *content) piece(pos, period, headerLen, whole int64, base []byte, text bool) []byte {
+	k, x := pos/period, pos%period
+	end := min(period, whole-k*period)
+	if x >= headerLen {
+		return base[x:end]
 	}
-	return c.base.raw[j:end]
+	c.header(k)
+	h := c.hdr[:]
+	if text {
+		h = c.hdrTx[:]
+	}
+	return h[x:min(headerLen, end)]
 }
 
 // readAt fills p with the content from offset off; p must not reach past
 // the end.
 func (c *content) readAt(p []byte, off int64) {
 	for len(p) > 0 {
-		n := copy(p, c.rawPiece(off))
+		n := copy(p, c.BytesAt(off))
 		p, off = p[n:], off+int64(n)
 	}
 }
 
-// textPiece returns the base64 text of the content from character at
+// TextAt returns the base64 text of the content from character at
 // (below chars) to at most the end of a header's text, of a period's or
 // of the whole quanta. It is valid until the next call, and the caller
 // must not change it: it may be the shared base.
-func (c *content) textPiece(at int64) []byte {
+func (c *content) TextAt(at int64) []byte {
 	if at >= c.full {
 		return c.tail[at-c.full:]
 	}
-	k, x := at/periodText, at%periodText
-	end := min(periodText, c.full-k*periodText)
-	if x < headerText {
-		c.header(k)
-		return c.hdrTx[x:min(headerText, end)]
-	}
-	return c.base.text[x:end]
-}
-
-// decodedAt is the number of content bytes that the first at characters
-// of the text stand for, counting whole quanta only until the text is
-// complete.
-func (c *content) decodedAt(at int64) int64 {
-	if at >= c.chars {
-		return c.size
-	}
-	return at / 4 * 3
+	return c.piece(at, periodText, headerText, c.full, c.base.text, true)
 }
 
 // reader returns a reader of the content's bytes.
@@ -219,8 +223,8 @@ func expectedSHA256(size int64, tag uint64, stop func() error) ([]byte, error) {
 				return nil, err
 			}
 			off := k * periodSize
-			h.Write(c.rawPiece(off))
-			h.Write(c.rawPiece(off + headerSize))
+			h.Write(c.BytesAt(off))
+			h.Write(c.BytesAt(off + headerSize))
 		}
 		state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
 		if err != nil {
@@ -234,7 +238,7 @@ func expectedSHA256(size int64, tag uint64, stop func() error) ([]byte, error) {
 		prefixStates.Unlock()
 	}
 	for off := last * periodSize; off < size; {
-		p := c.rawPiece(off)
+		p := c.BytesAt(off)
 		h.Write(p)
 		off += int64(len(p))
 	}

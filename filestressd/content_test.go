@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"io"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,7 +50,7 @@ func TestContentText(t *testing.T) {
 			c := newContent(size, tag)
 			var got strings.Builder
 			for at := int64(0); at < c.chars; {
-				p := c.textPiece(at)
+				p := c.TextAt(at)
 				if len(p) == 0 {
 					t.Fatalf("size %d: empty piece at %d", size, at)
 				}
@@ -62,8 +60,8 @@ func TestContentText(t *testing.T) {
 			if got.String() != want {
 				t.Fatalf("size %d tag %d: the text pieced together differs from the base64 of the bytes (%d and %d characters)", size, tag, got.Len(), len(want))
 			}
-			if c.decodedAt(c.chars) != size || (c.chars > 0 && c.decodedAt(c.chars-1) >= size) {
-				t.Errorf("size %d: decodedAt counts %d for the whole text, %d for all but its last character", size, c.decodedAt(c.chars), c.decodedAt(c.chars-1))
+			if c.chars != protocol.TextLen(size) {
+				t.Errorf("size %d: %d characters, protocol.TextLen says %d", size, c.chars, protocol.TextLen(size))
 			}
 		}
 	}
@@ -154,15 +152,16 @@ func TestExpectedSHA256(t *testing.T) {
 	}
 }
 
-// TestSendText checks that an upload of generated content writes the
-// request's prefix, the content's base64 and the suffix, counting the
-// bytes sent, and that a failed write returns what went.
-func TestSendText(t *testing.T) {
+// TestUploadText checks that generated content, as a protocol.Text,
+// goes out as the request's prefix, the content's base64 and the suffix
+// (protocol.WriteText, which Client.UploadText uses), counting the bytes
+// sent, and that a failed write returns what went.
+func TestUploadText(t *testing.T) {
 	for _, size := range []int64{0, 1, 25, periodSize + 2, 3*periodSize + 100} {
 		var out bytes.Buffer
 		var moved atomic.Int64
 		c := newContent(size, 9)
-		sent, err := sendText(&out, c, "UPLOAD x ", "\r\n\r\n", &moved)
+		sent, err := protocol.WriteText(&out, c, "UPLOAD x ", "\r\n\r\n", func(n int64) { moved.Add(n) })
 		want := "UPLOAD x " + base64.StdEncoding.EncodeToString(rawContent(t, size, 9)) + "\r\n\r\n"
 		if err != nil || sent != size || moved.Load() != size || out.String() != want {
 			t.Errorf("size %d: sent %d, moved %d, %v; wrote %d bytes, want %d as base64 would",
@@ -170,7 +169,7 @@ func TestSendText(t *testing.T) {
 		}
 	}
 	w := &failAfter{n: 100_000}
-	sent, err := sendText(w, newContent(periodSize, 9), "UPLOAD x ", "\r\n\r\n", nil)
+	sent, err := protocol.WriteText(w, newContent(periodSize, 9), "UPLOAD x ", "\r\n\r\n", nil)
 	if err == nil || sent > (100_000-9)/4*3 || sent < (100_000-9)/4*3-3 {
 		t.Errorf("a write failing after 100,000 bytes: sent %d, %v", sent, err)
 	}
@@ -188,111 +187,3 @@ func (w *failAfter) Write(p []byte) (int, error) {
 	w.n -= len(p)
 	return len(p), nil
 }
-
-// matchReply reads a GET reply carrying text under data_file, or, with
-// before, a short content value before "status" (which ReadReplyKeys
-// keeps and decodes), through a textMatcher of the content.
-func matchReply(t *testing.T, c *content, text string, before bool) (*textMatcher, error) {
-	t.Helper()
-	reply := `{"status": "OK", "data_namafile": "x", "data_file": "` + text + `"}` + protocol.Terminator
-	if before {
-		reply = `{"data_file": "` + text + `", "status": "OK"}` + protocol.Terminator
-	}
-	m := newTextMatcher(c, nil)
-	br := bufio.NewReaderSize(strings.NewReader(reply), protocol.ReaderSize)
-	r, err := protocol.ReadReplyKeys(br, protocol.ContentKeys(), m, protocol.NewBuffers())
-	if err == nil && !r.HasContent {
-		t.Fatal("reply without content")
-	}
-	if err == nil {
-		err = m.check("x", r.ContentBytes, "")
-	}
-	return m, err
-}
-
-// TestTextMatcher checks a download of generated content by its text:
-// the right text passes, with line breaks (raw, or escaped as Python's
-// encodebytes and json.dumps give them) and escaped slashes too, and held
-// whole before "status"; a flipped byte anywhere is named by its offset;
-// short content by the size received; more content, and a last quantum
-// with unused bits set, are refused.
-func TestTextMatcher(t *testing.T) {
-	const size = periodSize + 25 // two periods, a last quantum of one byte
-	c := func() *content { return newContent(size, 5) }
-	raw := rawContent(t, size, 5)
-	text := base64.StdEncoding.EncodeToString(raw)
-
-	wrap := func(s, brk string) string {
-		var b strings.Builder
-		for i := 0; i < len(s); i += 76 {
-			b.WriteString(s[i:min(len(s), i+76)])
-			b.WriteString(brk)
-		}
-		return b.String()
-	}
-	for name, tx := range map[string]string{
-		"plain":           text,
-		"escaped breaks":  wrap(text, `\n`),
-		"raw CRLF breaks": wrap(text, "\r\n"),
-		"escaped slashes": strings.ReplaceAll(text, "/", `\/`),
-	} {
-		m, err := matchReply(t, c(), tx, false)
-		if err != nil || m.received() != size {
-			t.Errorf("%s: %v, %d bytes received", name, err, m.received())
-		}
-	}
-	small := int64(1000)
-	smallRaw := rawContent(t, small, 5)
-	if _, err := matchReply(t, newContent(small, 5), base64.StdEncoding.EncodeToString(smallRaw), true); err != nil {
-		t.Errorf("content before status: %v", err)
-	}
-	flipped := bytes.Clone(smallRaw)
-	flipped[500] ^= 1
-	if _, err := matchReply(t, newContent(small, 5), base64.StdEncoding.EncodeToString(flipped), true); err == nil || !strings.Contains(err.Error(), "from byte 500 of 1000 on") {
-		t.Errorf("content before status, byte 500 flipped: %v", err)
-	}
-
-	for _, off := range []int64{0, 1, 2, 23, 24, 25, periodSize - 1, periodSize, periodSize + 8, size - 2, size - 1} {
-		for _, bit := range []byte{0x01, 0x80} {
-			bad := bytes.Clone(raw)
-			bad[off] ^= bit
-			tx := base64.StdEncoding.EncodeToString(bad)
-			_, err := matchReply(t, c(), tx, false)
-			want := "content differs from the expected from byte " + itoa(off) + " of " + itoa(size) + " on"
-			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("byte %d xor %#x: %v, want %q", off, bit, err, want)
-			}
-			if _, err := matchReply(t, c(), wrap(tx, `\n`), false); err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("byte %d xor %#x, wrapped: %v, want %q", off, bit, err, want)
-			}
-		}
-	}
-	for _, n := range []int64{0, 1, 2, 3, 24, 100, periodSize, size - 1} {
-		tx := base64.StdEncoding.EncodeToString(raw[:n])
-		want := "received " + itoa(n) + " bytes, want " + itoa(size)
-		if _, err := matchReply(t, c(), tx, false); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("the first %d bytes only: %v, want %q", n, err, want)
-		}
-	}
-	more := base64.StdEncoding.EncodeToString(append(bytes.Clone(raw), 0))
-	if _, err := matchReply(t, c(), more, false); err == nil || !strings.Contains(err.Error(), "more than the") {
-		t.Errorf("a byte too many: %v", err)
-	}
-	if _, err := matchReply(t, c(), text+"QUJD", false); err == nil || !strings.Contains(err.Error(), "more than the") {
-		t.Errorf("a quantum too many: %v", err)
-	}
-	// The last quantum encodes one byte: its second character carries 2
-	// bits of it and 4 unused ones.
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	nc := []byte(text)
-	i := len(nc) - 3
-	nc[i] = alphabet[strings.IndexByte(alphabet, nc[i])|1]
-	if _, err := matchReply(t, c(), string(nc), false); err == nil || !strings.Contains(err.Error(), "non-canonical") {
-		t.Errorf("unused bits set in the last quantum: %v", err)
-	}
-	if _, err := matchReply(t, c(), text[:1000]+`\"`+text[1000:], false); err == nil || !strings.Contains(err.Error(), "from byte 750 of") {
-		t.Errorf("an escaped quote inside the text: %v", err)
-	}
-}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

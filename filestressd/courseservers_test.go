@@ -90,16 +90,16 @@ func TestCourseServers(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := startCourseServer(t, c.script, c.args...)
-			for _, op := range []string{opUpload, opDownload} {
+			for _, op := range []cellOp{cellUpload, cellDownload} {
 				for _, pool := range []string{poolThread, poolProcess} {
-					args := append([]string{"-addr", s.addr, "-op", op, "-size", c.size, "-workers", "3", "-pool", pool, "-timeout", "30s", "-v"}, c.flags...)
+					args := append([]string{"-addr", s.addr, "-op", string(op), "-size", c.size, "-workers", "3", "-pool", pool, "-timeout", "30s", "-v"}, c.flags...)
 					r, row := runRow(t, args...)
 					verified := verifyReadback
-					if op == opDownload {
+					if op == cellDownload {
 						verified = verifyReply
 					}
 					expect(t, row, map[string]string{
-						"operation": op, "client_pool": pool, "client_ok": "3", "client_fail": "0", "errors": "",
+						"operation": string(op), "client_pool": pool, "client_ok": "3", "client_fail": "0", "errors": "",
 						"verified": verified, "server_ok": "", "server_fail": "", "server_mode": "", "server_workers": "",
 					})
 					if !strings.Contains(r.stdout, "does not answer STATS") {

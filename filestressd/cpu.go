@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// cpuTime is this process's CPU time so far, user and system, of all its
+// processCPUTime is this process's CPU time so far, user and system, of all its
 // threads (getrusage RUSAGE_SELF; children not included), and whether it
 // could be read.
-func cpuTime() (time.Duration, bool) {
+func processCPUTime() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0, false
@@ -23,14 +23,14 @@ type cpuMeter struct {
 }
 
 func startCPU() cpuMeter {
-	t, ok := cpuTime()
+	t, ok := processCPUTime()
 	return cpuMeter{start: t, ok: ok}
 }
 
 // stop returns the CPU time used since startCPU, and whether both
 // readings were possible.
 func (m cpuMeter) stop() (time.Duration, bool) {
-	t, ok := cpuTime()
+	t, ok := processCPUTime()
 	if !ok || !m.ok || t < m.start {
 		return 0, false
 	}

@@ -27,15 +27,18 @@ func cpuColumn(t *testing.T, row map[string]string, col string) float64 {
 // process pool, the children's own added to the parent's), both above 0,
 // and that the summary prints them per MB with their ratio.
 func TestCPUColumns(t *testing.T) {
-	for _, tc := range []struct{ mode, pool, op string }{
+	for _, tc := range []struct {
+		mode, pool string
+		op         cellOp
+	}{
 		{"thread", "thread", "upload"},
 		{"thread", "process", "download"},
 		{"process", "thread", "download"},
 		{"process", "process", "upload"},
 	} {
-		t.Run(tc.mode+" server, "+tc.pool+" pool, "+tc.op, func(t *testing.T) {
+		t.Run(tc.mode+" server, "+tc.pool+" pool, "+string(tc.op), func(t *testing.T) {
 			s := startServer(t, tc.mode, 2)
-			r, row := runRow(t, "-addr", s.addr, "-op", tc.op, "-size", "4MB", "-workers", "2", "-pool", tc.pool)
+			r, row := runRow(t, "-addr", s.addr, "-op", string(tc.op), "-size", "4MB", "-workers", "2", "-pool", tc.pool)
 			expect(t, row, map[string]string{"client_ok": "2", "server_mode": tc.mode, "client_pool": tc.pool})
 			server, client := cpuColumn(t, row, "server_cpu_s"), cpuColumn(t, row, "client_cpu_s")
 			if server <= 0 || client <= 0 {
@@ -81,7 +84,7 @@ func TestCPUServerWithout(t *testing.T) {
 // as reported (and adds to client_cpu_s).
 func TestChildReportsCPU(t *testing.T) {
 	s := startServer(t, "thread", 1)
-	cfg := config{Op: opUpload, Addr: s.addr, Size: 4 << 20, Workers: 1, Pool: poolProcess, Verify: verifyReply}
+	cfg := config{Op: cellUpload, Addr: s.addr, Size: 4 << 20, Workers: 1, Pool: poolProcess, Verify: verifyReply}
 	src := newSource(cfg)
 	sums, err := uploadSums(context.Background(), cfg, src)
 	if err != nil {
@@ -89,7 +92,7 @@ func TestChildReportsCPU(t *testing.T) {
 	}
 	spec := childSpec{Job: makeJobs(cfg, src, "", sums)[0], Timeout: 30 * time.Second}
 	var out bytes.Buffer
-	if err := runChild(context.Background(), spec, &out); err != nil {
+	if err := runChildJob(context.Background(), spec, &out); err != nil {
 		t.Fatal(err)
 	}
 	var m childMessage
@@ -111,7 +114,7 @@ func TestChildReportsCPU(t *testing.T) {
 // TestWaitReady checks that the release waits for every child to say it
 // is ready (or to be gone), and no longer than the setup's budget.
 func TestWaitReady(t *testing.T) {
-	kids := []*child{{ready: make(chan struct{})}, {ready: make(chan struct{})}}
+	kids := []*childHandle{{ready: make(chan struct{})}, {ready: make(chan struct{})}}
 	kids[0].isReady()
 	returned := make(chan struct{})
 	go func() {
@@ -129,5 +132,5 @@ func TestWaitReady(t *testing.T) {
 
 	setup, cancel := context.WithCancel(context.Background())
 	cancel()
-	waitReady(setup, []*child{{ready: make(chan struct{})}}) // returns: the budget is spent
+	waitReady(setup, []*childHandle{{ready: make(chan struct{})}}) // returns: the budget is spent
 }

@@ -5,12 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"fileserver/filestressd/report"
+	"fileserver/filestressd/results"
 	"fileserver/protocol"
 )
 
@@ -98,66 +97,13 @@ func TestCSVForeignFileRefused(t *testing.T) {
 	}
 }
 
-// TestCSVLegacyHeader checks that CSVs written before columns were added
-// (before "verified", before "server_cpu_s" and "client_cpu_s", and
-// before "repeat" and "run_id"), whose header is every column before the
-// added one, are still appended to, rows cut to their columns and the
-// rest named as left out; the count of their columns follows the header,
-// not a number kept beside it.
-func TestCSVLegacyHeader(t *testing.T) {
-	header := csvHeader()
-	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s"), slices.Index(header, "repeat")}
-	if !slices.Equal(legacyColumns, want) || want[0] < 1 || want[1] != want[2]-2 || header[want[2]-1] != "client_cpu_s" ||
-		want[2] != len(header)-2 || header[len(header)-1] != "run_id" {
-		t.Fatalf("legacyColumns = %v, want %v, the columns before \"verified\", \"server_cpu_s\" and \"repeat\" in %q", legacyColumns, want, header)
-	}
-	for _, n := range legacyColumns {
-		t.Run(header[n], func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "old.csv")
-			old := strings.Join(header[:n], ",") + "\n" + "4" + strings.Repeat(",x", n-1) + "\n"
-			if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			st, err := readCSV(path)
-			if err != nil || st.columns != n || st.next != 5 {
-				t.Fatalf("readCSV = %+v, %v; want %d columns, next row 5", st, err, n)
-			}
-			no, left, err := appendRow(path, 0, func(no int) []string {
-				row := make([]string, len(header))
-				for i := range row {
-					row[i] = "v"
-				}
-				row[0] = strconv.Itoa(no)
-				return row
-			})
-			if err != nil || no != 5 || !slices.Equal(left, header[n:]) {
-				t.Fatalf("appendRow = %d, %q, %v; want row 5, left out %q", no, left, err, header[n:])
-			}
-			got, _ := readRows(t, path)
-			b, _ := os.ReadFile(path)
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			if !slices.Equal(got, header[:n]) || len(lines) != 3 || strings.Count(lines[2], ",") != n-1 {
-				t.Errorf("after the append:\n%s", b)
-			}
-		})
-	}
-	// A header cut anywhere else is not filestressd's.
-	for _, cut := range []int{len(header) - 1, slices.Index(header, "client_cpu_s")} {
-		path := filepath.Join(t.TempDir(), "cut.csv")
-		os.WriteFile(path, []byte(strings.Join(header[:cut], ",")+"\n"), 0o644)
-		if _, err := readCSV(path); err == nil || !strings.Contains(err.Error(), "not a filestressd CSV") {
-			t.Errorf("a header without %q alone: readCSV error %v, want not a filestressd CSV", header[cut:], err)
-		}
-	}
-}
-
 // TestCSVRepeatLegacyAppend runs real cells with -repeat and -run-id
 // against a CSV written before those columns (its header ends with
 // client_cpu_s): the row is appended without them, stdout names them as
 // left out, and the file keeps its header and column count.
 func TestCSVRepeatLegacyAppend(t *testing.T) {
 	s := startServer(t, "thread", 2)
-	header := csvHeader()
+	header := results.Header()
 	n := slices.Index(header, "repeat")
 	path := filepath.Join(t.TempDir(), "old.csv")
 	if err := os.WriteFile(path, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
@@ -174,8 +120,8 @@ func TestCSVRepeatLegacyAppend(t *testing.T) {
 	}
 }
 
-// TestCSVCPURoundTrip writes rows through csvRow and appendRow and reads
-// them with the report's reader: the CPU columns as seconds; server_cpu_s
+// TestCSVCPURoundTrip writes cells' rows through results.Append and reads
+// them back with results.ReadRows, the report's reader: the CPU columns as seconds; server_cpu_s
 // empty for a server whose STATS has no cpu_us, or that restarted; and,
 // appended to a CSV written before the CPU columns, rows without them,
 // which the report reads as not recorded.
@@ -184,7 +130,7 @@ func TestCSVCPURoundTrip(t *testing.T) {
 		return &protocol.Stats{Mode: "thread", Workers: 5, PID: pid, Started: "2026-01-01T10:00:00Z", CPUMicros: cpuMicros,
 			Requests: map[string]protocol.OpCount{"upload": {}}}
 	}
-	cfg := config{Op: opUpload, Size: 10 << 20, Workers: 5, Pool: poolThread, Repeat: 1}
+	cfg := config{Op: cellUpload, Size: 10 << 20, Workers: 5, Pool: poolThread, Repeat: 1}
 	mk := func(before, after *protocol.Stats, clientCPU time.Duration) cell {
 		w := window{start: time.Now(), cpu: clientCPU, cpuKnown: true}
 		w.end = w.start.Add(time.Second)
@@ -202,17 +148,12 @@ func TestCSVCPURoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "new.csv")
 	for _, tc := range cells {
-		if _, left, err := appendRow(path, 0, tc.c.csvRow); err != nil || len(left) != 0 {
-			t.Fatalf("appendRow: %v, left out %q", err, left)
+		if _, left, err := results.Append(path, 0, tc.c.row); err != nil || len(left) != 0 {
+			t.Fatalf("results.Append: %v, left out %q", err, left)
 		}
 	}
-	read := func(path string) []report.Row {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		rows, err := report.ReadRows(f)
+	read := func(path string) []results.Row {
+		rows, err := results.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,14 +172,14 @@ func TestCSVCPURoundTrip(t *testing.T) {
 		t.Errorf("CSV cells: %v", csvRows)
 	}
 
-	header := csvHeader()
+	header := results.Header()
 	n := slices.Index(header, "server_cpu_s")
 	old := filepath.Join(dir, "old.csv")
 	if err := os.WriteFile(old, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, left, err := appendRow(old, 0, cells[0].c.csvRow); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s", "repeat", "run_id"}) {
-		t.Fatalf("appendRow to an old CSV: %v, left out %q", err, left)
+	if _, left, err := results.Append(old, 0, cells[0].c.row); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s", "repeat", "run_id"}) {
+		t.Fatalf("results.Append to an old CSV: %v, left out %q", err, left)
 	}
 	if rows := read(old); len(rows) != 1 || rows[0].ServerCPU != -1 || rows[0].ClientCPU != -1 {
 		t.Errorf("old CSV read back as %+v, want CPU not recorded (-1)", rows)

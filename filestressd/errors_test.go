@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"fileserver/filestressd/results"
 )
 
 // freeClosedPort returns a loopback address nothing listens on.
@@ -49,18 +51,18 @@ func assertCleanError(t *testing.T, r stressRun, code int, mention, csvPath, csv
 // setup gives a clean error and no CSV row, for each operation.
 func TestUnreachableServer(t *testing.T) {
 	addr := freeClosedPort(t)
-	for _, op := range []string{opUpload, opDownload, opList} {
+	for _, op := range []cellOp{cellUpload, cellDownload, cellList} {
 		for _, pool := range []string{poolThread, poolProcess} {
-			t.Run(op+"/"+pool, func(t *testing.T) {
+			t.Run(string(op)+"/"+pool, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "m.csv")
-				r := runStress(t, "-addr", addr, "-op", op, "-size", "64KB", "-pool", pool, "-workers", "2", "-csv", path)
+				r := runStress(t, "-addr", addr, "-op", string(op), "-size", "64KB", "-pool", pool, "-workers", "2", "-csv", path)
 				assertCleanError(t, r, exitFailed, "unreachable", path, "")
 			})
 		}
 	}
 	// An existing CSV is left as it was.
 	path := filepath.Join(t.TempDir(), "m.csv")
-	before := strings.Join(csvHeader(), ",") + "\n"
+	before := strings.Join(results.Header(), ",") + "\n"
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestUnreachableServer(t *testing.T) {
 func TestBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.csv")
-	before := strings.Join(csvHeader(), ",") + "\n1,x\n"
+	before := strings.Join(results.Header(), ",") + "\n1,x\n"
 	if err := os.WriteFile(path, []byte(before), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -27,13 +27,6 @@ func kindOrder() []string {
 	return []string{kindTimeout, kindIntegrity, kindConnect, kindServer, kindProtocol, kindIO, kindProcess}
 }
 
-// integrityError is a transfer whose bytes were not the expected ones, or
-// could not be checked: wrong size or SHA-256, content cut short, an
-// upload reply without a usable size.
-type integrityError struct{ reason string }
-
-func (e *integrityError) Error() string { return "integrity: " + e.reason }
-
 // connectError is a failure to connect to the server.
 type connectError struct{ err error }
 
@@ -44,7 +37,7 @@ func (e *connectError) Unwrap() error { return e.err }
 // errors the server chose to send, count as such even if the deadline
 // passed meanwhile; anything else after the deadline is a time-out.
 func classify(ctx context.Context, err error) string {
-	var ie *integrityError
+	var ie *protocol.IntegrityError
 	var se *protocol.ServerError
 	var re *protocol.ReplyError
 	var ce *connectError

@@ -19,43 +19,45 @@ import (
 // says why.
 func TestIntegrityFailuresDetected(t *testing.T) {
 	cases := []struct {
-		mode, op, pool string
-		wantOK         bool
-		why            string // what -v says of each failed worker
-		size           string // 1MB if empty
+		mode   string
+		op     cellOp
+		pool   string
+		wantOK bool
+		why    string // what -v says of each failed worker
+		size   string // 1MB if empty
 	}{
-		{fakeHonest, opDownload, poolThread, true, "", ""},
-		{fakeHonest, opDownload, poolProcess, true, "", "3MB"},
-		{fakeHonest, opUpload, poolProcess, true, "", ""},
-		{fakeCorruptGet, opDownload, poolThread, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
-		{fakeCorruptGet, opDownload, poolProcess, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
-		{fakeShortGet, opDownload, poolThread, false, "received 950272 bytes, want 1048576", ""},
-		{fakeDupPeriod, opDownload, poolThread, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
-		{fakeDupPeriod, opDownload, poolProcess, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
-		{fakeSwapPeriod, opDownload, poolThread, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
-		{fakeSwapPeriod, opDownload, poolProcess, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
-		{fakeCutGet, opDownload, poolThread, false, "truncated", ""},
-		{fakeCutGet, opDownload, poolProcess, false, "truncated", ""},
-		{fakePrefixGet, opDownload, poolThread, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
-		{fakePrefixGet, opDownload, poolProcess, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
-		{fakeResetGet, opDownload, poolThread, false, "connection reset by peer", ""},
-		{fakeResetGet, opDownload, poolProcess, false, "connection reset by peer", ""},
-		{fakeBadUpload, opUpload, poolThread, false, "server stored", ""},
-		{fakeBadUpload, opUpload, poolProcess, false, "server stored", ""},
-		{fakeNoSize, opUpload, poolThread, false, "no usable size", ""},
-		{fakeBadSize, opUpload, poolProcess, false, "no usable size", ""},
+		{fakeHonest, cellDownload, poolThread, true, "", ""},
+		{fakeHonest, cellDownload, poolProcess, true, "", "3MB"},
+		{fakeHonest, cellUpload, poolProcess, true, "", ""},
+		{fakeCorruptGet, cellDownload, poolThread, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
+		{fakeCorruptGet, cellDownload, poolProcess, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
+		{fakeShortGet, cellDownload, poolThread, false, "received 950272 bytes, want 1048576", ""},
+		{fakeDupPeriod, cellDownload, poolThread, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
+		{fakeDupPeriod, cellDownload, poolProcess, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
+		{fakeSwapPeriod, cellDownload, poolThread, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
+		{fakeSwapPeriod, cellDownload, poolProcess, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
+		{fakeCutGet, cellDownload, poolThread, false, "truncated", ""},
+		{fakeCutGet, cellDownload, poolProcess, false, "truncated", ""},
+		{fakePrefixGet, cellDownload, poolThread, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
+		{fakePrefixGet, cellDownload, poolProcess, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
+		{fakeResetGet, cellDownload, poolThread, false, "connection reset by peer", ""},
+		{fakeResetGet, cellDownload, poolProcess, false, "connection reset by peer", ""},
+		{fakeBadUpload, cellUpload, poolThread, false, "server stored", ""},
+		{fakeBadUpload, cellUpload, poolProcess, false, "server stored", ""},
+		{fakeNoSize, cellUpload, poolThread, false, "no usable size", ""},
+		{fakeBadSize, cellUpload, poolProcess, false, "no usable size", ""},
 	}
 	for _, c := range cases {
 		if c.size == "" {
 			c.size = "1MB"
 		}
-		t.Run(c.mode+"/"+c.op+"/"+c.pool+"/"+c.size, func(t *testing.T) {
+		t.Run(c.mode+"/"+string(c.op)+"/"+c.pool+"/"+c.size, func(t *testing.T) {
 			size, err := protocol.ParseSize(c.size)
 			if err != nil {
 				t.Fatal(err)
 			}
 			f := startFakeServer(t, c.mode, size)
-			r, row := runRow(t, "-addr", f.addr, "-op", c.op, "-size", c.size, "-workers", "3", "-pool", c.pool, "-timeout", "30s", "-v")
+			r, row := runRow(t, "-addr", f.addr, "-op", string(c.op), "-size", c.size, "-workers", "3", "-pool", c.pool, "-timeout", "30s", "-v")
 			want := map[string]string{"client_ok": "0", "client_fail": "3", "errors": "integrity=3"}
 			if c.wantOK {
 				want = map[string]string{"client_ok": "3", "client_fail": "0", "errors": ""}

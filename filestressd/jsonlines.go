@@ -55,7 +55,7 @@ func (c cell) jsonLines(no int) []workerLine {
 	lines := make([]workerLine, len(c.results))
 	for i, r := range c.results {
 		l := workerLine{
-			RunID: c.cfg.RunID, Repeat: c.cfg.Repeat, Op: c.cfg.Op, Volume: volumeLabel(c.cfg), VolumeBytes: volumeBytes,
+			RunID: c.cfg.RunID, Repeat: c.cfg.Repeat, Op: string(c.cfg.Op), Volume: volumeLabel(c.cfg), VolumeBytes: volumeBytes,
 			ClientWorkers: c.cfg.Workers, ClientPool: c.cfg.Pool, ServerAddr: c.cfg.Addr, ServerMode: mode, ServerWorkers: workers,
 			CSVNo: no, Released: c.timestamp.UTC().Format(jsonTime),
 			Worker: r.Worker, PID: r.PID, Outcome: "ok", Kind: r.Kind, Error: r.Error, Bytes: r.Bytes,

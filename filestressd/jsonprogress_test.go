@@ -71,13 +71,14 @@ func TestJSONWorkerLines(t *testing.T) {
 	dir := t.TempDir()
 	jsonPath, csvPath := filepath.Join(dir, "workers.jsonl"), filepath.Join(dir, "matrix.csv")
 	type cellRun struct {
-		op, pool string
-		workers  int
+		op      cellOp
+		pool    string
+		workers int
 	}
-	cells := []cellRun{{opDownload, poolThread, 3}, {opUpload, poolProcess, 3}, {opUpload, poolThread, 4}}
+	cells := []cellRun{{cellDownload, poolThread, 3}, {cellUpload, poolProcess, 3}, {cellUpload, poolThread, 4}}
 	total := 0
 	for i, c := range cells {
-		mustRun(t, "-addr", s.addr, "-op", c.op, "-size", "1MB", "-workers", strconv.Itoa(c.workers), "-pool", c.pool,
+		mustRun(t, "-addr", s.addr, "-op", string(c.op), "-size", "1MB", "-workers", strconv.Itoa(c.workers), "-pool", c.pool,
 			"-csv", csvPath, "-json", jsonPath, "-repeat", strconv.Itoa(i+1), "-run-id", "run-7", "-quiet")
 		total += c.workers
 	}
@@ -93,7 +94,7 @@ func TestJSONWorkerLines(t *testing.T) {
 		var workers []int
 		var secondsSum float64
 		for _, l := range cellLines {
-			want := map[string]any{"run_id": "run-7", "repeat": float64(i + 1), "op": c.op, "volume": "1MB",
+			want := map[string]any{"run_id": "run-7", "repeat": float64(i + 1), "op": string(c.op), "volume": "1MB",
 				"volume_bytes": float64(1 << 20), "client_workers": float64(c.workers), "client_pool": c.pool,
 				"server_addr": s.addr, "server_mode": "thread", "server_workers": float64(2), "csv_no": float64(i + 1),
 				"outcome": "ok", "bytes": float64(1 << 20)}

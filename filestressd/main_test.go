@@ -269,10 +269,10 @@ func fileSHA(t *testing.T, path string) (int64, string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	hw := newHashWriter(1<<62, nil)
-	n, err := io.Copy(hw, f)
+	h := protocol.NewHash()
+	n, err := io.Copy(h, f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, fmt.Sprintf("%x", hw.h.Sum(nil))
+	return n, fmt.Sprintf("%x", h.Sum(nil))
 }

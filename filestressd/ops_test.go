@@ -18,17 +18,17 @@ import (
 // download file holds the generated content.
 func TestOpsBothPools(t *testing.T) {
 	s := startServer(t, "thread", 5)
-	for _, op := range []string{opUpload, opDownload, opList} {
+	for _, op := range []cellOp{cellUpload, cellDownload, cellList} {
 		for _, pool := range []string{poolThread, poolProcess} {
-			t.Run(op+"/"+pool, func(t *testing.T) {
-				r, row := runRow(t, "-addr", s.addr, "-op", op, "-size", "1MB", "-workers", "3", "-pool", pool, "-timeout", "30s")
+			t.Run(string(op)+"/"+pool, func(t *testing.T) {
+				r, row := runRow(t, "-addr", s.addr, "-op", string(op), "-size", "1MB", "-workers", "3", "-pool", pool, "-timeout", "30s")
 				want := map[string]string{
-					"operation": op, "client_workers": "3", "client_pool": pool,
+					"operation": string(op), "client_workers": "3", "client_pool": pool,
 					"client_ok": "3", "client_fail": "0", "errors": "",
 					"server_ok": "3", "server_fail": "0", "server_mode": "thread", "server_workers": "5",
 					"volume": "1MB", "volume_bytes": "1048576",
 				}
-				if op == opList {
+				if op == cellList {
 					want["volume"], want["volume_bytes"], want["throughput_per_client_Bps"], want["aggregate_Bps"] = "", "", "", ""
 				}
 				expect(t, row, want)
@@ -37,7 +37,7 @@ func TestOpsBothPools(t *testing.T) {
 						t.Errorf("column %s = %q, want a positive number of seconds", col, row[col])
 					}
 				}
-				if op != opList {
+				if op != cellList {
 					if v, err := strconv.ParseFloat(row["throughput_per_client_Bps"], 64); err != nil || v <= 0 {
 						t.Errorf("throughput_per_client_Bps = %q, want positive", row["throughput_per_client_Bps"])
 					}

@@ -13,7 +13,7 @@ const mb = 1 << 20
 // printSummary writes the human summary of a cell.
 func printSummary(w io.Writer, c cell) {
 	s, cfg := c.sum, c.cfg
-	what := cfg.Op
+	what := string(cfg.Op)
 	if s.hasVolume {
 		what += " " + volumeLabel(cfg)
 		if cfg.File != "" {
@@ -38,12 +38,12 @@ func printSummary(w io.Writer, c cell) {
 	if v := c.verified(); v != "" {
 		fmt.Fprintf(w, "verified:         %s (%s)\n", v, verifiedMeaning(cfg, v))
 	}
-	if cfg.Op == opDownload && !c.want.reference {
+	if cfg.Op == cellDownload && !c.want.reference {
 		fmt.Fprintf(w, "content:          %s is %d bytes, sha256 %s as the setup downloaded it; the workers were checked for consistency with it, not against a reference (give -file for that)\n",
 			downloadName(cfg), c.want.size, c.want.sha256)
 	}
 	if ok, failed, known := c.server.counts(cfg.Op); known {
-		fmt.Fprintf(w, "server counted:   %d ok, %d failed (%s)\n", ok, failed, statsKey(cfg.Op))
+		fmt.Fprintf(w, "server counted:   %d ok, %d failed (%s)\n", ok, failed, cfg.Op.statsOp())
 	}
 	if line := c.cpuLine(); line != "" {
 		fmt.Fprintf(w, "cpu:              %s\n", line)
@@ -64,9 +64,9 @@ func printSummary(w io.Writer, c cell) {
 // verifiedMeaning says what a cell's verified column means.
 func verifiedMeaning(cfg config, v string) string {
 	switch {
-	case cfg.Op == opDownload && cfg.File == "" && cfg.Name == "":
+	case cfg.Op == cellDownload && cfg.File == "" && cfg.Name == "":
 		return "the base64 received, compared with the expected content's"
-	case cfg.Op == opDownload:
+	case cfg.Op == cellDownload:
 		return "size and sha256 of the content received"
 	case v == verifyReply:
 		return "size and sha256 in the server's reply"

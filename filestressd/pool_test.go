@@ -23,13 +23,13 @@ func TestStragglerCountedAtDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := []job{
-		{Worker: 1, Op: opUpload, Addr: f.addr, Name: "stuck.bin", Src: source{Path: fifo, Size: 10}},
-		{Worker: 2, Op: opList, Addr: f.addr},
+		{Worker: 1, Op: cellUpload, Addr: f.addr, Name: "stuck.bin", Src: source{Path: fifo, Size: 10}},
+		{Worker: 2, Op: cellList, Addr: f.addr},
 	}
 	const timeout = 300 * time.Millisecond
 	pc := &progressCounters{}
 	began := time.Now()
-	w := runThreadPool(context.Background(), timeout, jobs, pc)
+	w := runGoroutinePool(context.Background(), timeout, jobs, pc)
 	elapsed := time.Since(began)
 
 	// Let the stuck worker go: its open returns once a writer has come,

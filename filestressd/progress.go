@@ -24,27 +24,10 @@ func isTerminal(w io.Writer) bool {
 // is called, which erases it.
 func startProgress(w io.Writer, workers int, pc *progressCounters) (stop func()) {
 	start := time.Now()
-	quit := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(progressRedraw)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				fmt.Fprint(w, "\r\033[K")
-				return
-			case <-t.C:
-				fmt.Fprintf(w, "\r\033[K%.1f MB moved, %d/%d workers done, %.1fs",
-					float64(pc.moved.Load())/mb, pc.done.Load(), workers, time.Since(start).Seconds())
-			}
-		}
-	}()
-	return func() {
-		close(quit)
-		<-finished
-	}
+	return everyTick(progressRedraw, func(time.Time) {
+		fmt.Fprintf(w, "\r\033[K%.1f MB moved, %d/%d workers done, %.1fs",
+			float64(pc.moved.Load())/mb, pc.done.Load(), workers, time.Since(start).Seconds())
+	}, func() { fmt.Fprint(w, "\r\033[K") })
 }
 
 // startPlainProgress writes a plain progress line to w every interval
@@ -52,6 +35,15 @@ func startProgress(w io.Writer, workers int, pc *progressCounters) (stop func())
 // redrawn line of startProgress would be litter. Elapsed time counts from
 // the workers' release.
 func startPlainProgress(w io.Writer, interval time.Duration, workers int, pc *progressCounters) (stop func()) {
+	return everyTick(interval, func(now time.Time) {
+		fmt.Fprintln(w, plainProgressLine(now, workers, pc))
+	}, func() {})
+}
+
+// everyTick calls tick every interval on a goroutine of its own until the
+// returned function is called, which calls done there and returns once it
+// has: nothing is written after stop returns.
+func everyTick(interval time.Duration, tick func(now time.Time), done func()) (stop func()) {
 	quit := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -61,9 +53,10 @@ func startPlainProgress(w io.Writer, interval time.Duration, workers int, pc *pr
 		for {
 			select {
 			case <-quit:
+				done()
 				return
 			case now := <-t.C:
-				fmt.Fprintln(w, plainProgressLine(now, workers, pc))
+				tick(now)
 			}
 		}
 	}()

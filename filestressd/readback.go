@@ -35,7 +35,7 @@ func readBack(ctx context.Context, cfg config, jobs []job, results []workerResul
 			defer func() { <-sem }()
 			if err := readBackOne(ctx, cfg, jobs[i].Name, r.Bytes, r.SentSHA256); err != nil {
 				if budgetSpent(ctx) {
-					err = &integrityError{fmt.Sprintf("read back %q: the read-back timed out after %s (the budget all read-backs share, -timeout), so the upload could not be verified", jobs[i].Name, budget)}
+					err = &protocol.IntegrityError{Reason: fmt.Sprintf("read back %q: the read-back timed out after %s (the budget all read-backs share, -timeout), so the upload could not be verified", jobs[i].Name, budget)}
 				}
 				r.OK, r.Kind, r.Error, r.err = false, kindIntegrity, err.Error(), err
 			}
@@ -45,25 +45,20 @@ func readBack(ctx context.Context, cfg config, jobs []job, results []workerResul
 }
 
 // readBackOne downloads name and compares it with the size and SHA-256
-// that were sent. Any failure is an *integrityError: the upload cannot be
+// that were sent. Any failure is a *protocol.IntegrityError: the upload cannot be
 // shown to have stored the right bytes.
 func readBackOne(ctx context.Context, cfg config, name string, size int64, sentSHA string) error {
 	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
 	if err != nil {
-		return &integrityError{fmt.Sprintf("read back %q: connect: %v", name, err)}
+		return &protocol.IntegrityError{Reason: fmt.Sprintf("read back %q: connect: %v", name, err)}
 	}
 	defer c.Close()
-	hw := newHashWriter(size, nil)
-	n, err := c.Get(ctx, name, hw)
-	if err != nil {
-		return &integrityError{fmt.Sprintf("read back %q: %v%s", name, err, contentKeyHint(err))}
-	}
-	if err := hw.check(name, n, sentSHA); err != nil {
-		var ie *integrityError
+	if _, err := c.GetVerified(ctx, name, protocol.Expected{Size: size, SHA256: sentSHA}); err != nil {
+		var ie *protocol.IntegrityError
 		if errors.As(err, &ie) {
-			return &integrityError{"read back after the upload: " + ie.reason}
+			return &protocol.IntegrityError{Reason: "read back after the upload: " + ie.Reason}
 		}
-		return &integrityError{fmt.Sprintf("read back %q after the upload: %v", name, err)}
+		return &protocol.IntegrityError{Reason: fmt.Sprintf("read back %q: %v%s", name, err, contentKeyHint(err))}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fileserver/filestressd/report"
+	"fileserver/filestressd/results"
 )
 
 const reportUsage = `filestressd report renders matrix CSVs into a Markdown report: the
@@ -65,11 +66,11 @@ type reportConfig struct {
 	Baseline       string
 }
 
-func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
+// parseReportFlags reads the report's command line; -h prints the usage
+// to help (stdout, as filestressd -h does) and returns flag.ErrHelp.
+func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 	var cfg reportConfig
 	fs := flag.NewFlagSet("filestressd report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reportUsage); fs.PrintDefaults() }
 	fs.StringVar(&cfg.CSV, "csv", "results/matrix.csv", "matrix CSV to read (`file`); not with -run")
 	fs.StringVar(&cfg.Out, "out", "", "`directory` for README.md and the charts (default: the CSV's directory; required with -run)")
 	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures to include as \"Performance against the machine\" (default: performance.md beside the CSV, if there)")
@@ -82,7 +83,7 @@ func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
 		return err
 	})
 	fs.StringVar(&cfg.Baseline, "baseline", "", "`label` of the run the others are compared with (default: thread with -csv, the first -run with -run)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseOrHelp(fs, args, reportUsage, help); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -104,7 +105,7 @@ func parseReportFlags(args []string, stderr io.Writer) (reportConfig, error) {
 
 // reportMain runs "filestressd report" and returns the exit status.
 func reportMain(args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseReportFlags(args, stderr)
+	cfg, err := parseReportFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -117,19 +118,6 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
-}
-
-func readReportCSV(path string) ([]report.Row, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rows, err := report.ReadRows(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return rows, nil
 }
 
 func runReport(cfg reportConfig, stdout io.Writer) error {
@@ -145,7 +133,7 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 	var files map[string][]byte
 	var what string
 	if len(cfg.Runs) == 0 {
-		rows, err := readReportCSV(cfg.CSV)
+		rows, err := results.ReadFile(cfg.CSV)
 		if err != nil {
 			return err
 		}
@@ -165,7 +153,7 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 			rows, ok := read[spec.File]
 			if !ok {
 				var err error
-				if rows, err = readReportCSV(spec.File); err != nil {
+				if rows, err = results.ReadFile(spec.File); err != nil {
 					return fmt.Errorf("-run %s: %w", spec.Label, err)
 				}
 				read[spec.File] = rows

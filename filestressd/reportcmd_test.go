@@ -14,7 +14,7 @@ func TestReportCommand(t *testing.T) {
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "matrix.csv")
 	for _, op := range []string{"upload", "download"} {
-		mustRun(t, "-addr", srv.addr, "-op", op, "-size", "1MB", "-workers", "2", "-csv", csvPath, "-quiet")
+		mustRun(t, "-addr", srv.addr, "-op", string(op), "-size", "1MB", "-workers", "2", "-csv", csvPath, "-quiet")
 	}
 	os.WriteFile(filepath.Join(dir, "performance.md"), []byte("GET 0.8 of the plain copy."), 0o644)
 	r := mustRun(t, "report", "-csv", csvPath, "-wall", "7s")
@@ -43,24 +43,12 @@ func TestReportCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("a,b\n1,2\n"), 0o644)
-	for _, tc := range []struct {
-		args []string
-		code int
-		want string
-	}{
+	expectReportErrors(t, dir, []reportErrorCase{
 		{[]string{"report", "-csv", filepath.Join(dir, "missing.csv")}, 1, "no such file"},
 		{[]string{"report", "-csv", bad}, 1, "not a matrix CSV"},
 		{[]string{"report", "-bogus"}, 2, "flag provided but not defined"},
 		{[]string{"report", "-csv", filepath.Join("..", "testdata", "report", "matrix.csv"), "-out", dir, "-perf", filepath.Join(dir, "nope.md")}, 1, "-perf"},
-	} {
-		r := runStress(t, tc.args...)
-		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
-			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)
-		}
-		if _, err := os.Stat(filepath.Join(dir, "README.md")); err == nil {
-			t.Errorf("%v wrote a report", tc.args)
-		}
-	}
+	})
 }
 
 // TestReportCommandRuns renders labelled runs side by side: two modes of
@@ -94,11 +82,7 @@ func TestReportCommandRuns(t *testing.T) {
 func TestReportCommandRunErrors(t *testing.T) {
 	dir := t.TempDir()
 	rep := filepath.Join("..", "testdata", "report", "repeats.csv")
-	for _, tc := range []struct {
-		args []string
-		code int
-		want string
-	}{
+	expectReportErrors(t, dir, []reportErrorCase{
 		{[]string{"report", "-csv", rep, "-run", "thread=" + rep, "-out", dir}, 2, "-csv and -run do not go together"},
 		{[]string{"report", "-run", rep, "-out", dir}, 2, "want LABEL=FILE or LABEL=FILE:MODE"},
 		{[]string{"report", "-run", "thread=" + rep}, 2, "-run needs -out"},
@@ -107,7 +91,41 @@ func TestReportCommandRunErrors(t *testing.T) {
 		{[]string{"report", "-run", "a=" + rep + ":list", "-out", dir}, 1, `no rows of server mode "list"`},
 		{[]string{"report", "-run", "a=" + filepath.Join(dir, "missing.csv"), "-out", dir}, 1, "-run a: open"},
 		{[]string{"report", "-csv", rep, "-baseline", "student", "-out", dir}, 1, `baseline "student": the CSV has no rows of that server mode`},
-	} {
+	})
+}
+
+// TestReportHelp checks that report -h writes its usage to stdout and
+// exits 0, as filestressd -h does, and that a bad flag is one line on
+// stderr with exit status 2.
+func TestReportHelp(t *testing.T) {
+	r := runStress(t, "report", "-h")
+	if r.code != exitOK || r.stderr != "" {
+		t.Errorf("report -h: exit %d, stderr %q; want 0 and nothing", r.code, r.stderr)
+	}
+	for _, want := range []string{"filestressd report [flags]", "Examples:", "-baseline", "-run LABEL=FILE"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("report -h does not mention %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runStress(t, "report", "-bogus")
+	if r.code != exitUsage || r.stdout != "" || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "-bogus") {
+		t.Errorf("report -bogus: exit %d, stdout %q, stderr %q; want 2 and one line naming the flag", r.code, r.stdout, r.stderr)
+	}
+}
+
+// reportErrorCase is a report command line that must fail with code, its
+// stderr holding want.
+type reportErrorCase struct {
+	args []string
+	code int
+	want string
+}
+
+// expectReportErrors runs each case and checks its exit status and
+// message, and that no report was written to dir.
+func expectReportErrors(t *testing.T, dir string, cases []reportErrorCase) {
+	t.Helper()
+	for _, tc := range cases {
 		r := runStress(t, tc.args...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.want)

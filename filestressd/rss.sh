@@ -99,7 +99,7 @@ for op in upload download; do
 		fi
 		row=$(tail -n1 "$work/cells.csv")
 		IFS=, read -r -a col <<<"$row"
-		# Columns: see csvColumns (csvcolumns.go); 11 client_ok, 12 client_fail, 15 wall_s.
+		# Columns: see package results (results/results.go); 11 client_ok, 12 client_fail, 15 wall_s.
 		line=$(printf '%-9s %-8s %8s %8s %9.2f %12s %12s' "$op" "$pool" "${col[11]}" "${col[12]}" "${col[15]}" \
 			"$(mib "$(peak_kib "$work/client.time")")" "$(mib "$(peak_kib "$work/server.time")")")
 		echo "$line"

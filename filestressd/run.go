@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"fileserver/filestressd/results"
 )
 
 // postBudget bounds everything after the window (the "after" snapshot and
@@ -35,7 +37,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		verbose = stderr
 	}
 	if cfg.CSV != "" {
-		if _, err := readCSV(cfg.CSV); err != nil {
+		if _, err := results.Stat(cfg.CSV); err != nil {
 			return err
 		}
 	}
@@ -53,7 +55,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return setupError(ctx, cfg, err)
 	}
-	if cfg.Op == opDownload {
+	if cfg.Op == cellDownload {
 		cfg.Size, src.Size = want.size, want.size // -name without -file: the server's file's
 		src.Unknown = !want.reference
 	}
@@ -72,13 +74,18 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	// interrupted ends a cell cut short by a signal: its uploads are
+	// still deleted, within budget.
+	interrupted := func(budget context.Context) error {
+		if cfg.Op == cellUpload && !cfg.Keep {
+			deleteUploads(budget, cfg, uploadedNames(jobs, w.results))
+		}
+		return errors.New("interrupted: no row written")
+	}
 	post, cancelPost := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
 	defer cancelPost()
 	if ctx.Err() != nil {
-		if cfg.Op == opUpload && !cfg.Keep {
-			deleteUploads(post, cfg, uploadedNames(jobs, w.results))
-		}
-		return errors.New("interrupted: no row written")
+		return interrupted(post)
 	}
 	if sv.Before != nil {
 		someFailed := slices.ContainsFunc(w.results, func(r workerResult) bool { return !r.OK })
@@ -86,7 +93,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			sv.Note = fmt.Sprintf("STATS after the window failed (%s): server counts left empty", oneLine(err))
 		}
 	}
-	if cfg.Op == opUpload {
+	if cfg.Op == cellUpload {
 		// A budget of its own, like the setup's: reading back is not
 		// measured, and takes as long as the files take.
 		rb, cancelRB := context.WithTimeout(ctx, cfg.Timeout)
@@ -96,12 +103,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	clean, cancelClean := context.WithTimeout(context.WithoutCancel(ctx), postBudget)
 	defer cancelClean()
 	if ctx.Err() != nil {
-		if cfg.Op == opUpload && !cfg.Keep {
-			deleteUploads(clean, cfg, uploadedNames(jobs, w.results))
-		}
-		return errors.New("interrupted: no row written")
+		return interrupted(clean)
 	}
-	if cfg.Op == opUpload && !cfg.Keep {
+	if cfg.Op == cellUpload && !cfg.Keep {
 		if err := deleteUploads(clean, cfg, uploadedNames(jobs, w.results)); err != nil {
 			fmt.Fprintf(stderr, "filestressd: warning: %s\n", oneLine(err))
 		}
@@ -116,11 +120,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	// (exit 1: nothing appended to it).
 	no := cfg.No
 	if cfg.CSV != "" && no == 0 {
-		st, err := readCSV(cfg.CSV)
+		st, err := results.Stat(cfg.CSV)
 		if err != nil {
 			return err
 		}
-		no = st.next
+		no = st.Next
 	}
 	if cfg.JSON != "" {
 		if err := appendJSONLines(cfg.JSON, c.jsonLines(no)); err != nil {
@@ -129,7 +133,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "json:             %d worker lines appended to %s\n", len(c.results), cfg.JSON)
 	}
 	if cfg.CSV != "" {
-		no, left, err := appendRow(cfg.CSV, no, c.csvRow)
+		no, left, err := results.Append(cfg.CSV, no, c.row)
 		if err != nil {
 			return err
 		}
@@ -161,9 +165,9 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 		showProgress = true
 	}
 	if cfg.Pool == poolProcess {
-		return runProcessPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose})
+		return runChildPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose})
 	}
-	return runThreadPool(ctx, cfg.Timeout, jobs, pc), nil
+	return runGoroutinePool(ctx, cfg.Timeout, jobs, pc), nil
 }
 
 // uploadSums returns, for an upload cell of generated content, the
@@ -174,7 +178,7 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 // expectedSHA256: about 0.7 s per GB here) and owes nothing to the
 // server, and none of it falls in the window. Other cells need none.
 func uploadSums(ctx context.Context, cfg config, src source) ([]string, error) {
-	if cfg.Op != opUpload || !src.generated() {
+	if cfg.Op != cellUpload || !src.generated() {
 		return nil, nil
 	}
 	sums := make([]string, cfg.Workers)
@@ -196,14 +200,14 @@ func makeJobs(cfg config, src source, wantSHA string, sums []string) []job {
 	for i := range jobs {
 		j := job{Worker: i + 1, Op: cfg.Op, Addr: cfg.Addr, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: cfg.Verify}
 		switch cfg.Op {
-		case opUpload:
+		case cellUpload:
 			j.Name = uploadName(cfg, os.Getpid(), i+1)
 			j.Src = src.forWorker(i + 1)
 			j.WantSHA = ""
 			if sums != nil {
 				j.WantSHA = sums[i]
 			}
-		case opDownload:
+		case cellDownload:
 			j.Name = downloadName(cfg)
 		}
 		jobs[i] = j

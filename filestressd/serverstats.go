@@ -19,15 +19,6 @@ const (
 	settleBudget = 1500 * time.Millisecond
 )
 
-// statsKey is the STATS operation an op is counted under: fileserverd
-// counts GET and DOWNLOAD together as "get".
-func statsKey(op string) string {
-	if op == opDownload {
-		return "get"
-	}
-	return op
-}
-
 // fetchStats asks for STATS on a connection of its own. A dial failure is
 // a *connectError; any other error means no usable STATS.
 //
@@ -99,11 +90,11 @@ func (v serverView) restarted() bool {
 // counts returns the server's ok and failed counts of op during the
 // window, and whether they are known. A count that went down (see note)
 // gives 0, not a wrapped-around number.
-func (v serverView) counts(op string) (ok, failed uint64, known bool) {
+func (v serverView) counts(op cellOp) (ok, failed uint64, known bool) {
 	if v.Before == nil || v.After == nil || v.restarted() {
 		return 0, 0, false
 	}
-	b, a := v.Before.Requests[statsKey(op)], v.After.Requests[statsKey(op)]
+	b, a := v.Before.Requests[op.statsOp().String()], v.After.Requests[op.statsOp().String()]
 	return delta(b.OK, a.OK), delta(b.Failed, a.Failed), true
 }
 
@@ -116,7 +107,7 @@ func delta(before, after uint64) uint64 {
 }
 
 // note explains server counts that are missing or clamped.
-func (v serverView) note(op string) string {
+func (v serverView) note(op cellOp) string {
 	if v.Note != "" || v.Before == nil || v.After == nil {
 		return v.Note
 	}
@@ -124,7 +115,7 @@ func (v serverView) note(op string) string {
 		return fmt.Sprintf("the server restarted during the window (pid %d started %s, then pid %d started %s): server counts left empty",
 			v.Before.PID, v.Before.Started, v.After.PID, v.After.Started)
 	}
-	key := statsKey(op)
+	key := op.statsOp().String()
 	b, a := v.Before.Requests[key], v.After.Requests[key]
 	switch {
 	case a.OK < b.OK:

@@ -46,7 +46,7 @@ type summary struct {
 }
 
 func summarize(cfg config, results []workerResult, wall time.Duration) summary {
-	s := summary{kinds: map[string]int{}, hasVolume: cfg.Op != opList}
+	s := summary{kinds: map[string]int{}, hasVolume: cfg.Op != cellList}
 	var rateSum float64
 	for _, r := range results {
 		s.maxChildRSS = max(s.maxChildRSS, r.MaxRSSKiB)

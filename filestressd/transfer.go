@@ -1,10 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"sync/atomic"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 // job is one worker's transfer. A process-pool child receives it as JSON.
 type job struct {
 	Worker int    `json:"worker"`
-	Op     string `json:"op"`
+	Op     cellOp `json:"op"`
 	Addr   string `json:"addr"`
 	Name   string `json:"name"` // the server file, for upload and download
 	Src    source `json:"src"`
@@ -61,30 +60,31 @@ type workerResult struct {
 	err error
 }
 
-// runTransfer does one job on a connection of its own, and times it from
-// the start of the connect to the last byte of the reply, so that a server
-// slow to accept is measured too. moved counts file bytes as they go, for
-// the progress line.
+// runTransfer does one job on a connection of its own, through
+// protocol.Client, and times it from the start of the connect to the last
+// byte of the reply, so that a server slow to accept is measured too.
+// moved counts file bytes as they go, for the progress line.
 func runTransfer(ctx context.Context, j job, moved *atomic.Int64) workerResult {
 	res := workerResult{Worker: j.Worker}
 	start := time.Now()
 	res.Times.Start = start.UnixNano()
-	var d net.Dialer
-	var t transferred
-	conn, err := d.DialContext(ctx, "tcp", j.Addr)
+	opts := protocol.Options{Dialect: j.Dialect}
+	if moved != nil {
+		opts.Progress = func(n int64) { moved.Add(n) }
+	}
+	var t transferResult
+	c, err := protocol.DialWith(ctx, j.Addr, opts)
 	if err != nil {
 		err = &connectError{err}
 	} else {
 		res.Times.Connect = unixNanoFrom(start, time.Now())
-		mc := &meteredConn{Conn: conn}
-		stop := bindContext(ctx, mc)
-		t, err = j.do(ctx, mc, moved)
+		t, err = j.do(ctx, c)
 		res.Seconds = time.Since(start).Seconds()
-		stop()
-		mc.Close()
-		res.Times.Sent = unixNanoFrom(start, mc.sent)
-		res.Times.First = unixNanoFrom(start, mc.first)
-		res.Times.Last = unixNanoFrom(start, mc.last)
+		c.Close()
+		tr := c.Trace()
+		res.Times.Sent = unixNanoFrom(start, tr.Sent)
+		res.Times.First = unixNanoFrom(start, tr.First)
+		res.Times.Last = unixNanoFrom(start, tr.Last)
 	}
 	res.Bytes = t.bytes
 	if err != nil {
@@ -119,64 +119,102 @@ func unixNanoFrom(start, t time.Time) int64 {
 	return start.UnixNano() + t.Sub(start).Nanoseconds()
 }
 
-// transferred is what a transfer moved, and how it was verified.
-type transferred struct {
+// transferResult is what a transfer moved, and how it was verified.
+type transferResult struct {
 	bytes    int64
 	verified string // see workerResult.Verified
 	sentSHA  string // an upload's
 }
 
-// bindContext applies ctx to conn, its deadline and its cancellation,
-// until the returned function is called.
-func bindContext(ctx context.Context, conn net.Conn) (stop func()) {
-	if d, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(d)
-	}
-	unhook := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	return func() { unhook() }
-}
-
-// do runs the operation on an open connection: one request, as some
-// course servers close the connection after every reply.
-func (j job) do(ctx context.Context, mc *meteredConn, moved *atomic.Int64) (transferred, error) {
+// do runs the operation on a fresh client: one request, as some course
+// servers close the connection after every reply.
+func (j job) do(ctx context.Context, c *protocol.Client) (transferResult, error) {
 	switch j.Op {
-	case opUpload:
-		return j.upload(ctx, mc, moved)
-	case opDownload:
-		return j.download(ctx, mc, moved)
-	case opList:
-		return transferred{}, j.list(mc)
+	case cellUpload:
+		return j.upload(ctx, c)
+	case cellDownload:
+		return j.download(ctx, c)
+	case cellList:
+		if _, err := c.List(ctx); err != nil {
+			return transferResult{}, fmt.Errorf("list: %w", err)
+		}
+		return transferResult{}, nil
 	}
-	return transferred{}, fmt.Errorf("unknown operation %q", j.Op)
+	return transferResult{}, fmt.Errorf("unknown operation %q", j.Op)
 }
 
-// list asks for the list of files.
-func (j job) list(conn net.Conn) error {
-	req, err := j.Dialect.AppendRequest(nil, "LIST")
-	if err != nil {
-		return fmt.Errorf("list: %w", err)
+// upload sends the content as one UPLOAD, in the dialect's form, and
+// checks the reply (see verdict) against the expected size and SHA-256.
+// Generated content goes out as its ready text (protocol.UploadText), its
+// SHA-256 computed before the setup (j.WantSHA, see uploadSums); a -file
+// is encoded and hashed as it goes out (protocol.Client.Upload).
+func (j job) upload(ctx context.Context, c *protocol.Client) (transferResult, error) {
+	var res protocol.UploadResult
+	var err error
+	if j.Src.generated() {
+		res, err = c.UploadText(ctx, j.Name, newContent(j.Src.Size, j.Src.Seed), j.WantSHA)
+	} else {
+		src, oerr := j.Src.open()
+		if oerr != nil {
+			return transferResult{}, oerr
+		}
+		defer src.Close()
+		res, err = c.Upload(ctx, j.Name, src)
 	}
-	if err := send(conn, j.Dialect, req); err != nil {
-		return fmt.Errorf("list: send: %w", err)
+	t := transferResult{bytes: res.Sent, sentSHA: res.SentSHA256}
+	var ie *protocol.IntegrityError
+	noDigest := errors.Is(err, protocol.ErrNoDigest)
+	switch {
+	case err != nil && !noDigest && !errors.As(err, &ie):
+		return t, err
+	case res.Sent != j.Src.Size:
+		return t, &protocol.IntegrityError{Reason: fmt.Sprintf("upload %q: sent %d bytes, want %d (did -file change?)", j.Name, res.Sent, j.Src.Size)}
+	case ie != nil:
+		return t, err
 	}
-	r, err := protocol.ReadReply(bufio.NewReaderSize(conn, uploadReplySize), "", nil, nil)
-	if err != nil {
-		return fmt.Errorf("list: %w", err)
-	}
-	if err := r.Err(); err != nil {
-		return fmt.Errorf("list: %w", err)
-	}
-	var names []string
-	if err := r.Decode("data", &names); err != nil {
-		return fmt.Errorf("list: %w", &protocol.ReplyError{Reason: err.Error()})
-	}
-	return nil
+	t.verified, err = verdict(j.Name, j.Verify, noDigest)
+	return t, err
 }
 
-// send writes a whole request and ends it as the dialect says.
-func send(conn net.Conn, d protocol.Dialect, req []byte) error {
-	if _, err := conn.Write(req); err != nil {
-		return err
+// verdict says how an upload whose reply was checked is verified. A reply
+// that gives a size or a sha256 must give both, and the right ones, which
+// protocol.Client checked (-verify readback reads the file back too). A
+// reply with neither (noDigest), as course servers write them, leaves the
+// upload to a read-back after the window, unless -verify says reply (then
+// it is an integrity failure: it cannot be checked) or none.
+func verdict(name, mode string, noDigest bool) (string, error) {
+	if !noDigest {
+		if mode == verifyReadback {
+			return verifyReadback, nil
+		}
+		return verifyReply, nil
 	}
-	return d.FinishRequest(conn)
+	switch mode {
+	case verifyReply:
+		return "", &protocol.IntegrityError{Reason: fmt.Sprintf("upload %q: %v, so what the server stored cannot be checked (-verify auto or readback reads it back)", name, protocol.ErrNoDigest)}
+	case verifyNone:
+		return verifyNone, nil
+	}
+	return verifyReadback, nil
+}
+
+// download asks for the file with GET and checks the content as it
+// arrives (protocol.Client.GetVerified): generated content by comparing
+// the base64 text with the expected text, the content of a -file or of
+// -name by hashing the decoded bytes. A reply the server cut off inside
+// the content is a truncated download: kind integrity, like any other
+// wrong bytes.
+func (j job) download(ctx context.Context, c *protocol.Client) (transferResult, error) {
+	want := protocol.Expected{Size: j.Src.Size, SHA256: j.WantSHA}
+	if j.Src.generated() {
+		want.Text = newContent(j.Src.Size, j.Src.Seed)
+	}
+	n, err := c.GetVerified(ctx, j.Name, want)
+	if protocol.IsNoContent(err) {
+		err = fmt.Errorf("%w (name the key with -content-key)", err)
+	}
+	if err != nil {
+		return transferResult{bytes: n}, err
+	}
+	return transferResult{bytes: n, verified: verifyReply}, nil
 }

@@ -11,21 +11,21 @@ import (
 // run_matrix.sh can pass one STRESS_FLAGS="-verify readback" to every
 // cell, and that -h says so.
 func TestVerifyIgnoredOutsideUploads(t *testing.T) {
-	for _, op := range []string{opDownload, opList} {
+	for _, op := range []cellOp{cellDownload, cellList} {
 		for _, mode := range []string{verifyAuto, verifyReply, verifyReadback, verifyNone} {
-			if _, err := parseFlags([]string{"-op", op, "-size", "1KB", "-verify", mode}, io.Discard); err != nil {
+			if _, err := parseFlags([]string{"-op", string(op), "-size", "1KB", "-verify", mode}, io.Discard); err != nil {
 				t.Errorf("-op %s -verify %s: %v", op, mode, err)
 			}
 		}
 	}
-	if _, err := parseFlags([]string{"-op", opDownload, "-verify", "sometimes"}, io.Discard); err == nil {
+	if _, err := parseFlags([]string{"-op", string(cellDownload), "-verify", "sometimes"}, io.Discard); err == nil {
 		t.Error("-verify sometimes accepted")
 	}
 	s := startServer(t, "thread", 2)
-	for _, op := range []string{opDownload, opList} {
-		r, row := runRow(t, "-addr", s.addr, "-op", op, "-size", "64KB", "-workers", "2", "-verify", verifyReadback)
-		expect(t, row, map[string]string{"operation": op, "client_ok": "2", "client_fail": "0"})
-		if op == opDownload {
+	for _, op := range []cellOp{cellDownload, cellList} {
+		r, row := runRow(t, "-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-verify", verifyReadback)
+		expect(t, row, map[string]string{"operation": string(op), "client_ok": "2", "client_fail": "0"})
+		if op == cellDownload {
 			expect(t, row, map[string]string{"verified": verifyReply})
 		}
 		if t.Failed() {

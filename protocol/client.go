@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -56,14 +57,24 @@ func quoteParam(a string) (string, error) {
 // reused connection closed before any reply is sent again, once, on a new
 // connection. Once the server has been seen closing, or sending what no
 // request asked for, every request gets a connection of its own.
+//
+// It is the one client of both commands' tests and of filestressd, whose
+// hot path it is: uploads of a Text write ready base64 (UploadText), and
+// GetVerified checks a download as it arrives, so a load generator
+// measures the server rather than itself.
 type Client struct {
 	addr string // for dialling again
 	opts Options
 	conn net.Conn
+	w    clientWriter
 	br   *bufio.Reader
 	bufs *Buffers
 	req  []byte
 	got  int64 // bytes read from the server, to tell a reply from none
+	// cut reports that a read of the current exchange met the server's
+	// close or reset, to tell content cut short from a broken reply.
+	cut   bool
+	trace Trace
 	// used reports that conn has carried a request.
 	used bool
 	// oneShot is set once the server was seen closing after a reply, or
@@ -77,7 +88,23 @@ type Options struct {
 	Dialect
 	// Reconnect dials the server again where it closed the connection.
 	Reconnect bool
+	// Progress, if not nil, is passed the content bytes an upload sends
+	// or a GetVerified receives as they go, for a progress line.
+	Progress func(n int64)
 }
+
+// Trace is when a client's requests reached the stages a load generator
+// times; a zero time is a stage not reached.
+type Trace struct {
+	// Sent is when the last write that wrote something returned.
+	Sent time.Time
+	// First and Last are when the first and the last read that read
+	// something returned.
+	First, Last time.Time
+}
+
+// Trace returns the stages reached since the client was made.
+func (c *Client) Trace() Trace { return c.trace }
 
 // Dial connects to addr.
 func Dial(ctx context.Context, addr string) (*Client, error) {
@@ -87,6 +114,7 @@ func Dial(ctx context.Context, addr string) (*Client, error) {
 // DialWith connects to addr, to speak as opts say.
 func DialWith(ctx context.Context, addr string, opts Options) (*Client, error) {
 	c := &Client{addr: addr, opts: opts, bufs: NewBuffers()}
+	c.w = clientWriter{c}
 	c.br = bufio.NewReaderSize(clientReader{c}, ReaderSize)
 	if err := c.dial(ctx); err != nil {
 		return nil, err
@@ -98,16 +126,39 @@ func DialWith(ctx context.Context, addr string, opts Options) (*Client, error) {
 // and without reconnecting.
 func NewClient(conn net.Conn) *Client {
 	c := &Client{conn: conn, bufs: NewBuffers()}
+	c.w = clientWriter{c}
 	c.br = bufio.NewReaderSize(clientReader{c}, ReaderSize)
 	return c
 }
 
-// clientReader reads from the client's current connection, counting.
+// clientReader reads from the client's current connection, counting,
+// timing (Trace) and noting a close or reset (cut).
 type clientReader struct{ c *Client }
 
 func (r clientReader) Read(p []byte) (int, error) {
-	n, err := r.c.conn.Read(p)
-	r.c.got += int64(n)
+	c := r.c
+	n, err := c.conn.Read(p)
+	if n > 0 {
+		c.got += int64(n)
+		c.trace.Last = time.Now()
+		if c.trace.First.IsZero() {
+			c.trace.First = c.trace.Last
+		}
+	}
+	if err != nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		c.cut = true
+	}
+	return n, err
+}
+
+// clientWriter writes to the client's current connection, timing.
+type clientWriter struct{ c *Client }
+
+func (w clientWriter) Write(p []byte) (int, error) {
+	n, err := w.c.conn.Write(p)
+	if n > 0 {
+		w.c.trace.Sent = time.Now()
+	}
 	return n, err
 }
 
@@ -261,8 +312,9 @@ func (c *Client) exchange(ctx context.Context, keys []string, content io.Writer,
 	}
 	defer c.watch(ctx)()
 	got := c.got
+	c.cut = false
 	canRetry := func() bool { return reused && c.opts.Reconnect && ctx.Err() == nil && c.got == got }
-	if _, err := c.conn.Write(c.req); err != nil {
+	if _, err := c.w.Write(c.req); err != nil {
 		return nil, canRetry(), ctxErr(ctx, fmt.Errorf("send %s: %w", command, err))
 	}
 	if err := c.opts.FinishRequest(c.conn); err != nil {
@@ -282,7 +334,10 @@ func (c *Client) List(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var names []string
-	return names, r.Decode("data", &names)
+	if err := r.Decode("data", &names); err != nil {
+		return nil, &ReplyError{Reason: err.Error()}
+	}
+	return names, nil
 }
 
 // Get streams the content of name to w and returns its size. The content
@@ -313,7 +368,17 @@ func (c *Client) fetch(ctx context.Context, command string, keys []string, name 
 // NoContentError is the error of an OK reply without content under any
 // of keys.
 func NoContentError(keys []string) *ReplyError {
-	return &ReplyError{Reason: fmt.Sprintf("OK reply without content under %q", strings.Join(keys, `" or "`))}
+	return &ReplyError{Reason: fmt.Sprintf("%s under %q", noContent, strings.Join(keys, `" or "`))}
+}
+
+// noContent starts the reason of every NoContentError.
+const noContent = "OK reply without content"
+
+// IsNoContent reports whether err is, or wraps, a NoContentError: the
+// server may put the content under a key the client does not know.
+func IsNoContent(err error) bool {
+	var re *ReplyError
+	return errors.As(err, &re) && strings.HasPrefix(re.Reason, noContent)
 }
 
 // Delete removes name from the server.
@@ -357,25 +422,50 @@ func (r *Reply) HasDigest() bool {
 	return size || sum
 }
 
-// Upload streams src to the server as name and checks that the size and
+// Upload streams src to the server as name, encoded as it goes out
+// through the client's buffers and hashed, and checks that the size and
 // SHA-256 the server reports are those of the bytes sent; if not, it
-// returns the result with an *IntegrityError. A reply with neither is
-// ErrNoDigest. An upload is never sent twice: src cannot be replayed.
+// returns the result with an *IntegrityError, as it does for a reply
+// whose size is unusable. A reply with neither is ErrNoDigest (the result
+// still says what was sent). An upload is never sent twice: src cannot be
+// replayed.
 func (c *Client) Upload(ctx context.Context, name string, src io.Reader) (UploadResult, error) {
+	if c.opts.Progress != nil {
+		src = &progressReader{r: src, progress: c.opts.Progress}
+	}
+	h := sha256.New()
+	return c.upload(ctx, name, func(w io.Writer, prefix, suffix string) (int64, error) {
+		return EncodeStream(w, io.TeeReader(src, h), c.bufs, prefix, suffix)
+	}, func() string { return hex.EncodeToString(h.Sum(nil)) })
+}
+
+// UploadText is Upload for content whose text is known (see Text): the
+// text goes out as it is, and sha256 (hex), the content's SHA-256
+// computed beforehand, is what the reply is checked against.
+func (c *Client) UploadText(ctx context.Context, name string, t Text, sha256 string) (UploadResult, error) {
+	return c.upload(ctx, name, func(w io.Writer, prefix, suffix string) (int64, error) {
+		return WriteText(w, t, prefix, suffix, c.opts.Progress)
+	}, func() string { return sha256 })
+}
+
+// upload sends an UPLOAD in the dialect's framing, its content written
+// by send between the frame's prefix and suffix, and checks the reply
+// against the size sent and sum's SHA-256.
+func (c *Client) upload(ctx context.Context, name string, send func(w io.Writer, prefix, suffix string) (int64, error), sum func() string) (UploadResult, error) {
 	var res UploadResult
 	prefix, suffix, err := c.opts.UploadFrame(name)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("upload %q: %w", name, err)
 	}
 	if _, err := c.prepare(ctx); err != nil {
 		return res, fmt.Errorf("upload %q: %w", name, err)
 	}
 	defer c.watch(ctx)()
-	h := sha256.New()
-	n, werr := EncodeStream(c.conn, io.TeeReader(src, h), c.bufs, prefix, suffix)
-	res.Sent, res.SentSHA256 = n, hex.EncodeToString(h.Sum(nil))
+	c.cut = false
+	n, werr := send(c.w, prefix, suffix)
+	res.Sent, res.SentSHA256 = n, sum()
 	if werr != nil && ctx.Err() != nil {
-		return res, ctxErr(ctx, fmt.Errorf("upload %q: %w", name, werr))
+		return res, ctxErr(ctx, fmt.Errorf("upload %q: send: %w", name, werr))
 	}
 	if werr == nil {
 		werr = c.opts.FinishRequest(c.conn)
@@ -385,7 +475,7 @@ func (c *Client) Upload(ctx context.Context, name string, src io.Reader) (Upload
 	r, err := ReadReply(c.br, "", nil, c.bufs)
 	if err != nil {
 		if werr != nil {
-			return res, fmt.Errorf("upload %q: %w", name, werr)
+			return res, fmt.Errorf("upload %q: send: %w", name, werr)
 		}
 		return res, ctxErr(ctx, fmt.Errorf("upload %q reply: %w", name, err))
 	}
@@ -400,7 +490,7 @@ func (c *Client) Upload(ctx context.Context, name string, src io.Reader) (Upload
 		return res, fmt.Errorf("upload %q: %w", name, ErrNoDigest)
 	}
 	if err := r.Decode("size", &res.Stored); err != nil {
-		return res, fmt.Errorf("upload %q: %w", name, err)
+		return res, &IntegrityError{Reason: fmt.Sprintf("upload %q: the OK reply gives no usable size, so what the server stored cannot be checked: %v", name, err)}
 	}
 	res.StoredSHA256 = r.String("sha256")
 	if res.Stored != res.Sent || res.StoredSHA256 != res.SentSHA256 {
@@ -408,6 +498,70 @@ func (c *Client) Upload(ctx context.Context, name string, src io.Reader) (Upload
 			name, res.Sent, res.SentSHA256, res.Stored, res.StoredSHA256)}
 	}
 	return res, nil
+}
+
+// progressReader passes what is read through it to progress.
+type progressReader struct {
+	r        io.Reader
+	progress func(int64)
+}
+
+func (pr *progressReader) Read(p []byte) (int, error) {
+	n, err := pr.r.Read(p)
+	if n > 0 {
+		pr.progress(int64(n))
+	}
+	return n, err
+}
+
+// Expected is what a download must receive: Size bytes, which are Text's
+// when Text is set (compared as text, see Text), else whose SHA-256 (hex)
+// is SHA256 (decoded and hashed).
+type Expected struct {
+	Size   int64
+	SHA256 string
+	Text   Text
+}
+
+// GetVerified is Get for a client that knows what it must receive: the
+// content is checked as it arrives, and bytes beyond the expected size
+// are refused at once. It returns the content bytes received and found
+// right. Wrong, missing or extra content is an *IntegrityError, and so is
+// content the server cut short (it closed or reset the connection inside
+// it) while ctx is still live: what arrived was wrong, however it ended.
+// After any failure but an ERROR reply the connection is closed; with an
+// address to dial, the next request gets a new one.
+func (c *Client) GetVerified(ctx context.Context, name string, want Expected) (int64, error) {
+	var w contentCheck
+	if want.Text != nil {
+		w = newTextCheck(want.Text, c.opts.Progress)
+	} else {
+		w = newHashCheck(want.Size, want.SHA256, c.opts.Progress)
+	}
+	keys := c.opts.ContentKeys()
+	r, err := c.roundTrip(ctx, keys, w, "GET", name)
+	got := w.received()
+	var se *ServerError
+	if err != nil && !errors.As(err, &se) {
+		// The rest of the reply is unread: the next request must not
+		// read it as its own.
+		c.drop()
+	}
+	var ie *IntegrityError
+	switch {
+	case errors.As(err, &ie):
+		return got, &IntegrityError{Reason: fmt.Sprintf("download %q: %s", name, ie.Reason)}
+	case err != nil && r != nil && r.HasContent && c.cut && got < want.Size && ctx.Err() == nil:
+		return got, &IntegrityError{Reason: fmt.Sprintf("download %q truncated: the server closed or reset the connection after %d of %d bytes (%v)", name, got, want.Size, err)}
+	case err != nil:
+		return got, fmt.Errorf("download %q: %w", name, err)
+	case !r.HasContent:
+		return 0, fmt.Errorf("download %q: %w", name, NoContentError(keys))
+	}
+	if why := w.missing(); why != "" {
+		return got, &IntegrityError{Reason: fmt.Sprintf("download %q: %s", name, why)}
+	}
+	return got, nil
 }
 
 // NewHash returns the hash both sides verify content with.

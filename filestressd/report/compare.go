@@ -59,7 +59,7 @@ func (s *sample) cpuPerMB(server bool) (float64, bool) {
 		if server {
 			sec = r.ServerCPU
 		}
-		if v, ok := r.cpuPerMB(sec); ok {
+		if v, ok := cpuPerMB(r, sec); ok {
 			vs = append(vs, v)
 		}
 	}
@@ -78,10 +78,10 @@ func samples(label string, rows []Row) []*sample {
 	byKey := map[key][]int{}
 	var keys []key
 	for i, r := range rows {
-		if _, ok := byKey[r.key()]; !ok {
-			keys = append(keys, r.key())
+		if _, ok := byKey[keyOf(r)]; !ok {
+			keys = append(keys, keyOf(r))
 		}
-		byKey[r.key()] = append(byKey[r.key()], i)
+		byKey[keyOf(r)] = append(byKey[keyOf(r)], i)
 	}
 	var out []*sample
 	for _, k := range keys {
@@ -266,9 +266,18 @@ func (p *pair) class(floor float64) int {
 			return -1
 		}
 		return 0
-	case p.lo > 1 && p.ratio-1 > floor:
+	}
+	return beyond(p.ratio, p.lo, p.hi, floor)
+}
+
+// beyond says which way a ratio with its interval [lo, hi] goes: 1 or -1
+// when the interval excludes 1 and the ratio is beyond the noise floor,
+// 0 otherwise. A cell's class and the overall verdict both judge by it.
+func beyond(ratio, lo, hi, floor float64) int {
+	switch {
+	case lo > 1 && ratio-1 > floor:
 		return 1
-	case p.hi < 1 && 1-p.ratio > floor:
+	case hi < 1 && 1-ratio > floor:
 		return -1
 	}
 	return 0
@@ -439,15 +448,10 @@ func judge(ps []pair, floor float64) verdict {
 // overall, -1 slower, 0 not declared: there must be an interval, it must
 // exclude 1, and the difference must be beyond the noise floor.
 func (v verdict) overall(floor float64) int {
-	switch {
-	case math.IsNaN(v.lo):
+	if math.IsNaN(v.lo) {
 		return 0
-	case v.lo > 1 && v.geomean-1 > floor:
-		return 1
-	case v.hi < 1 && 1-v.geomean > floor:
-		return -1
 	}
-	return 0
+	return beyond(v.geomean, v.lo, v.hi, floor)
 }
 
 func b2i(b bool) int {

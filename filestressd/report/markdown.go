@@ -556,27 +556,47 @@ func spread(f string, scale float64, vs []float64) string {
 	return fmt.Sprintf("%s ("+f+"–"+f+")", med, slices.Min(vs)/scale, slices.Max(vs)/scale)
 }
 
+// Markdown column alignments.
+const (
+	left  = "---"
+	right = "---:"
+)
+
+// tableCol is a column of a Markdown table: its heading, its alignment,
+// and whether the table has it.
+type tableCol struct {
+	name, align string
+	show        bool
+}
+
+// writeTableHead writes a table's heading row and alignment row, of the
+// columns shown.
+func writeTableHead(b *strings.Builder, cols []tableCol) {
+	for _, row := range []func(tableCol) string{
+		func(c tableCol) string { return c.name },
+		func(c tableCol) string { return c.align },
+	} {
+		b.WriteString("|")
+		for _, c := range cols {
+			if c.show {
+				b.WriteString(" " + row(c) + " |")
+			}
+		}
+		b.WriteString("\n")
+	}
+}
+
 func writeRunTable(b *strings.Builder, r *run) {
 	fmt.Fprintf(b, "## %s\n\n", r.title)
 	showCPU := slices.ContainsFunc(r.Rows, func(r Row) bool { return r.ServerCPU >= 0 || r.ClientCPU >= 0 })
 	repeated := r.repeated()
-	fmt.Fprintf(b, "| No | Operation | Volume | Client workers | Server workers |")
-	if repeated {
-		fmt.Fprintf(b, " Repeats |")
-	}
-	fmt.Fprintf(b, " Time per client (s) | Throughput per client (MB/s) | Client workers ok / failed | Server workers ok / failed |")
-	if showCPU {
-		fmt.Fprintf(b, " Server CPU (ms/MB) | Client CPU (ms/MB) |")
-	}
-	fmt.Fprintf(b, "\n| ---: | --- | ---: | ---: | ---: |")
-	if repeated {
-		fmt.Fprintf(b, " ---: |")
-	}
-	fmt.Fprintf(b, " ---: | ---: | ---: | ---: |")
-	if showCPU {
-		fmt.Fprintf(b, " ---: | ---: |")
-	}
-	fmt.Fprintln(b)
+	writeTableHead(b, []tableCol{
+		{"No", right, true}, {"Operation", left, true}, {"Volume", right, true}, {"Client workers", right, true}, {"Server workers", right, true},
+		{"Repeats", right, repeated},
+		{"Time per client (s)", right, true}, {"Throughput per client (MB/s)", right, true},
+		{"Client workers ok / failed", right, true}, {"Server workers ok / failed", right, true},
+		{"Server CPU (ms/MB)", right, showCPU}, {"Client CPU (ms/MB)", right, showCPU},
+	})
 	unrecorded := 0
 	for _, s := range r.samples {
 		var nos []string
@@ -670,15 +690,12 @@ func (rep *report) writeComparison(b *strings.Builder, c *comparison) {
 			fmt.Fprintf(b, " The server workers of %s are unknown (its server does not answer STATS): its cells are compared with each server worker count of the other.", r.name)
 		}
 	}
-	fmt.Fprintf(b, "\n\n| Operation | Volume | Client workers | Server workers | %s | %s | %s / %s |", capital(base.Label), capital(other.Label), capital(other.Label), base.Label)
-	if withInterval {
-		fmt.Fprintf(b, " 95%% interval | Verdict |")
-	}
-	fmt.Fprintf(b, "\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-	if withInterval {
-		fmt.Fprintf(b, " ---: | --- |")
-	}
-	fmt.Fprintln(b)
+	b.WriteString("\n\n")
+	writeTableHead(b, []tableCol{
+		{"Operation", left, true}, {"Volume", right, true}, {"Client workers", right, true}, {"Server workers", right, true},
+		{capital(base.Label), right, true}, {capital(other.Label), right, true}, {capital(other.Label) + " / " + base.Label, right, true},
+		{"95% interval", right, withInterval}, {"Verdict", left, withInterval},
+	})
 	for _, p := range c.pairs {
 		ratio := "n/a"
 		if !math.IsNaN(p.ratio) {

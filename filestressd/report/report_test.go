@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fileserver/filestressd/results"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/report/golden from the current output")
@@ -63,12 +65,7 @@ func TestGoldenRuns(t *testing.T) {
 
 func readFixture(t *testing.T, name string) []Row {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "report", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := ReadRows(f)
+	rows, err := results.ReadFile(filepath.Join("..", "..", "testdata", "report", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,54 +163,6 @@ func TestNiceScale(t *testing.T) {
 	}
 }
 
-func TestReadRowsErrors(t *testing.T) {
-	for _, in := range []string{
-		"",
-		"a,b,c\n1,2,3\n",
-		"no,operation,volume_bytes,client_workers,server_workers,server_mode,time_per_client_s,throughput_per_client_Bps,client_ok,client_fail\n1,upload,x,1,1,thread,1,1,1,0\n",
-	} {
-		if _, err := ReadRows(strings.NewReader(in)); err == nil {
-			t.Errorf("ReadRows(%q) succeeded", in)
-		}
-	}
-}
-
-// TestReadRowsVerified reads the verified column, and old CSVs without it.
-func TestReadRowsVerified(t *testing.T) {
-	const head = "no,operation,volume_bytes,client_workers,server_workers,server_mode,time_per_client_s,throughput_per_client_Bps,client_ok,client_fail"
-	for _, tc := range []struct{ csv, want string }{
-		{head + "\n1,upload,1,1,,,1,1,1,0\n", ""},
-		{head + ",verified\n1,upload,1,1,,,1,1,1,0,readback\n", "readback"},
-	} {
-		rows, err := ReadRows(strings.NewReader(tc.csv))
-		if err != nil || len(rows) != 1 || rows[0].Verified != tc.want || rows[0].ServerWorkers != 0 {
-			t.Errorf("ReadRows(%q) = %+v, %v; want one row verified %q", tc.csv, rows, err, tc.want)
-		}
-	}
-}
-
-// TestReadRowsCPU reads the CPU columns: seconds when recorded, -1 when
-// empty (a server without cpu_us) or missing (a CSV written before them).
-func TestReadRowsCPU(t *testing.T) {
-	const head = "no,operation,volume_bytes,client_workers,server_workers,server_mode,time_per_client_s,throughput_per_client_Bps,client_ok,client_fail,verified"
-	for _, tc := range []struct {
-		csv            string
-		server, client float64
-	}{
-		{head + "\n1,upload,1,1,,,1,1,1,0,reply\n", -1, -1},
-		{head + ",server_cpu_s,client_cpu_s\n1,upload,1,1,,,1,1,1,0,reply,,0.250000\n", -1, 0.25},
-		{head + ",server_cpu_s,client_cpu_s\n1,upload,1,1,1,thread,1,1,1,0,reply,1.100000,0.000000\n", 1.1, 0},
-	} {
-		rows, err := ReadRows(strings.NewReader(tc.csv))
-		if err != nil || len(rows) != 1 || rows[0].ServerCPU != tc.server || rows[0].ClientCPU != tc.client {
-			t.Errorf("ReadRows(%q) = %+v, %v; want server CPU %v, client CPU %v", tc.csv, rows, err, tc.server, tc.client)
-		}
-	}
-	if _, err := ReadRows(strings.NewReader(head + ",server_cpu_s\n1,upload,1,1,,,1,1,1,0,reply,lots\n")); err == nil || !strings.Contains(err.Error(), "server_cpu_s") {
-		t.Errorf("a server_cpu_s that is not a number: error %v", err)
-	}
-}
-
 // TestReportCPU checks the CPU per MB in the mode tables (per MB the cell
 // moved: client workers x volume), "not recorded" where a row has none,
 // and the server's CPU per MB compared between the modes.
@@ -252,31 +201,6 @@ func TestReportCPU(t *testing.T) {
 	}
 	if strings.Contains(md, "| 0.00 |") {
 		t.Errorf("a CPU figure shows as zero:\n%s", md)
-	}
-}
-
-// TestReadRowsRepeat reads the repeat and run_id columns, and old CSVs
-// without them as one repeat of no named run.
-func TestReadRowsRepeat(t *testing.T) {
-	const head = "no,operation,volume_bytes,client_workers,server_workers,server_mode,time_per_client_s,throughput_per_client_Bps,client_ok,client_fail"
-	for _, tc := range []struct {
-		csv    string
-		repeat int
-		runID  string
-	}{
-		{head + "\n1,upload,1,1,1,thread,1,1,1,0\n", 1, ""},
-		{head + ",verified,server_cpu_s,client_cpu_s,repeat,run_id\n1,upload,1,1,1,thread,1,1,1,0,reply,,,3,20261201T100000-42\n", 3, "20261201T100000-42"},
-		{head + ",repeat,run_id\n1,upload,1,1,1,thread,1,1,1,0,,\n", 1, ""},
-	} {
-		rows, err := ReadRows(strings.NewReader(tc.csv))
-		if err != nil || len(rows) != 1 || rows[0].Repeat != tc.repeat || rows[0].RunID != tc.runID {
-			t.Errorf("ReadRows(%q) = %+v, %v; want repeat %d, run_id %q", tc.csv, rows, err, tc.repeat, tc.runID)
-		}
-	}
-	for _, bad := range []string{"0", "x"} {
-		if _, err := ReadRows(strings.NewReader(head + ",repeat\n1,upload,1,1,1,thread,1,1,1,0," + bad + "\n")); err == nil || !strings.Contains(err.Error(), "repeat") {
-			t.Errorf("repeat %q: error %v", bad, err)
-		}
 	}
 }
 

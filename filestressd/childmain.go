@@ -1,3 +1,8 @@
+// A child-pool worker's own main: filestressd re-executed with envChild
+// set reads its job, says it is ready, waits for the parent's release,
+// does its one transfer and reports the result on stdout. The parent's
+// side is pools.go.
+
 package main
 
 import (
@@ -84,7 +89,7 @@ func runChildMain(spec childSpec, err error) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), spec.Timeout+childBackstop)
 	defer cancel()
-	if err := runChild(ctx, spec, os.Stdout); err != nil {
+	if err := runChildJob(ctx, spec, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
 		return exitFailed
 	}
@@ -116,11 +121,11 @@ func waitForStart(ctx context.Context, stdin io.Reader) error {
 	}
 }
 
-// runChild does the transfer and writes its result as one JSON line,
+// runChildJob does the transfer and writes its result as one JSON line,
 // preceded by progress lines when the parent shows a progress line. The
-// result carries the CPU time this process used from its release (runChild
+// result carries the CPU time this process used from its release (runChildJob
 // starts then) to the result, which the parent adds to client_cpu_s.
-func runChild(ctx context.Context, spec childSpec, stdout io.Writer) error {
+func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 	cpu := startCPU()
 	var moved atomic.Int64
 	var mu sync.Mutex
@@ -134,25 +139,12 @@ func runChild(ctx context.Context, spec childSpec, stdout io.Writer) error {
 		_, err = stdout.Write(append(b, '\n'))
 		return err
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
+	stopProgress := func() {}
 	if spec.Progress {
-		wg.Go(func() {
-			t := time.NewTicker(progressEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					send(childMessage{Moved: moved.Load()})
-				case <-stop:
-					return
-				}
-			}
-		})
+		stopProgress = everyTick(progressEvery, func(time.Time) { send(childMessage{Moved: moved.Load()}) }, func() {})
 	}
 	res := runTransfer(ctx, spec.Job, &moved)
-	close(stop)
-	wg.Wait()
+	stopProgress()
 	res.PID = os.Getpid()
 	if used, ok := cpu.stop(); ok {
 		res.CPUMicros = used.Microseconds()

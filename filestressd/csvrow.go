@@ -1,0 +1,50 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"fileserver/filestressd/results"
+)
+
+// row is the cell as the matrix CSV's row numbered no (see package
+// results, which owns the columns and writes them).
+func (c cell) row(no int) results.Row {
+	r := results.Row{
+		No: no, Timestamp: c.timestamp.Format(time.RFC3339), Operation: string(c.cfg.Op),
+		Volume: volumeLabel(c.cfg), VolumeBytes: c.cfg.Size,
+		ClientWorkers: c.cfg.Workers, ClientPool: c.cfg.Pool,
+		TimePerClient: c.sum.mean, ThroughputPerClient: c.sum.perClient,
+		ClientOK: c.sum.ok, ClientFail: c.sum.failed, ServerOK: -1, ServerFail: -1,
+		Wall: c.wall.Seconds(), Aggregate: c.sum.aggregate,
+		P50: c.sum.p50, P95: c.sum.p95, Max: c.sum.max,
+		Errors: formatKinds(c.sum.kinds), Verified: c.verified(),
+		ServerCPU: -1, ClientCPU: -1, Repeat: c.cfg.Repeat, RunID: c.cfg.RunID,
+	}
+	r.ServerMode, r.ServerWorkers, _ = c.server.identity()
+	if ok, failed, known := c.server.counts(c.cfg.Op); known {
+		r.ServerOK, r.ServerFail = int(ok), int(failed)
+	}
+	if d, ok := c.server.cpu(); ok {
+		r.ServerCPU = d.Seconds()
+	}
+	if c.clientCPUKnown {
+		r.ClientCPU = c.clientCPU.Seconds()
+	}
+	return r
+}
+
+// verified is how the successful workers' transfers were verified:
+// reply, readback or none (several joined by "+", which one server does
+// not give); empty when none succeeded, and for list.
+func (c cell) verified() string {
+	var ways []string
+	for _, r := range c.results {
+		if r.OK && r.Verified != "" && !slices.Contains(ways, r.Verified) {
+			ways = append(ways, r.Verified)
+		}
+	}
+	slices.Sort(ways)
+	return strings.Join(ways, "+")
+}

@@ -1,0 +1,358 @@
+// Package results owns the matrix CSV: its columns, the Row each line
+// holds, the writer filestressd appends a row with, and the reader the
+// report renders from, side by side as vegeta's lib/results.go keeps a
+// format's encoder next to its decoder, so that the two cannot disagree.
+// README.md defines each column. CSVs written before the last columns
+// were added still read, and are still appended to, cut to their own
+// columns.
+package results
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+)
+
+// columns is the matrix's header, in order. A column added later goes at
+// the end, with an entry in legacyColumns.
+var columns = []string{
+	"no", "timestamp", "operation", "volume", "volume_bytes", "client_workers", "client_pool",
+	"server_workers", "server_mode", "time_per_client_s", "throughput_per_client_Bps",
+	"client_ok", "client_fail", "server_ok", "server_fail", "wall_s", "aggregate_Bps",
+	"p50_s", "p95_s", "max_s", "errors", "verified", "server_cpu_s", "client_cpu_s",
+	"repeat", "run_id",
+}
+
+// Header returns the matrix's column names, in order.
+func Header() []string { return slices.Clone(columns) }
+
+// legacyColumns is, for each column added to the schema after CSVs were
+// already written, how many columns those older CSVs have: the columns
+// before it. "verified" came first, then "server_cpu_s" with
+// "client_cpu_s", then "repeat" with "run_id".
+var legacyColumns = []int{slices.Index(columns, "verified"), slices.Index(columns, "server_cpu_s"), slices.Index(columns, "repeat")}
+
+// LegacyWidths returns how many columns the older CSVs that are still
+// read and appended to have, oldest first.
+func LegacyWidths() []int { return slices.Clone(legacyColumns) }
+
+// required are the columns a CSV must have to be read at all.
+var required = []string{"no", "operation", "volume_bytes", "client_workers", "server_workers", "server_mode", "time_per_client_s", "throughput_per_client_Bps", "client_ok", "client_fail"}
+
+// Row is one cell of the matrix. A figure that does not exist is written
+// as an empty field, not zero, and read back as the value each field's
+// comment gives: no successful worker has no time, list moves no volume,
+// and a server without STATS has no counts.
+type Row struct {
+	No            int
+	Timestamp     string // RFC 3339
+	Operation     string // upload, download or list
+	Volume        string // "" for list
+	VolumeBytes   int64  // empty for list
+	ClientWorkers int
+	ClientPool    string
+	ServerWorkers int // 0, empty, when the server did not say (no STATS)
+	ServerMode    string
+	// TimePerClient is seconds, and ThroughputPerClient bytes per second
+	// (empty for list too), means over successful workers: 0, empty, when
+	// none succeeded.
+	TimePerClient        float64
+	ThroughputPerClient  float64
+	ClientOK, ClientFail int
+	ServerOK, ServerFail int // -1, empty, when unknown
+	Wall                 float64
+	Aggregate            float64 // bytes per second; empty for list
+	// P50, P95 and Max are over successful workers: 0, empty, when none
+	// succeeded.
+	P50, P95, Max float64
+	Errors        string
+	// Verified is how the transfers were verified: reply, readback or
+	// none (several joined by "+"); empty for list, when none succeeded,
+	// and in CSVs written before the column existed.
+	Verified string
+	// ServerCPU and ClientCPU are the CPU seconds, user and system, the
+	// server and filestressd used in the measured window; -1, empty, when
+	// not recorded (a CSV written before the columns, or a server whose
+	// STATS has no cpu_us).
+	ServerCPU, ClientCPU float64
+	// Repeat is which repetition of its cell the row is, from 1; 1 in
+	// CSVs written before the column, where each cell ran once.
+	Repeat int
+	// RunID names the run_matrix.sh invocation that wrote the row;
+	// empty in CSVs written before the column, or by filestressd alone.
+	RunID string
+}
+
+// Record lays r out in the header's columns.
+func (r Row) Record() []string {
+	hasVolume := r.Operation != "list"
+	anyOK := r.ClientOK > 0
+	rate := func(v float64, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	seconds := func(v float64, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 6, 64)
+	}
+	count := func(n int, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	volumeBytes := ""
+	if hasVolume {
+		volumeBytes = strconv.FormatInt(r.VolumeBytes, 10)
+	}
+	return []string{
+		strconv.Itoa(r.No), r.Timestamp, r.Operation, r.Volume, volumeBytes,
+		strconv.Itoa(r.ClientWorkers), r.ClientPool,
+		count(r.ServerWorkers, r.ServerWorkers > 0), r.ServerMode,
+		seconds(r.TimePerClient, anyOK), rate(r.ThroughputPerClient, anyOK && hasVolume),
+		strconv.Itoa(r.ClientOK), strconv.Itoa(r.ClientFail),
+		count(r.ServerOK, r.ServerOK >= 0), count(r.ServerFail, r.ServerFail >= 0),
+		seconds(r.Wall, true), rate(r.Aggregate, hasVolume),
+		seconds(r.P50, anyOK), seconds(r.P95, anyOK), seconds(r.Max, anyOK),
+		r.Errors, r.Verified,
+		seconds(r.ServerCPU, r.ServerCPU >= 0), seconds(r.ClientCPU, r.ClientCPU >= 0),
+		strconv.Itoa(r.Repeat), r.RunID,
+	}
+}
+
+// ReadRows parses a matrix CSV by its header's column names, so that
+// columns added later do not break old reports.
+func ReadRows(r io.Reader) ([]Row, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	for _, need := range required {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("not a matrix CSV: no %q column", need)
+		}
+	}
+	var rows []Row
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		p := fieldParser{rec: rec, col: col}
+		row := Row{
+			No: p.int("no"), Timestamp: p.str("timestamp"), Operation: p.str("operation"),
+			Volume: p.str("volume"), VolumeBytes: int64(p.float("volume_bytes")),
+			ClientWorkers: p.int("client_workers"), ClientPool: p.str("client_pool"),
+			ServerWorkers: p.intOr("server_workers", 0), ServerMode: p.str("server_mode"),
+			TimePerClient: p.float("time_per_client_s"), ThroughputPerClient: p.float("throughput_per_client_Bps"),
+			ClientOK: p.int("client_ok"), ClientFail: p.int("client_fail"),
+			ServerOK: p.intOr("server_ok", -1), ServerFail: p.intOr("server_fail", -1),
+			Wall: p.float("wall_s"), Aggregate: p.float("aggregate_Bps"),
+			P50: p.float("p50_s"), P95: p.float("p95_s"), Max: p.float("max_s"),
+			Errors: p.str("errors"), Verified: p.str("verified"),
+			ServerCPU: p.floatOr("server_cpu_s", -1), ClientCPU: p.floatOr("client_cpu_s", -1),
+			Repeat: p.intOr("repeat", 1), RunID: p.str("run_id"),
+		}
+		if row.Repeat < 1 && p.err == nil {
+			p.err = fmt.Errorf("column repeat: %d is not a repeat number (they start at 1)", row.Repeat)
+		}
+		if p.err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, p.err)
+		}
+		rows = append(rows, row)
+	}
+}
+
+// ReadFile reads the rows of the matrix CSV at path (see ReadRows).
+func ReadFile(path string) ([]Row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := ReadRows(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
+}
+
+// fieldParser reads named fields of one record, keeping the first error.
+type fieldParser struct {
+	rec []string
+	col map[string]int
+	err error
+}
+
+func (p *fieldParser) str(name string) string {
+	if i, ok := p.col[name]; ok && i < len(p.rec) {
+		return p.rec[i]
+	}
+	return ""
+}
+
+func (p *fieldParser) float(name string) float64 {
+	s := p.str(name)
+	if s == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && p.err == nil {
+		p.err = fmt.Errorf("column %s: %q is not a number", name, s)
+	}
+	return f
+}
+
+func (p *fieldParser) int(name string) int { return int(p.float(name)) }
+
+// intOr returns def for an empty or missing field.
+func (p *fieldParser) intOr(name string, def int) int {
+	if p.str(name) == "" {
+		return def
+	}
+	return p.int(name)
+}
+
+// floatOr returns def for an empty or missing field.
+func (p *fieldParser) floatOr(name string, def float64) float64 {
+	if p.str(name) == "" {
+		return def
+	}
+	return p.float(name)
+}
+
+// File is what an existing CSV file tells before a row is appended.
+type File struct {
+	// Empty reports a new or empty file: the header comes first.
+	Empty bool
+	// Next is one past the last row's number.
+	Next int
+	// Columns is how many of the header's columns the file has: fewer in
+	// a CSV written before the last columns were added.
+	Columns int
+	// unterminated reports that the file does not end in a line break.
+	unterminated bool
+}
+
+// Stat checks that path is new, empty, or a CSV with the header (or a
+// legacy one), and finds the next row number: one past the last row's
+// "no", or, when that is not a number, one past the count of rows. It
+// reads one record at a time.
+func Stat(path string) (File, error) {
+	st := File{Empty: true, Next: 1, Columns: len(columns)}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("-csv: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return st, fmt.Errorf("-csv: %w", err)
+	}
+	if info.Size() == 0 {
+		return st, nil
+	}
+	st.Empty = false
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], info.Size()-1); err != nil {
+		return st, fmt.Errorf("-csv %q: %w", path, err)
+	}
+	st.unterminated = last[0] != '\n'
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return st, fmt.Errorf("-csv %q: %w", path, err)
+	}
+	known := slices.Equal(header, columns)
+	for _, n := range legacyColumns {
+		if !known && slices.Equal(header, columns[:n]) {
+			known, st.Columns = true, n
+		}
+	}
+	if !known {
+		return st, fmt.Errorf("-csv %q: not a filestressd CSV (its header differs); use another file", path)
+	}
+	rows := 0
+	lastNo := -1
+	for { // ends at EOF: every Read consumes input
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return st, fmt.Errorf("-csv %q: %w", path, err)
+		}
+		rows++
+		lastNo = -1
+		if n, err := strconv.Atoi(rec[0]); err == nil && n >= 0 {
+			lastNo = n
+		}
+	}
+	st.Next = rows + 1
+	if lastNo >= 0 {
+		st.Next = lastNo + 1
+	}
+	return st, nil
+}
+
+// Append appends one row to the CSV, after the header if the file is new
+// or empty, in a single write so that a reader never sees half a row. no
+// 0 means the next number. It returns the number written, and the
+// columns left out because the file predates them.
+func Append(path string, no int, row func(no int) Row) (int, []string, error) {
+	st, err := Stat(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	if no == 0 {
+		no = st.Next
+	}
+	var buf bytes.Buffer
+	if st.unterminated {
+		buf.WriteByte('\n')
+	}
+	w := csv.NewWriter(&buf)
+	if st.Empty {
+		w.Write(columns)
+	}
+	w.Write(row(no).Record()[:st.Columns])
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return 0, nil, fmt.Errorf("-csv: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, nil, fmt.Errorf("-csv: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return 0, nil, fmt.Errorf("-csv %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, nil, fmt.Errorf("-csv %q: %w", path, err)
+	}
+	return no, slices.Clone(columns[st.Columns:]), nil
+}
