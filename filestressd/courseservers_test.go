@@ -26,13 +26,10 @@ var portRE = regexp.MustCompile(`^\s*(\d+)\s*$`)
 
 // startCourseServer runs a Python course server with a fresh storage
 // directory and waits for the port it prints. Cleanup kills it. The test
-// is skipped when python3 is missing.
+// is skipped when python3 is missing (testkit.Python).
 func startCourseServer(t *testing.T, script string, args ...string) courseServer {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not found: the course servers are Python scripts: ", err)
-	}
+	python := testkit.Python(t)
 	s := courseServer{dir: t.TempDir()}
 	path := filepath.Join("..", "testdata", "course", "servers", script)
 	cmd := exec.Command(python, append([]string{path, "0", s.dir}, args...)...)
