@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
 
 // courseClientsDir holds the Python clients written the way students of
@@ -204,7 +206,7 @@ func withStar(payload []byte) string {
 // a JSON reply within a second, and what it uploads must be stored and
 // read back byte for byte.
 func TestCourseClients(t *testing.T) {
-	python := findPython(t)
+	python := testkit.Python(t)
 	cases := courseCases()
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
@@ -229,21 +231,6 @@ func TestCourseClients(t *testing.T) {
 			}
 		})
 	}
-}
-
-// findPython returns the real python3 executable, skipping the test
-// without one. A shim (pyenv's is a shell script) would cost every client
-// run a few hundred milliseconds.
-func findPython(t *testing.T) string {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not found: course-client tests need it")
-	}
-	out, err := exec.Command(python, "-c", "import sys; print(sys.executable)").Output()
-	if exe := strings.TrimSpace(string(out)); err == nil && exe != "" {
-		return exe
-	}
-	return python
 }
 
 // courseParallel is the -test.parallel setting: how many course clients

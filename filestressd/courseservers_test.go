@@ -1,16 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"crypto/rand"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
 
 // courseServer is one of the Python course servers of
@@ -20,15 +21,15 @@ type courseServer struct {
 	dir  string // its storage directory
 }
 
+// portRE is the line a course server prints once it listens: its port.
+var portRE = regexp.MustCompile(`^\s*(\d+)\s*$`)
+
 // startCourseServer runs a Python course server with a fresh storage
-// directory and reads the port it prints. Cleanup kills it. The test is
-// skipped when python3 is missing.
+// directory and waits for the port it prints. Cleanup kills it. The test
+// is skipped when python3 is missing (testkit.Python).
 func startCourseServer(t *testing.T, script string, args ...string) courseServer {
 	t.Helper()
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not found: the course servers are Python scripts: ", err)
-	}
+	python := testkit.Python(t)
 	s := courseServer{dir: t.TempDir()}
 	path := filepath.Join("..", "testdata", "course", "servers", script)
 	cmd := exec.Command(python, append([]string{path, "0", s.dir}, args...)...)
@@ -45,21 +46,11 @@ func startCourseServer(t *testing.T, script string, args ...string) courseServer
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	port := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		port <- strings.TrimSpace(line)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case p := <-port:
-		if p == "" {
-			t.Fatalf("%s printed no port", script)
-		}
-		s.addr = "127.0.0.1:" + p
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s did not print its port within 20s", script)
+	m, err := testkit.NewLog(stdout).WaitFor(portRE, 20*time.Second)
+	if err != nil {
+		t.Fatalf("%s printed no port: %v", script, err)
 	}
+	s.addr = "127.0.0.1:" + m[1]
 	return s
 }
 

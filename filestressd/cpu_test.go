@@ -38,7 +38,7 @@ func TestCPUColumns(t *testing.T) {
 	} {
 		t.Run(tc.mode+" server, "+tc.pool+" pool, "+string(tc.op), func(t *testing.T) {
 			s := startServer(t, tc.mode, 2)
-			r, row := runRow(t, "-addr", s.addr, "-op", string(tc.op), "-size", "4MB", "-workers", "2", "-pool", tc.pool)
+			r, row := runRow(t, "-addr", s.Addr, "-op", string(tc.op), "-size", "4MB", "-workers", "2", "-pool", tc.pool)
 			expect(t, row, map[string]string{"client_ok": "2", "server_mode": tc.mode, "client_pool": tc.pool})
 			server, client := cpuColumn(t, row, "server_cpu_s"), cpuColumn(t, row, "client_cpu_s")
 			if server <= 0 || client <= 0 {
@@ -84,7 +84,7 @@ func TestCPUServerWithout(t *testing.T) {
 // as reported (and adds to client_cpu_s).
 func TestChildReportsCPU(t *testing.T) {
 	s := startServer(t, "thread", 1)
-	cfg := config{Op: cellUpload, Addr: s.addr, Size: 4 << 20, Workers: 1, Pool: poolProcess, Verify: verifyReply}
+	cfg := config{Op: cellUpload, Addr: s.Addr, Size: 4 << 20, Workers: 1, Pool: poolProcess, Verify: verifyReply}
 	src := newSource(cfg)
 	sums, err := uploadSums(context.Background(), cfg, src)
 	if err != nil {

@@ -23,7 +23,7 @@ func TestCSVAppendAndNumbering(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "matrix.csv")
 	cell := func(extra ...string) stressRun {
-		return mustRun(t, append([]string{"-addr", s.addr, "-op", "list", "-workers", "2", "-csv", path}, extra...)...)
+		return mustRun(t, append([]string{"-addr", s.Addr, "-op", "list", "-workers", "2", "-csv", path}, extra...)...)
 	}
 	cell()
 	r := cell()
@@ -70,7 +70,7 @@ func TestCSVAppendAndNumbering(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mustRun(t, "-addr", s.addr, "-op", "list", "-csv", empty)
+	mustRun(t, "-addr", s.Addr, "-op", "list", "-csv", empty)
 	if header, rows := readRows(t, empty); !slices.Equal(header, wantHeader) || len(rows) != 1 || rows[0]["no"] != "1" {
 		t.Errorf("empty file: header %q and %d rows, want the header and row 1", header, len(rows))
 	}
@@ -85,14 +85,14 @@ func TestCSVForeignFileRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := runStress(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-csv", path)
+	r := runStress(t, "-addr", s.Addr, "-op", "upload", "-size", "64KB", "-csv", path)
 	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "header") {
 		t.Errorf("exit %d, stderr %q: want exit 1 and one line about the header", r.code, r.stderr)
 	}
 	if b, _ := os.ReadFile(path); string(b) != content {
 		t.Errorf("the foreign CSV changed:\n%s", b)
 	}
-	if st := s.stats(t); st.Requests["upload"].OK+st.Requests["upload"].Failed != 0 {
+	if st := s.Stats(t); st.Requests["upload"].OK+st.Requests["upload"].Failed != 0 {
 		t.Errorf("uploads were made: %+v", st.Requests["upload"])
 	}
 }
@@ -109,11 +109,11 @@ func TestCSVRepeatLegacyAppend(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := mustRun(t, "-addr", s.addr, "-op", "list", "-csv", path, "-repeat", "2", "-run-id", "r1")
+	r := mustRun(t, "-addr", s.Addr, "-op", "list", "-csv", path, "-repeat", "2", "-run-id", "r1")
 	if !strings.Contains(r.stdout, "predates the column(s) repeat, run_id") {
 		t.Errorf("stdout does not name the columns left out:\n%s", r.stdout)
 	}
-	mustRun(t, "-addr", s.addr, "-op", "list", "-csv", path, "-quiet")
+	mustRun(t, "-addr", s.Addr, "-op", "list", "-csv", path, "-quiet")
 	got, rows := readRows(t, path)
 	if !slices.Equal(got, header[:n]) || len(rows) != 2 || rows[1]["no"] != "2" || rows[0]["client_ok"] != "1" {
 		t.Errorf("header %q, rows %v: want the old header and rows 1 and 2", got, rows)

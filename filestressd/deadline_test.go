@@ -22,7 +22,7 @@ func TestDeadline(t *testing.T) {
 	for _, pool := range []string{poolThread, poolProcess} {
 		t.Run(pool, func(t *testing.T) {
 			s := startServer(t, "thread", 1)
-			r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "1GB", "-workers", "8",
+			r, row := runRow(t, "-addr", s.Addr, "-op", "upload", "-size", "1GB", "-workers", "8",
 				"-pool", pool, "-timeout", timeout.String(), "-v")
 			if r.elapsed > timeout+5*time.Second {
 				t.Errorf("returned %s after start with -timeout %s", r.elapsed.Round(time.Millisecond), timeout)
@@ -57,7 +57,7 @@ func TestDeadline(t *testing.T) {
 			if left := stressProcesses(); len(left) > 0 {
 				t.Errorf("filestressd processes still running: %v", left)
 			}
-			names, _ := filepath.Glob(filepath.Join(s.dir, "stress-up-*"))
+			names, _ := filepath.Glob(filepath.Join(s.Dir, "stress-up-*"))
 			if len(names) != 0 {
 				t.Errorf("uploaded files left on the server: %v", names)
 			}

@@ -78,7 +78,7 @@ func TestJSONWorkerLines(t *testing.T) {
 	cells := []cellRun{{cellDownload, poolThread, 3}, {cellUpload, poolProcess, 3}, {cellUpload, poolThread, 4}}
 	total := 0
 	for i, c := range cells {
-		mustRun(t, "-addr", s.addr, "-op", string(c.op), "-size", "1MB", "-workers", strconv.Itoa(c.workers), "-pool", c.pool,
+		mustRun(t, "-addr", s.Addr, "-op", string(c.op), "-size", "1MB", "-workers", strconv.Itoa(c.workers), "-pool", c.pool,
 			"-csv", csvPath, "-json", jsonPath, "-repeat", strconv.Itoa(i+1), "-run-id", "run-7", "-quiet")
 		total += c.workers
 	}
@@ -96,7 +96,7 @@ func TestJSONWorkerLines(t *testing.T) {
 		for _, l := range cellLines {
 			want := map[string]any{"run_id": "run-7", "repeat": float64(i + 1), "op": string(c.op), "volume": "1MB",
 				"volume_bytes": float64(1 << 20), "client_workers": float64(c.workers), "client_pool": c.pool,
-				"server_addr": s.addr, "server_mode": "thread", "server_workers": float64(2), "csv_no": float64(i + 1),
+				"server_addr": s.Addr, "server_mode": "thread", "server_workers": float64(2), "csv_no": float64(i + 1),
 				"outcome": "ok", "bytes": float64(1 << 20)}
 			for k, v := range want {
 				if l[k] != v {

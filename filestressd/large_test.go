@@ -23,7 +23,7 @@ func TestLargeTransfersBoundedMemory(t *testing.T) {
 		{cellUpload, poolThread}, {cellDownload, poolThread}, {cellUpload, poolProcess}, {cellDownload, poolProcess},
 	} {
 		t.Run(string(c.op)+"/"+c.pool, func(t *testing.T) {
-			r, row := runRow(t, "-addr", s.addr, "-op", string(c.op), "-size", "100MB", "-workers", "4", "-pool", c.pool, "-timeout", "100s")
+			r, row := runRow(t, "-addr", s.Addr, "-op", string(c.op), "-size", "100MB", "-workers", "4", "-pool", c.pool, "-timeout", "100s")
 			expect(t, row, map[string]string{"client_ok": "4", "client_fail": "0", "server_ok": "4", "volume_bytes": "104857600"})
 			if r.maxRSSKiB <= 0 || r.maxRSSKiB > limitKiB {
 				t.Errorf("peak RSS %d KiB, want at most %d KiB", r.maxRSSKiB, limitKiB)

@@ -1,16 +1,23 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
+
+// releasedRE is the line filestressd's -v prints once the process pool's
+// children may start their transfers.
+var releasedRE = regexp.MustCompile(`children released`)
 
 // TestChildrenDieWithParent stops filestressd in the middle of a process
 // pool's window: killed with SIGKILL, its children die with it
@@ -45,18 +52,17 @@ func TestChildrenDieWithParent(t *testing.T) {
 			})
 
 			// The children are reported, then released.
-			var pids []int
-			released := false
-			sc := bufio.NewScanner(r)
-			for !released && sc.Scan() {
-				if m := childPidRE.FindStringSubmatch(sc.Text()); m != nil {
-					pid, _ := strconv.Atoi(m[2])
-					pids = append(pids, pid)
-				}
-				released = strings.Contains(sc.Text(), "children released")
+			stderr := testkit.NewLog(r)
+			if _, err := stderr.WaitFor(releasedRE, 30*time.Second); err != nil {
+				t.Fatalf("filestressd did not release its children: %v\nstderr:\n%s", err, stderr)
 			}
-			if len(pids) != 4 || !released {
-				t.Fatalf("filestressd reported %d child pids (released: %v) before its stderr ended", len(pids), released)
+			var pids []int
+			for _, m := range childPidRE.FindAllStringSubmatch(stderr.String(), -1) {
+				pid, _ := strconv.Atoi(m[2])
+				pids = append(pids, pid)
+			}
+			if len(pids) != 4 {
+				t.Fatalf("filestressd reported %d child pids before releasing them, want 4:\n%s", len(pids), stderr)
 			}
 			// Wait until every child is inside its upload.
 			timeout := time.After(10 * time.Second)
@@ -67,14 +73,6 @@ func TestChildrenDieWithParent(t *testing.T) {
 					t.Fatal("the children's uploads did not reach the server within 10s")
 				}
 			}
-			rest := make(chan string, 1)
-			go func() { // ends when every holder of the pipe is gone
-				var b strings.Builder
-				for sc.Scan() {
-					b.WriteString(sc.Text() + "\n")
-				}
-				rest <- b.String()
-			}()
 			cmd.Process.Signal(sig)
 			err = cmd.Wait()
 
@@ -98,8 +96,11 @@ func TestChildrenDieWithParent(t *testing.T) {
 				t.Errorf("after SIGTERM: %v, want exit %d", err, exitFailed)
 			}
 			select {
-			case msg := <-rest:
-				if msg = strings.TrimSpace(msg); !strings.Contains(msg, "interrupted") || strings.Contains(msg, "\n") {
+			case <-stderr.EOF():
+				// What it said after releasing the children.
+				lines := strings.Split(stderr.String(), "\n")
+				i := slices.IndexFunc(lines, releasedRE.MatchString)
+				if msg := strings.TrimSpace(strings.Join(lines[i+1:], "\n")); !strings.Contains(msg, "interrupted") || strings.Contains(msg, "\n") {
 					t.Errorf("after SIGTERM, stderr %q: want one line saying it was interrupted", msg)
 				}
 			case <-time.After(5 * time.Second):

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -11,148 +10,32 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/testkit"
 )
 
-// Binaries built once for the whole run: the real server, and filestressd
-// itself, which the process pool re-executes.
-var serverBin, stressBin string
+// stressBin is filestressd itself, built once for the whole run (with the
+// race detector when the tests have it): the tests run it, and its process
+// pool re-executes it. TestMain builds fileserverd too, for startServer.
+var stressBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "filestressd-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	serverBin = filepath.Join(dir, "fileserverd")
-	stressBin = filepath.Join(dir, "filestressd")
-	stressFlags := []string{}
-	if raceEnabled {
-		stressFlags = append(stressFlags, "-race")
-	}
-	for _, b := range []struct {
-		out, pkg string
-		flags    []string
-	}{{serverBin, "fileserver/fileserverd", nil}, {stressBin, ".", stressFlags}} {
-		args := append(append([]string{"build"}, b.flags...), "-o", b.out, b.pkg)
-		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b.pkg, err, out)
-			os.RemoveAll(dir)
-			os.Exit(1)
-		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testkit.Main(m,
+		testkit.Binary{Pkg: testkit.ServerPkg},
+		testkit.Binary{Pkg: ".", Flags: testkit.RaceFlags(), Path: &stressBin})
 }
-
-// server is a fileserverd process started by a test.
-type server struct {
-	addr string
-	dir  string
-	cmd  *exec.Cmd
-	log  *tailLog
-}
-
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 // startServer runs fileserverd on a free loopback port with a fresh
-// directory and reads its log until it names the address. Cleanup stops
-// it with SIGTERM and checks that it exits 0.
-func startServer(t *testing.T, mode string, workers int) *server {
+// directory (testkit.StartServer). Cleanup stops it with SIGTERM and fails
+// the test unless it exits 0.
+func startServer(t *testing.T, mode string, workers int) *testkit.Server {
 	t.Helper()
-	s := &server{dir: t.TempDir(), log: &tailLog{}}
-	s.cmd = exec.Command(serverBin, "-addr", "127.0.0.1:0", "-dir", s.dir, "-mode", mode, "-workers", fmt.Sprint(workers))
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := s.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	logDone := make(chan struct{})
-	go func() {
-		// Read to the end, always: a server whose log pipe fills up stops.
-		defer close(logDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			s.log.add(sc.Text())
-			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		exited := make(chan error, 1)
-		go func() { <-logDone; exited <- s.cmd.Wait() }()
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("fileserverd exited with %v\n%s", err, s.log)
-			}
-		case <-time.After(15 * time.Second):
-			s.cmd.Process.Kill()
-			<-exited
-			t.Errorf("fileserverd did not stop within 15s of SIGTERM")
-		}
-	})
-	select {
-	case s.addr = <-addr:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("fileserverd did not log its address within 10s\n%s", s.log)
-	}
-	return s
-}
-
-// stats reads the server's counters directly.
-func (s *server) stats(t *testing.T) *protocol.Stats {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := protocol.Dial(ctx, s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	st, err := c.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-// tailLog keeps the last lines of a process's log, for failure messages.
-type tailLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *tailLog) add(line string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.lines) >= 200 {
-		l.lines = l.lines[1:]
-	}
-	l.lines = append(l.lines, line)
-}
-
-func (l *tailLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
+	return testkit.StartServer(t, testkit.ServerOptions{Mode: mode, Workers: workers, WantCleanExit: true})
 }
 
 // stressRun is one finished filestressd process.

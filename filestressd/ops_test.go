@@ -21,7 +21,7 @@ func TestOpsBothPools(t *testing.T) {
 	for _, op := range []cellOp{cellUpload, cellDownload, cellList} {
 		for _, pool := range []string{poolThread, poolProcess} {
 			t.Run(string(op)+"/"+pool, func(t *testing.T) {
-				r, row := runRow(t, "-addr", s.addr, "-op", string(op), "-size", "1MB", "-workers", "3", "-pool", pool, "-timeout", "30s")
+				r, row := runRow(t, "-addr", s.Addr, "-op", string(op), "-size", "1MB", "-workers", "3", "-pool", pool, "-timeout", "30s")
 				want := map[string]string{
 					"operation": string(op), "client_workers": "3", "client_pool": pool,
 					"client_ok": "3", "client_fail": "0", "errors": "",
@@ -45,14 +45,14 @@ func TestOpsBothPools(t *testing.T) {
 				if !strings.Contains(r.stdout, "clients:          3 ok, 0 failed") {
 					t.Errorf("summary does not report 3 ok:\n%s", r.stdout)
 				}
-				names, _ := filepath.Glob(filepath.Join(s.dir, "stress-up-*"))
+				names, _ := filepath.Glob(filepath.Join(s.Dir, "stress-up-*"))
 				if len(names) != 0 {
 					t.Errorf("uploaded files left on the server: %v", names)
 				}
 			})
 		}
 	}
-	n, sum := fileSHA(t, filepath.Join(s.dir, "stress-1mb.bin"))
+	n, sum := fileSHA(t, filepath.Join(s.Dir, "stress-1mb.bin"))
 	want, err := source{Size: 1 << 20, Seed: contentSeed}.sha256(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -68,17 +68,17 @@ func TestOpsBothPools(t *testing.T) {
 // from the server.
 func TestServerCountDeltas(t *testing.T) {
 	s := startServer(t, "process", 2)
-	_, up := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "256KB", "-workers", "4")
+	_, up := runRow(t, "-addr", s.Addr, "-op", "upload", "-size", "256KB", "-workers", "4")
 	expect(t, up, map[string]string{"server_ok": "4", "server_fail": "0", "server_mode": "process", "server_workers": "2"})
-	_, down := runRow(t, "-addr", s.addr, "-op", "download", "-size", "256KB", "-workers", "3", "-pool", "process")
+	_, down := runRow(t, "-addr", s.Addr, "-op", "download", "-size", "256KB", "-workers", "3", "-pool", "process")
 	expect(t, down, map[string]string{"server_ok": "3", "server_fail": "0", "server_mode": "process", "server_workers": "2"})
-	_, again := runRow(t, "-addr", s.addr, "-op", "download", "-size", "256KB", "-workers", "2")
+	_, again := runRow(t, "-addr", s.Addr, "-op", "download", "-size", "256KB", "-workers", "2")
 	expect(t, again, map[string]string{"server_ok": "2", "server_fail": "0"})
 
 	// The server's totals: the cells, plus the setups the deltas left
 	// out: the first download's (a GET of the missing file, which fails,
 	// then an upload) and the second's (a GET that finds the file).
-	st := s.stats(t)
+	st := s.Stats(t)
 	if got := st.Requests["upload"]; got.OK != 4+1 || got.Failed != 0 {
 		t.Errorf("server's upload totals %+v, want 5 ok (4 workers + setup)", got)
 	}
@@ -105,18 +105,18 @@ func TestFileOption(t *testing.T) {
 	f.Close()
 	wantN, wantSum := fileSHA(t, path)
 
-	r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-file", path, "-workers", "2", "-keep", "-v")
+	r, row := runRow(t, "-addr", s.Addr, "-op", "upload", "-file", path, "-workers", "2", "-keep", "-v")
 	expect(t, row, map[string]string{"client_ok": "2", "volume_bytes": "300001", "server_ok": "2"})
 	for w := 1; w <= 2; w++ {
-		kept := filepath.Join(s.dir, fmt.Sprintf("stress-up-%d-%d-real data.bin", r.pid, w))
+		kept := filepath.Join(s.Dir, fmt.Sprintf("stress-up-%d-%d-real data.bin", r.pid, w))
 		if n, sum := fileSHA(t, kept); n != wantN || sum != wantSum {
 			t.Errorf("%s: %d bytes sha256 %s, want %d bytes sha256 %s", kept, n, sum, wantN, wantSum)
 		}
 	}
 
-	_, row = runRow(t, "-addr", s.addr, "-op", "download", "-file", path, "-workers", "2", "-pool", "process")
+	_, row = runRow(t, "-addr", s.Addr, "-op", "download", "-file", path, "-workers", "2", "-pool", "process")
 	expect(t, row, map[string]string{"client_ok": "2", "client_fail": "0", "server_ok": "2"})
-	if n, sum := fileSHA(t, filepath.Join(s.dir, "real data.bin")); n != wantN || sum != wantSum {
+	if n, sum := fileSHA(t, filepath.Join(s.Dir, "real data.bin")); n != wantN || sum != wantSum {
 		t.Errorf("server's copy: %d bytes sha256 %s, want %d bytes sha256 %s", n, sum, wantN, wantSum)
 	}
 }

@@ -14,7 +14,7 @@ func TestReportCommand(t *testing.T) {
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "matrix.csv")
 	for _, op := range []string{"upload", "download"} {
-		mustRun(t, "-addr", srv.addr, "-op", string(op), "-size", "1MB", "-workers", "2", "-csv", csvPath, "-quiet")
+		mustRun(t, "-addr", srv.Addr, "-op", string(op), "-size", "1MB", "-workers", "2", "-csv", csvPath, "-quiet")
 	}
 	os.WriteFile(filepath.Join(dir, "performance.md"), []byte("GET 0.8 of the plain copy."), 0o644)
 	r := mustRun(t, "report", "-csv", csvPath, "-wall", "7s")

@@ -23,7 +23,7 @@ func TestVerifyIgnoredOutsideUploads(t *testing.T) {
 	}
 	s := startServer(t, "thread", 2)
 	for _, op := range []cellOp{cellDownload, cellList} {
-		r, row := runRow(t, "-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-verify", verifyReadback)
+		r, row := runRow(t, "-addr", s.Addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-verify", verifyReadback)
 		expect(t, row, map[string]string{"operation": string(op), "client_ok": "2", "client_fail": "0"})
 		if op == cellDownload {
 			expect(t, row, map[string]string{"verified": verifyReply})

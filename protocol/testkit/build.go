@@ -21,8 +21,18 @@ const ServerPkg = "fileserver/fileserverd"
 // Binary is a command that Main builds once for the whole test run.
 type Binary struct {
 	Pkg   string   // import path (ServerPkg), or "." for the package under test
-	Flags []string // go build flags, e.g. "-race"
+	Flags []string // go build flags, e.g. RaceFlags()
 	Path  *string  // if not nil, set to the built binary's path before the tests run
+}
+
+// RaceFlags are the go build flags that give a binary the race detector
+// when the tests themselves run with it ("go test -race"), so that -race
+// also covers the code the tests run as processes; nil otherwise.
+func RaceFlags() []string {
+	if race {
+		return []string{"-race"}
+	}
+	return nil
 }
 
 // serverBin is the fileserverd that Main built, StartServer's default.

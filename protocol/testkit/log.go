@@ -46,6 +46,17 @@ func (l *Log) String() string {
 	return strings.Join(l.lines, "\n")
 }
 
+// Tail is the last n lines so far, for failure messages about a long
+// run, behind a line saying how many were left out.
+func (l *Log) Tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.lines) <= n {
+		return strings.Join(l.lines, "\n")
+	}
+	return fmt.Sprintf("[earlier lines left out: %d]\n", len(l.lines)-n) + strings.Join(l.lines[len(l.lines)-n:], "\n")
+}
+
 // EOF is closed once the output has ended.
 func (l *Log) EOF() <-chan struct{} { return l.eof }
 

@@ -98,6 +98,10 @@ type Server struct {
 // it kills the server and fails the test.
 const cleanupStopTimeout = 10 * time.Second
 
+// cleanupLogLines is how much of a long log the cleanup's failure message
+// quotes: the server logs every request.
+const cleanupLogLines = 200
+
 // StartServer runs fileserverd on a free loopback port (127.0.0.1:0) and
 // waits until its log names the address, and in process mode until every
 // worker child has started. t.Cleanup stops it (SIGTERM, then SIGKILL).
@@ -154,7 +158,7 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	}()
 	t.Cleanup(func() {
 		if err := s.Stop(cleanupStopTimeout); err != nil && opts.WantCleanExit {
-			t.Errorf("fileserverd exited with %v\nlog:\n%s", err, s.Log)
+			t.Errorf("fileserverd exited with %v\nlog:\n%s", err, s.Log.Tail(cleanupLogLines))
 		}
 	})
 	ms, err := s.Log.waitMatches("the listening line", 1, 10*time.Second, func(line string) []string {

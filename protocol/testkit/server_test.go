@@ -1,6 +1,9 @@
 package testkit
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestLogLines: the lines StartServer waits for are read in both log
 // formats, and behind the journal's priority prefix.
@@ -27,6 +30,25 @@ func TestLogLines(t *testing.T) {
 		worker, pid, ok := WorkerStarted(tc.line)
 		if ok != tc.work || worker != tc.worker || pid != tc.pid {
 			t.Errorf("WorkerStarted(%q) = %d, %d, %v; want %d, %d, %v", tc.line, worker, pid, ok, tc.worker, tc.pid, tc.work)
+		}
+	}
+}
+
+// TestLogTail: Tail quotes the last lines, and says how many it left out.
+func TestLogTail(t *testing.T) {
+	l := NewLog(strings.NewReader("a\nb\nc\n"))
+	<-l.EOF()
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{
+		{5, "a\nb\nc"},
+		{3, "a\nb\nc"},
+		{2, "[earlier lines left out: 1]\nb\nc"},
+		{0, "[earlier lines left out: 3]\n"},
+	} {
+		if got := l.Tail(tc.n); got != tc.want {
+			t.Errorf("Tail(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
 }
