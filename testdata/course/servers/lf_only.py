@@ -25,15 +25,10 @@ REFUSE_DELETE = "--refuse-delete" in sys.argv[3:]
 
 def lines(conn):
     """Yields each line of the connection, ended by "\\n" and stripped of
-    white space, a blank one too, until the client closes."""
-    rcv = b""
-    while True:
-        data = conn.recv(65536)
-        if not data:
-            return
-        rcv += data
-        while b"\n" in rcv:
-            line, rcv = rcv.split(b"\n", 1)
+    white space, a blank one too, until the client closes; a last line
+    without "\\n" is dropped."""
+    for line in conn.makefile("rb"):
+        if line.endswith(b"\n"):
             yield line.decode().strip()
 
 
