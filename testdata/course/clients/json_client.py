@@ -17,28 +17,10 @@ other, waiting for each reply; "new" opens a connection per OP. OPs:
 Prints one JSON line: {"ok": ..., "replies": [...], "latency_ms": [...]},
 each latency counted from the moment its whole request was sent.
 """
-import base64
 import json
-import socket
 import sys
-import time
 
-
-def recv_reply(sock):
-    data_received = b""
-    while True:
-        data = sock.recv(65536)
-        if not data:
-            break
-        data_received += data
-        if b"\r\n\r\n" in data_received[-(len(data) + 3):]:
-            break
-    return data_received
-
-
-def read_base64(path):
-    with open(path, "rb") as f:
-        return base64.b64encode(f.read()).decode()
+import course_client
 
 
 def parse_ops(args):
@@ -51,13 +33,13 @@ def parse_ops(args):
             ops.append({"command": "get", "params": [args.pop(0)]})
         elif op == "upload-params":
             name, path = args.pop(0), args.pop(0)
-            ops.append({"command": "upload", "params": [name, read_base64(path)]})
+            ops.append({"command": "upload", "params": [name, course_client.read_base64(path)]})
         elif op == "upload-named":
             name, path = args.pop(0), args.pop(0)
-            ops.append({"command": "upload", "filename": name, "content": read_base64(path)})
+            ops.append({"command": "upload", "filename": name, "content": course_client.read_base64(path)})
         elif op == "upload-content-first":
             name, path = args.pop(0), args.pop(0)
-            ops.append({"content": read_base64(path), "command": "upload", "filename": name})
+            ops.append({"content": course_client.read_base64(path), "command": "upload", "filename": name})
         else:
             raise SystemExit("unknown op " + op)
     return ops
@@ -66,33 +48,8 @@ def parse_ops(args):
 def main():
     host, port, term, conn = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     ops = parse_ops(sys.argv[5:])
-    end = "\r\n\r\n" if term == "crlfcrlf" else ""
-
-    result = {"ok": False, "replies": [], "latency_ms": []}
-    received = b""
-    sock = None
-    try:
-        for op in ops:
-            if sock is None:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                sock.settimeout(5)
-                sock.connect((host, port))
-            sock.sendall((json.dumps(op) + end).encode())
-            start = time.monotonic()
-            received = recv_reply(sock)
-            result["replies"].append(json.loads(received))
-            result["latency_ms"].append(round((time.monotonic() - start) * 1000))
-            if conn == "new":
-                sock.close()
-                sock = None
-        result["ok"] = True
-    except Exception as e:
-        result["error"] = "%s: %s" % (type(e).__name__, e)
-        result["received"] = received[:300].decode(errors="replace")
-    finally:
-        if sock is not None:
-            sock.close()
-    print(json.dumps(result))
+    end = course_client.END if term == "crlfcrlf" else ""
+    course_client.run(host, port, [json.dumps(op) + end for op in ops], new_connection=conn == "new")
 
 
 if __name__ == "__main__":

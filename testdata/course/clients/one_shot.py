@@ -14,55 +14,24 @@ Connects, sends "COMMAND NAME <base64 of FILE>", reads the reply until
 Prints one JSON line: {"ok": ..., "replies": [...], "latency_ms": [...]},
 the latency counted from the moment the whole request was sent.
 """
-import base64
-import json
 import socket
 import sys
-import time
 
-
-def recv_reply(sock):
-    data_received = b""
-    while True:
-        data = sock.recv(65536)
-        if not data:
-            break
-        data_received += data
-        if b"\r\n\r\n" in data_received[-(len(data) + 3):]:
-            break
-    return data_received
+import course_client
 
 
 def main():
     host, port, how, command = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-    words = [command] + sys.argv[5:6]
-    if len(sys.argv) > 6:
-        with open(sys.argv[6], "rb") as f:
-            words.append(base64.b64encode(f.read()).decode())
-    request = " ".join(words)
+    request = " ".join(course_client.command_words(command, sys.argv[5:]))
     if how != "shutdown":
-        request += "\r\n\r\n"
+        request += course_client.END
 
-    result = {"ok": False, "replies": [], "latency_ms": []}
-    received = b""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.settimeout(5)
-    try:
-        sock.connect((host, port))
+    def send(sock, request, result):
         sock.sendall(request.encode())
         if how != "close":
             sock.shutdown(socket.SHUT_WR)
-        start = time.monotonic()
-        received = recv_reply(sock)
-        result["replies"].append(json.loads(received))
-        result["latency_ms"].append(round((time.monotonic() - start) * 1000))
-        result["ok"] = True
-    except Exception as e:
-        result["error"] = "%s: %s" % (type(e).__name__, e)
-        result["received"] = received[:300].decode(errors="replace")
-    finally:
-        sock.close()
-    print(json.dumps(result))
+
+    course_client.run(host, port, [request], send)
 
 
 if __name__ == "__main__":

@@ -8,64 +8,7 @@ UPLOAD, DELETE; UPLOAD's reply has no size and no hash). Any other request,
 STATS included, gets {"status": "ERROR", "data": "request tidak dikenali"}
 and the connection is closed.
 """
-import base64
-import json
-import os
-import socket
-import sys
-import threading
-
-
-def proses(request, folder):
-    parts = request.strip().split(" ", 2)
-    command = parts[0].upper()
-    try:
-        if command == "LIST":
-            return dict(status="OK", data=sorted(os.listdir(folder)))
-        if command == "GET":
-            with open(os.path.join(folder, parts[1]), "rb") as f:
-                return dict(status="OK", data_namafile=parts[1], data_file=base64.b64encode(f.read()).decode())
-        if command == "UPLOAD":
-            with open(os.path.join(folder, parts[1]), "wb") as f:
-                f.write(base64.b64decode(parts[2]))
-            return dict(status="OK", data="upload berhasil")
-        if command == "DELETE":
-            os.remove(os.path.join(folder, parts[1]))
-            return dict(status="OK", data="delete berhasil")
-    except Exception as e:
-        return dict(status="ERROR", data=str(e))
-    return None
-
-
-def layani(conn, folder):
-    rcv = ""
-    while True:
-        data = conn.recv(65536)
-        if not data:
-            break
-        rcv += data.decode()
-        while "\r\n\r\n" in rcv:
-            request, rcv = rcv.split("\r\n\r\n", 1)
-            hasil = proses(request, folder)
-            if hasil is None:
-                conn.sendall((json.dumps(dict(status="ERROR", data="request tidak dikenali")) + "\r\n\r\n").encode())
-                conn.close()
-                return
-            conn.sendall((json.dumps(hasil) + "\r\n\r\n").encode())
-    conn.close()
-
-
-def main():
-    port, folder = int(sys.argv[1]), sys.argv[2]
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(100)
-    print(s.getsockname()[1], flush=True)
-    while True:
-        conn, _ = s.accept()
-        threading.Thread(target=layani, args=(conn, folder), daemon=True).start()
-
+import course_server
 
 if __name__ == "__main__":
-    main()
+    course_server.main(hang_up_on_unknown=True)

@@ -15,9 +15,10 @@ import json
 import logging
 import os
 import shlex
-import socket
 import sys
 import threading
+
+import course_server
 
 
 class FileInterface:
@@ -84,11 +85,7 @@ def main():
     logging.disable(logging.WARNING)
     port, folder = int(sys.argv[1]), sys.argv[2]
     fp = FileProtocol(folder)
-    my_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    my_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    my_socket.bind(("127.0.0.1", port))
-    my_socket.listen(1)
-    print(my_socket.getsockname()[1], flush=True)
+    my_socket = course_server.listen(port, backlog=1)
     while True:
         connection, _ = my_socket.accept()
         ProcessTheClient(connection, fp).start()
