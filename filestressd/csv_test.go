@@ -40,7 +40,7 @@ func TestCSVAppendAndNumbering(t *testing.T) {
 		"client_workers", "client_pool", "server_workers", "server_mode", "time_per_client_s",
 		"throughput_per_client_Bps", "client_ok", "client_fail", "server_ok", "server_fail", "wall_s",
 		"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors", "verified", "server_cpu_s", "client_cpu_s",
-		"repeat", "run_id"}
+		"repeat", "run_id", "host"}
 	if !slices.Equal(header, wantHeader) {
 		t.Errorf("header %q,\nwant %q", header, wantHeader)
 	}
@@ -106,10 +106,10 @@ func TestCSVForeignFileRefused(t *testing.T) {
 // not a number kept beside it.
 func TestCSVLegacyHeader(t *testing.T) {
 	header := csvHeader()
-	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s"), slices.Index(header, "repeat")}
+	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s"), slices.Index(header, "repeat"), slices.Index(header, "host")}
 	if !slices.Equal(legacyColumns, want) || want[0] < 1 || want[1] != want[2]-2 || header[want[2]-1] != "client_cpu_s" ||
-		want[2] != len(header)-2 || header[len(header)-1] != "run_id" {
-		t.Fatalf("legacyColumns = %v, want %v, the columns before \"verified\", \"server_cpu_s\" and \"repeat\" in %q", legacyColumns, want, header)
+		want[2] != len(header)-3 || header[len(header)-2] != "run_id" || want[3] != len(header)-1 {
+		t.Fatalf("legacyColumns = %v, want %v, the columns before \"verified\", \"server_cpu_s\", \"repeat\" and \"host\" in %q", legacyColumns, want, header)
 	}
 	for _, n := range legacyColumns {
 		t.Run(header[n], func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestCSVLegacyHeader(t *testing.T) {
 		})
 	}
 	// A header cut anywhere else is not filestressd's.
-	for _, cut := range []int{len(header) - 1, slices.Index(header, "client_cpu_s")} {
+	for _, cut := range []int{len(header) - 2, slices.Index(header, "client_cpu_s")} {
 		path := filepath.Join(t.TempDir(), "cut.csv")
 		os.WriteFile(path, []byte(strings.Join(header[:cut], ",")+"\n"), 0o644)
 		if _, err := readCSV(path); err == nil || !strings.Contains(err.Error(), "not a filestressd CSV") {
@@ -237,7 +237,7 @@ func TestCSVCPURoundTrip(t *testing.T) {
 	if err := os.WriteFile(old, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, left, err := appendRow(old, 0, cells[0].c.csvRow); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s", "repeat", "run_id"}) {
+	if _, left, err := appendRow(old, 0, cells[0].c.csvRow); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s", "repeat", "run_id", "host"}) {
 		t.Fatalf("appendRow to an old CSV: %v, left out %q", err, left)
 	}
 	if rows := read(old); len(rows) != 1 || rows[0].ServerCPU != -1 || rows[0].ClientCPU != -1 {

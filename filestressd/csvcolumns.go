@@ -85,6 +85,7 @@ func csvColumns() []csvColumn {
 		}},
 		{"repeat", func(c cell, _ int) string { return strconv.Itoa(c.cfg.Repeat) }},
 		{"run_id", func(c cell, _ int) string { return c.cfg.RunID }},
+		{"host", func(c cell, _ int) string { return c.cfg.Host }},
 	}
 }
 

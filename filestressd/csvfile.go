@@ -25,9 +25,9 @@ type csvState struct {
 // legacyColumns is, for each column added to the schema after CSVs were
 // already written, how many columns those older CSVs have: the columns
 // before it in the header. "verified" came first, then "server_cpu_s"
-// with "client_cpu_s", then "repeat" with "run_id". Rows are appended to
+// with "client_cpu_s", then "repeat" with "run_id", then "host". Rows are appended to
 // an older CSV cut to its columns: without the column and any after it.
-var legacyColumns = []int{slices.Index(csvHeader(), "verified"), slices.Index(csvHeader(), "server_cpu_s"), slices.Index(csvHeader(), "repeat")}
+var legacyColumns = []int{slices.Index(csvHeader(), "verified"), slices.Index(csvHeader(), "server_cpu_s"), slices.Index(csvHeader(), "repeat"), slices.Index(csvHeader(), "host")}
 
 // readCSV checks that path is new, empty, or a CSV with csvHeader, and
 // finds the next row number: one past the last row's "no", or, when that

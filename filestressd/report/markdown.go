@@ -29,6 +29,10 @@ type Options struct {
 	// Baseline is the label of the run every other run is compared with:
 	// by default thread in Render, the first run in RenderRuns.
 	Baseline string
+	// Notes are more lines of the "Machine and run" table, each a name
+	// and its text (report -note NAME=TEXT): run_matrix.sh LAB=1 names the
+	// network profile and the hosts.
+	Notes [][2]string
 }
 
 // report is what Render and RenderRuns have gathered to write.
@@ -263,6 +267,9 @@ func writeMachine(b *strings.Builder, rows []Row, opt Options) {
 	fmt.Fprintf(b, "| OS | %s |\n", or(m.OS, "unknown"))
 	fmt.Fprintf(b, "| Go | %s |\n", or(m.GoVersion, "unknown"))
 	fmt.Fprintf(b, "| Date | %s |\n", or(m.Date, "unknown"))
+	for _, n := range opt.Notes {
+		fmt.Fprintf(b, "| %s | %s |\n", n[0], n[1])
+	}
 	fmt.Fprintf(b, "| Matrix wall time | %s (%s) |\n", wall.Round(time.Second), how)
 	fmt.Fprintf(b, "| Failed client workers | %d |\n", failedClients)
 	fmt.Fprintf(b, "| Failed server requests | %d |\n\n", failedServer)

@@ -45,6 +45,11 @@ type Row struct {
 	// RunID names the run_matrix.sh invocation that wrote the row;
 	// empty in CSVs written before the column, or by filestressd alone.
 	RunID string
+	// Host is the client host that ran the row (run_matrix.sh
+	// CLIENT_HOSTS); after ReadRows merges a cell's rows from several
+	// hosts, their names joined by "+". Empty for a cell run on one
+	// machine, and in CSVs written before the column.
+	Host string
 }
 
 // cpuPerMB is seconds of CPU per MB the cell moved (client workers x
@@ -68,7 +73,8 @@ type key struct {
 func (r Row) key() key { return key{r.Operation, r.VolumeBytes, r.ClientWorkers, r.ServerWorkers} }
 
 // ReadRows parses a matrix CSV by its header's column names, so columns
-// added later do not break old reports.
+// added later do not break old reports, and merges the rows of a cell
+// that several client hosts ran into one (see mergeHosts).
 func ReadRows(r io.Reader) ([]Row, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -89,7 +95,7 @@ func ReadRows(r io.Reader) ([]Row, error) {
 	for line := 2; ; line++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return rows, nil
+			return mergeHosts(rows), nil
 		}
 		if err != nil {
 			return nil, err
@@ -107,7 +113,7 @@ func ReadRows(r io.Reader) ([]Row, error) {
 			P50: p.float("p50_s"), P95: p.float("p95_s"), Max: p.float("max_s"),
 			Errors: p.str("errors"), Verified: p.str("verified"),
 			ServerCPU: p.floatOr("server_cpu_s", -1), ClientCPU: p.floatOr("client_cpu_s", -1),
-			Repeat: p.intOr("repeat", 1), RunID: p.str("run_id"),
+			Repeat: p.intOr("repeat", 1), RunID: p.str("run_id"), Host: p.str("host"),
 		}
 		if row.Repeat < 1 && p.err == nil {
 			p.err = fmt.Errorf("column repeat: %d is not a repeat number (they start at 1)", row.Repeat)
