@@ -28,6 +28,7 @@
 #
 # Every dimension can be set: MODES, SERVERS, OPS, SIZES, CLIENTS,
 # CLIENT_POOL, TIMEOUT (per cell), OUT (the CSV; the report goes beside it),
+# BIN (where the static binaries are built: bin/),
 # STRESS_FLAGS (more filestressd flags for every cell, e.g. -request,
 # -terminator, -content-key, -verify, -json; -verify applies to the upload
 # cells, and download cells ignore it). -name is not for STRESS_FLAGS: it
@@ -93,6 +94,7 @@ CLIENT_HOSTS=${CLIENT_HOSTS:-}
 RSH=${RSH:-ssh -o BatchMode=yes}
 REMOTE_BIN=${REMOTE_BIN:-}
 HOST_GRACE=${HOST_GRACE:-20}
+BIN=${BIN:-bin}
 read -r -a stress_flags <<<"${STRESS_FLAGS:-}"
 
 die() { echo "run_matrix.sh: $*" >&2; exit 2; }
@@ -300,10 +302,10 @@ fi
 read -r -a client_hosts <<<"$CLIENT_HOSTS"
 read -r -a rsh <<<"$RSH"
 
-echo "building bin/fileserverd and bin/filestressd (static)"
-mkdir -p bin
-CGO_ENABLED=0 go build -o bin/fileserverd ./fileserverd
-CGO_ENABLED=0 go build -o bin/filestressd ./filestressd
+echo "building $BIN/fileserverd and $BIN/filestressd (static)"
+mkdir -p "$BIN"
+CGO_ENABLED=0 go build -o "$BIN/fileserverd" ./fileserverd
+CGO_ENABLED=0 go build -o "$BIN/filestressd" ./filestressd
 
 mkdir -p "$(dirname "$OUT")"
 if [[ "${FRESH:-0}" == 1 ]]; then rm -f "$OUT"; fi
@@ -316,7 +318,7 @@ fi
 remote_bin=""       # filestressd on every client host
 remote_copied=()    # the hosts it was copied to, for remove_remote_bins
 
-# install_remote_bins copies bin/filestressd to each client host's /tmp
+# install_remote_bins copies $BIN/filestressd to each client host's /tmp
 # through RSH (dd on the far side: no shell quoting), unless REMOTE_BIN
 # names one installed there; then checks it runs.
 install_remote_bins() {
@@ -329,7 +331,7 @@ install_remote_bins() {
 	for h in "${client_hosts[@]}"; do
 		if [[ -z $REMOTE_BIN ]]; then
 			remote_copied+=("$h")
-			timeout 120 "${rsh[@]}" "$h" dd "of=$remote_bin" status=none <bin/filestressd &&
+			timeout 120 "${rsh[@]}" "$h" dd "of=$remote_bin" status=none <"$BIN/filestressd" &&
 				timeout 30 "${rsh[@]}" "$h" chmod 755 "$remote_bin" ||
 				die "CLIENT_HOSTS: cannot copy filestressd to $h:$remote_bin with RSH=\"$RSH\""
 		fi
@@ -359,7 +361,7 @@ start_server() {
 	mkdir -p "$dir"
 	local allow=()
 	[[ $LAB == 0 ]] || allow=(-allow "$lab_subnet")
-	${server_exec[@]+"${server_exec[@]}"} bin/fileserverd -addr "$server_ip:0" ${allow[@]+"${allow[@]}"} \
+	${server_exec[@]+"${server_exec[@]}"} "$BIN/fileserverd" -addr "$server_ip:0" ${allow[@]+"${allow[@]}"} \
 		-dir "$dir" -mode "$mode" -workers "$workers" 2>"$log" &
 	pid=$!
 	server_pid[$mode]=$pid
@@ -436,7 +438,7 @@ run_cell() {
 	fi
 	k=$((k + 1))
 	printf '[%d/%d] r%d %s %s %s cw=%s ... ' "$k" "$total" "$rep" "$label" "$op" "$size" "$cw"
-	bin/filestressd -addr "$addr" -op "$op" -size "$size" -workers "$cw" -pool "$CLIENT_POOL" \
+	"$BIN/filestressd" -addr "$addr" -op "$op" -size "$size" -workers "$cw" -pool "$CLIENT_POOL" \
 		-timeout "$TIMEOUT" -csv "$OUT" -repeat "$rep" -run-id "$run_id" -quiet \
 		${stress_flags[@]+"${stress_flags[@]}"} >"$scratch/cell.out" 2>&1 || rc=$?
 	if [[ $rc != 0 ]]; then
@@ -480,12 +482,14 @@ next_no() {
 }
 
 # start_lead_ms OP SIZE W: how long after the launch the workers of a
-# host with W of them are released: enough for its setup. 1 s for RSH and
-# the setup's requests, the SHA-256 of an upload's content (about 1 ms per
+# host with W of them are released: enough for its setup. 1 s for RSH
+# (3 s for one that is not "ip netns exec": ssh's handshake) and the
+# setup's requests, the SHA-256 of an upload's content (about 1 ms per
 # MB), a download's check of its test file on the shaped link, and 40 ms
 # per child of the process pool.
 start_lead_ms() {
 	local op=$1 w=$3 mb rate=400 lead=1000
+	[[ $RSH == "ip netns exec" ]] || lead=3000
 	mb=$(( $(numfmt --from=iec "${2%B}") / 1048576 ))
 	[[ $LAB == 1 && $NET == lan1g ]] && rate=100
 	[[ $LAB == 1 && $NET == lan100m ]] && rate=10
@@ -556,7 +560,7 @@ run_hosts_cell() {
 			esac
 			[[ -n $row || $rc != 0 ]] || reason="no row: $reason"
 			failed_hosts+=("$h")
-			bin/filestressd -host-failed "$reason" -host "$h" -op "$op" -size "$size" -workers "$w" -pool "$CLIENT_POOL" \
+			"$BIN/filestressd" -host-failed "$reason" -host "$h" -op "$op" -size "$size" -workers "$w" -pool "$CLIENT_POOL" \
 				-no "$no" -repeat "$rep" -run-id "$run_id" -start-at "$start_at" -csv "$OUT" -quiet ||
 				echo "run_matrix.sh: could not write the failed row of $h" >&2
 			row=$(tail -n1 "$OUT")
@@ -622,5 +626,5 @@ if [[ $LAB == 1 ]]; then
 elif [[ ${#client_hosts[@]} -gt 0 ]]; then
 	notes+=(-note "Hosts=client hosts ${client_hosts[*]} (RSH=$RSH), server ${SERVER:-on this machine, loopback}")
 fi
-bin/filestressd report -csv "$OUT" -wall "${wall}s" ${notes[@]+"${notes[@]}"}
+"$BIN/filestressd" report -csv "$OUT" -wall "${wall}s" ${notes[@]+"${notes[@]}"}
 [[ $bad == 0 ]]
