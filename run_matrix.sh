@@ -293,6 +293,7 @@ lab_up() {
 	done
 	echo "lab: namespaces $lab_prefix-{sw,srv,c1..c$LAB_CLIENTS}, subnet $lab_subnet (server $lab_server_ip), NET=$NET: $lab_shaping"
 	[[ $lab_netem == yes ]] || echo "lab: note: no netem delay: $lab_netem; the links are rate-shaped only"
+	[[ -d /run/systemd/system ]] || echo "lab: note: systemd is not PID 1 here: fileserverd runs as a plain process in $srv, without the unit's hardening (README: the lab)"
 }
 
 if [[ $LAB == 1 ]]; then
