@@ -15,7 +15,7 @@ import (
 )
 
 // TestCSVAppendAndNumbering checks the CSV: the header once, exactly the
-// 26 columns in order, one row appended per run (-quiet too), rows
+// 27 columns in order, one row appended per run (-quiet too), rows
 // numbered one past the last unless -no says otherwise, repeat 1 and an
 // empty run_id unless -repeat and -run-id say otherwise, and an empty
 // file given a header.
