@@ -152,8 +152,9 @@ cleanup() {
 	for mode in "${!server_pid[@]}"; do
 		stop_server "$mode" >/dev/null 2>&1 || true
 	done
-	remove_remote_bins
-	lab_down
+	# Defined further down: an early exit comes before them.
+	if declare -F remove_remote_bins >/dev/null; then remove_remote_bins; fi
+	if declare -F lab_down >/dev/null; then lab_down; fi
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
