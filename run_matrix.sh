@@ -210,16 +210,31 @@ lab_down() {
 	lab_namespaces=()
 }
 
+# running PID: the process exists and is not a zombie (a killed script
+# whose parent does not reap it stays one).
+running() {
+	local stat
+	stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ -n $stat && $stat != Z* ]]
+}
+
 # lab_leftovers deletes the namespaces of earlier lab runs whose script
-# is gone (a crash, a kill -9); those of a run still going are left.
+# is gone (a crash, a kill -9), and their copies of filestressd; those of
+# a run still going are left.
 lab_leftovers() {
-	local ns pid
+	local ns pid bin
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^fslab-[0-9]+-' || true); do
 		pid=${ns#fslab-}
 		pid=${pid%%-*}
-		if [[ $pid != "$$" ]] && ! kill -0 "$pid" 2>/dev/null; then
+		if [[ $pid != "$$" ]] && ! running "$pid"; then
 			echo "lab: deleting $ns, left by an earlier run (pid $pid is gone)"
 			lab_kill_ns "$ns"
+		fi
+	done
+	for bin in /tmp/fslab-filestressd-*; do
+		pid=${bin##*-}
+		if [[ $pid =~ ^[0-9]+$ && $pid != "$$" ]] && ! running "$pid"; then
+			rm -f "$bin"
 		fi
 	done
 }
