@@ -25,13 +25,15 @@ import (
 // RSH is ssh with that key. CLIENT_HOSTS names the client host twice
 // (10.98.0.2 and root@10.98.0.2), so that each cell's 3 workers split
 // 2 + 1 over two "hosts": the copy of filestressd, the -start-at release,
-// the rows with their host column and the report's merge all run. It
-// needs root, ip and bash, and openssh-server, which it installs with
+// the rows with their host column and the report's merge all run. Then
+// a second run, with a REMOTE_BIN that hangs after its part on one of
+// the two, must end with that host's workers failed, kind host, HOST_GRACE
+// after the cell's deadline. It needs root, ip and bash, and openssh-server, which it installs with
 // apt-get when sshd is missing; it skips, saying what is missing,
 // otherwise.
 func TestClientHostsOverSSH(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: the ssh lab test builds the binaries and starts sshd (about 20 s)")
+		t.Skip("-short: the ssh lab test builds the binaries, starts sshd and runs two small matrices (about a minute)")
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: network namespaces and sshd")
@@ -125,9 +127,7 @@ func TestClientHostsOverSSH(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run_matrix.sh with CLIENT_HOSTS over ssh: %v", err)
 	}
-	if !strings.Contains(string(got), ", copied)") {
-		t.Errorf("run_matrix.sh did not say it copied filestressd to the hosts")
-	}
+	first := got
 
 	f, err := os.Open(out)
 	if err != nil {
@@ -151,13 +151,58 @@ func TestClientHostsOverSSH(t *testing.T) {
 	if n := strings.Count(string(raw), "\n"); n != 5 {
 		t.Errorf("the CSV has %d lines, want the header and 2 hosts x 2 cells:\n%s", n, raw)
 	}
-	// The copies of filestressd are gone from the client host.
-	if left, _ := filepath.Glob("/tmp/fslab-filestressd-*"); len(left) > 0 {
-		for _, l := range left {
-			if st, err := os.Stat(l); err == nil && time.Since(st.ModTime()) < time.Minute {
-				t.Errorf("copy of filestressd left behind: %s", l)
-			}
-		}
+	// A host that hangs costs its workers, never the run: the second host
+	// name runs a filestressd (REMOTE_BIN, a wrapper) that does its part
+	// and then never returns; it is cut HOST_GRACE after the cell's
+	// deadline, and its workers are counted failed, kind host.
+	wrapper := filepath.Join(dir, "hanging-filestressd")
+	writeFile(t, wrapper, "#!/bin/sh\n"+filepath.Join(dir, "bin", "filestressd")+` "$@"
+case " $* " in *" -host root@"*) exec sleep 600 ;; esac
+`)
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hung := filepath.Join(dir, "hung.csv")
+	cmd = exec.CommandContext(ctx, "ip", "netns", "exec", srv, "bash", script)
+	cmd.Env = append(os.Environ(), "SERVER="+addr, "CLIENT_HOSTS="+cliIP+" root@"+cliIP, "RSH="+rsh, "REMOTE_BIN="+wrapper,
+		"OPS=upload", "SIZES=1MB", "CLIENTS=4", "REPEAT=1", "TIMEOUT=5s", "HOST_GRACE=2",
+		"OUT="+hung, "BIN="+filepath.Join(dir, "bin"), "SEED=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	began := time.Now()
+	got, err = cmd.CombinedOutput()
+	took := time.Since(began)
+	t.Logf("run_matrix.sh with a hanging host (%s):\n%s", took.Round(time.Millisecond), got)
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("run_matrix.sh with a hanging host: exit %d (%v), want 1: the run ends, its cell counted failed", code, err)
+	}
+	if !strings.Contains(string(got), "failed: root@"+cliIP) {
+		t.Errorf("the progress line does not name the failed host")
+	}
+	// 3 s of lead, 5 s of TIMEOUT, 2 s of HOST_GRACE, the build and the
+	// copy's check: well under a minute.
+	if took > time.Minute {
+		t.Errorf("the hanging host held the run %s", took)
+	}
+	hf, err := os.Open(hung)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hf.Close()
+	if rows, err := report.ReadRows(hf); err != nil || len(rows) != 1 {
+		t.Errorf("rows of the cell with a hanging host: %+v, %v; want one merged row", rows, err)
+	} else if r := rows[0]; r.ClientWorkers != 4 || r.ClientOK != 2 || r.ClientFail != 2 || r.Errors != "host=2" {
+		t.Errorf("merged row: %d workers, %d ok, %d failed, errors %q; want 4 workers, 2 ok, 2 failed of kind host", r.ClientWorkers, r.ClientOK, r.ClientFail, r.Errors)
+	}
+
+	// The first run's copy of filestressd is gone from the client host.
+	m := regexp.MustCompile(`filestressd at (/tmp/fslab-filestressd-[0-9]+), copied`).FindSubmatch(first)
+	if m == nil {
+		t.Fatalf("run_matrix.sh did not say where it copied filestressd")
+	}
+	if _, err := os.Stat(string(m[1])); !os.IsNotExist(err) {
+		t.Errorf("the copy of filestressd %s is left behind (stat: %v)", m[1], err)
 	}
 }
 
