@@ -308,7 +308,7 @@ lab_up() {
 			{ echo "run_matrix.sh: lab: $ns does not reach the server at $lab_server_ip" >&2; exit 2; }
 	done
 	echo "lab: namespaces $lab_prefix-{sw,srv,c1..c$LAB_CLIENTS}, subnet $lab_subnet (server $lab_server_ip), NET=$NET: $lab_shaping"
-	[[ $lab_netem == yes ]] || echo "lab: note: no netem delay: $lab_netem; the links are rate-shaped only"
+	[[ $lab_netem == yes || $NET == none ]] || echo "lab: note: no netem delay: $lab_netem; the links are rate-shaped only"
 	[[ -d /run/systemd/system ]] || echo "lab: note: systemd is not PID 1 here: fileserverd runs as a plain process in $srv, without the unit's hardening (README: the lab)"
 }
 
