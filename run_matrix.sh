@@ -474,7 +474,9 @@ run_cell() {
 # host_script HOST ARGS...: the shell script one host runs for its share
 # of a cell (RSH HOST sh -s, the script on stdin): filestressd with ARGS
 # into a CSV of its own, then its header and row, and the last lines it
-# printed, back on stdout; its exit status is filestressd's.
+# printed, back on stdout; its exit status is filestressd's. Killed with
+# TERM, HUP or INT (timeout, the lab's teardown), it still removes its
+# directory.
 host_script() {
 	local h=$1 args
 	shift
@@ -482,6 +484,7 @@ host_script() {
 	cat <<-EOF
 		d=\$(mktemp -d /tmp/fslab-cell.XXXXXX) || exit 97
 		trap 'rm -rf "\$d"' EXIT
+		trap 'exit 143' TERM; trap 'exit 129' HUP; trap 'exit 130' INT
 		$remote_bin$args -csv "\$d/row.csv" >"\$d/out" 2>&1
 		rc=\$?
 		[ -s "\$d/row.csv" ] && sed -n -e '1s/^/hdr:/p' -e '2s/^/row:/p' "\$d/row.csv"

@@ -253,15 +253,30 @@ func writeFile(t *testing.T, path, text string) {
 	}
 }
 
-// deleteNamespace kills what still runs in ns and deletes it, with its
-// veth end.
+// deleteNamespace stops what still runs in ns (SIGTERM, so that a host
+// script removes its directory; SIGKILL after 3 s) and deletes it, with
+// its veth end.
 func deleteNamespace(t *testing.T, ns string) {
-	out, _ := exec.Command("ip", "netns", "pids", ns).Output()
-	for _, f := range strings.Fields(string(out)) {
-		var pid int
-		if _, err := fmt.Sscan(f, &pid); err == nil && pid > 1 {
-			syscall.Kill(pid, syscall.SIGKILL)
+	signal := func(sig syscall.Signal) bool {
+		out, _ := exec.Command("ip", "netns", "pids", ns).Output()
+		found := false
+		for _, f := range strings.Fields(string(out)) {
+			var pid int
+			if _, err := fmt.Sscan(f, &pid); err == nil && pid > 1 {
+				syscall.Kill(pid, sig)
+				found = true
+			}
 		}
+		return found
+	}
+	if signal(syscall.SIGTERM) {
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); { // bounded: 3 s
+			if out, _ := exec.Command("ip", "netns", "pids", ns).Output(); len(bytes.TrimSpace(out)) == 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		signal(syscall.SIGKILL)
 	}
 	if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
 		t.Errorf("ip netns del %s: %v: %s", ns, err, bytes.TrimSpace(out))
