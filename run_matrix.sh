@@ -19,9 +19,16 @@
 #                                      a student's course server: extra filestressd flags
 #   STRESS_FLAGS="-json /tmp/workers.jsonl" ./run_matrix.sh
 #                                      also one JSON line per client worker
+#   LAB=1 ./run_matrix.sh              the lab: the server and two client hosts in
+#                                      network namespaces, links shaped by tc (NET)
+#   LAB=1 NET=lan100m QUICK=1 ./run_matrix.sh
+#   CLIENT_HOSTS="vm1 vm2" SERVER=10.0.0.5:8889 ./run_matrix.sh
+#                                      each cell's workers split over vm1 and vm2,
+#                                      run there over ssh, released together
 #
 # Every dimension can be set: MODES, SERVERS, OPS, SIZES, CLIENTS,
 # CLIENT_POOL, TIMEOUT (per cell), OUT (the CSV; the report goes beside it),
+# BIN (where the static binaries are built: bin/),
 # STRESS_FLAGS (more filestressd flags for every cell, e.g. -request,
 # -terminator, -content-key, -verify, -json; -verify applies to the upload
 # cells, and download cells ignore it). -name is not for STRESS_FLAGS: it
@@ -37,8 +44,32 @@
 # SEED: the shuffle's seed (bash's RANDOM, Fisher-Yates). By default it
 # comes from the clock and is printed at the start, with the run_id, so
 # that SEED=... gives the same order again (with the same bash).
+# LAB=1 (root, ip and tc): a lab of network namespaces, all named
+# fslab-PID-*: a switch (a bridge), the server host (fileserverd, -allow
+# the lab subnet 10.99.0.0/24) and LAB_CLIENTS client hosts (2), each
+# joined to the switch by a veth pair, every veth end shaped by NET:
+# lan1g (the default: tbf 1gbit, plus netem delay 0.1ms where the kernel
+# has sch_netem), lan100m (tbf 100mbit, netem 0.5ms), none (unshaped).
+# Nothing is made outside the namespaces: deleting them removes every
+# veth and qdisc; the EXIT trap kills what runs in them and deletes them,
+# and the start deletes those of an earlier run whose script is gone.
+# The client hosts are CLIENT_HOSTS with RSH="ip netns exec", the path
+# remote hosts take.
+# CLIENT_HOSTS="h1 h2 ...": each cell's client workers split over the
+# hosts (the first ones take one more when they do not divide), each
+# host's share run by RSH (default "ssh -o BatchMode=yes") as
+# "RSH HOST sh -s", the script on stdin. filestressd is copied to each
+# host's /tmp first, unless REMOTE_BIN names one installed there. Every
+# host's setup runs, then all release their workers at one -start-at
+# instant (the hosts' clocks must agree: NTP), a lead after the launch
+# that covers the setup; each host's row, with its host column, goes into
+# OUT with the cell's row number, and the report merges them. A host
+# that fails, or has not returned HOST_GRACE (20s) after the cell's
+# deadline, is cut and costs its workers: a row of them failed, kind
+# host; the run goes on.
 # Exit status: 0 when every cell ran with no failed client worker and no
-# failed server request, 1 otherwise, 2 for bad settings.
+# failed server request, 1 otherwise, 2 for bad settings or a lab that
+# cannot be made.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -56,6 +87,14 @@ OUT=${OUT:-results/matrix.csv}
 SERVER=${SERVER:-}
 REPEAT=${REPEAT:-2}
 SEED=${SEED:-$(( $(date +%s%N) / 1000 % 1000000000 ))}
+LAB=${LAB:-0}
+NET=${NET:-lan1g}
+LAB_CLIENTS=${LAB_CLIENTS:-2}
+CLIENT_HOSTS=${CLIENT_HOSTS:-}
+RSH=${RSH:-ssh -o BatchMode=yes}
+REMOTE_BIN=${REMOTE_BIN:-}
+HOST_GRACE=${HOST_GRACE:-20}
+BIN=${BIN:-bin}
 read -r -a stress_flags <<<"${STRESS_FLAGS:-}"
 
 die() { echo "run_matrix.sh: $*" >&2; exit 2; }
@@ -66,6 +105,22 @@ for n in $SERVERS $CLIENTS; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "SERVERS and CLI
 [[ $SEED =~ ^[0-9]+$ ]] || die "SEED takes a whole number, got $SEED"
 read -r -a modes <<<"$MODES"
 [[ ${#modes[@]} -le 2 && ( ${#modes[@]} -lt 2 || ${modes[0]} != "${modes[1]}" ) ]] || die "MODES: thread, process, or both once"
+[[ $LAB == 0 || $LAB == 1 ]] || die "LAB: 0 or 1, got $LAB"
+[[ $NET == lan1g || $NET == lan100m || $NET == none ]] || die "NET: lan1g, lan100m or none, got $NET"
+[[ $LAB_CLIENTS =~ ^[1-9]$ ]] || die "LAB_CLIENTS: 1 to 9 client hosts, got $LAB_CLIENTS"
+[[ $HOST_GRACE =~ ^[0-9]+$ ]] || die "HOST_GRACE takes whole seconds, got $HOST_GRACE"
+if [[ $LAB == 1 ]]; then
+	[[ -z $SERVER && -z $CLIENT_HOSTS ]] || die "LAB=1 makes its own server and client hosts: no SERVER or CLIENT_HOSTS"
+elif [[ -n $CLIENT_HOSTS && -z $SERVER ]]; then
+	die "CLIENT_HOSTS needs SERVER, a server they reach (this script's own servers listen on loopback), or LAB=1"
+fi
+# TIMEOUT in whole seconds, for the bound on each host's remote command.
+case $TIMEOUT in
+*s) timeout_s=${TIMEOUT%s} ;;
+*m) timeout_s=$(( ${TIMEOUT%m} * 60 )) ;;
+*) timeout_s=x ;;
+esac
+[[ $timeout_s =~ ^[1-9][0-9]*$ ]] || die "TIMEOUT: whole seconds or minutes, e.g. 180s or 3m, got $TIMEOUT"
 
 export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || die "go is not installed"
@@ -97,18 +152,222 @@ cleanup() {
 	for mode in "${!server_pid[@]}"; do
 		stop_server "$mode" >/dev/null 2>&1 || true
 	done
+	# Defined further down: an early exit comes before them.
+	if declare -F remove_remote_bins >/dev/null; then remove_remote_bins; fi
+	if declare -F lab_down >/dev/null; then lab_down; fi
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
 trap 'echo "run_matrix.sh: interrupted" >&2; exit 130' INT TERM
 
-echo "building bin/fileserverd and bin/filestressd (static)"
-mkdir -p bin
-CGO_ENABLED=0 go build -o bin/fileserverd ./fileserverd
-CGO_ENABLED=0 go build -o bin/filestressd ./filestressd
+# ---- The lab (LAB=1): network namespaces joined by shaped veth pairs.
+
+lab_prefix="fslab-$$"     # every namespace of this run
+lab_subnet=10.99.0.0/24   # inside the namespaces only
+lab_server_ip=10.99.0.1   # the client hosts are .11, .12, ...
+lab_namespaces=()         # made so far, deleted by lab_down
+lab_netem=""              # "yes", or why there is no netem delay
+lab_shaping=""            # what each veth end got, for the output and the report
+server_exec=()            # runs a command on the server host: "ip netns exec NS" in the lab
+server_ip=127.0.0.1
+
+# lab_check: root, ip and tc (iproute2 from apt-get when missing), or
+# one line and exit 2.
+lab_check() {
+	[[ $(id -u) == 0 ]] || die "LAB=1 needs root (network namespaces, veth, tc)"
+	if ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
+		echo "lab: ip or tc missing: installing iproute2 with apt-get"
+		timeout 300 apt-get install -y -q iproute2 >/dev/null 2>&1 || true
+		command -v ip >/dev/null && command -v tc >/dev/null || die "LAB=1 needs ip and tc (Debian's iproute2), which could not be installed"
+	fi
+	ip netns list >/dev/null 2>&1 || die "LAB=1: this kernel or container has no network namespaces (ip netns fails)"
+}
+
+# lab_kill_ns NS: kills what runs in NS (bounded) and deletes it, with
+# every veth end and qdisc in it.
+lab_kill_ns() {
+	local ns=$1 pids
+	pids=$(ip netns pids "$ns" 2>/dev/null || true)
+	if [[ -n $pids ]]; then
+		kill -TERM $pids 2>/dev/null || true
+		for _ in $(seq 1 50); do # up to 5 s
+			[[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && break
+			sleep 0.1
+		done
+		pids=$(ip netns pids "$ns" 2>/dev/null || true)
+		[[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
+	fi
+	ip netns del "$ns" 2>/dev/null || true
+}
+
+# lab_down deletes this run's namespaces (the client hosts and the server
+# first, the switch last).
+lab_down() {
+	local i
+	for ((i = ${#lab_namespaces[@]} - 1; i >= 0; i--)); do
+		lab_kill_ns "${lab_namespaces[i]}"
+	done
+	lab_namespaces=()
+}
+
+# running PID: the process exists and is not a zombie (a killed script
+# whose parent does not reap it stays one).
+running() {
+	local stat
+	stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ -n $stat && $stat != Z* ]]
+}
+
+# lab_leftovers deletes the namespaces of earlier lab runs whose script
+# is gone (a crash, a kill -9), and their copies of filestressd; those of
+# a run still going are left.
+lab_leftovers() {
+	local ns pid bin
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^fslab-[0-9]+-' || true); do
+		pid=${ns#fslab-}
+		pid=${pid%%-*}
+		if [[ $pid != "$$" ]] && ! running "$pid"; then
+			echo "lab: deleting $ns, left by an earlier run (pid $pid is gone)"
+			lab_kill_ns "$ns"
+		fi
+	done
+	for bin in /tmp/fslab-filestressd-*; do
+		pid=${bin##*-}
+		if [[ $pid =~ ^[0-9]+$ && $pid != "$$" ]] && ! running "$pid"; then
+			rm -f "$bin"
+		fi
+	done
+}
+
+# lab_shape NS DEV: DEV's egress in NS shaped by NET: tbf at the link's
+# rate, under a netem delay where the kernel has sch_netem.
+lab_shape() {
+	local ns=$1 dev=$2 rate burst delay
+	case $NET in
+	lan1g) rate=1gbit burst=256kb delay=0.1ms ;;
+	lan100m) rate=100mbit burst=64kb delay=0.5ms ;;
+	none) return 0 ;;
+	esac
+	if [[ $lab_netem == yes ]]; then
+		ip netns exec "$ns" tc qdisc add dev "$dev" root handle 1: netem delay "$delay" limit 100000
+		ip netns exec "$ns" tc qdisc add dev "$dev" parent 1: handle 10: tbf rate "$rate" burst "$burst" latency 50ms
+		lab_shaping="tbf rate $rate burst $burst under netem delay $delay on every veth end"
+	else
+		ip netns exec "$ns" tc qdisc add dev "$dev" root tbf rate "$rate" burst "$burst" latency 50ms
+		lab_shaping="tbf rate $rate burst $burst on every veth end; no netem delay ($lab_netem)"
+	fi
+}
+
+# lab_link NS NAME ADDR: NS joined to the switch by a veth pair (eth0 in
+# NS, NAME on the bridge), both ends shaped, eth0 given ADDR.
+lab_link() {
+	local ns=$1 name=$2 addr=$3 sw="$lab_prefix-sw"
+	ip link add eth0 netns "$ns" type veth peer name "$name" netns "$sw"
+	ip -n "$sw" link set "$name" master br0 up
+	ip -n "$ns" addr add "$addr/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" link set lo up
+	lab_shape "$ns" eth0
+	lab_shape "$sw" "$name"
+}
+
+# lab_up makes the lab: the switch, the server host, the client hosts.
+lab_up() {
+	local sw="$lab_prefix-sw" srv="$lab_prefix-srv" ns i out
+	lab_leftovers
+	ip netns add "$sw" && lab_namespaces+=("$sw")
+	ip -n "$sw" link add br0 type bridge
+	ip -n "$sw" link set br0 up
+	ip -n "$sw" link set lo up
+	# netem is a module this kernel may lack: try it on the switch's lo.
+	if out=$(ip netns exec "$sw" tc qdisc add dev lo root netem delay 1ms 2>&1); then
+		lab_netem=yes
+		ip netns exec "$sw" tc qdisc del dev lo root
+	elif [[ $out == *"Specified qdisc kind is unknown"* ]]; then
+		lab_netem="the kernel has no sch_netem: tc answers \"Specified qdisc kind is unknown\""
+	else
+		lab_netem="netem refused: $(tr '\n' ' ' <<<"$out")"
+	fi
+	ip netns add "$srv" && lab_namespaces+=("$srv")
+	lab_link "$srv" srv "$lab_server_ip"
+	CLIENT_HOSTS=""
+	for ((i = 1; i <= LAB_CLIENTS; i++)); do
+		ns="$lab_prefix-c$i"
+		ip netns add "$ns" && lab_namespaces+=("$ns")
+		lab_link "$ns" "c$i" "10.99.0.$((10 + i))"
+		CLIENT_HOSTS+="${CLIENT_HOSTS:+ }$ns"
+	done
+	[[ $NET != none ]] || lab_shaping="none: veth pairs unshaped"
+	RSH="ip netns exec"
+	server_exec=(ip netns exec "$srv")
+	server_ip=$lab_server_ip
+	# Every client host must reach the server before a cell runs.
+	for ns in $CLIENT_HOSTS; do
+		ip netns exec "$ns" ping -c 1 -W 2 "$lab_server_ip" >/dev/null 2>&1 ||
+			ip netns exec "$ns" bash -c 'timeout 3 bash -c "exec 3<>/dev/tcp/$0/9" 2>&1 | grep -q refused' "$lab_server_ip" ||
+			{ echo "run_matrix.sh: lab: $ns does not reach the server at $lab_server_ip" >&2; exit 2; }
+	done
+	echo "lab: namespaces $lab_prefix-{sw,srv,c1..c$LAB_CLIENTS}, subnet $lab_subnet (server $lab_server_ip), NET=$NET: $lab_shaping"
+	[[ $lab_netem == yes || $NET == none ]] || echo "lab: note: no netem delay: $lab_netem; the links are rate-shaped only"
+	[[ -d /run/systemd/system ]] || echo "lab: note: systemd is not PID 1 here: fileserverd runs as a plain process in $srv, without the unit's hardening (README: the lab)"
+}
+
+if [[ $LAB == 1 ]]; then
+	lab_check
+	lab_up
+fi
+read -r -a client_hosts <<<"$CLIENT_HOSTS"
+read -r -a rsh <<<"$RSH"
+
+echo "building $BIN/fileserverd and $BIN/filestressd (static)"
+mkdir -p "$BIN"
+CGO_ENABLED=0 go build -o "$BIN/fileserverd" ./fileserverd
+CGO_ENABLED=0 go build -o "$BIN/filestressd" ./filestressd
 
 mkdir -p "$(dirname "$OUT")"
 if [[ "${FRESH:-0}" == 1 ]]; then rm -f "$OUT"; fi
+if [[ ${#client_hosts[@]} -gt 0 && -s $OUT ]] && [[ $(head -n1 "$OUT") != *,host ]]; then
+	die "CLIENT_HOSTS: $OUT predates the host column, which each host's row needs: FRESH=1, or another OUT"
+fi
+
+# ---- Client hosts (CLIENT_HOSTS, and the lab's namespaces).
+
+remote_bin=""       # filestressd on every client host
+remote_copied=()    # the hosts it was copied to, for remove_remote_bins
+
+# install_remote_bins copies $BIN/filestressd to each client host's /tmp
+# through RSH (dd on the far side: no shell quoting), unless REMOTE_BIN
+# names one installed there; then checks it runs.
+install_remote_bins() {
+	local h
+	if [[ -n $REMOTE_BIN ]]; then
+		remote_bin=$REMOTE_BIN
+	else
+		remote_bin="/tmp/fslab-filestressd-$$"
+	fi
+	for h in "${client_hosts[@]}"; do
+		if [[ -z $REMOTE_BIN ]]; then
+			remote_copied+=("$h")
+			timeout 120 "${rsh[@]}" "$h" dd "of=$remote_bin" status=none <"$BIN/filestressd" &&
+				timeout 30 "${rsh[@]}" "$h" chmod 755 "$remote_bin" ||
+				die "CLIENT_HOSTS: cannot copy filestressd to $h:$remote_bin with RSH=\"$RSH\""
+		fi
+		timeout 30 "${rsh[@]}" "$h" "$remote_bin" -h >/dev/null 2>&1 ||
+			die "CLIENT_HOSTS: $h cannot run $remote_bin (RSH=\"$RSH\")"
+	done
+	echo "client hosts: ${client_hosts[*]} (RSH=\"$RSH\", filestressd at $remote_bin$([[ -n $REMOTE_BIN ]] || echo ", copied"))"
+}
+
+# remove_remote_bins removes the copies (bounded; the EXIT trap calls it).
+remove_remote_bins() {
+	local h
+	for h in ${remote_copied[@]+"${remote_copied[@]}"}; do
+		timeout 15 "${rsh[@]}" "$h" rm -f "$remote_bin" </dev/null >/dev/null 2>&1 || true
+	done
+	remote_copied=()
+}
+
+if [[ ${#client_hosts[@]} -gt 0 ]]; then install_remote_bins; fi
 
 # start_server MODE WORKERS TAG: starts fileserverd on a free loopback
 # port with a fresh storage directory and waits until it answers STATS;
@@ -117,7 +376,10 @@ start_server() {
 	local mode=$1 workers=$2 tag=$3 addr="" pid
 	local dir="$scratch/files-$mode-$workers-$tag" log="$scratch/server-$mode-$workers-$tag.log"
 	mkdir -p "$dir"
-	bin/fileserverd -addr 127.0.0.1:0 -dir "$dir" -mode "$mode" -workers "$workers" 2>"$log" &
+	local allow=()
+	[[ $LAB == 0 ]] || allow=(-allow "$lab_subnet")
+	${server_exec[@]+"${server_exec[@]}"} "$BIN/fileserverd" -addr "$server_ip:0" ${allow[@]+"${allow[@]}"} \
+		-dir "$dir" -mode "$mode" -workers "$workers" 2>"$log" &
 	pid=$!
 	server_pid[$mode]=$pid
 	server_log[$mode]=$log
@@ -137,11 +399,11 @@ start_server() {
 	return 1
 }
 
-# stats_reply ADDR: one STATS request over bash's /dev/tcp; prints the
-# reply's line (a JSON object), 3 s at most.
+# stats_reply ADDR: one STATS request over bash's /dev/tcp, from the
+# server's host; prints the reply's line (a JSON object), 3 s at most.
 stats_reply() {
 	local host=${1%:*} port=${1##*:} line=""
-	timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "STATS\r\n\r\n" >&3 && IFS= read -r -t 2 line <&3 && printf "%s\n" "$line"' \
+	${server_exec[@]+"${server_exec[@]}"} timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "STATS\r\n\r\n" >&3 && IFS= read -r -t 2 line <&3 && printf "%s\n" "$line"' \
 		"$host" "$port" 2>/dev/null || true
 }
 
@@ -187,9 +449,13 @@ echo "run $run_id: $total cells ($per_repeat x REPEAT=$REPEAT), order shuffled w
 # its row appended to OUT, one progress line.
 run_cell() {
 	local label=$1 addr=$2 rep=$3 op=$4 size=$5 cw=$6 rc=0 row cok cfail sok sfail wall
+	if [[ ${#client_hosts[@]} -gt 0 ]]; then
+		run_hosts_cell "$@"
+		return 0
+	fi
 	k=$((k + 1))
 	printf '[%d/%d] r%d %s %s %s cw=%s ... ' "$k" "$total" "$rep" "$label" "$op" "$size" "$cw"
-	bin/filestressd -addr "$addr" -op "$op" -size "$size" -workers "$cw" -pool "$CLIENT_POOL" \
+	"$BIN/filestressd" -addr "$addr" -op "$op" -size "$size" -workers "$cw" -pool "$CLIENT_POOL" \
 		-timeout "$TIMEOUT" -csv "$OUT" -repeat "$rep" -run-id "$run_id" -quiet \
 		${stress_flags[@]+"${stress_flags[@]}"} >"$scratch/cell.out" 2>&1 || rc=$?
 	if [[ $rc != 0 ]]; then
@@ -205,12 +471,138 @@ run_cell() {
 	printf '%s ok %s failed %.1f s (server %s ok %s failed)\n' "$cok" "$cfail" "$wall" "${sok:-?}" "${sfail:-?}"
 }
 
+# host_script HOST ARGS...: the shell script one host runs for its share
+# of a cell (RSH HOST sh -s, the script on stdin): filestressd with ARGS
+# into a CSV of its own, then its header and row, and the last lines it
+# printed, back on stdout; its exit status is filestressd's. Killed with
+# TERM, HUP or INT (timeout, the lab's teardown), it still removes its
+# directory.
+host_script() {
+	local h=$1 args
+	shift
+	printf -v args ' %q' "$@"
+	cat <<-EOF
+		d=\$(mktemp -d /tmp/fslab-cell.XXXXXX) || exit 97
+		trap 'rm -rf "\$d"' EXIT
+		trap 'exit 143' TERM; trap 'exit 129' HUP; trap 'exit 130' INT
+		$remote_bin$args -csv "\$d/row.csv" >"\$d/out" 2>&1
+		rc=\$?
+		[ -s "\$d/row.csv" ] && sed -n -e '1s/^/hdr:/p' -e '2s/^/row:/p' "\$d/row.csv"
+		tail -n 2 "\$d/out" | sed 's/^/msg:/'
+		exit \$rc
+	EOF
+}
+
+# next_no: the row number the next cell takes in OUT.
+next_no() {
+	local last
+	[[ -s $OUT ]] || { echo 1; return; }
+	last=$(tail -n1 "$OUT" | cut -d, -f1)
+	[[ $last =~ ^[0-9]+$ ]] && echo $((last + 1)) || echo $(($(wc -l <"$OUT")))
+}
+
+# start_lead_ms OP SIZE W: how long after the launch the workers of a
+# host with W of them are released: enough for its setup. 1 s for RSH
+# (3 s for one that is not "ip netns exec": ssh's handshake) and the
+# setup's requests, the SHA-256 of an upload's content (about 1 ms per
+# MB), a download's check of its test file on the shaped link, and 40 ms
+# per child of the process pool.
+start_lead_ms() {
+	local op=$1 w=$3 mb rate=400 lead=1000
+	[[ $RSH == "ip netns exec" ]] || lead=3000
+	mb=$(( $(numfmt --from=iec "${2%B}") / 1048576 ))
+	[[ $LAB == 1 && $NET == lan1g ]] && rate=100
+	[[ $LAB == 1 && $NET == lan100m ]] && rate=10
+	if [[ $op == upload ]]; then lead=$((lead + w * mb)); fi
+	if [[ $op == download ]]; then lead=$((lead + ${#client_hosts[@]} * mb * 1000 / rate)); fi
+	if [[ $CLIENT_POOL == process ]]; then lead=$((lead + w * 40)); fi
+	echo "$lead"
+}
+
+# stage_downloads ADDR: gives the server each download cell's test file,
+# from the first client host, so that the hosts of a cell do not race to
+# upload it in their setups and count each other's setup requests.
+stage_downloads() {
+	local addr=$1 size
+	[[ ${#client_hosts[@]} -gt 1 && " $OPS " == *" download "* ]] || return 0
+	for size in $SIZES; do
+		timeout $((timeout_s + 30)) "${rsh[@]}" "${client_hosts[0]}" "$remote_bin" -addr "$addr" -op download \
+			-size "$size" -workers 1 -timeout "$TIMEOUT" -quiet ${stress_flags[@]+"${stress_flags[@]}"} </dev/null >/dev/null 2>&1 ||
+			echo "note: staging the $size test file at $addr from ${client_hosts[0]} failed; the cells' setups will upload it"
+	done
+}
+
+# run_hosts_cell LABEL ADDR REPEAT OP SIZE CW: one cell, its workers split
+# over the client hosts, all released at one -start-at instant; a row per
+# host in OUT, with the cell's number; a host that fails or hangs gets a
+# row of its workers failed, kind host.
+run_hosts_cell() {
+	local label=$1 addr=$2 rep=$3 op=$4 size=$5 cw=$6
+	local n=${#client_hosts[@]} no lead start_ms start_at i h w budget rc reason hdr row
+	local tok=0 tfail=0 twall=0 sok="" sfail="" cok cfail wall s_ok s_fail failed_hosts=()
+	local shares=() pids=()
+	k=$((k + 1))
+	printf '[%d/%d] r%d %s %s %s cw=%s ... ' "$k" "$total" "$rep" "$label" "$op" "$size" "$cw"
+	no=$(next_no)
+	for ((i = 0; i < n; i++)); do shares+=($((cw / n + (i < cw % n ? 1 : 0)))); done
+	lead=$(start_lead_ms "$op" "$size" "${shares[0]}")
+	start_ms=$(( $(date +%s%3N) + lead ))
+	start_at=$(date -u -d "@$((start_ms / 1000)).$(printf %03d $((start_ms % 1000)))" +%Y-%m-%dT%H:%M:%S.%3NZ)
+	budget=$(( (lead + 999) / 1000 + timeout_s + HOST_GRACE ))
+	for ((i = 0; i < n; i++)); do
+		h=${client_hosts[i]} w=${shares[i]}
+		[[ $w -gt 0 ]] || continue
+		host_script "$h" -addr "$addr" -op "$op" -size "$size" -workers "$w" -pool "$CLIENT_POOL" \
+			-timeout "$TIMEOUT" -no "$no" -repeat "$rep" -run-id "$run_id" -host "$h" -start-at "$start_at" -quiet \
+			${stress_flags[@]+"${stress_flags[@]}"} >"$scratch/host-$i.sh"
+		rm -f "$scratch/host-$i.out" "$scratch/host-$i.rc"
+		{
+			rc=0
+			timeout -k 5 "$budget" "${rsh[@]}" "$h" sh -s <"$scratch/host-$i.sh" >"$scratch/host-$i.out" 2>&1 || rc=$?
+			echo "$rc" >"$scratch/host-$i.rc"
+		} &
+		pids+=($!)
+	done
+	wait "${pids[@]}" # each bounded by its timeout: not the servers, also children of this shell
+	for ((i = 0; i < n; i++)); do
+		h=${client_hosts[i]} w=${shares[i]}
+		[[ $w -gt 0 ]] || continue
+		rc=$(cat "$scratch/host-$i.rc" 2>/dev/null || echo lost)
+		hdr=$(sed -n 's/^hdr://p' "$scratch/host-$i.out" | head -n1)
+		row=$(sed -n 's/^row://p' "$scratch/host-$i.out" | head -n1)
+		if [[ $rc == 0 && -n $row ]]; then
+			[[ -s $OUT ]] || printf '%s\n' "$hdr" >"$OUT"
+			printf '%s\n' "$row" >>"$OUT"
+		else
+			case $rc in
+			124 | 137) reason="cut $HOST_GRACE s after the cell's deadline" ;;
+			*) reason="exit $rc: $(sed -n 's/^msg://p' "$scratch/host-$i.out" | tail -n1 | tr -d '\r' | cut -c1-200)" ;;
+			esac
+			[[ -n $row || $rc != 0 ]] || reason="no row: $reason"
+			failed_hosts+=("$h")
+			"$BIN/filestressd" -host-failed "$reason" -host "$h" -op "$op" -size "$size" -workers "$w" -pool "$CLIENT_POOL" \
+				-no "$no" -repeat "$rep" -run-id "$run_id" -start-at "$start_at" -csv "$OUT" -quiet ||
+				echo "run_matrix.sh: could not write the failed row of $h" >&2
+			row=$(tail -n1 "$OUT")
+		fi
+		IFS=, read -r cok cfail s_ok s_fail wall <<<"$(cut -d, -f12-16 <<<"$row")"
+		tok=$((tok + cok)) tfail=$((tfail + cfail))
+		twall=$(awk -v a="$twall" -v b="$wall" 'BEGIN { print (b > a ? b : a) }')
+		[[ -z $s_ok ]] || sok=$(( ${sok:-0} > s_ok ? ${sok:-0} : s_ok ))
+		[[ -z $s_fail ]] || sfail=$(( ${sfail:-0} > s_fail ? ${sfail:-0} : s_fail ))
+	done
+	if [[ $tfail != 0 || ( -n $sfail && $sfail != 0 ) ]]; then bad=$((bad + 1)); fi
+	printf '%s ok %s failed %.1f s (server %s ok %s failed) on %s hosts%s\n' "$tok" "$tfail" "$twall" "${sok:-?}" "${sfail:-?}" \
+		"$(printf '%s\n' "${shares[@]}" | grep -cv '^0$')" "${failed_hosts[*]+, failed: ${failed_hosts[*]}}"
+}
+
 for ((rep = 1; rep <= REPEAT; rep++)); do
 	if [[ -n $SERVER ]]; then
 		# A course server has no STATS: the server columns stay empty, and a
 		# cell is judged by its client workers alone.
 		if [[ $rep == 1 ]]; then
 			stats_reply "$SERVER" | grep -q '"status": *"OK"' || echo "note: $SERVER does not answer STATS (or not to a text request); server columns stay empty"
+			stage_downloads "$SERVER"
 		fi
 		shuffle_cells
 		for cell in "${order[@]}"; do
@@ -222,6 +614,7 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
 	for sw in $SERVERS; do
 		for mode in "${modes[@]}"; do
 			start_server "$mode" "$sw" "r$rep"
+			stage_downloads "${server_addr[$mode]}"
 		done
 		shuffle_cells
 		for i in "${!order[@]}"; do
@@ -246,5 +639,12 @@ done
 
 wall=$(( $(date +%s) - start ))
 echo "matrix: run $run_id, $k cells in ${wall}s, $bad with failures -> $OUT"
-bin/filestressd report -csv "$OUT" -wall "${wall}s"
+notes=()
+if [[ $LAB == 1 ]]; then
+	notes+=(-note "Network=lab of network namespaces, NET=$NET: $lab_shaping")
+	notes+=(-note "Hosts=server $lab_prefix-srv ($lab_server_ip; fileserverd -allow $lab_subnet), client hosts ${client_hosts[*]} (RSH=ip netns exec), one switch $lab_prefix-sw (a bridge)")
+elif [[ ${#client_hosts[@]} -gt 0 ]]; then
+	notes+=(-note "Hosts=client hosts ${client_hosts[*]} (RSH=$RSH), server ${SERVER:-on this machine, loopback}")
+fi
+"$BIN/filestressd" report -csv "$OUT" -wall "${wall}s" ${notes[@]+"${notes[@]}"}
 [[ $bad == 0 ]]

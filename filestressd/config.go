@@ -105,7 +105,21 @@ type config struct {
 	// Progress is -progress: the interval of the plain progress lines
 	// written to stderr when it is not a terminal; 0 writes none.
 	Progress time.Duration
+	// Host is -host: the name of the client host this cell part runs on,
+	// written in the CSV's host column (run_matrix.sh CLIENT_HOSTS).
+	Host string
+	// StartAt is -start-at: the wall-clock instant at which the workers
+	// are released, the same on every host of a cell; zero: at once,
+	// after the setup. The window, and its deadline, run from it.
+	StartAt time.Time
+	// HostFailed is -host-failed: the reason this host's part of a cell
+	// did not run; a row is written in which every worker failed with
+	// kind host, and the server is not contacted.
+	HostFailed string
 }
+
+// maxStartAhead bounds how far in the future -start-at may be.
+const maxStartAhead = time.Hour
 
 // maxRunID bounds -run-id, which goes into every row and JSON line.
 const maxRunID = 200
@@ -195,6 +209,16 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.StringVar(&cfg.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, written in the CSV's run_id column and the -json lines, e.g. 20261130T163700Z-12345 (run_matrix.sh makes one per invocation); any text without control characters, up to 200 bytes")
 	fs.StringVar(&cfg.JSON, "json", "", "append one JSON line per worker to this `file`: the cell (run_id, repeat, op, volume, client workers, pool, server address, mode and workers, CSV row), the worker's index, outcome, failure kind, bytes, and its timestamps (start, connect, request sent, first byte, last byte) as RFC 3339 UTC strings with nine decimals")
 	fs.DurationVar(&cfg.Progress, "progress", 0, "when stderr is not a terminal (a CI log, a file), write a plain progress line there at this `interval` during the window: elapsed, workers done (ok, failed), MB moved; e.g. -progress 5s; 0: none (on a terminal the redrawn line is shown instead, unless -quiet)")
+	fs.StringVar(&cfg.Host, "host", "", "the `name` of the client host running this part of a cell, written in the CSV's host column; run_matrix.sh CLIENT_HOSTS sets it, and the report merges the rows of one cell (same run_id and no) from several hosts")
+	fs.Func("start-at", "release the workers at this wall-clock `instant` (RFC 3339, e.g. 2026-11-30T18:00:05.000Z), after the setup: the same on every host of a cell, whose clocks must agree (NTP); the window and its -timeout run from it, even if the setup ends later", func(s string) error {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return errors.New("want an RFC 3339 instant, e.g. 2026-11-30T18:00:05.5Z")
+		}
+		cfg.StartAt = t
+		return nil
+	})
+	fs.StringVar(&cfg.HostFailed, "host-failed", "", "write this cell's row for -host without running it: every worker failed, kind host, with this `reason` (run_matrix.sh does, for a host that failed or hung); the server is not contacted")
 	if err := parseOrHelp(fs, args, usageText, help); err != nil {
 		return cfg, err
 	}
@@ -309,6 +333,12 @@ func (c config) validate() error {
 		return fmt.Errorf("-run-id %q: want text without control characters, up to %d bytes", c.RunID, maxRunID)
 	case c.Progress < 0:
 		return fmt.Errorf("-progress %s: want an interval, or 0 for none", c.Progress)
+	case !c.StartAt.IsZero() && time.Until(c.StartAt) > maxStartAhead:
+		return fmt.Errorf("-start-at %s: more than %s ahead", c.StartAt.Format(time.RFC3339), maxStartAhead)
+	case len(c.Host) > maxRunID || strings.IndexFunc(c.Host, unicode.IsControl) >= 0 || strings.ContainsAny(c.Host, ",\"\n") || !utf8.ValidString(c.Host):
+		return fmt.Errorf("-host %q: want a name without commas, quotes or control characters, up to %d bytes", c.Host, maxRunID)
+	case c.HostFailed != "" && c.Host == "":
+		return errors.New("-host-failed needs -host: the row names the host that failed")
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("-addr %q: %w", c.Addr, err)

@@ -20,11 +20,12 @@ const (
 	kindProtocol  = "protocol"  // the reply breaks the protocol
 	kindIO        = "io"        // the connection broke: reset, closed, ...
 	kindProcess   = "process"   // a child process failed to start or report
+	kindHost      = "host"      // the worker's host failed or hung (run_matrix.sh CLIENT_HOSTS; see -host-failed)
 )
 
 // kindOrder is the order kinds are listed in.
 func kindOrder() []string {
-	return []string{kindTimeout, kindIntegrity, kindConnect, kindServer, kindProtocol, kindIO, kindProcess}
+	return []string{kindTimeout, kindIntegrity, kindConnect, kindServer, kindProtocol, kindIO, kindProcess, kindHost}
 }
 
 // connectError is a failure to connect to the server.

@@ -154,6 +154,7 @@ type childOptions struct {
 	progress bool      // children report bytes moved, for the progress line
 	stderr   io.Writer // the children's stderr
 	verbose  io.Writer // -v: each child's pid
+	startAt  time.Time // -start-at: the release waits for it
 }
 
 // runChildPool runs every job in its own child process (filestressd
@@ -180,6 +181,9 @@ func runChildPool(ctx, setup context.Context, timeout time.Duration, jobs []job,
 	kidsCtx, killKids := context.WithCancel(ctx) // ending it kills every child
 	defer killKids()
 	results := make([]workerResult, len(jobs))
+	if opt.startAt.After(startBy) {
+		startBy = opt.startAt
+	}
 	spec := childSpec{StartBy: startBy.Add(timeout + childBackstop), Timeout: timeout, Progress: opt.progress}
 	kids := startChildren(kidsCtx, setup, exe, spec, jobs, results, pc, opt)
 
@@ -195,7 +199,7 @@ func runChildPool(ctx, setup context.Context, timeout time.Duration, jobs []job,
 		go k.report(wctx, pc, out)
 	}
 	waitReady(setup, kids)
-	deadline := time.AfterFunc(timeout, cancel)
+	deadline := time.AfterFunc(releaseAt(ctx, opt.startAt, timeout), cancel)
 	defer deadline.Stop()
 	cpu := startCPU()
 	start := time.Now()

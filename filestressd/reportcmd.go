@@ -64,6 +64,7 @@ type reportConfig struct {
 	Wall           time.Duration
 	Runs           []report.RunSpec
 	Baseline       string
+	Notes          [][2]string
 }
 
 // parseReportFlags reads the report's command line; -h prints the usage
@@ -81,6 +82,14 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 			cfg.Runs = append(cfg.Runs, spec)
 		}
 		return err
+	})
+	fs.Func("note", "a line of the report's \"Machine and run\" table, as `NAME=TEXT`, e.g. -note \"Network=lan1g: tbf 1gbit on every veth\"; repeat the flag for more (run_matrix.sh LAB=1 names the network and the hosts)", func(s string) error {
+		name, text, ok := strings.Cut(s, "=")
+		if !ok || name == "" || strings.ContainsAny(s, "|\n") {
+			return fmt.Errorf("want NAME=TEXT without | or line breaks, got %q", s)
+		}
+		cfg.Notes = append(cfg.Notes, [2]string{name, text})
+		return nil
 	})
 	fs.StringVar(&cfg.Baseline, "baseline", "", "`label` of the run the others are compared with (default: thread with -csv, the first -run with -run)")
 	if err := parseOrHelp(fs, args, reportUsage, help); err != nil {
@@ -129,7 +138,7 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 	if perfPath == "" {
 		perfPath = filepath.Join(filepath.Dir(first), "performance.md")
 	}
-	opt := report.Options{Machine: report.DetectMachine(time.Now()), WallTime: cfg.Wall, Baseline: cfg.Baseline}
+	opt := report.Options{Machine: report.DetectMachine(time.Now()), WallTime: cfg.Wall, Baseline: cfg.Baseline, Notes: cfg.Notes}
 	var files map[string][]byte
 	var what string
 	if len(cfg.Runs) == 0 {

@@ -41,6 +41,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if cfg.HostFailed != "" {
+		return writeCell(cfg, newCell(cfg, hostFailedWindow(cfg), serverView{}), stdout, verbose)
+	}
 	src := newSource(cfg)
 	sums, err := uploadSums(ctx, cfg, src)
 	if err != nil {
@@ -113,7 +116,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 
 	c := newCell(cfg, w, sv)
 	c.want = want
-	printWorkers(verbose, w.results)
+	return writeCell(cfg, c, stdout, verbose)
+}
+
+// writeCell prints the cell's summary and appends its JSON lines and CSV
+// row.
+func writeCell(cfg config, c cell, stdout, verbose io.Writer) error {
+	printWorkers(verbose, c.results)
 	printSummary(stdout, c)
 	// The JSON lines go first, naming the row the CSV is about to get, so
 	// that a -json that cannot be written leaves the CSV without the row
@@ -165,9 +174,11 @@ func runWindow(ctx, setup context.Context, cfg config, jobs []job, stderr, verbo
 		showProgress = true
 	}
 	if cfg.Pool == poolProcess {
-		return runChildPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose})
+		w, err := runChildPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: showProgress, stderr: stderr, verbose: verbose, startAt: cfg.StartAt})
+		return fromStartAt(w, cfg.StartAt), err
 	}
-	return runGoroutinePool(ctx, cfg.Timeout, jobs, pc), nil
+	timeout := releaseAt(ctx, cfg.StartAt, cfg.Timeout)
+	return fromStartAt(runGoroutinePool(ctx, timeout, jobs, pc), cfg.StartAt), nil
 }
 
 // uploadSums returns, for an upload cell of generated content, the

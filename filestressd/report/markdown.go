@@ -29,6 +29,10 @@ type Options struct {
 	// Baseline is the label of the run every other run is compared with:
 	// by default thread in Render, the first run in RenderRuns.
 	Baseline string
+	// Notes are more lines of the "Machine and run" table, each a name
+	// and its text (report -note NAME=TEXT): run_matrix.sh LAB=1 names the
+	// network profile and the hosts.
+	Notes [][2]string
 }
 
 // report is what Render and RenderRuns have gathered to write.
@@ -46,6 +50,7 @@ func Render(all []Row, opt Options) (map[string][]byte, error) {
 	if len(all) == 0 {
 		return nil, fmt.Errorf("no rows to report")
 	}
+	all = MergeHosts(all)
 	rep := &report{opt: opt}
 	for _, mode := range modes(all) {
 		rep.runs = append(rep.runs, newRun(Run{Label: mode, Source: opt.Source, Mode: mode, Rows: rowsOf(all, mode)}, false))
@@ -70,6 +75,7 @@ func RenderRuns(runs []Run, opt Options) (map[string][]byte, error) {
 	}
 	rep := &report{opt: opt, labelled: true}
 	for _, r := range runs {
+		r.Rows = MergeHosts(r.Rows)
 		switch {
 		case r.Label == "":
 			return nil, fmt.Errorf("a run without a label (%s)", r.Source)
@@ -263,6 +269,9 @@ func writeMachine(b *strings.Builder, rows []Row, opt Options) {
 	fmt.Fprintf(b, "| OS | %s |\n", or(m.OS, "unknown"))
 	fmt.Fprintf(b, "| Go | %s |\n", or(m.GoVersion, "unknown"))
 	fmt.Fprintf(b, "| Date | %s |\n", or(m.Date, "unknown"))
+	for _, n := range opt.Notes {
+		fmt.Fprintf(b, "| %s | %s |\n", n[0], n[1])
+	}
 	fmt.Fprintf(b, "| Matrix wall time | %s (%s) |\n", wall.Round(time.Second), how)
 	fmt.Fprintf(b, "| Failed client workers | %d |\n", failedClients)
 	fmt.Fprintf(b, "| Failed server requests | %d |\n\n", failedServer)

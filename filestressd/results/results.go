@@ -25,7 +25,7 @@ var columns = []string{
 	"server_workers", "server_mode", "time_per_client_s", "throughput_per_client_Bps",
 	"client_ok", "client_fail", "server_ok", "server_fail", "wall_s", "aggregate_Bps",
 	"p50_s", "p95_s", "max_s", "errors", "verified", "server_cpu_s", "client_cpu_s",
-	"repeat", "run_id",
+	"repeat", "run_id", "host",
 }
 
 // Header returns the matrix's column names, in order.
@@ -34,8 +34,8 @@ func Header() []string { return slices.Clone(columns) }
 // legacyColumns is, for each column added to the schema after CSVs were
 // already written, how many columns those older CSVs have: the columns
 // before it. "verified" came first, then "server_cpu_s" with
-// "client_cpu_s", then "repeat" with "run_id".
-var legacyColumns = []int{slices.Index(columns, "verified"), slices.Index(columns, "server_cpu_s"), slices.Index(columns, "repeat")}
+// "client_cpu_s", then "repeat" with "run_id", then "host".
+var legacyColumns = []int{slices.Index(columns, "verified"), slices.Index(columns, "server_cpu_s"), slices.Index(columns, "repeat"), slices.Index(columns, "host")}
 
 // LegacyWidths returns how many columns the older CSVs that are still
 // read and appended to have, oldest first.
@@ -86,6 +86,11 @@ type Row struct {
 	// RunID names the run_matrix.sh invocation that wrote the row;
 	// empty in CSVs written before the column, or by filestressd alone.
 	RunID string
+	// Host is the client host that ran the row (run_matrix.sh
+	// CLIENT_HOSTS, filestressd -host); after the report merges a cell's
+	// rows from several hosts, their names joined by "+". Empty for a
+	// cell run on one machine, and in CSVs written before the column.
+	Host string
 }
 
 // Record lays r out in the header's columns.
@@ -125,7 +130,7 @@ func (r Row) Record() []string {
 		seconds(r.P50, anyOK), seconds(r.P95, anyOK), seconds(r.Max, anyOK),
 		r.Errors, r.Verified,
 		seconds(r.ServerCPU, r.ServerCPU >= 0), seconds(r.ClientCPU, r.ClientCPU >= 0),
-		strconv.Itoa(r.Repeat), r.RunID,
+		strconv.Itoa(r.Repeat), r.RunID, r.Host,
 	}
 }
 
@@ -169,7 +174,7 @@ func ReadRows(r io.Reader) ([]Row, error) {
 			P50: p.float("p50_s"), P95: p.float("p95_s"), Max: p.float("max_s"),
 			Errors: p.str("errors"), Verified: p.str("verified"),
 			ServerCPU: p.floatOr("server_cpu_s", -1), ClientCPU: p.floatOr("client_cpu_s", -1),
-			Repeat: p.intOr("repeat", 1), RunID: p.str("run_id"),
+			Repeat: p.intOr("repeat", 1), RunID: p.str("run_id"), Host: p.str("host"),
 		}
 		if row.Repeat < 1 && p.err == nil {
 			p.err = fmt.Errorf("column repeat: %d is not a repeat number (they start at 1)", row.Repeat)

@@ -9,17 +9,17 @@ import (
 )
 
 // TestCSVLegacyHeader checks that CSVs written before columns were added
-// (before "verified", before "server_cpu_s" and "client_cpu_s", and
-// before "repeat" and "run_id"), whose header is every column before the
+// (before "verified", before "server_cpu_s" and "client_cpu_s", before
+// "repeat" and "run_id", and before "host"), whose header is every column before the
 // added one, are still appended to, rows cut to their columns and the
 // rest named as left out; the count of their columns follows the header,
 // not a number kept beside it.
 func TestLegacyHeader(t *testing.T) {
 	header := Header()
-	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s"), slices.Index(header, "repeat")}
+	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s"), slices.Index(header, "repeat"), slices.Index(header, "host")}
 	if !slices.Equal(LegacyWidths(), want) || want[0] < 1 || want[1] != want[2]-2 || header[want[2]-1] != "client_cpu_s" ||
-		want[2] != len(header)-2 || header[len(header)-1] != "run_id" {
-		t.Fatalf("LegacyWidths() = %v, want %v, the columns before \"verified\", \"server_cpu_s\" and \"repeat\" in %q", LegacyWidths(), want, header)
+		want[2] != len(header)-3 || header[len(header)-2] != "run_id" || want[3] != len(header)-1 {
+		t.Fatalf("LegacyWidths() = %v, want %v, the columns before \"verified\", \"server_cpu_s\", \"repeat\" and \"host\" in %q", LegacyWidths(), want, header)
 	}
 	for _, n := range legacyColumns {
 		t.Run(header[n], func(t *testing.T) {
@@ -44,7 +44,7 @@ func TestLegacyHeader(t *testing.T) {
 		})
 	}
 	// A header cut anywhere else is not filestressd's.
-	for _, cut := range []int{len(header) - 1, slices.Index(header, "client_cpu_s")} {
+	for _, cut := range []int{len(header) - 2, slices.Index(header, "client_cpu_s")} {
 		path := filepath.Join(t.TempDir(), "cut.csv")
 		os.WriteFile(path, []byte(strings.Join(header[:cut], ",")+"\n"), 0o644)
 		if _, err := Stat(path); err == nil || !strings.Contains(err.Error(), "not a filestressd CSV") {
@@ -135,7 +135,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		ClientWorkers: 5, ClientPool: "thread", ServerWorkers: 5, ServerMode: "process", TimePerClient: 0.25,
 		ThroughputPerClient: 41943040, ClientOK: 4, ClientFail: 1, ServerOK: 4, ServerFail: 1, Wall: 0.5,
 		Aggregate: 83886080, P50: 0.2, P95: 0.3, Max: 0.35, Errors: "timeout=1", Verified: "reply",
-		ServerCPU: 1.25, ClientCPU: 0.125, Repeat: 2, RunID: "r1"}
+		ServerCPU: 1.25, ClientCPU: 0.125, Repeat: 2, RunID: "r1", Host: "vm1"}
 	none := Row{No: 4, Timestamp: "2026-11-30T18:00:01Z", Operation: "list", ClientWorkers: 1, ClientPool: "process",
 		ClientFail: 1, ServerOK: -1, ServerFail: -1, Wall: 0.1, Errors: "connect=1", ServerCPU: -1, ClientCPU: -1, Repeat: 1}
 	var b strings.Builder
@@ -147,7 +147,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 		b.WriteString(strings.Join(rec, ",") + "\n")
 	}
-	if want := "4,2026-11-30T18:00:01Z,list,,,1,process,,,,,0,1,,,0.100000,,,,,connect=1,,,,1,"; !strings.Contains(b.String(), want+"\n") {
+	if want := "4,2026-11-30T18:00:01Z,list,,,1,process,,,,,0,1,,,0.100000,,,,,connect=1,,,,1,,"; !strings.Contains(b.String(), want+"\n") {
 		t.Errorf("the row without figures is not %q:\n%s", want, b.String())
 	}
 	rows, err := ReadRows(strings.NewReader(b.String()))
