@@ -331,11 +331,10 @@ func waitForPort(ctx context.Context, t *testing.T, ns, addr string) {
 // waitForListening polls fileserverd's log for its listening line.
 func waitForListening(ctx context.Context, t *testing.T, logPath string) string {
 	t.Helper()
-	re := regexp.MustCompile(`msg=listening addr=(\S+)`)
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil { // bounded: 15 s
 		b, _ := os.ReadFile(logPath)
-		if m := re.FindSubmatch(b); m != nil {
+		if m := testkit.ListeningRE.FindSubmatch(b); m != nil {
 			return string(m[1])
 		}
 		time.Sleep(20 * time.Millisecond)
