@@ -20,7 +20,7 @@ func (c cell) row(no int) results.Row {
 		Wall: c.wall.Seconds(), Aggregate: c.sum.aggregate,
 		P50: c.sum.p50, P95: c.sum.p95, Max: c.sum.max,
 		Errors: formatKinds(c.sum.kinds), Verified: c.verified(),
-		ServerCPU: -1, ClientCPU: -1, Repeat: c.cfg.Repeat, RunID: c.cfg.RunID, Host: c.cfg.Host,
+		ServerCPU: -1, ClientCPU: -1, ServerPeakRSS: -1, Repeat: c.cfg.Repeat, RunID: c.cfg.RunID, Host: c.cfg.Host,
 	}
 	r.ServerMode, r.ServerWorkers, _ = c.server.identity()
 	if ok, failed, known := c.server.counts(c.cfg.Op); known {

@@ -25,7 +25,7 @@ var columns = []string{
 	"server_workers", "server_mode", "time_per_client_s", "throughput_per_client_Bps",
 	"client_ok", "client_fail", "server_ok", "server_fail", "wall_s", "aggregate_Bps",
 	"p50_s", "p95_s", "max_s", "errors", "verified", "server_cpu_s", "client_cpu_s",
-	"repeat", "run_id", "host",
+	"repeat", "run_id", "host", "request_form", "server_peak_rss_bytes", "server_peak_rss_scope",
 }
 
 // Header returns the matrix's column names, in order.
@@ -34,8 +34,9 @@ func Header() []string { return slices.Clone(columns) }
 // legacyColumns is, for each column added to the schema after CSVs were
 // already written, how many columns those older CSVs have: the columns
 // before it. "verified" came first, then "server_cpu_s" with
-// "client_cpu_s", then "repeat" with "run_id", then "host".
-var legacyColumns = []int{slices.Index(columns, "verified"), slices.Index(columns, "server_cpu_s"), slices.Index(columns, "repeat"), slices.Index(columns, "host")}
+// "client_cpu_s", then "repeat" with "run_id", then "host", then
+// "request_form" with the server's peak memory.
+var legacyColumns = []int{slices.Index(columns, "verified"), slices.Index(columns, "server_cpu_s"), slices.Index(columns, "repeat"), slices.Index(columns, "host"), slices.Index(columns, "request_form")}
 
 // LegacyWidths returns how many columns the older CSVs that are still
 // read and appended to have, oldest first.
@@ -91,6 +92,17 @@ type Row struct {
 	// rows from several hosts, their names joined by "+". Empty for a
 	// cell run on one machine, and in CSVs written before the column.
 	Host string
+	// RequestForm is how filestressd spoke to the server: the request
+	// form and, for uploads, the upload form that -request auto settled
+	// on or the flags named. Empty in CSVs written before the column.
+	RequestForm string
+	// ServerPeakRSS is the peak resident memory, in bytes, of the
+	// server's whole process tree (children included) as filestressd
+	// measured it; -1, empty, when not measured. ServerPeakRSSScope says
+	// what it covers: "window" (reset before the measured window) or
+	// "start" (the peak since the server started); empty with no figure.
+	ServerPeakRSS      int64
+	ServerPeakRSSScope string
 }
 
 // Record lays r out in the header's columns.
@@ -115,6 +127,12 @@ func (r Row) Record() []string {
 		}
 		return strconv.Itoa(n)
 	}
+	count64 := func(n int64, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return strconv.FormatInt(n, 10)
+	}
 	volumeBytes := ""
 	if hasVolume {
 		volumeBytes = strconv.FormatInt(r.VolumeBytes, 10)
@@ -130,7 +148,8 @@ func (r Row) Record() []string {
 		seconds(r.P50, anyOK), seconds(r.P95, anyOK), seconds(r.Max, anyOK),
 		r.Errors, r.Verified,
 		seconds(r.ServerCPU, r.ServerCPU >= 0), seconds(r.ClientCPU, r.ClientCPU >= 0),
-		strconv.Itoa(r.Repeat), r.RunID, r.Host,
+		strconv.Itoa(r.Repeat), r.RunID, r.Host, r.RequestForm,
+		count64(r.ServerPeakRSS, r.ServerPeakRSS >= 0), r.ServerPeakRSSScope,
 	}
 }
 
@@ -175,6 +194,8 @@ func ReadRows(r io.Reader) ([]Row, error) {
 			Errors: p.str("errors"), Verified: p.str("verified"),
 			ServerCPU: p.floatOr("server_cpu_s", -1), ClientCPU: p.floatOr("client_cpu_s", -1),
 			Repeat: p.intOr("repeat", 1), RunID: p.str("run_id"), Host: p.str("host"),
+			RequestForm: p.str("request_form"), ServerPeakRSS: int64(p.floatOr("server_peak_rss_bytes", -1)),
+			ServerPeakRSSScope: p.str("server_peak_rss_scope"),
 		}
 		if row.Repeat < 1 && p.err == nil {
 			p.err = fmt.Errorf("column repeat: %d is not a repeat number (they start at 1)", row.Repeat)

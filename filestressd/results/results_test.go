@@ -10,16 +10,18 @@ import (
 
 // TestCSVLegacyHeader checks that CSVs written before columns were added
 // (before "verified", before "server_cpu_s" and "client_cpu_s", before
-// "repeat" and "run_id", and before "host"), whose header is every column before the
+// "repeat" and "run_id", before "host", and before "request_form" with the
+// server's peak memory), whose header is every column before the
 // added one, are still appended to, rows cut to their columns and the
 // rest named as left out; the count of their columns follows the header,
 // not a number kept beside it.
 func TestLegacyHeader(t *testing.T) {
 	header := Header()
-	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s"), slices.Index(header, "repeat"), slices.Index(header, "host")}
+	want := []int{slices.Index(header, "verified"), slices.Index(header, "server_cpu_s"), slices.Index(header, "repeat"), slices.Index(header, "host"), slices.Index(header, "request_form")}
 	if !slices.Equal(LegacyWidths(), want) || want[0] < 1 || want[1] != want[2]-2 || header[want[2]-1] != "client_cpu_s" ||
-		want[2] != len(header)-3 || header[len(header)-2] != "run_id" || want[3] != len(header)-1 {
-		t.Fatalf("LegacyWidths() = %v, want %v, the columns before \"verified\", \"server_cpu_s\", \"repeat\" and \"host\" in %q", LegacyWidths(), want, header)
+		want[3] != want[2]+2 || header[want[3]-1] != "run_id" || want[4] != want[3]+1 || want[4] != len(header)-3 ||
+		header[len(header)-2] != "server_peak_rss_bytes" {
+		t.Fatalf("LegacyWidths() = %v, want %v, the columns before \"verified\", \"server_cpu_s\", \"repeat\", \"host\" and \"request_form\" in %q", LegacyWidths(), want, header)
 	}
 	for _, n := range legacyColumns {
 		t.Run(header[n], func(t *testing.T) {
@@ -135,9 +137,10 @@ func TestRecordRoundTrip(t *testing.T) {
 		ClientWorkers: 5, ClientPool: "thread", ServerWorkers: 5, ServerMode: "process", TimePerClient: 0.25,
 		ThroughputPerClient: 41943040, ClientOK: 4, ClientFail: 1, ServerOK: 4, ServerFail: 1, Wall: 0.5,
 		Aggregate: 83886080, P50: 0.2, P95: 0.3, Max: 0.35, Errors: "timeout=1", Verified: "reply",
-		ServerCPU: 1.25, ClientCPU: 0.125, Repeat: 2, RunID: "r1", Host: "vm1"}
+		ServerCPU: 1.25, ClientCPU: 0.125, Repeat: 2, RunID: "r1", Host: "vm1",
+		RequestForm: "text upload=POST-nextline", ServerPeakRSS: 12345678, ServerPeakRSSScope: "window"}
 	none := Row{No: 4, Timestamp: "2026-11-30T18:00:01Z", Operation: "list", ClientWorkers: 1, ClientPool: "process",
-		ClientFail: 1, ServerOK: -1, ServerFail: -1, Wall: 0.1, Errors: "connect=1", ServerCPU: -1, ClientCPU: -1, Repeat: 1}
+		ClientFail: 1, ServerOK: -1, ServerFail: -1, Wall: 0.1, Errors: "connect=1", ServerCPU: -1, ClientCPU: -1, ServerPeakRSS: -1, Repeat: 1}
 	var b strings.Builder
 	b.WriteString(strings.Join(Header(), ",") + "\n")
 	for _, r := range []Row{full, none} {
@@ -147,7 +150,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		}
 		b.WriteString(strings.Join(rec, ",") + "\n")
 	}
-	if want := "4,2026-11-30T18:00:01Z,list,,,1,process,,,,,0,1,,,0.100000,,,,,connect=1,,,,1,,"; !strings.Contains(b.String(), want+"\n") {
+	if want := "4,2026-11-30T18:00:01Z,list,,,1,process,,,,,0,1,,,0.100000,,,,,connect=1,,,,1,,,,,"; !strings.Contains(b.String(), want+"\n") {
 		t.Errorf("the row without figures is not %q:\n%s", want, b.String())
 	}
 	rows, err := ReadRows(strings.NewReader(b.String()))
