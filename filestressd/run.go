@@ -20,7 +20,7 @@ const postBudget = 3 * time.Second
 
 // run measures one cell: for an upload of generated content, the SHA-256
 // of what each worker will send (see uploadSums); the setup (the request
-// form, the download's test file, the "before" STATS snapshot, the
+// form, the upload form, the download's test file, the "before" STATS snapshot, the
 // process pool's children) within a budget of -timeout of its own; the
 // window, whose hard deadline is -timeout after the workers' release, so
 // that what counts as a time-out does not depend on how long the setup
@@ -54,9 +54,20 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.Dialect.Form, err = settleForm(setup, cfg); err != nil {
 		return setupError(ctx, cfg, err)
 	}
+	var uploads *uploadChoice
+	if cfg.Op == cellUpload {
+		u, err := settleUpload(setup, cfg)
+		if err != nil {
+			return setupError(ctx, cfg, err)
+		}
+		cfg.Dialect.Upload, uploads = u.form, &u
+	}
 	want, err := prepareDownload(setup, cfg, src, stdout)
 	if err != nil {
 		return setupError(ctx, cfg, err)
+	}
+	if want.upload != nil {
+		uploads = want.upload
 	}
 	if cfg.Op == cellDownload {
 		cfg.Size, src.Size = want.size, want.size // -name without -file: the server's file's
@@ -115,7 +126,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 
 	c := newCell(cfg, w, sv)
-	c.want = want
+	c.want, c.uploads = want, uploads
 	return writeCell(cfg, c, stdout, verbose)
 }
 
