@@ -133,6 +133,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 // writeCell prints the cell's summary and appends its JSON lines and CSV
 // row.
 func writeCell(cfg config, c cell, stdout, verbose io.Writer) error {
+	if c.uploads != nil {
+		for _, a := range c.uploads.failed {
+			fmt.Fprintf(verbose, "filestressd: upload probe: %s\n", a)
+		}
+	}
 	printWorkers(verbose, c.results)
 	printSummary(stdout, c)
 	// The JSON lines go first, naming the row the CSV is about to get, so

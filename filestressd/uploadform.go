@@ -62,10 +62,11 @@ func probeForms(form protocol.Form) []protocol.UploadForm {
 // the summary and the CSV's request_form column.
 type uploadChoice struct {
 	form protocol.UploadForm // resolved: verb and layout set
-	// probed reports that the probe chose it, after tried forms that
-	// did not round-trip; otherwise the flags named it.
+	// probed reports that the probe chose it, after the forms that did
+	// not round-trip, each with what it got (failed); otherwise the flags
+	// named it.
 	probed bool
-	tried  int
+	failed []string
 }
 
 // how says where the form came from, for the summary.
@@ -73,10 +74,13 @@ func (u uploadChoice) how() string {
 	if !u.probed {
 		return "named by the upload flags"
 	}
-	if u.tried == 0 {
+	switch len(u.failed) {
+	case 0:
 		return "found by the probe, the first form tried"
+	case 1:
+		return "found by the probe, after 1 form that did not round-trip"
 	}
-	return fmt.Sprintf("found by the probe, after %d forms that did not round-trip", u.tried)
+	return fmt.Sprintf("found by the probe, after %d forms that did not round-trip", len(u.failed))
 }
 
 // settleUpload returns the upload form of a cell that uploads: the one
@@ -92,14 +96,14 @@ func settleUpload(ctx context.Context, cfg config) (uploadChoice, error) {
 	name := probeName()
 	var attempts []string
 	forms := probeForms(cfg.Dialect.Form)
-	for i, u := range forms {
+	for _, u := range forms {
 		d := cfg.Dialect
 		d.Upload = u
 		err := probeUpload(ctx, cfg.Addr, d, name)
 		var ce *connectError
 		switch {
 		case err == nil:
-			return uploadChoice{form: d.UploadForm(), probed: true, tried: i}, nil
+			return uploadChoice{form: d.UploadForm(), probed: true, failed: attempts}, nil
 		case errors.As(err, &ce):
 			return uploadChoice{}, err
 		case ctx.Err() != nil:
