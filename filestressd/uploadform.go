@@ -25,12 +25,12 @@ import (
 const uploadProbeTimeout = 2 * time.Second
 
 // probeContent is the probe file: short, and chosen so that its base64
-// (ZmlsZXN0cmVzc2Qg...ODn77/8=) has upper- and lower-case letters,
+// (ZmlsZXN0cmVzc2Qg...ODk+7/8=) has upper- and lower-case letters,
 // digits, "+", "/" and padding. A server that lower-cases its requests, or
 // mangles any of them, stores other bytes, which the read-back catches.
 // Its 50 bytes are 68 characters of base64, so a server that wants the
 // length of one and is given the other does not read the payload right.
-var probeContent = []byte("filestressd upload probe: Mixed Case 0123456789\xfb\xef\xff")
+var probeContent = []byte("filestressd upload probe: Mixed Case 0123456789>\xef\xff")
 
 // probeForms are the upload forms the probe tries, in order: what
 // fileserverd and most course servers take first (UPLOAD with the
