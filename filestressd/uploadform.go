@@ -131,7 +131,7 @@ func probeUpload(ctx context.Context, addr string, d protocol.Dialect, name stri
 	defer deleteProbe(ctx, addr, d, name)
 	sum := sha256.Sum256(probeContent)
 	want := protocol.Expected{Size: int64(len(probeContent)), SHA256: hex.EncodeToString(sum[:])}
-	err := probeExchange(ctx, addr, d, func(ctx context.Context, c *protocol.Client) error {
+	err := probeExchange(ctx, addr, d, uploadProbeTimeout, func(ctx context.Context, c *protocol.Client) error {
 		_, err := c.UploadSized(ctx, name, bytes.NewReader(probeContent), want.Size)
 		if errors.Is(err, protocol.ErrNoDigest) {
 			return nil // the read-back tells
@@ -141,7 +141,7 @@ func probeUpload(ctx context.Context, addr string, d protocol.Dialect, name stri
 	if err != nil {
 		return fmt.Errorf("got %s", probeOutcome(err))
 	}
-	err = probeExchange(ctx, addr, d, func(ctx context.Context, c *protocol.Client) error {
+	err = probeExchange(ctx, addr, d, uploadProbeTimeout, func(ctx context.Context, c *protocol.Client) error {
 		_, err := c.GetVerified(ctx, name, want)
 		return err
 	})
@@ -151,23 +151,10 @@ func probeUpload(ctx context.Context, addr string, d protocol.Dialect, name stri
 	return nil
 }
 
-// probeExchange runs one exchange of a probe on a connection of its own,
-// within uploadProbeTimeout.
-func probeExchange(ctx context.Context, addr string, d protocol.Dialect, exchange func(context.Context, *protocol.Client) error) error {
-	ctx, cancel := context.WithTimeout(ctx, uploadProbeTimeout)
-	defer cancel()
-	c, err := protocol.DialWith(ctx, addr, protocol.Options{Dialect: d})
-	if err != nil {
-		return &connectError{err}
-	}
-	defer c.Close()
-	return exchange(ctx, c)
-}
-
 // deleteProbe removes the probe file, ignoring a refusal: the file may
 // not be there, or the server may not delete.
 func deleteProbe(ctx context.Context, addr string, d protocol.Dialect, name string) {
-	probeExchange(ctx, addr, d, func(ctx context.Context, c *protocol.Client) error {
+	probeExchange(ctx, addr, d, uploadProbeTimeout, func(ctx context.Context, c *protocol.Client) error {
 		return c.Delete(ctx, name)
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +39,18 @@ func leftOnServer(t *testing.T, dir string) []string {
 	return left
 }
 
+// forUploadingCells calls cell for an upload and a download cell in each
+// client pool, the download's 64KB test file removed from s first, so
+// that every cell has to upload.
+func forUploadingCells(s courseServer, cell func(op cellOp, pool string)) {
+	for _, op := range []cellOp{cellUpload, cellDownload} {
+		for _, pool := range []string{poolThread, poolProcess} {
+			os.Remove(filepath.Join(s.dir, "stress-64kb.bin"))
+			cell(op, pool)
+		}
+	}
+}
+
 // TestCourseServerUploadForms runs upload and download cells with default
 // flags, in both client pools, against a Python server for each upload
 // form course servers want: the probe must pick the form, every worker
@@ -61,38 +72,39 @@ func TestCourseServerUploadForms(t *testing.T) {
 		t.Run(c.script, func(t *testing.T) {
 			t.Parallel()
 			s := startCourseServer(t, c.script)
-			for _, op := range []cellOp{cellUpload, cellDownload} {
-				for _, pool := range []string{poolThread, poolProcess} {
-					os.Remove(filepath.Join(s.dir, "stress-64kb.bin"))
-					before := len(s.requests(t))
-					r, row := runRow(t, "-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "3", "-pool", pool, "-timeout", "30s", "-v")
-					expect(t, row, map[string]string{
-						"operation": string(op), "client_pool": pool, "client_ok": "3", "client_fail": "0", "errors": "",
-						"request_form": "text upload=" + c.form,
-					})
-					if !strings.Contains(r.stdout, "request form:     text upload="+c.form+" (uploads: found by the probe") {
-						t.Errorf("%s/%s: the summary does not name the form the probe found:\n%s", op, pool, r.stdout)
-					}
-					log := s.requests(t)[before:]
-					probes := probeRequests(log)
-					if len(probes) == 0 {
-						t.Errorf("%s/%s: the server saw no probe file: %q", op, pool, log)
-					}
-					// The probe's last request comes before any of the cell's own.
-					last := slices.Index(log, probes[len(probes)-1])
-					for _, l := range log[:last] {
-						if strings.Contains(l, "stress-up-") || op == cellDownload && strings.Contains(l, "stress-64kb.bin") && !strings.HasPrefix(strings.ToUpper(l), "GET") {
-							t.Errorf("%s/%s: %q came before the probe ended: %q", op, pool, l, log)
-						}
-					}
-					if left := leftOnServer(t, s.dir); len(left) != 0 {
-						t.Errorf("%s/%s: left on the server: %v", op, pool, left)
-					}
-					if t.Failed() {
-						t.Fatalf("%s/%s:\nstdout:\n%s\nstderr:\n%s", op, pool, r.stdout, r.stderr)
+			forUploadingCells(s, func(op cellOp, pool string) {
+				before := len(s.requests(t))
+				r, row := runRow(t, "-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "3", "-pool", pool, "-timeout", "30s", "-v")
+				expect(t, row, map[string]string{
+					"operation": string(op), "client_pool": pool, "client_ok": "3", "client_fail": "0", "errors": "",
+					"request_form": "text upload=" + c.form,
+				})
+				if !strings.Contains(r.stdout, "request form:     text upload="+c.form+" (uploads: found by the probe") {
+					t.Errorf("%s/%s: the summary does not name the form the probe found:\n%s", op, pool, r.stdout)
+				}
+				log := s.requests(t)[before:]
+				// The probe's last request comes before any of the cell's own.
+				last := -1
+				for i, l := range log {
+					if strings.Contains(l, "stress-probe-") {
+						last = i
 					}
 				}
-			}
+				if last < 0 {
+					t.Fatalf("%s/%s: the server saw no probe file: %q", op, pool, log)
+				}
+				for _, l := range log[:last] {
+					if strings.Contains(l, "stress-up-") || op == cellDownload && strings.Contains(l, "stress-64kb.bin") && !strings.HasPrefix(strings.ToUpper(l), "GET") {
+						t.Errorf("%s/%s: %q came before the probe ended: %q", op, pool, l, log)
+					}
+				}
+				if left := leftOnServer(t, s.dir); len(left) != 0 {
+					t.Errorf("%s/%s: left on the server: %v", op, pool, left)
+				}
+				if t.Failed() {
+					t.Fatalf("%s/%s:\nstdout:\n%s\nstderr:\n%s", op, pool, r.stdout, r.stderr)
+				}
+			})
 		})
 	}
 }
@@ -176,17 +188,14 @@ func TestUploadFlagsSkipProbe(t *testing.T) {
 		t.Run(c.script, func(t *testing.T) {
 			t.Parallel()
 			s := startCourseServer(t, c.script)
-			for _, op := range []cellOp{cellUpload, cellDownload} {
-				for _, pool := range []string{poolThread, poolProcess} {
-					os.Remove(filepath.Join(s.dir, "stress-64kb.bin"))
-					args := append([]string{"-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-pool", pool, "-timeout", "30s"}, c.flags...)
-					r, row := runRow(t, args...)
-					expect(t, row, map[string]string{"client_ok": "2", "client_fail": "0", "request_form": "text upload=" + c.form})
-					if !strings.Contains(r.stdout, "(uploads: named by the upload flags)") {
-						t.Errorf("%s/%s: the summary does not say the flags named the form:\n%s", op, pool, r.stdout)
-					}
+			forUploadingCells(s, func(op cellOp, pool string) {
+				args := append([]string{"-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-pool", pool, "-timeout", "30s"}, c.flags...)
+				r, row := runRow(t, args...)
+				expect(t, row, map[string]string{"client_ok": "2", "client_fail": "0", "request_form": "text upload=" + c.form})
+				if !strings.Contains(r.stdout, "(uploads: named by the upload flags)") {
+					t.Errorf("%s/%s: the summary does not say the flags named the form:\n%s", op, pool, r.stdout)
 				}
-			}
+			})
 			if p := probeRequests(s.requests(t)); len(p) != 0 {
 				t.Errorf("the server saw probe files: %q", p)
 			}

@@ -16,23 +16,30 @@ UPLOAD's reply has no size and no hash.
 import course_server
 
 
+def recv_until_end(conn, rcv):
+    """rcv and what arrives after it, until it holds "\\r\\n\\r\\n";
+    None if the client closes first."""
+    while "\r\n\r\n" not in rcv:
+        data = conn.recv(65536)
+        if not data:
+            return None
+        rcv += data.decode()
+    return rcv
+
+
 def requests_payload_next_line(conn):
     """Yields each request ended by "\\r\\n\\r\\n"; an UPLOAD without a
     line break in it waits for its payload, up to the next "\\r\\n\\r\\n"."""
     rcv = ""
     while True:
-        while "\r\n\r\n" not in rcv:
-            data = conn.recv(65536)
-            if not data:
-                return
-            rcv += data.decode()
+        rcv = recv_until_end(conn, rcv)
+        if rcv is None:
+            return
         request, rcv = rcv.split("\r\n\r\n", 1)
         if request.upper().startswith("UPLOAD") and "\r\n" not in request:
-            while "\r\n\r\n" not in rcv:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                rcv += data.decode()
+            rcv = recv_until_end(conn, rcv)
+            if rcv is None:
+                return
             payload, rcv = rcv.split("\r\n\r\n", 1)
             request = request + "\r\n" + payload
         yield request
