@@ -30,6 +30,9 @@ func printSummary(w io.Writer, c cell) {
 			line += " (uploads: " + c.uploads.how() + ")"
 		}
 		fmt.Fprintf(w, "request form:     %s\n", line)
+		if c.uploads != nil && c.uploads.note != "" {
+			fmt.Fprintf(w, "note: %s\n", c.uploads.note)
+		}
 	}
 	fmt.Fprintf(w, "clients:          %d ok, %d failed\n", s.ok, s.failed)
 	if s.failed > 0 {

@@ -67,6 +67,8 @@ type uploadChoice struct {
 	// named it.
 	probed bool
 	failed []string
+	// note says what the summary must tell: a probe file left behind.
+	note string
 }
 
 // how says where the form came from, for the summary.
@@ -100,10 +102,16 @@ func settleUpload(ctx context.Context, cfg config) (uploadChoice, error) {
 		d := cfg.Dialect
 		d.Upload = u
 		err := probeUpload(ctx, cfg.Addr, d, name)
+		// A refused upload may have left a file behind too.
+		derr := deleteProbe(ctx, cfg.Addr, d, name)
 		var ce *connectError
 		switch {
 		case err == nil:
-			return uploadChoice{form: d.UploadForm(), probed: true, failed: attempts}, nil
+			u := uploadChoice{form: d.UploadForm(), probed: true, failed: attempts}
+			if derr != nil {
+				u.note = fmt.Sprintf("the probe file %s may be left on the server: its DELETE failed (%s)", name, probeOutcome(derr))
+			}
+			return u, nil
 		case errors.As(err, &ce):
 			return uploadChoice{}, err
 		case ctx.Err() != nil:
@@ -123,12 +131,10 @@ func probeName() string {
 
 // probeUpload tries one upload form: it uploads the probe file, reads it
 // back with GET, and compares it byte for byte, each on a connection of
-// its own within uploadProbeTimeout; then it deletes the file, even after
-// a failed attempt (a refused upload may have left a file behind), where
-// the server lets it. The error says what the attempt got: an ERROR
-// reply, a closed connection, no reply in time, or other bytes.
+// its own within uploadProbeTimeout. The error says what the attempt got:
+// an ERROR reply, a closed connection, no reply in time, or other bytes.
+// The caller deletes the file, after a failed attempt too.
 func probeUpload(ctx context.Context, addr string, d protocol.Dialect, name string) error {
-	defer deleteProbe(ctx, addr, d, name)
 	sum := sha256.Sum256(probeContent)
 	want := protocol.Expected{Size: int64(len(probeContent)), SHA256: hex.EncodeToString(sum[:])}
 	err := probeExchange(ctx, addr, d, uploadProbeTimeout, func(ctx context.Context, c *protocol.Client) error {
@@ -151,12 +157,17 @@ func probeUpload(ctx context.Context, addr string, d protocol.Dialect, name stri
 	return nil
 }
 
-// deleteProbe removes the probe file, ignoring a refusal: the file may
-// not be there, or the server may not delete.
-func deleteProbe(ctx context.Context, addr string, d protocol.Dialect, name string) {
-	probeExchange(ctx, addr, d, uploadProbeTimeout, func(ctx context.Context, c *protocol.Client) error {
+// deleteProbe removes the probe file. A server that says it does not
+// hold it is not an error: a refused upload stores nothing.
+func deleteProbe(ctx context.Context, addr string, d protocol.Dialect, name string) error {
+	err := probeExchange(ctx, addr, d, uploadProbeTimeout, func(ctx context.Context, c *protocol.Client) error {
 		return c.Delete(ctx, name)
 	})
+	var se *protocol.ServerError
+	if errors.As(err, &se) && notFound(se.Reason) {
+		return nil
+	}
+	return err
 }
 
 // maxProbeReason bounds what a probe attempt quotes of a server's reason.
