@@ -144,6 +144,10 @@ func probeUpload(ctx context.Context, addr string, d protocol.Dialect, name stri
 		}
 		return err
 	})
+	var ce *connectError
+	if errors.As(err, &ce) {
+		return err // the server is unreachable: no form will do
+	}
 	if err != nil {
 		return fmt.Errorf("got %s", probeOutcome(err))
 	}
@@ -151,6 +155,9 @@ func probeUpload(ctx context.Context, addr string, d protocol.Dialect, name stri
 		_, err := c.GetVerified(ctx, name, want)
 		return err
 	})
+	if errors.As(err, &ce) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("was stored, but the read-back got %s", probeOutcome(err))
 	}
@@ -177,10 +184,7 @@ const maxProbeReason = 80
 func probeOutcome(err error) string {
 	var se *protocol.ServerError
 	var ie *protocol.IntegrityError
-	var ce *connectError
 	switch {
-	case errors.As(err, &ce):
-		return oneLine(err)
 	case errors.As(err, &se):
 		reason := se.Reason
 		if len(reason) > maxProbeReason {

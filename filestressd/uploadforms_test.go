@@ -301,3 +301,18 @@ func TestProbeContent(t *testing.T) {
 		t.Errorf("probe name %q", n)
 	}
 }
+
+// TestProbeServerUnreachable checks that the upload probe, meeting a
+// server it cannot connect to (the LIST probe skipped by -request text),
+// stops at once with the setup's "unreachable", not a list of forms.
+func TestProbeServerUnreachable(t *testing.T) {
+	addr := freeClosedPort(t)
+	for _, op := range []cellOp{cellUpload, cellDownload} {
+		path := filepath.Join(t.TempDir(), "m.csv")
+		r := runStress(t, "-addr", addr, "-op", string(op), "-size", "64KB", "-request", "text", "-csv", path)
+		assertCleanError(t, r, exitFailed, "unreachable", path, "")
+		if strings.Contains(r.stderr, "upload probe") {
+			t.Errorf("%s: %s", op, r.stderr)
+		}
+	}
+}
