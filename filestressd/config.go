@@ -57,7 +57,8 @@ const (
 	verifyNone     = "none"     // no read-back (a reply's size and sha256 are still checked)
 )
 
-// requestAuto is -request auto: text, or JSON if the server refuses text.
+// requestAuto is -request auto: text, or JSON if the server refuses text;
+// and -upload-verb and -upload-form auto: the upload probe finds them.
 const requestAuto = "auto"
 
 // Bounds on -workers. Each worker is a connection and owns fixed buffers
@@ -93,8 +94,12 @@ type config struct {
 	// Request is -request: requestAuto, or a protocol.Form.
 	Request string
 	// Dialect is how to speak to the server: -request (once settled),
-	// -terminator, -content-key.
+	// -terminator, -content-key, and the upload form (-upload-verb,
+	// -upload-form, -upload-keys, or the probe's, once settled).
 	Dialect protocol.Dialect
+	// UploadProbe is set when no upload flag names the upload form: the
+	// setup of a cell that uploads then probes for it (see settleUpload).
+	UploadProbe bool
 	// Repeat and RunID are -repeat and -run-id: which repeat of its cell
 	// this run is (1-based), and the name of the matrix run it belongs
 	// to, for the CSV's repeat and run_id columns and the -json lines.
@@ -170,10 +175,16 @@ Any course server (say a student's Python server on port 9000):
       downloads a file already on the server: every worker must get the
       same bytes (add -file ./photo.jpg to check them against the original)
   filestressd -addr 127.0.0.1:9000 -request json -content-key data -op upload
-      JSON requests {"command": "upload", "params": ["name", "<base64>"]},
-      a GET reply's content under "data"
+      JSON requests ({"command": "get", "params": ["name"]}), the probe
+      trying JSON uploads first, a GET reply's content under "data"
   filestressd -addr 127.0.0.1:9000 -terminator crlf -op download
       requests end in one CRLF instead of CRLF CRLF
+  filestressd -addr 127.0.0.1:9000 -upload-verb POST -upload-form length -op upload
+      uploads as POST name <length> <base64>, without the probe
+Before a cell uploads, a probe finds the upload form the server takes:
+it uploads a small file in each form in turn (UPLOAD, POST, PUT; the
+payload on the same line, the next line, after its length or size;
+JSON), reads it back, deletes it, and keeps the first that round-trips.
 A server that closes the connection after every reply is dialled again
 for each request; one without STATS leaves the server columns empty.
 
@@ -202,7 +213,10 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 	fs.BoolVar(&cfg.Verbose, "v", false, "report every worker (and child process id) on stderr")
 	fs.StringVar(&cfg.Name, "name", "", "download this `file` already on the server, uploading nothing, e.g. -name photo.jpg; checked against -file if given, else every worker must get the bytes the setup got")
 	fs.StringVar(&cfg.Verify, "verify", verifyAuto, "how uploads are verified (`mode`): auto (the reply's size and sha256, or read back with GET after the window if the reply has neither), reply, readback, or none (no read-back), e.g. -verify readback; download and list accept it and ignore it (a download is always checked as it arrives), so that one -verify can go to every cell of a matrix")
-	fs.StringVar(&cfg.Request, "request", requestAuto, "request `form`: text (UPLOAD name <base64>), json ({\"command\": \"upload\", \"params\": [\"name\", \"<base64>\"]}), or auto: text, and json if the server refuses a text LIST, e.g. -request json")
+	fs.StringVar(&cfg.Request, "request", requestAuto, "request `form` of LIST, GET, DELETE, STATS: text (GET name), json ({\"command\": \"get\", \"params\": [\"name\"]}),\nor auto: text, and json if the server refuses a text LIST; uploads follow -upload-form")
+	uploadVerb := fs.String("upload-verb", requestAuto, "the upload's command `word`: UPLOAD, POST or PUT; auto: found by the probe (any upload flag\nother than auto skips the probe; an upload flag left auto then takes its default)")
+	uploadForm := fs.String("upload-form", requestAuto, "where an upload's payload goes (`layout`): sameline, nextline, length (its base64 length first),\nsize (its decoded size first), json-params, json-named; auto: found by the probe")
+	uploadKeys := fs.String("upload-keys", "", "json-named's `keys`, NAME,PAYLOAD (default filename,content), e.g. namafile,isi; implies\n-upload-form json-named")
 	end := fs.String("terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (the request is ended by half-closing the connection), e.g. -terminator crlf")
 	fs.StringVar(&cfg.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content, e.g. -content-key data (default: data_file, file_data, or data, the last only when the reply carries neither other)")
 	fs.IntVar(&cfg.Repeat, "repeat", 1, "which repeat of this cell the run is (`n`, 1-based), written in the CSV's repeat column and the -json lines; run_matrix.sh sets it with REPEAT")
@@ -237,6 +251,9 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 			return cfg, fmt.Errorf("-request %q: want auto, text or json", cfg.Request)
 		}
 	}
+	if cfg.Dialect.Upload, cfg.UploadProbe, err = parseUploadFlags(*uploadVerb, *uploadForm, *uploadKeys); err != nil {
+		return cfg, err
+	}
 	if cfg.Name != "" && explicit["size"] {
 		return cfg, errors.New("-size and -name exclude each other: the size of the server's file is the volume")
 	}
@@ -260,6 +277,37 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 		cfg.Size = n
 	}
 	return cfg, cfg.validate()
+}
+
+// parseUploadFlags reads -upload-verb, -upload-form and -upload-keys.
+// With all three left auto (keys empty) the probe finds the form; with
+// any set, the others take their defaults: UPLOAD, the payload as the
+// request form has it (left empty: sameline for text, json-params for
+// JSON, see protocol.Dialect.UploadForm), or json-named with keys.
+func parseUploadFlags(verb, layout, keys string) (u protocol.UploadForm, probe bool, err error) {
+	if verb == requestAuto && layout == requestAuto && keys == "" {
+		return u, true, nil
+	}
+	if verb != requestAuto {
+		if u.Verb, err = protocol.ParseUploadVerb(verb); err != nil {
+			return u, false, fmt.Errorf("-upload-verb %q: want auto, UPLOAD, POST or PUT", verb)
+		}
+	}
+	if layout != requestAuto {
+		if u.Layout, err = protocol.ParseUploadLayout(layout); err != nil {
+			return u, false, fmt.Errorf("-upload-form: %w, or auto", err)
+		}
+	}
+	if keys != "" {
+		if u.Layout != "" && u.Layout != protocol.LayoutJSONNamed {
+			return u, false, fmt.Errorf("-upload-keys is for -upload-form json-named, not %s", u.Layout)
+		}
+		u.Layout = protocol.LayoutJSONNamed
+		if u.NameKey, u.PayloadKey, err = protocol.ParseUploadKeys(keys); err != nil {
+			return u, false, fmt.Errorf("-upload-keys: %w", err)
+		}
+	}
+	return u, false, nil
 }
 
 // parseOrHelp parses args with fs, whose errors its caller reports on one

@@ -19,21 +19,34 @@ import (
 type courseServer struct {
 	addr string
 	dir  string // its storage directory
+	log  string // its COURSE_SERVER_LOG: a line per request, "COMMAND name"
+}
+
+// requests returns the lines of the server's request log.
+func (s courseServer) requests(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(s.log)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
 }
 
 // portRE is the line a course server prints once it listens: its port.
 var portRE = regexp.MustCompile(`^\s*(\d+)\s*$`)
 
 // startCourseServer runs a Python course server with a fresh storage
-// directory and waits for the port it prints. Cleanup kills it. The test
-// is skipped when python3 is missing (testkit.Python).
+// directory, in a process group of its own, and waits for the port it
+// prints. Cleanup kills the whole group. The test is skipped when
+// python3 is missing (testkit.Python).
 func startCourseServer(t *testing.T, script string, args ...string) courseServer {
 	t.Helper()
 	python := testkit.Python(t)
-	s := courseServer{dir: t.TempDir()}
+	s := courseServer{dir: t.TempDir(), log: filepath.Join(t.TempDir(), "requests.log")}
 	path := filepath.Join("..", "testdata", "course", "servers", script)
 	cmd := exec.Command(python, append([]string{path, "0", s.dir}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.Env = append(os.Environ(), "COURSE_SERVER_LOG="+s.log)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -43,7 +56,7 @@ func startCourseServer(t *testing.T, script string, args ...string) courseServer
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
 	})
 	m, err := testkit.NewLog(stdout).WaitFor(portRE, 20*time.Second)
@@ -117,18 +130,24 @@ func TestCourseServers(t *testing.T) {
 // TestCourseServerCorruptingUploads checks that a read-back catches a
 // server that stores other bytes than it was sent (it lower-cases the
 // base64) while answering OK: every worker fails with kind integrity.
+// The upload form is named (-upload-form sameline), as the probe finds
+// none: its error says the read-back got other bytes.
 func TestCourseServerCorruptingUploads(t *testing.T) {
 	s := startCourseServer(t, "lowercase.py", "--payload-too")
-	r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "3", "-timeout", "30s", "-v")
+	probe := runStress(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-timeout", "30s")
+	if probe.code != exitFailed || !strings.Contains(probe.stderr, "UPLOAD-sameline was stored, but the read-back got other bytes") {
+		t.Errorf("the probe against a server that corrupts every upload: exit %d, stderr %q", probe.code, probe.stderr)
+	}
+	r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "3", "-timeout", "30s", "-v", "-upload-form", "sameline")
 	expect(t, row, map[string]string{"client_ok": "0", "client_fail": "3", "errors": "integrity=3", "verified": ""})
 	if n := strings.Count(r.stderr, "read back after the upload"); n != 3 {
 		t.Errorf("-v names the read-back %d times, want 3:\n%s", n, r.stderr)
 	}
 	// -verify none takes the server's word, and says so.
-	_, row = runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "2", "-verify", "none")
+	_, row = runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "2", "-verify", "none", "-upload-form", "sameline")
 	expect(t, row, map[string]string{"client_ok": "2", "verified": verifyNone})
 	// -verify reply refuses a reply that cannot be checked.
-	_, row = runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "2", "-verify", "reply")
+	_, row = runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "2", "-verify", "reply", "-upload-form", "sameline")
 	expect(t, row, map[string]string{"client_ok": "0", "errors": "integrity=2"})
 }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // TestCSVAppendAndNumbering checks the CSV: the header once, exactly the
-// 27 columns in order, one row appended per run (-quiet too), rows
+// 30 columns in order, one row appended per run (-quiet too), rows
 // numbered one past the last unless -no says otherwise, repeat 1 and an
 // empty run_id unless -repeat and -run-id say otherwise, and an empty
 // file given a header.
@@ -39,7 +39,7 @@ func TestCSVAppendAndNumbering(t *testing.T) {
 		"client_workers", "client_pool", "server_workers", "server_mode", "time_per_client_s",
 		"throughput_per_client_Bps", "client_ok", "client_fail", "server_ok", "server_fail", "wall_s",
 		"aggregate_Bps", "p50_s", "p95_s", "max_s", "errors", "verified", "server_cpu_s", "client_cpu_s",
-		"repeat", "run_id", "host"}
+		"repeat", "run_id", "host", "request_form", "server_peak_rss_bytes", "server_peak_rss_scope"}
 	if !slices.Equal(header, wantHeader) {
 		t.Errorf("header %q,\nwant %q", header, wantHeader)
 	}
@@ -178,7 +178,7 @@ func TestCSVCPURoundTrip(t *testing.T) {
 	if err := os.WriteFile(old, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, left, err := results.Append(old, 0, cells[0].c.row); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s", "repeat", "run_id", "host"}) {
+	if _, left, err := results.Append(old, 0, cells[0].c.row); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s", "repeat", "run_id", "host", "request_form", "server_peak_rss_bytes", "server_peak_rss_scope"}) {
 		t.Fatalf("results.Append to an old CSV: %v, left out %q", err, left)
 	}
 	if rows := read(old); len(rows) != 1 || rows[0].ServerCPU != -1 || rows[0].ClientCPU != -1 {

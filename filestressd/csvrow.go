@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fileserver/filestressd/results"
+	"fileserver/protocol"
 )
 
 // row is the cell as the matrix CSV's row numbered no (see package
@@ -21,6 +22,7 @@ func (c cell) row(no int) results.Row {
 		P50: c.sum.p50, P95: c.sum.p95, Max: c.sum.max,
 		Errors: formatKinds(c.sum.kinds), Verified: c.verified(),
 		ServerCPU: -1, ClientCPU: -1, ServerPeakRSS: -1, Repeat: c.cfg.Repeat, RunID: c.cfg.RunID, Host: c.cfg.Host,
+		RequestForm: c.requestForm(),
 	}
 	r.ServerMode, r.ServerWorkers, _ = c.server.identity()
 	if ok, failed, known := c.server.counts(c.cfg.Op); known {
@@ -33,6 +35,27 @@ func (c cell) row(no int) results.Row {
 		r.ClientCPU = c.clientCPU.Seconds()
 	}
 	return r
+}
+
+// requestForm is how filestressd spoke to the server, as the CSV's
+// request_form column and the -json lines write it: the request form of
+// LIST, GET, DELETE and STATS ("text" or "json"), and, when the cell
+// uploaded (an upload cell, or a download whose test file the setup
+// uploaded), " upload=" and the upload form, e.g. "text upload=POST-nextline"
+// (see protocol.UploadForm.String). Empty for a host's row that did not
+// run (-host-failed): nothing was said to the server.
+func (c cell) requestForm() string {
+	if c.cfg.HostFailed != "" {
+		return ""
+	}
+	s := string(c.cfg.Dialect.Form)
+	if s == "" {
+		s = string(protocol.FormText)
+	}
+	if c.uploads != nil {
+		s += " upload=" + c.uploads.form.String()
+	}
+	return s
 }
 
 // verified is how the successful workers' transfers were verified:

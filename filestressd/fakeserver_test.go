@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -39,7 +42,10 @@ const slowGetDelay = 600 * time.Millisecond
 // fakeServer speaks enough of the protocol to act like a plain course
 // server that misbehaves in one way: STATS is an ERROR, GET serves
 // generated content of size bytes for any name, UPLOAD hashes what it
-// receives, DELETE and LIST succeed.
+// receives, DELETE and LIST succeed. The upload probe's file (a name
+// starting with probePrefix, at most maxProbeFile bytes) is stored and
+// served back honestly in every mode, so that the setup finds the form
+// and the mode's misbehaviour falls on the workers.
 type fakeServer struct {
 	addr string
 	mode string
@@ -51,7 +57,16 @@ type fakeServer struct {
 	quit chan struct{} // closed by cleanup
 	// stalled receives one value per upload the stall mode holds.
 	stalled chan struct{}
+	// probes holds the probe files uploaded, guarded by mu.
+	probes map[string][]byte
 }
+
+// probePrefix starts the probe file's name (see probeName); maxProbeFile
+// bounds what the fake server keeps of one.
+const (
+	probePrefix  = "stress-probe-"
+	maxProbeFile = 4 << 10
+)
 
 // startFakeServer listens on a free loopback port; cleanup closes it and
 // every connection, and waits for its goroutines.
@@ -62,7 +77,7 @@ func startFakeServer(t *testing.T, mode string, size int64) *fakeServer {
 		t.Fatal(err)
 	}
 	f := &fakeServer{addr: ln.Addr().String(), mode: mode, size: size, ln: ln, conn: map[net.Conn]struct{}{},
-		quit: make(chan struct{}), stalled: make(chan struct{}, 64)}
+		quit: make(chan struct{}), stalled: make(chan struct{}, 64), probes: map[string][]byte{}}
 	f.wg.Go(func() {
 		for { // ends when cleanup closes the listener
 			c, err := ln.Accept()
@@ -108,8 +123,17 @@ func (f *fakeServer) serve(c net.Conn) {
 		case "LIST":
 			reply = protocol.AppendReply(nil, protocol.Field{Key: "status", Value: "OK"}, protocol.Field{Key: "data", Value: []string{}})
 		case "DELETE":
+			f.mu.Lock()
+			delete(f.probes, req.Args[0])
+			f.mu.Unlock()
 			reply = protocol.AppendReply(nil, protocol.Field{Key: "status", Value: "OK"}, protocol.Field{Key: "data", Value: "deleted"})
 		case "UPLOAD":
+			if strings.HasPrefix(req.Args[0], probePrefix) {
+				if reply = f.storeProbe(requests, req, bufs); reply == nil {
+					return
+				}
+				break
+			}
 			if f.mode == fakeStall {
 				select {
 				case f.stalled <- struct{}{}:
@@ -125,6 +149,13 @@ func (f *fakeServer) serve(c net.Conn) {
 			}
 			reply = f.uploadReply(n, hex.EncodeToString(h.Sum(nil)))
 		case "GET":
+			if probe, ok := f.probe(req.Args[0]); ok {
+				prefix, suffix := protocol.ContentFrame(req.Args[0], protocol.GetContentKey)
+				if _, err := protocol.EncodeStream(c, bytes.NewReader(probe), bufs, prefix, suffix); err != nil {
+					return
+				}
+				continue
+			}
 			if !f.get(c, bufs, req.Args[0]) {
 				return
 			}
@@ -136,6 +167,30 @@ func (f *fakeServer) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// storeProbe keeps a probe file and returns the honest reply, or nil
+// when the connection cannot go on.
+func (f *fakeServer) storeProbe(requests *protocol.RequestReader, req *protocol.Request, bufs *protocol.Buffers) []byte {
+	var b bytes.Buffer
+	n, err := requests.ReadPayload(req, &b, bufs, maxProbeFile)
+	if err != nil {
+		return nil
+	}
+	f.mu.Lock()
+	f.probes[req.Args[0]] = b.Bytes()
+	f.mu.Unlock()
+	sum := sha256.Sum256(b.Bytes())
+	return protocol.AppendReply(nil, protocol.Field{Key: "status", Value: "OK"}, protocol.Field{Key: "data", Value: "stored"},
+		protocol.Field{Key: "size", Value: n}, protocol.Field{Key: "sha256", Value: hex.EncodeToString(sum[:])})
+}
+
+// probe returns a probe file the server holds.
+func (f *fakeServer) probe(name string) ([]byte, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.probes[name]
+	return b, ok
 }
 
 // oldStatsReply is a STATS reply as fileserverd gave it before cpu_us:

@@ -29,6 +29,7 @@ type workerLine struct {
 	ServerMode    string  `json:"server_mode,omitempty"`    // from STATS
 	ServerWorkers int     `json:"server_workers,omitempty"` // from STATS
 	CSVNo         int     `json:"csv_no,omitempty"`         // the cell's CSV row, with -csv
+	RequestForm   string  `json:"request_form,omitempty"`   // as the CSV's request_form
 	Released      string  `json:"released"`                 // the window's start: every worker's release
 	Worker        int     `json:"worker"`                   // 1-based index
 	PID           int     `json:"pid,omitempty"`            // the child, in the process pool
@@ -57,7 +58,7 @@ func (c cell) jsonLines(no int) []workerLine {
 		l := workerLine{
 			RunID: c.cfg.RunID, Repeat: c.cfg.Repeat, Op: string(c.cfg.Op), Volume: volumeLabel(c.cfg), VolumeBytes: volumeBytes,
 			ClientWorkers: c.cfg.Workers, ClientPool: c.cfg.Pool, ServerAddr: c.cfg.Addr, ServerMode: mode, ServerWorkers: workers,
-			CSVNo: no, Released: c.timestamp.UTC().Format(jsonTime),
+			CSVNo: no, RequestForm: c.requestForm(), Released: c.timestamp.UTC().Format(jsonTime),
 			Worker: r.Worker, PID: r.PID, Outcome: "ok", Kind: r.Kind, Error: r.Error, Bytes: r.Bytes,
 			Start: jsonStamp(r.Times.Start), Connect: jsonStamp(r.Times.Connect), Sent: jsonStamp(r.Times.Sent),
 			FirstByte: jsonStamp(r.Times.First), LastByte: jsonStamp(r.Times.Last),

@@ -25,7 +25,8 @@ func TestCourseServerLFOnly(t *testing.T) {
 
 // TestCleanupWarnsOfRefusedDeletes checks that a DELETE refused for any
 // reason but a missing file is not taken for done: the cell still runs,
-// and one line on stderr says how many uploaded files may be left.
+// one line on stderr says how many uploaded files may be left, and the
+// summary names the upload probe's file, which is left too.
 func TestCleanupWarnsOfRefusedDeletes(t *testing.T) {
 	s := startCourseServer(t, "lf_only.py", "--refuse-delete")
 	r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "16KB", "-workers", "3", "-timeout", "30s")
@@ -42,5 +43,10 @@ func TestCleanupWarnsOfRefusedDeletes(t *testing.T) {
 	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "3 uploaded files may be left on the server") || !strings.Contains(warnings[0], "akses ditolak") {
 		t.Errorf("want one warning line naming 3 files left and the server's reason, got:\n%s", r.stderr)
+	}
+	// The upload probe's file is left too, and the summary says so.
+	probes, _ := filepath.Glob(filepath.Join(s.dir, "stress-probe-*"))
+	if len(probes) != 1 || !strings.Contains(r.stdout, "note: the probe file "+filepath.Base(probes[0])+" may be left on the server: its DELETE failed (ERROR \"akses ditolak\")") {
+		t.Errorf("probe files left %v; the summary does not name it:\n%s", probes, r.stdout)
 	}
 }

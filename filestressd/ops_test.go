@@ -76,17 +76,18 @@ func TestServerCountDeltas(t *testing.T) {
 	expect(t, again, map[string]string{"server_ok": "2", "server_fail": "0"})
 
 	// The server's totals: the cells, plus the setups the deltas left
-	// out: the first download's (a GET of the missing file, which fails,
-	// then an upload) and the second's (a GET that finds the file).
+	// out: the upload's probe (an upload, its read-back and its delete),
+	// the first download's (a GET of the missing file, which fails, then
+	// a probe and an upload) and the second's (a GET that finds the file).
 	st := s.Stats(t)
-	if got := st.Requests["upload"]; got.OK != 4+1 || got.Failed != 0 {
-		t.Errorf("server's upload totals %+v, want 5 ok (4 workers + setup)", got)
+	if got := st.Requests["upload"]; got.OK != 4+2+1 || got.Failed != 0 {
+		t.Errorf("server's upload totals %+v, want 7 ok (4 workers + 2 probes + setup)", got)
 	}
-	if got := st.Requests["get"]; got.OK != 3+2+1 || got.Failed != 1 {
-		t.Errorf("server's get totals %+v, want 6 ok (5 workers + a setup check) and 1 failed (the first setup check)", got)
+	if got := st.Requests["get"]; got.OK != 3+2+2+1 || got.Failed != 1 {
+		t.Errorf("server's get totals %+v, want 8 ok (5 workers + 2 probes + a setup check) and 1 failed (the first setup check)", got)
 	}
-	if got := st.Requests["delete"]; got.OK != 4 {
-		t.Errorf("server's delete totals %+v, want 4 ok (the uploads, deleted after the window)", got)
+	if got := st.Requests["delete"]; got.OK != 4+2 {
+		t.Errorf("server's delete totals %+v, want 6 ok (the uploads, deleted after the window, and 2 probes)", got)
 	}
 }
 

@@ -24,6 +24,16 @@ func printSummary(w io.Writer, c cell) {
 	if mode, workers, ok := c.server.identity(); ok {
 		fmt.Fprintf(w, "server:           %s mode, %d workers (from STATS)\n", mode, workers)
 	}
+	if form := c.requestForm(); form != "" {
+		line := form
+		if c.uploads != nil {
+			line += " (uploads: " + c.uploads.how() + ")"
+		}
+		fmt.Fprintf(w, "request form:     %s\n", line)
+		if c.uploads != nil && c.uploads.note != "" {
+			fmt.Fprintf(w, "note: %s\n", c.uploads.note)
+		}
+	}
 	fmt.Fprintf(w, "clients:          %d ok, %d failed\n", s.ok, s.failed)
 	if s.failed > 0 {
 		fmt.Fprintf(w, "failures by kind: %s\n", formatKinds(s.kinds))

@@ -41,13 +41,21 @@ func settleForm(ctx context.Context, cfg config) (protocol.Form, error) {
 
 // probeList sends one LIST in dialect d on a connection of its own.
 func probeList(ctx context.Context, addr string, d protocol.Dialect) error {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	return probeExchange(ctx, addr, d, probeTimeout, func(ctx context.Context, c *protocol.Client) error {
+		_, err := c.List(ctx)
+		return err
+	})
+}
+
+// probeExchange runs one exchange of a probe on a connection of its own,
+// in dialect d, within timeout.
+func probeExchange(ctx context.Context, addr string, d protocol.Dialect, timeout time.Duration, exchange func(context.Context, *protocol.Client) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	c, err := protocol.DialWith(ctx, addr, protocol.Options{Dialect: d})
 	if err != nil {
 		return &connectError{err}
 	}
 	defer c.Close()
-	_, err = c.List(ctx)
-	return err
+	return exchange(ctx, c)
 }

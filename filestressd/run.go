@@ -20,7 +20,7 @@ const postBudget = 3 * time.Second
 
 // run measures one cell: for an upload of generated content, the SHA-256
 // of what each worker will send (see uploadSums); the setup (the request
-// form, the download's test file, the "before" STATS snapshot, the
+// form, the upload form, the download's test file, the "before" STATS snapshot, the
 // process pool's children) within a budget of -timeout of its own; the
 // window, whose hard deadline is -timeout after the workers' release, so
 // that what counts as a time-out does not depend on how long the setup
@@ -54,9 +54,20 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.Dialect.Form, err = settleForm(setup, cfg); err != nil {
 		return setupError(ctx, cfg, err)
 	}
+	var uploads *uploadChoice
+	if cfg.Op == cellUpload {
+		u, err := settleUpload(setup, cfg)
+		if err != nil {
+			return setupError(ctx, cfg, err)
+		}
+		cfg.Dialect.Upload, uploads = u.form, &u
+	}
 	want, err := prepareDownload(setup, cfg, src, stdout)
 	if err != nil {
 		return setupError(ctx, cfg, err)
+	}
+	if want.upload != nil {
+		uploads = want.upload
 	}
 	if cfg.Op == cellDownload {
 		cfg.Size, src.Size = want.size, want.size // -name without -file: the server's file's
@@ -115,13 +126,18 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 
 	c := newCell(cfg, w, sv)
-	c.want = want
+	c.want, c.uploads = want, uploads
 	return writeCell(cfg, c, stdout, verbose)
 }
 
 // writeCell prints the cell's summary and appends its JSON lines and CSV
 // row.
 func writeCell(cfg config, c cell, stdout, verbose io.Writer) error {
+	if c.uploads != nil {
+		for _, a := range c.uploads.failed {
+			fmt.Fprintf(verbose, "filestressd: upload probe: %s\n", a)
+		}
+	}
 	printWorkers(verbose, c.results)
 	printSummary(stdout, c)
 	// The JSON lines go first, naming the row the CSV is about to get, so

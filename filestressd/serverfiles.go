@@ -57,6 +57,9 @@ type expected struct {
 	// download got (-name without -file): the workers are then checked for
 	// consistency with it, not against a known original.
 	reference bool
+	// upload is the form the setup uploaded the test file in; nil when
+	// the server held it already.
+	upload *uploadChoice
 }
 
 // prepareDownload is a download cell's setup: it settles the content the
@@ -91,12 +94,13 @@ func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writ
 		}
 		return want, nil
 	}
-	uploaded, err := ensureTestFile(ctx, cfg, name, src, want.sha256)
+	upload, err := ensureTestFile(ctx, cfg, name, src, want.sha256)
 	if err != nil {
 		return want, err
 	}
-	if uploaded {
-		fmt.Fprintf(stdout, "setup: the server lacked %s with the expected content; uploaded it\n", name)
+	if upload != nil {
+		fmt.Fprintf(stdout, "setup: the server lacked %s with the expected content; uploaded it as %s\n", name, upload.form)
+		want.upload = upload
 	}
 	return want, nil
 }
@@ -129,43 +133,49 @@ func contentKeyHint(err error) string {
 // ensureTestFile makes sure the server holds name with the expected
 // content before a download cell: it downloads and checks it, and uploads
 // it when it is missing or different, reading it back when the reply
-// cannot tell what was stored. It runs before the "before" STATS
-// snapshot, so none of this is counted in the cell. wantSHA is the
-// content's SHA-256, or "" for generated content, whose text is checked
-// and whose SHA-256 is computed only if it has to be uploaded.
-func ensureTestFile(ctx context.Context, cfg config, name string, src source, wantSHA string) (uploaded bool, err error) {
+// cannot tell what was stored; the upload form is settled first (see
+// settleUpload), only then. It runs before the "before" STATS snapshot,
+// so none of this is counted in the cell. wantSHA is the content's
+// SHA-256, or "" for generated content, whose text is checked and whose
+// SHA-256 is computed only if it has to be uploaded. It returns the form
+// the file was uploaded in, nil when the server held it already.
+func ensureTestFile(ctx context.Context, cfg config, name string, src source, wantSHA string) (*uploadChoice, error) {
 	j := job{Op: cellDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: verifyAuto}
 	check := runTransfer(ctx, j, nil)
 	switch {
 	case check.OK:
-		return false, nil
+		return nil, nil
 	case check.Kind == kindConnect:
-		return false, check.err
+		return nil, check.err
 	case check.Kind == kindTimeout:
-		return false, fmt.Errorf("check %q on the server: %w", name, check.err)
+		return nil, fmt.Errorf("check %q on the server: %w", name, check.err)
 	}
 	// Missing (an ERROR reply), different (integrity), or unreadable:
 	// replace it. The upload checks the reply against the content's
 	// SHA-256, which a download of generated content did not need.
+	upload, err := settleUpload(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("upload the test file %q: %w", name, err)
+	}
 	if j.WantSHA == "" {
 		if j.WantSHA, err = src.sha256(ctx); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
-	j.Op = cellUpload
+	j.Op, j.Dialect.Upload = cellUpload, upload.form
 	up := runTransfer(ctx, j, nil)
 	if !up.OK {
 		if up.Kind == kindConnect {
-			return false, up.err
+			return nil, up.err
 		}
-		return false, fmt.Errorf("upload the test file %q (with -name, a file already on the server is used instead): %w", name, up.err)
+		return nil, fmt.Errorf("upload the test file %q as %s (with -name, a file already on the server is used instead): %w", name, upload.form, up.err)
 	}
 	if up.Verified == verifyReadback {
 		if err := readBackOne(ctx, cfg, name, src.Size, up.SentSHA256); err != nil {
-			return false, fmt.Errorf("the test file %q as uploaded: %w", name, err)
+			return nil, fmt.Errorf("the test file %q as uploaded in %s: %w", name, upload.form, err)
 		}
 	}
-	return true, nil
+	return &upload, nil
 }
 
 // uploadedNames are the files an upload cell may have left on the server:

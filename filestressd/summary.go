@@ -16,6 +16,9 @@ type cell struct {
 	server    serverView
 	sum       summary
 	want      expected // a download's expected content
+	// uploads is the upload form the cell's uploads, or its download's
+	// test file, were written in; nil when it uploaded nothing.
+	uploads *uploadChoice
 	// clientCPU is the client's CPU time over the window (see window.cpu),
 	// when clientCPUKnown; cpuMissing children are not in it.
 	clientCPU      time.Duration

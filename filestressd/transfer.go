@@ -147,7 +147,8 @@ func (j job) do(ctx context.Context, c *protocol.Client) (transferResult, error)
 // checks the reply (see verdict) against the expected size and SHA-256.
 // Generated content goes out as its ready text (protocol.UploadText), its
 // SHA-256 computed before the setup (j.WantSHA, see uploadSums); a -file
-// is encoded and hashed as it goes out (protocol.Client.Upload).
+// is encoded and hashed as it goes out (protocol.Client.UploadSized: its
+// size is known, for the upload forms that write it first).
 func (j job) upload(ctx context.Context, c *protocol.Client) (transferResult, error) {
 	var res protocol.UploadResult
 	var err error
@@ -159,7 +160,7 @@ func (j job) upload(ctx context.Context, c *protocol.Client) (transferResult, er
 			return transferResult{}, oerr
 		}
 		defer src.Close()
-		res, err = c.Upload(ctx, j.Name, src)
+		res, err = c.UploadSized(ctx, j.Name, src, j.Src.Size)
 	}
 	t := transferResult{bytes: res.Sent, sentSHA: res.SentSHA256}
 	var ie *protocol.IntegrityError

@@ -428,32 +428,68 @@ func (r *Reply) HasDigest() bool {
 // returns the result with an *IntegrityError, as it does for a reply
 // whose size is unusable. A reply with neither is ErrNoDigest (the result
 // still says what was sent). An upload is never sent twice: src cannot be
-// replayed.
+// replayed. The size of src is not known beforehand, so an upload form
+// that writes it before the payload (LayoutLength, LayoutSize) needs
+// UploadSized.
 func (c *Client) Upload(ctx context.Context, name string, src io.Reader) (UploadResult, error) {
+	return c.uploadStream(ctx, name, src, -1)
+}
+
+// UploadSized is Upload for src of exactly size bytes, as every upload
+// form can send it: the length or size written before the payload is
+// computed from size, not by reading src ahead. Content that ends before
+// size bytes is an error, and the request is not finished (the server
+// would wait for the rest, or store it short); bytes beyond size are not
+// read.
+func (c *Client) UploadSized(ctx context.Context, name string, src io.Reader, size int64) (UploadResult, error) {
+	return c.uploadStream(ctx, name, &sizedReader{r: io.LimitReader(src, size), left: size}, size)
+}
+
+func (c *Client) uploadStream(ctx context.Context, name string, src io.Reader, size int64) (UploadResult, error) {
 	if c.opts.Progress != nil {
 		src = &progressReader{r: src, progress: c.opts.Progress}
 	}
 	h := sha256.New()
-	return c.upload(ctx, name, func(w io.Writer, prefix, suffix string) (int64, error) {
+	return c.upload(ctx, name, size, func(w io.Writer, prefix, suffix string) (int64, error) {
 		return EncodeStream(w, io.TeeReader(src, h), c.bufs, prefix, suffix)
 	}, func() string { return hex.EncodeToString(h.Sum(nil)) })
+}
+
+// errShortContent is UploadSized's content ending before its size.
+var errShortContent = errors.New("the content ended before the size the request announced")
+
+// sizedReader reads exactly left more bytes from r, or fails with
+// errShortContent.
+type sizedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (s *sizedReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	if err == io.EOF && s.left > 0 {
+		err = fmt.Errorf("%w (%d bytes short)", errShortContent, s.left)
+	}
+	return n, err
 }
 
 // UploadText is Upload for content whose text is known (see Text): the
 // text goes out as it is, and sha256 (hex), the content's SHA-256
 // computed beforehand, is what the reply is checked against.
 func (c *Client) UploadText(ctx context.Context, name string, t Text, sha256 string) (UploadResult, error) {
-	return c.upload(ctx, name, func(w io.Writer, prefix, suffix string) (int64, error) {
+	return c.upload(ctx, name, t.Size(), func(w io.Writer, prefix, suffix string) (int64, error) {
 		return WriteText(w, t, prefix, suffix, c.opts.Progress)
 	}, func() string { return sha256 })
 }
 
-// upload sends an UPLOAD in the dialect's framing, its content written
+// upload sends an upload in the dialect's upload form (see
+// Dialect.UploadFrame; size is the content's, or -1), its content written
 // by send between the frame's prefix and suffix, and checks the reply
 // against the size sent and sum's SHA-256.
-func (c *Client) upload(ctx context.Context, name string, send func(w io.Writer, prefix, suffix string) (int64, error), sum func() string) (UploadResult, error) {
+func (c *Client) upload(ctx context.Context, name string, size int64, send func(w io.Writer, prefix, suffix string) (int64, error), sum func() string) (UploadResult, error) {
 	var res UploadResult
-	prefix, suffix, err := c.opts.UploadFrame(name)
+	prefix, suffix, err := c.opts.UploadFrame(name, size)
 	if err != nil {
 		return res, fmt.Errorf("upload %q: %w", name, err)
 	}
@@ -466,6 +502,11 @@ func (c *Client) upload(ctx context.Context, name string, send func(w io.Writer,
 	res.Sent, res.SentSHA256 = n, sum()
 	if werr != nil && ctx.Err() != nil {
 		return res, ctxErr(ctx, fmt.Errorf("upload %q: send: %w", name, werr))
+	}
+	if errors.Is(werr, errShortContent) {
+		// The request is unfinished: no reply will come.
+		c.drop()
+		return res, fmt.Errorf("upload %q: %w", name, werr)
 	}
 	if werr == nil {
 		werr = c.opts.FinishRequest(c.conn)

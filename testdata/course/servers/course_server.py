@@ -17,6 +17,11 @@ as keyword arguments:
 A reply is a dict, sent as its JSON and "\\r\\n\\r\\n". A handler that
 raises gets {"status": "ERROR", "data": str(e)}; a command no handler
 takes gets UNKNOWN.
+
+With COURSE_SERVER_LOG=FILE in the environment, each request that proses
+parses appends one line to FILE: its command and first parameter (the
+file name), as servers print what they serve; the tests read it to see
+which files a client asked for.
 """
 import base64
 import json
@@ -66,10 +71,21 @@ def delete_file(folder, params, message="delete berhasil"):
 COMMANDS = {"LIST": list_files, "GET": get_file, "UPLOAD": upload_file, "DELETE": delete_file}
 
 
+def log_request(command, params):
+    """Appends "COMMAND name" to COURSE_SERVER_LOG, if it is set: the
+    name up to a line break, at most 200 characters."""
+    path = os.environ.get("COURSE_SERVER_LOG")
+    if path:
+        name = str(params[0]).splitlines()[0][:200] if params and params[0] else ""
+        with open(path, "a") as f:
+            f.write("{} {}\n".format(command, name))
+
+
 def proses(request, folder, parse=split_text, commands=COMMANDS):
     """The reply to one request."""
     try:
         command, params = parse(request)
+        log_request(command, params)
         for name, handler in commands.items():
             if command == name:
                 return handler(folder, params)
