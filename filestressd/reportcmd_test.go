@@ -26,13 +26,13 @@ func TestReportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"## Thread mode", "| 1 | upload | 1 MB | 2 | 2 |", "| 2 | download | 1 MB | 2 | 2 |",
-		"Matrix wall time | 7s (as measured by run_matrix.sh)", "## Performance against the machine\n\nGET 0.8 of the plain copy.",
-		"chart-upload-1MB.svg", "Server CPU (ms/MB) | Client CPU (ms/MB) |"} {
+		"Matrix wall time | 7s (as measured by run_matrix.sh)", "## Performance against the machine\n\n", "[performance.md](performance.md)",
+		"throughput-upload-1MB.svg", "Server CPU (ms/MB) | Client CPU (ms/MB) |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
-	for _, chart := range []string{"chart-upload-1MB.svg", "chart-download-1MB.svg"} {
+	for _, chart := range []string{"throughput-upload-1MB.svg", "throughput-download-1MB.svg", "server-cost.svg"} {
 		if b, err := os.ReadFile(filepath.Join(dir, chart)); err != nil || !strings.HasPrefix(string(b), "<svg") {
 			t.Errorf("%s: %v", chart, err)
 		}
@@ -65,8 +65,8 @@ func TestReportCommandRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Verdict: each run against thread", "### thread versus process", "### thread versus student",
-		"**Verdict: run thread is faster** than run student", "**A/A noise floor: 4.3%**", "## Run student: rows of server mode none in",
+	for _, want := range []string{"## thread versus process", "## thread versus student",
+		"**Verdict: run thread is faster** than run student", "| run student: the floor, 4.3% |", "## Run student: rows of server mode none in",
 		"| 4, 13, 24 | upload | 10 MB | 1 | 1 | 3 | 0.050 (0.048–0.053) | 200.0 (190.0–210.0) |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
@@ -74,7 +74,7 @@ func TestReportCommandRuns(t *testing.T) {
 	}
 	// The default report of the same CSV is thread versus process.
 	r = mustRun(t, "report", "-csv", rep, "-out", dir)
-	if md, _ := os.ReadFile(filepath.Join(dir, "README.md")); !strings.Contains(r.stdout, "(25 rows)") || !strings.Contains(string(md), "## Verdict: thread versus process\n\n**Verdict: no significant difference (~)**") {
+	if md, _ := os.ReadFile(filepath.Join(dir, "README.md")); !strings.Contains(r.stdout, "(25 rows)") || !strings.Contains(string(md), "# Stress matrix results\n\n**Verdict: no significant difference (~)**") {
 		t.Errorf("default report: stdout %q\n%s", r.stdout, md)
 	}
 }
