@@ -303,3 +303,63 @@ func TestRangeOdds(t *testing.T) {
 		t.Errorf("2 against 2: %v-%v, want 95/104-99/100", lo, hi)
 	}
 }
+
+func TestParseServerSpec(t *testing.T) {
+	got, err := ParseServerSpec("student=/tmp/a=b.csv")
+	if err != nil || got != (ServerSpec{"student", "/tmp/a=b.csv"}) {
+		t.Errorf("ParseServerSpec = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"m.csv", "=m.csv", "x=", "a|b=m.csv", "a\nb=m.csv"} {
+		if _, err := ParseServerSpec(bad); err == nil {
+			t.Errorf("ParseServerSpec(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestRenderServers checks which comparisons -server makes: thread versus
+// process for each server with both modes, and each other server against
+// the baseline mode by mode; a server whose rows have no mode is
+// compared with each of the baseline's modes.
+func TestRenderServers(t *testing.T) {
+	both := concat(cellRows("thread", 1, 1, 100, 101), cellRows("process", 1, 1, 110, 111))
+	for _, tc := range []struct {
+		servers  []Server
+		baseline string
+		want     []string // "base / other" of each comparison
+	}{
+		{[]Server{{Label: "a", Rows: both}}, "", []string{"a thread / a process"}},
+		{[]Server{{Label: "a", Rows: both}, {Label: "b", Rows: both}}, "", []string{"a thread / a process", "b thread / b process", "a thread / b thread", "a process / b process"}},
+		{[]Server{{Label: "a", Rows: both}, {Label: "b", Rows: both}}, "b", []string{"a thread / a process", "b thread / b process", "b thread / a thread", "b process / a process"}},
+		{[]Server{{Label: "a", Rows: both}, {Label: "c", Rows: cellRows("", 1, 0, 90, 91)}}, "", []string{"a thread / a process", "a thread / c", "a process / c"}},
+	} {
+		files, err := RenderServers(tc.servers, Options{Machine: fixedMachine, Baseline: tc.baseline})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := string(files["README.md"])
+		var got []string
+		for _, line := range strings.Split(md, "\n") {
+			if strings.HasPrefix(line, "| Operation | Volume | Client workers | Server workers | ") && strings.HasSuffix(line, " | 95% interval | Verdict |") {
+				cols := strings.Split(line, " | ")
+				got = append(got, cols[4]+" / "+cols[5])
+			}
+		}
+		if strings.Join(got, ", ") != strings.Join(tc.want, ", ") {
+			t.Errorf("servers %v, baseline %q: comparisons %q, want %q", len(tc.servers), tc.baseline, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		servers  []Server
+		baseline string
+		want     string
+	}{
+		{nil, "", "no servers"},
+		{[]Server{{Label: "a", Source: "m.csv", Rows: both}, {Label: "a", Source: "n.csv", Rows: both}}, "", `two servers labelled "a"`},
+		{[]Server{{Label: "a", Source: "m.csv"}}, "", "server a: m.csv has no rows"},
+		{[]Server{{Label: "a", Source: "m.csv", Rows: both}}, "z", `baseline "z" is none of the servers (a)`},
+	} {
+		if _, err := RenderServers(tc.servers, Options{Baseline: tc.baseline}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("RenderServers: %v, want %q", err, tc.want)
+		}
+	}
+}

@@ -30,19 +30,14 @@ var mdEscaper = strings.NewReplacer(
 // md is s as literal text in Markdown, on one line.
 func md(s string) string { return mdEscaper.Replace(oneLine(s)) }
 
-// code is s in a Markdown code span, for file names: a backtick in s ends
-// the span early, so the span is opened and closed with one more backtick
-// than s holds in a row (CommonMark's rule).
+// code is s, a file name, in a Markdown code span; a name that a span
+// would not keep literal (a backtick ends it, a | splits a table's cell
+// even inside it) or that holds markup is escaped text instead.
 func code(s string) string {
-	s = oneLine(s)
-	fence := "`"
-	for strings.Contains(s, fence) {
-		fence += "`"
+	if strings.ContainsAny(s, "`|<>&\\") || oneLine(s) != s {
+		return md(s)
 	}
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
+	return "`" + s + "`"
 }
 
 // xmlEscaper escapes what XML would read as markup.

@@ -201,7 +201,7 @@ func howToRead(rep *report, odds string, timelines bool) []string {
 			item("Repeats.", "A cell's sample is its repeats in the newest run that measured it.",
 				"Tables give the median with the range in brackets; charts draw the median as a point and the range as a bar."),
 			item("Ratios.", "A ratio is one run's median throughput per client over the baseline's: above 1, that run is faster.",
-				fmt.Sprintf("Its 95%% interval is a percentile bootstrap (%s resamples of each side's repeats, SplitMix64 seed %d).", thousands(bootstrapResamples), bootstrapSeed),
+				fmt.Sprintf("Its 95%% interval runs from the 2.5th to the 97.5th percentile of the ratio over %s bootstrap resamples of each side's repeats (SplitMix64, seed %d).", thousands(bootstrapResamples), bootstrapSeed),
 				"The overall ratio is the geometric mean over the cells, its interval from the same draws."),
 			item("Faster, slower, ~.", "A cell, an operation or the verdict names a faster side only when its interval excludes 1 and the difference is beyond the A/A noise floor;",
 				"otherwise it is ~, no significant difference. A floor beyond ±5% declares no winner."),

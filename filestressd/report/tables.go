@@ -341,7 +341,10 @@ func machineTable(rep *report) *table {
 	t.row("Memory", m.memory())
 	t.row("OS", md(or(m.OS, "unknown")))
 	t.row("Go", md(or(m.GoVersion, "unknown")))
-	t.row("Date", md(or(m.Date, "unknown")))
+	t.row("Rendered", md(or(m.Date, "unknown")))
+	if when, ok := measured(rows); ok {
+		t.row("Measured", when)
+	}
 	for _, n := range opt.Notes {
 		t.row(md(n[0]), md(n[1]))
 	}
@@ -349,6 +352,35 @@ func machineTable(rep *report) *table {
 	t.row("Failed client workers", fmt.Sprint(failedClients))
 	t.row("Failed server requests", fmt.Sprint(failedServer))
 	return t
+}
+
+// measured is when the rows were measured: from the earliest timestamp
+// to the latest, in UTC, the date said once.
+func measured(rows []Row) (string, bool) {
+	var first, last time.Time
+	for _, r := range rows {
+		t, err := time.Parse(time.RFC3339, r.Timestamp)
+		if err != nil {
+			continue
+		}
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	if first.IsZero() {
+		return "", false
+	}
+	from, to := first.UTC().Format("2006-01-02 15:04"), last.UTC().Format("2006-01-02 15:04")
+	switch {
+	case from == to:
+		return from + " UTC", true
+	case from[:10] == to[:10]:
+		return from + " to " + to[11:] + " UTC", true
+	}
+	return from + " to " + to + " UTC", true
 }
 
 // sources says what the report was rendered from, as rows of the machine
@@ -380,9 +412,9 @@ func (rep *report) sources() [][2]string {
 		what += ")"
 	}
 	if rep.kind == modesOfOneCSV {
-		return [][2]string{{"Rendered from", code(rep.opt.Source) + ": " + what}}
+		return [][2]string{{"Source", code(rep.opt.Source) + ": " + what}}
 	}
-	out := [][2]string{{"Rendered from", what}}
+	out := [][2]string{{"Source", what}}
 	for _, r := range rep.runs {
 		how := "all rows of " + code(r.Source)
 		if r.Mode != "" {
