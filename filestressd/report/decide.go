@@ -1,7 +1,9 @@
 package report
 
 import (
+	"cmp"
 	"math"
+	"slices"
 )
 
 // The decisions of the report, as data: whether a cell, an operation or
@@ -221,6 +223,21 @@ func (s summary) decide() outcome {
 	default:
 		return withinFloor
 	}
+}
+
+// gaps are the comparison's cells judged faster or slower, farthest from
+// 1 first (on a log scale, so 0.5 and 2 are as far), at most most.
+func (s summary) gaps(most int) []pair {
+	var gaps []pair
+	for _, p := range s.c.pairs {
+		if p.class(s.floor) != same {
+			gaps = append(gaps, p)
+		}
+	}
+	slices.SortStableFunc(gaps, func(a, b pair) int {
+		return cmp.Compare(math.Abs(math.Log(b.ratio)), math.Abs(math.Log(a.ratio)))
+	})
+	return gaps[:min(len(gaps), most)]
 }
 
 // geoOfRatios is the geometric mean of the pairs' ratios that f gives,

@@ -78,6 +78,17 @@ func TestSummarize(t *testing.T) {
 			}
 		})
 	}
+	// The widest gaps: 0.5 is as far from 1 as 2, and wider than 1.5;
+	// 1.01 is within a 2% floor.
+	s := summarize(compare(constRun("thread", "r", 100, 100, 100, 100), constRun("process", "r", 150, 50, 101, 200)))
+	s.floor = 0.02
+	var gaps []float64
+	for _, p := range s.gaps(2) {
+		gaps = append(gaps, p.ratio)
+	}
+	if len(gaps) != 2 || !near(gaps[0], 0.5) || !near(gaps[1], 2) || len(s.gaps(9)) != 3 {
+		t.Errorf("gaps %v (of %d), want 0.5 and 2, then 1.5; 1.01 is within the floor", gaps, len(s.gaps(9)))
+	}
 	// One sample a cell: the band decides, cell by cell, and the verdict
 	// is the band's.
 	one := func(label string, mbps ...float64) *run {
@@ -88,7 +99,7 @@ func TestSummarize(t *testing.T) {
 		r.aa = aaOf(r.samples)
 		return r
 	}
-	s := summarize(compare(one("thread", 100, 100, 100), one("process", 110, 96, 90)))
+	s = summarize(compare(one("thread", 100, 100, 100), one("process", 110, 96, 90)))
 	if s.outcome != bandOnly || s.hasFloor || s.all.bandFaster != 1 || s.all.bandTies != 1 || s.all.bandSlower != 1 || !math.IsNaN(s.all.lo) {
 		t.Errorf("one sample a cell: %+v", s)
 	}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -94,25 +93,17 @@ func intervalCell(lo, hi float64) string {
 	return fmt.Sprintf("%.2f–%.2f", lo, hi)
 }
 
-// gapsTable lists the widest significant gaps of a comparison: the cells
-// judged faster or slower, farthest from 1 first, at most max.
+// gapsTable lists the widest significant gaps of a comparison, at most
+// most of them.
 func gapsTable(s summary, most int) *table {
-	var gaps []pair
-	for _, p := range s.c.pairs {
-		if p.class(s.floor) != same {
-			gaps = append(gaps, p)
-		}
-	}
-	slices.SortStableFunc(gaps, func(a, b pair) int {
-		return cmp.Compare(math.Abs(math.Log(b.ratio)), math.Abs(math.Log(a.ratio)))
-	})
+	gaps := s.gaps(most)
 	withInterval := slices.ContainsFunc(gaps, func(p pair) bool { return p.hasInterval() })
 	title := "Widest significant gaps"
 	if s.all.withInterval == 0 {
 		title = "Widest gaps beyond the ±5% band"
 	}
 	t := newTable(col(title, left), col(ratioName(s.c), right), tableCol{"95% interval", right, withInterval}, col("Faster", left))
-	for _, p := range gaps[:min(len(gaps), most)] {
+	for _, p := range gaps {
 		t.row(cellName(p.k), ratioCell(p.ratio), intervalCell(p.lo, p.hi), fasterName(s.c, p.class(s.floor)))
 	}
 	return t
