@@ -238,5 +238,7 @@ func TestReportCommandServerErrors(t *testing.T) {
 		{[]string{"report", "-server", "a=" + fs, "-workers-json", filepath.Join(dir, "none.jsonl"), "-out", dir}, 1, "-workers-json: open"},
 		{[]string{"report", "-server", "a=" + fs, "-workers-json", bad, "-out", dir}, 1, "-workers-json: bad.jsonl line 1: not a -json line"},
 		{[]string{"report", "-server", "a=" + fs, "-baseline", "b", "-out", dir}, 1, `baseline "b" is none of the servers (a)`},
+		{[]string{"report", "-csv", filepath.Join("..", "testdata", "report", "timeline", "matrix.csv"), "-timeline", "upload-9MB-1x1", "-out", dir}, 1,
+			"-timeline upload-9MB-1x1: no such cell in the per-worker JSON lines (they hold download-4MB-8x2, upload-4MB-8x2)"},
 	})
 }

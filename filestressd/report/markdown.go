@@ -21,7 +21,10 @@ func (rep *report) render() (map[string][]byte, error) {
 	rep.writeVerdicts(&b)
 	rep.writeThroughput(&b)
 	rep.writeCost(&b)
-	timelines := rep.writeTimelines(&b)
+	timelines, err := rep.writeTimelines(&b)
+	if err != nil {
+		return nil, err
+	}
 	for i, c := range rep.comps {
 		rep.writeComparison(&b, c, rep.sums[i])
 	}
@@ -129,9 +132,11 @@ func (rep *report) writeCost(b *strings.Builder) {
 }
 
 // writeTimelines draws the queue waves of the chosen cells, and says
-// whether it drew any.
-func (rep *report) writeTimelines(b *strings.Builder) bool {
+// whether it drew any; a cell chosen with -timeline that no file holds is
+// an error.
+func (rep *report) writeTimelines(b *strings.Builder) (bool, error) {
 	drawn := false
+	found := map[CellSpec]bool{}
 	for _, ws := range rep.opt.Workers {
 		specs := rep.opt.Timelines
 		if len(specs) == 0 {
@@ -144,6 +149,7 @@ func (rep *report) writeTimelines(b *strings.Builder) bool {
 			if len(windows) == 0 {
 				continue
 			}
+			found[spec] = true
 			if !drawn {
 				b.WriteString("## Queue waves\n\n")
 				drawn = true
@@ -167,7 +173,20 @@ func (rep *report) writeTimelines(b *strings.Builder) bool {
 			paragraph(b, queueSentence(spec.Op, names, qs))
 		}
 	}
-	return drawn
+	for _, spec := range rep.opt.Timelines {
+		if !found[spec] {
+			var have []string
+			for _, ws := range rep.opt.Workers {
+				for _, c := range ws.cells {
+					if s := specOf(c).String(); !slices.Contains(have, s) {
+						have = append(have, s)
+					}
+				}
+			}
+			return false, fmt.Errorf("-timeline %s: no such cell in the per-worker JSON lines (they hold %s)", spec, or(strings.Join(have, ", "), "none"))
+		}
+	}
+	return drawn, nil
 }
 
 // hasRunID says whether the report's rows come from one of the runs.
