@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,13 +15,23 @@ import (
 	"fileserver/filestressd/results"
 )
 
-const reportUsage = `filestressd report renders matrix CSVs into a Markdown report: the
-assignment's table for each server mode (or run), each compared with a
-baseline cell by cell with a verdict, and SVG charts.
+const reportUsage = `filestressd report renders matrix CSVs into a Markdown report that leads
+with the verdict (a sentence, a chart of every cell's ratio with its 95%
+interval and the A/A noise floor, the widest gaps), then throughput
+charts, the server's CPU per MB and peak memory, queue-wave timelines from
+per-worker JSON lines, the assignment's tables, and how to read it all.
 
 By default it reads one CSV (-csv) and compares process mode with thread
-mode. With -run it puts any runs side by side, each compared with the
--baseline run (by default the first -run):
+mode. -server puts several servers' matrices side by side, each with both
+modes: thread versus process for each, and each server against the
+first (or -baseline) mode by mode, cell by cell:
+
+  -server LABEL=FILE     FILE is one server's matrix CSV (both modes);
+                         repeat it, e.g. -server fileserverd=results/matrix.csv
+                         -server student=results/student.csv
+
+-run puts any runs side by side, each compared with the -baseline run (by
+default the first -run):
 
   -run LABEL=FILE        the rows of FILE whose server mode is LABEL if
                          FILE has any (thread=m.csv: m.csv's thread rows),
@@ -32,17 +43,15 @@ mode. With -run it puts any runs side by side, each compared with the
 A run must hold one server mode, and -out is required with -run. Cells
 match on operation, volume, client and server workers; a run whose server
 workers are unknown (no STATS) is compared with each of the baseline's
-server worker counts. A difference is declared only beyond the A/A noise
-floor, and a floor beyond ±5% declares no winner at all.
+server worker counts. A difference is declared only when its 95%
+bootstrap interval excludes 1 and it is beyond the A/A noise floor (the
+comparison of two repeats of the same thing); a floor beyond ±5% declares
+no winner at all. A CSV with one sample per cell is judged by a ±5% band.
 
-A cell measured several times (the repeat column, run_matrix.sh REPEAT=k)
-shows the median and range of its repeats; a comparison gives the ratio
-of medians with a 95% bootstrap interval, counts a cell as faster or
-slower only when the interval excludes 1, and prints the A/A noise floor
-beside the verdict: each run's first repeat against its second or, for
-runs measured interleaved (thread and process of one run_matrix.sh run),
-the ratio's first repeat against its second, so drift divides out. A CSV
-with one sample per cell renders as before, judged by a ±5% band.
+The timelines read -workers-json, by default FILE-workers.jsonl beside
+each CSV (FILE.csv) when it exists, as run_matrix.sh keeps it for the
+largest cells; they are drawn for the largest cells of each file, or for
+each -timeline.
 
 Usage:
   filestressd report [flags]
@@ -51,9 +60,10 @@ Examples:
   filestressd report                                  # results/matrix.csv -> results/README.md
   filestressd report -csv /tmp/m.csv -out /tmp/report -wall 1h2m
   filestressd report -csv results/matrix.csv -baseline process -out /tmp/r
+  filestressd report -server fileserverd=results/matrix.csv -server student=/tmp/student.csv -out /tmp/both
+  filestressd report -csv m.csv -workers-json m-workers.jsonl -timeline download-100MB-50x5 -out /tmp/r
   filestressd report -run thread=results/matrix.csv -run process=results/matrix.csv \
       -run student=results/student.csv -baseline thread -out /tmp/side-by-side
-  filestressd report -run vm1=lab-vm1.csv:thread -run vm2=lab-vm2.csv:thread -out /tmp/hosts
 
 Flags:
 `
@@ -63,8 +73,15 @@ type reportConfig struct {
 	CSV, Out, Perf string
 	Wall           time.Duration
 	Runs           []report.RunSpec
+	Servers        []report.ServerSpec
 	Baseline       string
 	Notes          [][2]string
+	// WorkersJSON are -workers-json files, each "FILE" or, with -server,
+	// "LABEL=FILE"; noWorkers is -workers-json "", which turns the
+	// default file off.
+	WorkersJSON []string
+	noWorkers   bool
+	Timelines   []report.CellSpec
 }
 
 // parseReportFlags reads the report's command line; -h prints the usage
@@ -72,14 +89,36 @@ type reportConfig struct {
 func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 	var cfg reportConfig
 	fs := flag.NewFlagSet("filestressd report", flag.ContinueOnError)
-	fs.StringVar(&cfg.CSV, "csv", "results/matrix.csv", "matrix CSV to read (`file`); not with -run")
-	fs.StringVar(&cfg.Out, "out", "", "`directory` for README.md and the charts (default: the CSV's directory; required with -run)")
-	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures to include as \"Performance against the machine\" (default: performance.md beside the CSV, if there)")
+	fs.StringVar(&cfg.CSV, "csv", "results/matrix.csv", "matrix CSV to read (`file`); not with -run or -server")
+	fs.StringVar(&cfg.Out, "out", "", "`directory` for README.md and the charts (default: the CSV's directory, or the first -server's; required with -run)")
+	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures for the report to link to as \"Performance against the machine\" (default: performance.md beside the CSV, if there)")
 	fs.DurationVar(&cfg.Wall, "wall", 0, "the matrix's total wall time, to state in the report (default: the sum of the cells' wall times)")
 	fs.Func("run", "a run to show, as `LABEL=FILE[:MODE]`; repeat the flag for each run (see above)", func(s string) error {
 		spec, err := report.ParseRunSpec(s)
 		if err == nil {
 			cfg.Runs = append(cfg.Runs, spec)
+		}
+		return err
+	})
+	fs.Func("server", "a server's matrix CSV with both modes, as `LABEL=FILE`; repeat the flag for each server, the first the baseline (see above)", func(s string) error {
+		spec, err := report.ParseServerSpec(s)
+		if err == nil {
+			cfg.Servers = append(cfg.Servers, spec)
+		}
+		return err
+	})
+	fs.Func("workers-json", "per-worker JSON lines (filestressd -json) for the timelines, as `FILE` (with -server, LABEL=FILE); repeat for more; \"\" draws none (default: FILE-workers.jsonl beside each FILE.csv, if there)", func(s string) error {
+		if s == "" {
+			cfg.noWorkers = true
+			return nil
+		}
+		cfg.WorkersJSON = append(cfg.WorkersJSON, s)
+		return nil
+	})
+	fs.Func("timeline", "a `cell` to draw the queue waves of, as OP-VOLUME-CLIENTSxSERVERS, e.g. download-100MB-50x5; repeat for more (default: the largest cells of each -workers-json file)", func(s string) error {
+		spec, err := report.ParseCellSpec(s)
+		if err == nil {
+			cfg.Timelines = append(cfg.Timelines, spec)
 		}
 		return err
 	})
@@ -91,7 +130,7 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 		cfg.Notes = append(cfg.Notes, [2]string{name, text})
 		return nil
 	})
-	fs.StringVar(&cfg.Baseline, "baseline", "", "`label` of the run the others are compared with (default: thread with -csv, the first -run with -run)")
+	fs.StringVar(&cfg.Baseline, "baseline", "", "`label` of the run (or server) the others are compared with (default: thread with -csv, the first -run or -server)")
 	if err := parseOrHelp(fs, args, reportUsage, help); err != nil {
 		return cfg, err
 	}
@@ -100,14 +139,21 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 	}
 	csvSet := false
 	fs.Visit(func(f *flag.Flag) { csvSet = csvSet || f.Name == "csv" })
-	if csvSet && len(cfg.Runs) > 0 {
+	switch {
+	case csvSet && len(cfg.Runs) > 0:
 		return cfg, fmt.Errorf("-csv and -run do not go together: give the CSV as -run runs, e.g. -run thread=%s -run process=%s", cfg.CSV, cfg.CSV)
-	}
-	if len(cfg.Runs) > 0 && cfg.Out == "" {
+	case csvSet && len(cfg.Servers) > 0:
+		return cfg, fmt.Errorf("-csv and -server do not go together: give the CSV as a -server, e.g. -server fileserverd=%s", cfg.CSV)
+	case len(cfg.Runs) > 0 && len(cfg.Servers) > 0:
+		return cfg, fmt.Errorf("-run and -server do not go together: -server compares whole matrices, -run single runs")
+	case len(cfg.Runs) > 0 && cfg.Out == "":
 		return cfg, fmt.Errorf("-run needs -out: a side-by-side report beside a run's CSV would replace that CSV's own report")
 	}
 	if cfg.Out == "" {
 		cfg.Out = filepath.Dir(cfg.CSV)
+		if len(cfg.Servers) > 0 {
+			cfg.Out = filepath.Dir(cfg.Servers[0].File)
+		}
 	}
 	return cfg, nil
 }
@@ -131,69 +177,149 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 
 func runReport(cfg reportConfig, stdout io.Writer) error {
 	first := cfg.CSV
-	if len(cfg.Runs) > 0 {
+	switch {
+	case len(cfg.Runs) > 0:
 		first = cfg.Runs[0].File
+	case len(cfg.Servers) > 0:
+		first = cfg.Servers[0].File
 	}
-	perfPath, perf := cfg.Perf, []byte(nil)
-	if perfPath == "" {
-		perfPath = filepath.Join(filepath.Dir(first), "performance.md")
+	opt := report.Options{Machine: report.DetectMachine(time.Now()), WallTime: cfg.Wall, Baseline: cfg.Baseline, Notes: cfg.Notes, Timelines: cfg.Timelines}
+	perf, err := perfLink(cfg.Perf, filepath.Join(filepath.Dir(first), "performance.md"), cfg.Out)
+	if err != nil {
+		return err
 	}
-	opt := report.Options{Machine: report.DetectMachine(time.Now()), WallTime: cfg.Wall, Baseline: cfg.Baseline, Notes: cfg.Notes}
+	opt.Performance = perf
 	var files map[string][]byte
 	var what string
-	if len(cfg.Runs) == 0 {
-		rows, err := results.ReadFile(cfg.CSV)
-		if err != nil {
+	switch {
+	case len(cfg.Servers) > 0:
+		var ss []report.Server
+		var parts []string
+		for _, spec := range cfg.Servers {
+			rows, err := results.ReadFile(spec.File)
+			if err != nil {
+				return fmt.Errorf("-server %s: %w", spec.Label, err)
+			}
+			ss = append(ss, report.Server{Label: spec.Label, Source: spec.File, Rows: rows})
+			parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(rows)))
+		}
+		if opt.Workers, err = readWorkers(cfg, cfg.Servers); err != nil {
 			return err
 		}
-		if perf, err = readPerf(perfPath, cfg.Perf != ""); err != nil {
+		if files, err = report.RenderServers(ss, opt); err != nil {
 			return err
 		}
-		opt.Source, opt.Performance = filepath.Base(cfg.CSV), string(perf)
-		if files, err = report.Render(rows, opt); err != nil {
-			return fmt.Errorf("%s: %w", cfg.CSV, err)
-		}
-		what = fmt.Sprintf("%s (%d rows)", cfg.CSV, len(rows))
-	} else {
+		what = fmt.Sprintf("%d servers (%s)", len(ss), strings.Join(parts, ", "))
+	case len(cfg.Runs) > 0:
 		read := map[string][]report.Row{}
 		var runs []report.Run
 		var parts []string
+		var sources []report.ServerSpec
 		for _, spec := range cfg.Runs {
 			rows, ok := read[spec.File]
 			if !ok {
-				var err error
 				if rows, err = results.ReadFile(spec.File); err != nil {
 					return fmt.Errorf("-run %s: %w", spec.Label, err)
 				}
 				read[spec.File] = rows
+				sources = append(sources, report.ServerSpec{File: spec.File})
 			}
 			run := spec.Select(rows, spec.File)
 			runs = append(runs, run)
 			parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(run.Rows)))
 		}
-		var err error
-		if perf, err = readPerf(perfPath, cfg.Perf != ""); err != nil {
+		if opt.Workers, err = readWorkers(cfg, sources); err != nil {
 			return err
 		}
-		opt.Performance = string(perf)
 		if files, err = report.RenderRuns(runs, opt); err != nil {
 			return err
 		}
 		what = fmt.Sprintf("%d runs (%s)", len(runs), strings.Join(parts, ", "))
+	default:
+		rows, err := results.ReadFile(cfg.CSV)
+		if err != nil {
+			return err
+		}
+		if opt.Workers, err = readWorkers(cfg, []report.ServerSpec{{File: cfg.CSV}}); err != nil {
+			return err
+		}
+		opt.Source = filepath.Base(cfg.CSV)
+		if files, err = report.Render(rows, opt); err != nil {
+			return fmt.Errorf("%s: %w", cfg.CSV, err)
+		}
+		what = fmt.Sprintf("%s (%d rows)", cfg.CSV, len(rows))
 	}
 	if err := report.WriteDir(cfg.Out, files); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
+	removed, err := report.RemoveStale(cfg.Out, files)
+	if err != nil {
+		return fmt.Errorf("remove charts no longer drawn: %w", err)
+	}
 	fmt.Fprintf(stdout, "report: %s -> %s (README.md and %d charts)\n", what, cfg.Out, len(files)-1)
+	if len(removed) > 0 {
+		fmt.Fprintf(stdout, "report: removed %d charts no longer drawn: %s\n", len(removed), strings.Join(removed, ", "))
+	}
 	return nil
 }
 
-// readPerf reads the performance section: an error for a -perf that cannot
-// be read, nothing for a default one that is not there.
-func readPerf(path string, explicit bool) ([]byte, error) {
-	perf, err := os.ReadFile(path)
-	if err != nil && (explicit || !errors.Is(err, os.ErrNotExist)) {
-		return nil, fmt.Errorf("-perf: %w", err)
+// perfLink is the path, relative to the report's directory, of the
+// performance section to link to: -perf, which must exist, or the
+// default, if it exists; "" for none.
+func perfLink(explicit, def, out string) (string, error) {
+	path := explicit
+	if path == "" {
+		path = def
 	}
-	return perf, nil
+	if _, err := os.Stat(path); err != nil {
+		if explicit != "" || !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("-perf: %w", err)
+		}
+		return "", nil
+	}
+	absOut, err1 := filepath.Abs(out)
+	absPath, err2 := filepath.Abs(path)
+	rel, err3 := filepath.Rel(absOut, absPath)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return "", fmt.Errorf("-perf: %w", err)
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// readWorkers reads the per-worker JSON lines: the -workers-json files
+// (LABEL=FILE names the -server it belongs to), or else each source's
+// default file beside its CSV, where there is one.
+func readWorkers(cfg reportConfig, sources []report.ServerSpec) ([]report.Workers, error) {
+	type wanted struct{ server, path string }
+	var files []wanted
+	for _, arg := range cfg.WorkersJSON {
+		w := wanted{path: arg}
+		if label, path, ok := strings.Cut(arg, "="); ok && slices.ContainsFunc(sources, func(s report.ServerSpec) bool { return s.Label == label && label != "" }) {
+			w = wanted{label, path}
+		}
+		files = append(files, w)
+	}
+	if len(cfg.WorkersJSON) == 0 && !cfg.noWorkers {
+		for _, s := range sources {
+			path := strings.TrimSuffix(s.File, ".csv") + "-workers.jsonl"
+			if _, err := os.Stat(path); err == nil {
+				files = append(files, wanted{s.Label, path})
+			}
+		}
+	}
+	var out []report.Workers
+	for _, w := range files {
+		f, err := os.Open(w.path)
+		if err != nil {
+			return nil, fmt.Errorf("-workers-json: %w", err)
+		}
+		ws, err := report.ReadWorkers(f, filepath.Base(w.path))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("-workers-json: %w", err)
+		}
+		ws.Server = w.server
+		out = append(out, ws)
+	}
+	return out, nil
 }

@@ -13,7 +13,7 @@ func cellRows(mode string, clients, servers int, mbps ...float64) []Row {
 	for i, v := range mbps {
 		rows = append(rows, Row{No: i + 1, Operation: "upload", Volume: "10MB", VolumeBytes: 10 * mb, ClientWorkers: clients, ClientPool: "thread",
 			ServerWorkers: servers, ServerMode: mode, TimePerClient: 10 / v, ThroughputPerClient: v * mb, ClientOK: clients,
-			ServerOK: -1, ServerFail: -1, Wall: 10 / v, ServerCPU: -1, ClientCPU: -1, Repeat: i + 1, RunID: "r"})
+			ServerOK: -1, ServerFail: -1, Wall: 10 / v, Aggregate: v * mb * float64(clients), ServerCPU: -1, ClientCPU: -1, ServerPeakRSS: -1, Repeat: i + 1, RunID: "r"})
 	}
 	return rows
 }
@@ -32,7 +32,7 @@ func concat(parts ...[]Row) []Row {
 func TestPairClass(t *testing.T) {
 	for _, tc := range []struct {
 		ratio, lo, hi, floor float64
-		want                 int
+		want                 decision
 	}{
 		{1.10, math.NaN(), math.NaN(), 0, 1}, // no interval: the ±5% band
 		{1.04, math.NaN(), math.NaN(), 0, 0},
@@ -54,8 +54,8 @@ func TestPairClass(t *testing.T) {
 // own (the geometric mean of one ratio is the ratio, draw by draw), and
 // that with 3 repeats a side the interval is the ranges' ratio.
 func TestJudgeInterval(t *testing.T) {
-	base := newRun(Run{Label: "thread", Mode: "thread", Rows: cellRows("thread", 1, 1, 200, 210, 190)}, false)
-	other := newRun(Run{Label: "process", Mode: "process", Rows: cellRows("process", 1, 1, 230, 240, 225)}, false)
+	base := newRun(Run{Label: "thread", Mode: "thread", Rows: cellRows("thread", 1, 1, 200, 210, 190)}, modesOfOneCSV, "")
+	other := newRun(Run{Label: "process", Mode: "process", Rows: cellRows("process", 1, 1, 230, 240, 225)}, modesOfOneCSV, "")
 	c := compare(base, other)
 	if len(c.pairs) != 1 {
 		t.Fatalf("%d pairs", len(c.pairs))
@@ -76,8 +76,8 @@ func TestJudgeInterval(t *testing.T) {
 // TestWildcardServers compares a server without STATS (workers unknown)
 // with each of the baseline's server worker counts.
 func TestWildcardServers(t *testing.T) {
-	base := newRun(Run{Label: "thread", Rows: concat(cellRows("thread", 1, 1, 100), cellRows("thread", 1, 5, 120), cellRows("thread", 5, 5, 50))}, true)
-	other := newRun(Run{Label: "student", Rows: cellRows("", 1, 0, 90)}, true)
+	base := newRun(Run{Label: "thread", Rows: concat(cellRows("thread", 1, 1, 100), cellRows("thread", 1, 5, 120), cellRows("thread", 5, 5, 50))}, labelledRuns, "")
+	other := newRun(Run{Label: "student", Rows: cellRows("", 1, 0, 90)}, labelledRuns, "")
 	c := compare(base, other)
 	if len(c.pairs) != 2 {
 		t.Fatalf("%d pairs, want the 1-client cell against 1 and 5 server workers", len(c.pairs))
@@ -114,14 +114,14 @@ func TestNoiseFloorTooHigh(t *testing.T) {
 	}{
 		{"interleaved", "r", []string{
 			"**Verdict: no winner declared.** The machine's noise floor is 8.6%: differences below it are not declared",
-			"**A/A noise floor: 8.6%** (beyond ±5%): the runs were measured interleaved",
-			"gives 1.086× (geometric mean; single cells from 1.08 to 1.09)",
-			"gives 0.909× for thread mode and 0.988× for process mode",
+			"| process / thread, measured interleaved: the floor, 8.6% | 2 | 1.086× | 1.08–1.09 |",
+			"| thread mode: the machine's drift | 2 | 0.909× | 0.91–0.91 |",
+			"| process mode: the machine's drift | 2 | 0.988× | 0.98–0.99 |",
 		}},
 		{"apart", "other", []string{
 			"**Verdict: no winner declared.** The machine's noise floor is 9.1%: differences below it are not declared",
-			"**A/A noise floor: 9.1%** (beyond ±5%)",
-			"0.909× for thread mode over 2 cells",
+			"| thread mode: the floor, 9.1% | 2 | 0.909× | 0.91–0.91 |",
+			"| process mode | 2 | 0.988× | 0.98–0.99 |",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,9 +141,9 @@ func testNoiseFloorTooHigh(t *testing.T, processRunID string, wants []string) {
 	}
 	md := string(files["README.md"])
 	for _, want := range append(wants,
-		"process mode is faster in 2, slower in 0", // 1.16× and 1.17×: beyond 9.1%
+		"| all (2) | 1.16× | 1.10–1.22 | 2 | 0 | 0 |", // 1.15× and 1.17×: beyond 9.1%
 		"| upload | 10 MB | 1 | 1 | 105.0 (100.0–110.0) | 121.0 (120.0–122.0) | 1.15 | 1.09–1.22 | process faster |",
-		"*How the intervals are made.*",
+		"- **The A/A noise floor** is the comparison made between two repeats of the same thing.",
 	) {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
@@ -181,7 +181,7 @@ func TestInterleavedFloorCancelsDrift(t *testing.T) {
 }
 
 // TestSingleSampleNote: a CSV without repeats says its ratios carry no
-// interval, and has no method paragraph.
+// interval, and says nothing of intervals, repeats or floors besides.
 func TestSingleSampleNote(t *testing.T) {
 	rows := concat(cellRows("thread", 1, 1, 100), cellRows("process", 1, 1, 120))
 	files, err := Render(rows, Options{Source: "m.csv", Machine: fixedMachine})
@@ -189,10 +189,11 @@ func TestSingleSampleNote(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := string(files["README.md"])
-	if !strings.Contains(md, "No interval: no cell has more than one sample in both modes") || !strings.Contains(md, "Nor is there an A/A noise floor") {
+	if !strings.Contains(md, "**Verdict: no interval** (one sample a cell): process / thread 1.20× (geometric mean of 1 cell); thread mode is faster by more than 5% in 0 cells, process mode in 1, and 0 are within ±5%.") ||
+		!strings.Contains(md, "No cell has more than one sample in both modes, so no ratio has a 95% interval and there is no A/A noise floor") {
 		t.Errorf("no single-sample note:\n%s", md)
 	}
-	if strings.Contains(md, "How the intervals are made") || strings.Contains(md, "| 95% interval |") || strings.Contains(md, "| Repeats |") || strings.Contains(md, "**A/A noise floor") {
+	if strings.Contains(md, "**Ratios.**") || strings.Contains(md, "95% interval |") || strings.Contains(md, "| Repeats |") || strings.Contains(md, "A/A check") {
 		t.Errorf("a single-sample report speaks of intervals or repeats:\n%s", md)
 	}
 }
@@ -300,5 +301,65 @@ func TestRangeOdds(t *testing.T) {
 	lo, hi := ratioInterval(bootMedians([]float64{95, 99}, 5, bootstrapResamples), bootMedians([]float64{100, 104}, 6, bootstrapResamples))
 	if !near(lo, 95.0/104) || !near(hi, 99.0/100) {
 		t.Errorf("2 against 2: %v-%v, want 95/104-99/100", lo, hi)
+	}
+}
+
+func TestParseServerSpec(t *testing.T) {
+	got, err := ParseServerSpec("student=/tmp/a=b.csv")
+	if err != nil || got != (ServerSpec{"student", "/tmp/a=b.csv"}) {
+		t.Errorf("ParseServerSpec = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"m.csv", "=m.csv", "x=", "a|b=m.csv", "a\nb=m.csv"} {
+		if _, err := ParseServerSpec(bad); err == nil {
+			t.Errorf("ParseServerSpec(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestRenderServers checks which comparisons -server makes: thread versus
+// process for each server with both modes, and each other server against
+// the baseline mode by mode; a server whose rows have no mode is
+// compared with each of the baseline's modes.
+func TestRenderServers(t *testing.T) {
+	both := concat(cellRows("thread", 1, 1, 100, 101), cellRows("process", 1, 1, 110, 111))
+	for _, tc := range []struct {
+		servers  []Server
+		baseline string
+		want     []string // "base / other" of each comparison
+	}{
+		{[]Server{{Label: "a", Rows: both}}, "", []string{"a thread / a process"}},
+		{[]Server{{Label: "a", Rows: both}, {Label: "b", Rows: both}}, "", []string{"a thread / a process", "b thread / b process", "a thread / b thread", "a process / b process"}},
+		{[]Server{{Label: "a", Rows: both}, {Label: "b", Rows: both}}, "b", []string{"a thread / a process", "b thread / b process", "b thread / a thread", "b process / a process"}},
+		{[]Server{{Label: "a", Rows: both}, {Label: "c", Rows: cellRows("", 1, 0, 90, 91)}}, "", []string{"a thread / a process", "a thread / c", "a process / c"}},
+	} {
+		files, err := RenderServers(tc.servers, Options{Machine: fixedMachine, Baseline: tc.baseline})
+		if err != nil {
+			t.Fatal(err)
+		}
+		md := string(files["README.md"])
+		var got []string
+		for _, line := range strings.Split(md, "\n") {
+			if strings.HasPrefix(line, "| Operation | Volume | Client workers | Server workers | ") && strings.HasSuffix(line, " | 95% interval | Verdict |") {
+				cols := strings.Split(line, " | ")
+				got = append(got, cols[4]+" / "+cols[5])
+			}
+		}
+		if strings.Join(got, ", ") != strings.Join(tc.want, ", ") {
+			t.Errorf("servers %v, baseline %q: comparisons %q, want %q", len(tc.servers), tc.baseline, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		servers  []Server
+		baseline string
+		want     string
+	}{
+		{nil, "", "no servers"},
+		{[]Server{{Label: "a", Source: "m.csv", Rows: both}, {Label: "a", Source: "n.csv", Rows: both}}, "", `two servers labelled "a"`},
+		{[]Server{{Label: "a", Source: "m.csv"}}, "", "server a: m.csv has no rows"},
+		{[]Server{{Label: "a", Source: "m.csv", Rows: both}}, "z", `baseline "z" is none of the servers (a)`},
+	} {
+		if _, err := RenderServers(tc.servers, Options{Baseline: tc.baseline}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("RenderServers: %v, want %q", err, tc.want)
+		}
 	}
 }

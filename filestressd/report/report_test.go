@@ -31,12 +31,12 @@ func TestGolden(t *testing.T) {
 	checkGolden(t, "golden", files)
 }
 
-// TestGoldenRepeats renders testdata/report/repeats.csv: 3 repeats of 4
-// cells in both modes, interleaved, and a row of an older run that the
-// newest run replaces.
+// TestGoldenRepeats renders testdata/report/repeats.csv, committed-style:
+// 3 repeats of 4 cells in both modes, interleaved, and a row of an older
+// run that the newest run replaces.
 func TestGoldenRepeats(t *testing.T) {
 	rows := readFixture(t, "repeats.csv")
-	files, err := Render(rows, Options{Source: "repeats.csv", Machine: fixedMachine, WallTime: 2 * time.Second})
+	files, err := Render(rows, Options{Source: "repeats.csv", Machine: fixedMachine, WallTime: 2 * time.Second, Performance: "performance.md"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +63,70 @@ func TestGoldenRuns(t *testing.T) {
 	checkGolden(t, "golden-runs", files)
 }
 
+// TestGoldenServers renders two servers' matrices with both modes, as
+// -server fileserverd=servers/fileserverd.csv -server student=servers/student.csv:
+// thread versus process for each, the student's against fileserverd mode
+// by mode, and both servers' CPU per MB and peak memory (reset before
+// each window for fileserverd, since the start for the student's).
+func TestGoldenServers(t *testing.T) {
+	var ss []Server
+	for _, label := range []string{"fileserverd", "student"} {
+		name := "servers/" + label + ".csv"
+		ss = append(ss, Server{Label: label, Source: name, Rows: readFixture(t, name)})
+	}
+	files, err := RenderServers(ss, Options{Machine: fixedMachine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "golden-servers", files)
+	md := string(files["README.md"])
+	for _, want := range []string{
+		"## fileserverd: thread versus process", "## student: thread versus process",
+		"## fileserverd versus student, thread mode", "## fileserverd versus student, process mode",
+		"Peak memory was reset before each cell's window.", "Peak memory is since the server started",
+		"| server peak memory (8) | 2.17× |", "![Server cost per mode and worker count](server-cost.svg)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the servers' report lacks %q", want)
+		}
+	}
+	for _, name := range []string{"verdict-fileserverd-process-vs-fileserverd-thread.svg", "verdict-student-thread-vs-fileserverd-thread.svg"} {
+		if files[name] == nil {
+			t.Errorf("no %s", name)
+		}
+	}
+}
+
+// TestGoldenTimeline renders a real quick matrix, 8 clients against 2
+// server workers in both modes, with the JSON lines filestressd -json
+// wrote for it (testdata/report/timeline, from run_matrix.sh with
+// SIZES=4MB CLIENTS=8 SERVERS=2 STRESS_FLAGS="-json ..."): a queue-wave
+// timeline for each operation.
+func TestGoldenTimeline(t *testing.T) {
+	rows := readFixture(t, "timeline/matrix.csv")
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "report", "timeline", "matrix-workers.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ws, err := ReadWorkers(f, "matrix-workers.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Render(rows, Options{Source: "matrix.csv", Machine: fixedMachine, Workers: []Workers{ws}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "golden-timeline", files)
+	md := string(files["README.md"])
+	for _, want := range []string{"## Queue waves", "(timeline-download-4MB-8x2.svg)", "(timeline-upload-4MB-8x2.svg)",
+		"From `matrix-workers.jsonl`, run 20261203T115928Z-166201358.", "served 2 at once"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the timeline report lacks %q", want)
+		}
+	}
+}
+
 func readFixture(t *testing.T, name string) []Row {
 	t.Helper()
 	rows, err := results.ReadFile(filepath.Join("..", "..", "testdata", "report", name))
@@ -73,9 +137,11 @@ func readFixture(t *testing.T, name string) []Row {
 }
 
 // checkGolden compares rendered files with testdata/report/<dir>, or
-// rewrites that directory with -update.
+// rewrites that directory with -update, and parses every chart as XML.
 func checkGolden(t *testing.T, dir string, files map[string][]byte) {
 	t.Helper()
+	checkSVGs(t, files)
+	checkProse(t, dir, string(files["README.md"]))
 	golden := filepath.Join("..", "..", "testdata", "report", dir)
 	if *update {
 		os.RemoveAll(golden)
@@ -114,14 +180,15 @@ func TestReportContent(t *testing.T) {
 	}
 	md := string(files["README.md"])
 	for _, want := range []string{
-		"## Thread mode", "## Process mode", "## Verdict: thread versus process",
-		"| 4 | download | 10 MB | 5 | 1 | 0.075 | 133.3 | 4 / 1 | 4 / 1 |", // a failed worker shows
-		"| 10 | download | 10 MB | 5 | 1 | 0.070 | 142.9 | 5 / 0 | n/a |",  // no STATS
-		"| 13 | upload | 10 MB | 1 | 1 |",                                  // the re-run replaces row 7
+		"## Thread mode", "## Process mode", "# Stress matrix results\n\n**Verdict: no interval** (one sample a cell)",
+		"| 4 | download | 10 MB | 5 | 1 | 0.075 | 133.3 | 307.7 | 4 / 1 | 4 / 1 | timeout=1 |", // a failed worker shows
+		"| 10 | download | 10 MB | 5 | 1 | 0.070 | 142.9 | 416.7 | 5 / 0 | n/a |",              // no STATS
+		"| 13 | upload | 10 MB | 1 | 1 |",                                                      // the re-run replaces row 7
 		"Failed client workers | 1 |",
 		"Matrix wall time | 1s (the sum of the cells' wall times)",
 		"Test CPU @ 2.0GHz, 2 cores", "24.0 GiB", "go1.26.8",
-		"![upload 10 MB: throughput per client](chart-upload-10MB.svg)",
+		"![upload 10 MB: throughput per client and of the whole cell](throughput-upload-10MB.svg)",
+		"![Verdict chart: process / thread in each cell; the ±5% band shaded](verdict.svg)",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
@@ -130,8 +197,8 @@ func TestReportContent(t *testing.T) {
 	if strings.Contains(md, "| 7 | upload") {
 		t.Error("report shows row 7, which row 13 re-measured")
 	}
-	if len(files) != 3 {
-		t.Errorf("%d files, want README.md and 2 charts", len(files))
+	if len(files) != 4 || files["verdict.svg"] == nil {
+		t.Errorf("%d files, want README.md, the verdict chart and 2 throughput charts", len(files))
 	}
 }
 
@@ -170,7 +237,7 @@ func TestReportCPU(t *testing.T) {
 	row := func(no int, mode string, clients int, serverCPU, clientCPU float64) Row {
 		return Row{No: no, Operation: "upload", Volume: "10MB", VolumeBytes: 10 * mb, ClientWorkers: clients, ClientPool: "thread",
 			ServerWorkers: 5, ServerMode: mode, TimePerClient: 0.1, ThroughputPerClient: 100 * mb, ClientOK: clients,
-			ServerOK: clients, Wall: 0.1, Aggregate: 100 * mb, ServerCPU: serverCPU, ClientCPU: clientCPU}
+			ServerOK: clients, Wall: 0.1, Aggregate: 100 * mb, ServerCPU: serverCPU, ClientCPU: clientCPU, ServerPeakRSS: -1}
 	}
 	rows := []Row{
 		row(1, "thread", 5, 0.1, 0.02),   // 50 MB: 2.00 and 0.40 ms/MB
@@ -185,15 +252,14 @@ func TestReportCPU(t *testing.T) {
 	md := string(files["README.md"])
 	for _, want := range []string{
 		"| Server CPU (ms/MB) | Client CPU (ms/MB) |",
-		"| 1 | upload | 10 MB | 5 | 5 | 0.100 | 100.0 | 5 / 0 | 5 / 0 | 2.00 | 0.40 |",
-		"| 2 | upload | 10 MB | 1 | 5 | 0.100 | 100.0 | 1 / 0 | 1 / 0 | 3.00 | 0.50 |",
-		"| 4 | upload | 10 MB | 1 | 5 | 0.100 | 100.0 | 1 / 0 | 1 / 0 | not recorded | 0.40 |",
-		"It was not recorded for 1 of these cells",
-		"### Server CPU per MB, thread versus process",
-		"process mode uses **1.50×** thread mode's CPU per MB",
+		"| 1 | upload | 10 MB | 5 | 5 | 0.100 | 100.0 | 100.0 | 5 / 0 | 5 / 0 | 2.00 | 0.40 |",
+		"| 2 | upload | 10 MB | 1 | 5 | 0.100 | 100.0 | 100.0 | 1 / 0 | 1 / 0 | 3.00 | 0.50 |",
+		"| 4 | upload | 10 MB | 1 | 5 | 0.100 | 100.0 | 100.0 | 1 / 0 | 1 / 0 | not recorded | 0.40 |",
+		"CPU was not recorded for 1 of these cells.",
+		"### Server cost, thread versus process",
 		"1 cell measured in both modes is left out",
 		"| upload | 10 MB | 5 | 5 | 2.00 | 3.00 | 1.50 |",
-		"- **server CPU per MB**: process / thread 1.50× (geometric mean of 1 cells",
+		"| server CPU per MB (1) | 1.50× |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

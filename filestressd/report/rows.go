@@ -1,6 +1,12 @@
-// Package report renders a matrix CSV written by filestressd into the
-// Markdown report and SVG charts of results/: the assignment's table per
-// server mode, thread against process cell by cell, and throughput charts.
+// Package report renders matrix CSVs written by filestressd into the
+// Markdown report and SVG charts of results/: the verdict of thread
+// against process (or of labelled runs, or of several servers) first, as
+// a sentence and a chart, then the charts and tables behind it.
+//
+// The statistics are in files of their own (stats.go, floor.go,
+// decide.go, timeline.go); the Markdown (markdown.go, prose.go,
+// tables.go) and the charts (svg.go and chart*.go) only format what they
+// decided.
 package report
 
 import (
@@ -52,8 +58,8 @@ func ParseRunSpec(s string) (RunSpec, error) {
 	if !ok || label == "" || file == "" {
 		return RunSpec{}, fmt.Errorf("-run %q: want LABEL=FILE or LABEL=FILE:MODE", s)
 	}
-	if strings.ContainsAny(label, "|`*") {
-		return RunSpec{}, fmt.Errorf("-run %q: a label cannot hold | ` or *, which Markdown would read", s)
+	if err := checkLabel(label); err != nil {
+		return RunSpec{}, fmt.Errorf("-run %q: %w", s, err)
 	}
 	spec := RunSpec{Label: label, File: file}
 	if i := strings.LastIndexByte(file, ':'); i >= 0 && isWord(file[i+1:]) {
@@ -95,4 +101,39 @@ func (sp RunSpec) Select(rows []Row, source string) Run {
 	}
 	run.Rows = rowsOf(rows, mode)
 	return run
+}
+
+// checkLabel refuses labels that would not read as one word of a
+// sentence or a file name's part: empty, control characters, or Markdown's
+// table and emphasis marks.
+func checkLabel(label string) error {
+	if strings.ContainsAny(label, "|`*") {
+		return fmt.Errorf("a label cannot hold | ` or *, which Markdown would read")
+	}
+	if oneLine(label) != label {
+		return fmt.Errorf("a label cannot hold line breaks or control characters")
+	}
+	return nil
+}
+
+// ServerSpec is one -server of the report command: LABEL=FILE, one
+// server's matrix CSV with both modes.
+type ServerSpec struct{ Label, File string }
+
+// ParseServerSpec parses LABEL=FILE.
+func ParseServerSpec(s string) (ServerSpec, error) {
+	label, file, ok := strings.Cut(s, "=")
+	if !ok || label == "" || file == "" {
+		return ServerSpec{}, fmt.Errorf("-server %q: want LABEL=FILE", s)
+	}
+	if err := checkLabel(label); err != nil {
+		return ServerSpec{}, fmt.Errorf("-server %q: %w", s, err)
+	}
+	return ServerSpec{label, file}, nil
+}
+
+// Server is one server's rows, both modes, as -server gives them.
+type Server struct {
+	Label, Source string
+	Rows          []Row
 }

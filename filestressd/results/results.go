@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -154,7 +155,11 @@ func (r Row) Record() []string {
 }
 
 // ReadRows parses a matrix CSV by its header's column names, so that
-// columns added later do not break old reports.
+// columns added later do not break old reports. It reads strictly: a row
+// with more or fewer fields than the header, a negative or non-finite
+// (NaN, Inf) figure, a fraction where a count belongs, or a peak-memory
+// scope other than window or start is refused, naming the line and the
+// column.
 func ReadRows(r io.Reader) ([]Row, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -172,7 +177,7 @@ func ReadRows(r io.Reader) ([]Row, error) {
 		}
 	}
 	var rows []Row
-	for line := 2; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return rows, nil
@@ -180,31 +185,43 @@ func ReadRows(r io.Reader) ([]Row, error) {
 		if err != nil {
 			return nil, err
 		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(header) {
+			return nil, fmt.Errorf("line %d: %d fields where the header has %d columns (%s)", line, len(rec), len(header), widthHint(header, len(rec)))
+		}
 		p := fieldParser{rec: rec, col: col}
 		row := Row{
-			No: p.int("no"), Timestamp: p.str("timestamp"), Operation: p.str("operation"),
-			Volume: p.str("volume"), VolumeBytes: int64(p.float("volume_bytes")),
-			ClientWorkers: p.int("client_workers"), ClientPool: p.str("client_pool"),
-			ServerWorkers: p.intOr("server_workers", 0), ServerMode: p.str("server_mode"),
-			TimePerClient: p.float("time_per_client_s"), ThroughputPerClient: p.float("throughput_per_client_Bps"),
-			ClientOK: p.int("client_ok"), ClientFail: p.int("client_fail"),
-			ServerOK: p.intOr("server_ok", -1), ServerFail: p.intOr("server_fail", -1),
-			Wall: p.float("wall_s"), Aggregate: p.float("aggregate_Bps"),
-			P50: p.float("p50_s"), P95: p.float("p95_s"), Max: p.float("max_s"),
+			No: p.count("no", 0), Timestamp: p.str("timestamp"), Operation: p.str("operation"),
+			Volume: p.str("volume"), VolumeBytes: p.count64("volume_bytes", 0),
+			ClientWorkers: p.count("client_workers", 0), ClientPool: p.str("client_pool"),
+			ServerWorkers: p.count("server_workers", 0), ServerMode: p.str("server_mode"),
+			TimePerClient: p.figure("time_per_client_s", 0), ThroughputPerClient: p.figure("throughput_per_client_Bps", 0),
+			ClientOK: p.count("client_ok", 0), ClientFail: p.count("client_fail", 0),
+			ServerOK: p.count("server_ok", -1), ServerFail: p.count("server_fail", -1),
+			Wall: p.figure("wall_s", 0), Aggregate: p.figure("aggregate_Bps", 0),
+			P50: p.figure("p50_s", 0), P95: p.figure("p95_s", 0), Max: p.figure("max_s", 0),
 			Errors: p.str("errors"), Verified: p.str("verified"),
-			ServerCPU: p.floatOr("server_cpu_s", -1), ClientCPU: p.floatOr("client_cpu_s", -1),
-			Repeat: p.intOr("repeat", 1), RunID: p.str("run_id"), Host: p.str("host"),
-			RequestForm: p.str("request_form"), ServerPeakRSS: int64(p.floatOr("server_peak_rss_bytes", -1)),
-			ServerPeakRSSScope: p.str("server_peak_rss_scope"),
+			ServerCPU: p.figure("server_cpu_s", -1), ClientCPU: p.figure("client_cpu_s", -1),
+			Repeat: p.count("repeat", 1), RunID: p.str("run_id"), Host: p.str("host"),
+			RequestForm: p.str("request_form"), ServerPeakRSS: p.count64("server_peak_rss_bytes", -1),
+			ServerPeakRSSScope: p.oneOf("server_peak_rss_scope", "", "window", "start"),
 		}
 		if row.Repeat < 1 && p.err == nil {
 			p.err = fmt.Errorf("column repeat: %d is not a repeat number (they start at 1)", row.Repeat)
 		}
 		if p.err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, p.err)
+			return nil, fmt.Errorf("line %d, %w", line, p.err)
 		}
 		rows = append(rows, row)
 	}
+}
+
+// widthHint says which columns a row of n fields lacks, or has too many.
+func widthHint(header []string, n int) string {
+	if n < len(header) {
+		return fmt.Sprintf("no %s", header[n])
+	}
+	return fmt.Sprintf("%d more than the header", n-len(header))
 }
 
 // ReadFile reads the rows of the matrix CSV at path (see ReadRows).
@@ -222,6 +239,7 @@ func ReadFile(path string) ([]Row, error) {
 }
 
 // fieldParser reads named fields of one record, keeping the first error.
+// A column the header does not have reads as an empty field.
 type fieldParser struct {
 	rec []string
 	col map[string]int
@@ -235,34 +253,69 @@ func (p *fieldParser) str(name string) string {
 	return ""
 }
 
-func (p *fieldParser) float(name string) float64 {
+func (p *fieldParser) fail(name, format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf("column %s: %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+// figure is a time, rate or CPU time: a finite number, not negative; def
+// for an empty field.
+func (p *fieldParser) figure(name string, def float64) float64 {
 	s := p.str(name)
 	if s == "" {
-		return 0
+		return def
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && p.err == nil {
-		p.err = fmt.Errorf("column %s: %q is not a number", name, s)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		p.fail(name, "%q is not a number", s)
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		p.fail(name, "%q is not a finite number", s)
+	case f < 0:
+		p.fail(name, "%s is negative", s)
+	default:
+		return f
 	}
-	return f
+	return def
 }
 
-func (p *fieldParser) int(name string) int { return int(p.float(name)) }
-
-// intOr returns def for an empty or missing field.
-func (p *fieldParser) intOr(name string, def int) int {
-	if p.str(name) == "" {
+// count64 is a count or a size in bytes: a whole number, not negative;
+// def for an empty field.
+func (p *fieldParser) count64(name string, def int64) int64 {
+	s := p.str(name)
+	if s == "" {
 		return def
 	}
-	return p.int(name)
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil:
+		p.fail(name, "%q is not a whole number", s)
+	case n < 0:
+		p.fail(name, "%s is negative", s)
+	default:
+		return n
+	}
+	return def
 }
 
-// floatOr returns def for an empty or missing field.
-func (p *fieldParser) floatOr(name string, def float64) float64 {
-	if p.str(name) == "" {
+func (p *fieldParser) count(name string, def int) int {
+	n := p.count64(name, int64(def))
+	if n > math.MaxInt32 {
+		p.fail(name, "%d is beyond any count the matrix makes", n)
 		return def
 	}
-	return p.float(name)
+	return int(n)
+}
+
+// oneOf is a field that must be one of the words given.
+func (p *fieldParser) oneOf(name string, words ...string) string {
+	s := p.str(name)
+	if !slices.Contains(words, s) {
+		p.fail(name, "%q is none of %q", s, words[1:])
+		return ""
+	}
+	return s
 }
 
 // File is what an existing CSV file tells before a row is appended.

@@ -158,3 +158,46 @@ func TestRecordRoundTrip(t *testing.T) {
 		t.Errorf("ReadRows = %+v, %v; want %+v and %+v", rows, err, full, none)
 	}
 }
+
+// TestReadRowsStrict checks that a row the matrix could not have written
+// is refused with its line and column: a short or long row, a negative
+// time, size or count, NaN or Inf, a fraction where a count belongs, a
+// peak-memory scope that is neither window nor start. Line numbers are
+// the CSV's own, a header and an ok row before the bad one.
+func TestReadRowsStrict(t *testing.T) {
+	head := strings.Join(Header(), ",")
+	good := Row{No: 1, Operation: "upload", Volume: "1MB", VolumeBytes: 1 << 20, ClientWorkers: 1, ClientPool: "thread",
+		ServerWorkers: 1, ServerMode: "thread", TimePerClient: 0.5, ThroughputPerClient: 2 << 20, ClientOK: 1,
+		ServerOK: 1, Wall: 0.5, Aggregate: 2 << 20, ServerCPU: 0.1, ClientCPU: 0.1, Repeat: 1, ServerPeakRSS: 1000, ServerPeakRSSScope: "window"}
+	with := func(column, value string) string {
+		rec := good.Record()
+		rec[slices.Index(Header(), column)] = value
+		return strings.Join(rec, ",")
+	}
+	ok := strings.Join(good.Record(), ",")
+	for _, tc := range []struct{ bad, want string }{
+		{strings.Join(good.Record()[:5], ","), "line 3: 5 fields where the header has 30 columns (no client_workers)"},
+		{ok + ",extra", "line 3: 31 fields where the header has 30 columns (1 more than the header)"},
+		{with("time_per_client_s", "-0.5"), "line 3, column time_per_client_s: -0.5 is negative"},
+		{with("wall_s", "NaN"), `line 3, column wall_s: "NaN" is not a finite number`},
+		{with("throughput_per_client_Bps", "+Inf"), `line 3, column throughput_per_client_Bps: "+Inf" is not a finite number`},
+		{with("volume_bytes", "-1048576"), "line 3, column volume_bytes: -1048576 is negative"},
+		{with("client_fail", "-2"), "line 3, column client_fail: -2 is negative"},
+		{with("server_ok", "1.5"), `line 3, column server_ok: "1.5" is not a whole number`},
+		{with("server_cpu_s", "-1"), "line 3, column server_cpu_s: -1 is negative"},
+		{with("server_peak_rss_bytes", "-5"), "line 3, column server_peak_rss_bytes: -5 is negative"},
+		{with("server_peak_rss_scope", "forever"), `line 3, column server_peak_rss_scope: "forever" is none of ["window" "start"]`},
+	} {
+		_, err := ReadRows(strings.NewReader(head + "\n" + ok + "\n" + tc.bad + "\n"))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("row %q: error %v, want %q", tc.bad, err, tc.want)
+		}
+	}
+	// A quoted field across lines counts its lines: the next row's number
+	// is still the file's.
+	multi := with("server_mode", "\"x\n## injected\"")
+	_, err := ReadRows(strings.NewReader(head + "\n" + multi + "\n" + with("p95_s", "-1") + "\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "line 4, column p95_s") {
+		t.Errorf("after a two-line field: error %v, want line 4", err)
+	}
+}
