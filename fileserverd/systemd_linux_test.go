@@ -175,8 +175,7 @@ func (u *unitTest) dropins() {
 func (u *unitTest) installAndStart() {
 	t := u.t
 	start := time.Now()
-	out := u.c.sh(t, "set -e\ncd "+containerMount+"\n"+readmeBlock(t, "## Installing the service")+
-		"\nsystemctl show -p ActiveState -p SubState -p StatusText fileserverd.service")
+	out := u.install(readmeBlock(t, "## Installing the service"), "systemctl show -p ActiveState -p SubState -p StatusText fileserverd.service")
 	t.Logf("installed and started as README-systemd.md says in %v", time.Since(start).Round(time.Millisecond))
 	p := parseProps(out)
 	want := fmt.Sprintf("serving on [::]:8889 with %d process workers", unitWorkers)
@@ -188,6 +187,18 @@ func (u *unitTest) installAndStart() {
 	if n := u.show("NRestarts")["NRestarts"]; n != "0" {
 		t.Errorf("NRestarts=%s after the first start", n)
 	}
+}
+
+// install runs the scripts, README blocks, in the staging directory, up
+// to the first command that fails, and returns their output; a failure
+// fails the test with the unit's journal.
+func (u *unitTest) install(scripts ...string) string {
+	u.t.Helper()
+	out, err := u.c.try(2*time.Minute, "set -e\ncd "+containerMount+"\n"+strings.Join(scripts, "\n"))
+	if err != nil {
+		u.t.Fatalf("%v\n%s", err, u.journal())
+	}
+	return out
 }
 
 // serve checks LIST, UPLOAD and GET over TCP, and keeps the file for the
@@ -400,7 +411,7 @@ func (u *unitTest) brokenUnitFails() {
 // until the first connection, which it then serves on systemd's socket.
 func (u *unitTest) socketActivation() {
 	t := u.t
-	u.c.sh(t, "set -e\ncd "+containerMount+"\n"+readmeBlock(t, "## Installing the service")+"\n"+readmeBlock(t, "### Or with socket activation"))
+	u.install(readmeBlock(t, "## Installing the service"), readmeBlock(t, "### Or with socket activation"))
 	u.checkSocketOnly()
 	if names := u.list(); len(names) != 0 {
 		t.Errorf("LIST, the first connection: %q", names)
