@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -95,7 +96,7 @@ func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.L
 	linkDone := make(chan struct{})
 	go func() {
 		defer close(linkDone)
-		srv.serveLink(link, ci.id)
+		srv.serveLink(link, ci.id, ci.parent)
 	}()
 
 	<-ctx.Done()
@@ -115,8 +116,10 @@ func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.L
 
 // serveLink runs a worker child of process mode: it serves the
 // connections the parent hands over through link, one at a time, and
-// tells the parent what became of each, until the link closes.
-func (s *server) serveLink(link *net.UnixConn, id int) {
+// tells the parent what became of each, until the link closes. The parent
+// closes it to stop the child, often before its SIGTERM arrives: an EOF
+// while the parent lives is that, not worth a warning.
+func (s *server) serveLink(link *net.UnixConn, id, parent int) {
 	w := newWorker(s, id)
 	buf := make([]byte, 1+maxReplay)
 	oob := make([]byte, syscall.CmsgSpace(4))
@@ -126,7 +129,8 @@ func (s *server) serveLink(link *net.UnixConn, id int) {
 	for {
 		wc, err := receive(link, buf, oob)
 		if err != nil {
-			if !s.isStopping() && !errors.Is(err, net.ErrClosed) {
+			parentStops := errors.Is(err, io.EOF) && os.Getppid() == parent
+			if !s.isStopping() && !errors.Is(err, net.ErrClosed) && !parentStops {
 				s.log.Warn("worker link", "error", err)
 			}
 			return

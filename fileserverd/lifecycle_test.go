@@ -103,6 +103,29 @@ func TestSIGTERMDuringTransfer(t *testing.T) {
 	}
 }
 
+// TestCleanStopLogsNoWarning: a SIGTERM with nothing in flight is a clean
+// stop, logged at info only, in both modes (under systemd, every restart
+// is one, and journalctl -p warning must stay empty). A process-mode
+// parent closes its links to the children before it signals them: the
+// children must not take that EOF for a fault.
+func TestCleanStopLogsNoWarning(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, mode, 3)
+			d.list(t)
+			if err := d.Stop(10 * time.Second); err != nil {
+				t.Fatalf("exit after SIGTERM: %v\n%s", err, d.Log)
+			}
+			for _, l := range strings.Split(d.Log.String(), "\n") {
+				if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+					t.Errorf("a clean stop logged: %s", l)
+				}
+			}
+		})
+	}
+}
+
 // TestStatsCountAllWorkers checks STATS sums the requests served by every
 // worker, in process mode across children.
 func TestStatsCountAllWorkers(t *testing.T) {
