@@ -15,7 +15,8 @@ type cell struct {
 	results   []workerResult
 	server    serverView
 	sum       summary
-	want      expected // a download's expected content
+	want      expected   // a download's expected content
+	cost      serverCost // the server's process tree over the window
 	// clientCPU is the client's CPU time over the window (see window.cpu),
 	// when clientCPUKnown; cpuMissing children are not in it.
 	clientCPU      time.Duration
