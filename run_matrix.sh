@@ -636,9 +636,9 @@ stop_group() {
 }
 
 # server_up KEY: whether the SERVER_CMD server is still running. The
-# first time it is found dead, it says so with its last output, stops
-# what is left of its group, and counts a failure; its remaining cells
-# are then not run.
+# first time it is found dead, it says so with its last output and stops
+# what is left of its group; its remaining cells are then not run, and
+# count as failed.
 server_up() {
 	local key=$1 pid=${server_pid[$1]:-} status=0
 	[[ -z ${server_dead[$key]:-} ]] || return 1
@@ -647,7 +647,6 @@ server_up() {
 	server_failed "$key" "died during the matrix (exit status $status)"
 	echo "run_matrix.sh: the cells left against it in this server worker count count as failed and get no row; the run goes on" >&2
 	server_dead[$key]=1
-	bad=$((bad + 1))
 	stop_group "$key"
 	return 1
 }
@@ -975,8 +974,10 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
 		for impl in "${impls[@]}"; do
 			for mode in "${modes[@]}"; do
 				if [[ $impl == cmd ]]; then
-					# One that died has been stopped already.
-					if server_up "cmd/$mode"; then stop_group "cmd/$mode"; fi
+					# One that died during its cells has been stopped (and
+					# its cells counted); one that died after them counts.
+					[[ -z ${server_dead[cmd/$mode]:-} ]] || continue
+					if server_up "cmd/$mode"; then stop_group "cmd/$mode"; else bad=$((bad + 1)); fi
 					continue
 				fi
 				if ! stop_server "$mode"; then

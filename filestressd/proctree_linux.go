@@ -31,6 +31,9 @@ type procInfo struct {
 	// all its threads, dead ones included, plus that of the children it
 	// waited for (and theirs, recursively).
 	ticks uint64
+	// zombie is true for a process that has ended and waits for its
+	// parent to reap it: its times are final, its memory gone.
+	zombie bool
 	// hwm is VmHWM, the peak resident set since the process started or
 	// since its peak was last reset, in bytes; hasMM is false for a
 	// zombie, which has no memory left to report.
@@ -73,7 +76,7 @@ func parseStat(pid int, b []byte) (procInfo, error) {
 		n, _ := strconv.ParseUint(f[field-3], 10, 64)
 		return n
 	}
-	return procInfo{pid: pid, ppid: int(num(4)), start: num(22), ticks: num(14) + num(15) + num(16) + num(17)}, nil
+	return procInfo{pid: pid, ppid: int(num(4)), start: num(22), ticks: num(14) + num(15) + num(16) + num(17), zombie: f[0] == "Z" || f[0] == "X"}, nil
 }
 
 // parseHWM finds VmHWM in /proc/PID/status, in bytes.
@@ -236,15 +239,18 @@ func (m *treeMeter) stop() (treeCost, error) {
 	if err != nil {
 		return treeCost{}, fmt.Errorf("%w (it ended during the window)", err)
 	}
-	if after[m.root].start != m.before[m.root].start {
+	switch r := after[m.root]; {
+	case r.start != m.before[m.root].start:
 		return treeCost{}, fmt.Errorf("the server's process %d ended during the window (its pid now names another process)", m.root)
+	case r.zombie:
+		return treeCost{}, fmt.Errorf("the server's process %d ended during the window", m.root)
 	}
 	return m.cost(after), nil
 }
 
 // cost compares the tree after the window with the tree before it.
 func (m *treeMeter) cost(after map[int]procInfo) treeCost {
-	c := treeCost{procs: len(after), scope: scopeWindow, resetErr: m.resetOK}
+	c := treeCost{scope: scopeWindow, resetErr: m.resetOK}
 	var before, now uint64
 	for _, p := range m.before {
 		before += p.ticks
@@ -253,7 +259,10 @@ func (m *treeMeter) cost(after map[int]procInfo) treeCost {
 		}
 	}
 	for _, p := range after {
-		now += p.ticks
+		now += p.ticks // a zombie's too: final, until its parent reaps it into its cutime
+		if !p.zombie {
+			c.procs++
+		}
 		if p.hasMM {
 			c.peak += p.hwm
 		}

@@ -21,7 +21,7 @@ const (
 
 // treeCost is what a process tree used between two readings.
 type treeCost struct {
-	procs  int // processes in the tree at the end
+	procs  int // processes in the tree at the end, zombies left out
 	exited int // processes of the tree at the start that were gone at the end
 	cpu    time.Duration
 	// cpuLost is true when the tree's CPU time went down: a process

@@ -32,10 +32,10 @@ func (c cell) identityConflict() string {
 		return ""
 	}
 	var flags []string
-	if c.cfg.ServerMode != "" {
+	if c.cfg.ServerMode != "" && c.cfg.ServerMode != m {
 		flags = append(flags, "-server-mode "+c.cfg.ServerMode)
 	}
-	if c.cfg.ServerWorkers > 0 {
+	if c.cfg.ServerWorkers > 0 && c.cfg.ServerWorkers != w {
 		flags = append(flags, fmt.Sprintf("-server-workers %d", c.cfg.ServerWorkers))
 	}
 	return fmt.Sprintf("the server's STATS says %s mode with %d workers, where %s: the row takes STATS's", m, w, strings.Join(flags, " and "))
