@@ -29,11 +29,20 @@ var portRE = regexp.MustCompile(`^\s*(\d+)\s*$`)
 // is skipped when python3 is missing (testkit.Python).
 func startCourseServer(t *testing.T, script string, args ...string) courseServer {
 	t.Helper()
+	dir := t.TempDir()
+	return startPythonServer(t, script, dir, append([]string{"0", dir}, args...)...)
+}
+
+// startPythonServer runs a script of testdata/course/servers with args,
+// serving dir, and waits for the port it prints. Cleanup kills its whole
+// process group (a process pool's children too).
+func startPythonServer(t *testing.T, script, dir string, args ...string) courseServer {
+	t.Helper()
 	python := testkit.Python(t)
-	s := courseServer{dir: t.TempDir()}
+	s := courseServer{dir: dir}
 	path := filepath.Join("..", "testdata", "course", "servers", script)
-	cmd := exec.Command(python, append([]string{path, "0", s.dir}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd := exec.Command(python, append([]string{path}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -43,7 +52,7 @@ func startCourseServer(t *testing.T, script string, args ...string) courseServer
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
 	})
 	m, err := testkit.NewLog(stdout).WaitFor(portRE, 20*time.Second)

@@ -1,51 +1,19 @@
 package main
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
-
-	"fileserver/protocol/testkit"
 )
 
 // startPoolServer runs testdata/course/servers/pool_server.py in a mode
-// with a worker count, on a free port, serving a fresh directory; its
-// whole process group is killed at cleanup (a process pool leaves
-// children). The test is skipped without python3.
+// with a worker count, on a free port, serving a fresh directory.
 func startPoolServer(t *testing.T, mode string, workers int) courseServer {
 	t.Helper()
-	python := testkit.Python(t)
-	s := courseServer{dir: t.TempDir()}
-	path, err := filepath.Abs(filepath.Join("..", "testdata", "course", "servers", "pool_server.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(python, path, "--port", "0", "--mode", mode, "--workers", strconv.Itoa(workers), "--dir", s.dir)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		cmd.Wait()
-	})
-	m, err := testkit.NewLog(stdout).WaitFor(portRE, 20*time.Second)
-	if err != nil {
-		t.Fatalf("pool_server.py printed no port: %v", err)
-	}
-	s.addr = "127.0.0.1:" + m[1]
-	return s
+	dir := t.TempDir()
+	return startPythonServer(t, "pool_server.py", dir, "--port", "0", "--mode", mode, "--workers", strconv.Itoa(workers), "--dir", dir)
 }
 
 // TestServerCostOfACourseServer runs cells against the Python pool
