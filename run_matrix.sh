@@ -87,7 +87,8 @@
 # count and the server's CPU and peak memory. A server that dies during
 # the matrix costs its remaining cells (counted failed, without rows);
 # the run goes on with the next worker count. Stopped with SIGTERM to its
-# group, SIGKILL SERVER_GRACE (10 s) later; its directory removed.
+# group, SIGKILL SERVER_GRACE (10 s) later; its directory removed; a
+# watchdog kills the groups if this script is killed with SIGKILL.
 # WITH_FILESERVERD=1 runs fileserverd's matrix beside it, interleaved
 # (its rows in ${OUT%.csv}-fileserverd.csv), and renders one report of
 # both (filestressd report -server fileserverd=... -server LABEL=...,
@@ -239,10 +240,27 @@ cleanup() {
 	# Defined further down: an early exit comes before them.
 	if declare -F remove_remote_bins >/dev/null; then remove_remote_bins; fi
 	if declare -F lab_down >/dev/null; then lab_down; fi
+	if [[ -n ${watchdog_pid:-} ]]; then kill -TERM -- "-$watchdog_pid" 2>/dev/null || true; fi
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
 trap 'echo "run_matrix.sh: interrupted" >&2; exit 130' INT TERM
+
+# The watchdog (SERVER_CMD): those servers run in sessions of their own,
+# so a SIGKILL of this script, which no trap sees, or of its process
+# group, would leave them running. A process in a session of its own
+# waits for this script to end (tail --pid, which looks once a second),
+# then kills the process groups still listed in $scratch/groups and
+# removes the scratch directory. The EXIT trap ends it (its group) when
+# the script ends any other way.
+watchdog_pid=""
+if [[ -n $SERVER_CMD ]]; then
+	: >"$scratch/groups"
+	setsid bash -c 'tail --pid="$0" -f /dev/null 2>/dev/null
+		while read -r g; do kill -KILL -- "-$g" 2>/dev/null; done <"$1/groups"
+		rm -rf "$1"' "$$" "$scratch" </dev/null >/dev/null 2>&1 &
+	watchdog_pid=$!
+fi
 
 # ---- The lab (LAB=1): network namespaces joined by shaped veth pairs.
 
@@ -594,6 +612,7 @@ start_cmd_server() {
 		exec setsid bash -c "$SERVER_CMD"
 	) </dev/null >"$log" 2>&1 &
 	pid=$!
+	echo "$pid" >>"$scratch/groups" # for the watchdog
 	server_pid[$key]=$pid server_log[$key]=$log server_dir[$key]=$dir server_addr[$key]=127.0.0.1:$port server_sw[$key]=$workers
 	unset "server_dead[$key]"
 	if ! wait_listening "$key"; then
@@ -631,6 +650,7 @@ stop_group() {
 	wait "$pid" 2>/dev/null || true
 	left=$(group_members "$pid")
 	[[ -z $left ]] || echo "run_matrix.sh: $(server_name "$key") left processes SIGKILL did not end: $left" >&2
+	sed -i "/^$pid\$/d" "$scratch/groups"
 	unset "server_pid[$key]"
 	rm -rf "${server_dir[$key]}"
 }

@@ -31,13 +31,14 @@ type matrixRun struct {
 // poolServerCmd is the SERVER_CMD of testdata/course/servers/pool_server.py.
 const poolServerCmd = `python3 $START_DIR/testdata/course/servers/pool_server.py --port $PORT --workers $WORKERS --mode $MODE`
 
-// runMatrix runs run_matrix.sh from the repository's root with env added
-// (OUT=dir/m.csv, BIN and TMPDIR in the test's directory, so that what
-// the run leaves can be found), at most 5 minutes, its process group
-// killed if the test ends first. It needs bash, python3 (skipped without)
-// and Linux's /proc, and is left out of -short: it builds the binaries
-// and runs servers.
-func runMatrix(t *testing.T, env ...string) matrixRun {
+// matrixCommand is run_matrix.sh, run from the repository's root with env
+// added (OUT=dir/m.csv, BIN and TMPDIR in the test's directory, so that
+// what the run leaves can be found), its process group killed when ctx
+// ends, and whatever of the run is still running (see leftovers) killed
+// when the test ends. It needs bash, python3 (skipped without) and
+// Linux's /proc, and is left out of -short: it builds the binaries and
+// runs servers.
+func matrixCommand(ctx context.Context, t *testing.T, env ...string) (*exec.Cmd, matrixRun) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: run_matrix.sh builds both binaries and runs a matrix")
@@ -54,8 +55,11 @@ func runMatrix(t *testing.T, env ...string) matrixRun {
 	if err := os.Mkdir(r.tmp, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	t.Cleanup(func() {
+		for _, p := range r.leftovers() {
+			syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+	})
 	cmd := exec.CommandContext(ctx, "bash", "run_matrix.sh")
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "OUT="+filepath.Join(r.dir, "m.csv"), "BIN="+filepath.Join(r.dir, "bin"), "TMPDIR="+r.tmp,
@@ -64,6 +68,16 @@ func runMatrix(t *testing.T, env ...string) matrixRun {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
+	return cmd, r
+}
+
+// runMatrix runs run_matrix.sh (matrixCommand) to its end, at most 5
+// minutes.
+func runMatrix(t *testing.T, env ...string) matrixRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd, r := matrixCommand(ctx, t, env...)
 	out, err := cmd.CombinedOutput()
 	r.output = string(out)
 	r.code = cmd.ProcessState.ExitCode()
@@ -72,6 +86,31 @@ func runMatrix(t *testing.T, env ...string) matrixRun {
 		t.Fatal("run_matrix.sh did not end within 5 minutes")
 	}
 	return r
+}
+
+// leftover is a process of a run still running.
+type leftover struct {
+	pid       int
+	cwd, args string
+}
+
+// leftovers are the run's processes still running: those whose working
+// directory or command line is in its TMPDIR (the servers run in their
+// storage directories there; the watchdog names the scratch directory).
+func (r matrixRun) leftovers() []leftover {
+	var left []leftover
+	for _, pid := range allPIDs() {
+		p, err := readProc(pid, false)
+		if err != nil || p.zombie {
+			continue
+		}
+		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if strings.HasPrefix(cwd, r.tmp) || strings.Contains(string(cmdline), r.tmp) {
+			left = append(left, leftover{pid, cwd, strings.ReplaceAll(string(cmdline), "\x00", " ")})
+		}
+	}
+	return left
 }
 
 // listenedRE is run_matrix.sh's line for a SERVER_CMD server that listens.
@@ -83,17 +122,8 @@ var listenedRE = regexp.MustCompile(`listening on 127\.0\.0\.1:(\d+), storage `)
 // connections, or a file in TMPDIR.
 func (r matrixRun) checkNothingLeft(t *testing.T) {
 	t.Helper()
-	for _, pid := range allPIDs() {
-		p, err := readProc(pid, false)
-		if err != nil || p.zombie {
-			continue
-		}
-		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if strings.HasPrefix(cwd, r.tmp) || strings.Contains(string(cmdline), r.tmp) {
-			t.Errorf("left running: pid %d in %s: %s", pid, cwd, strings.ReplaceAll(string(cmdline), "\x00", " "))
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
+	for _, p := range r.leftovers() {
+		t.Errorf("left running: pid %d in %s: %s", p.pid, p.cwd, p.args)
 	}
 	for _, m := range listenedRE.FindAllStringSubmatch(r.output, -1) {
 		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+m[1], time.Second); err == nil {
@@ -310,5 +340,64 @@ func TestServerCmdDiesMidMatrix(t *testing.T) {
 	}
 	if n, _ := strconv.Atoi(m[1]); n < 4 || n > 8 {
 		t.Errorf("%d cells with failures, want 4 to 8: 2 to 4 a server (the one it died in, or whose setup it failed, and those not run)", n)
+	}
+}
+
+// TestServerCmdInterrupted stops a SERVER_CMD run in its first cell, as a
+// user does: SIGTERM to the script, which its trap answers (exit 130);
+// and SIGKILL to its whole process group, which no trap sees, after
+// which the watchdog, in a session of its own, kills the servers' groups
+// and removes the scratch directory. Neither leaves a process, port or
+// file behind (the watchdog's within a few seconds).
+func TestServerCmdInterrupted(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		signal func(pid int) error
+		code   int
+	}{
+		{"SIGTERM to the script", func(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }, 130},
+		{"SIGKILL to its group", func(pid int) error { return syscall.Kill(-pid, syscall.SIGKILL) }, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cmd, r := matrixCommand(ctx, t, "QUICK=1", "SERVER_CMD="+poolServerCmd)
+			pipe, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stderr = cmd.Stdout
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			log := testkit.NewLog(pipe)
+			if _, err := log.WaitFor(regexp.MustCompile(`^\[1/32\] `), 2*time.Minute); err != nil {
+				cmd.Cancel()
+				cmd.Wait()
+				t.Fatalf("no first cell: %v\n%s", err, log)
+			}
+			if err := c.signal(cmd.Process.Pid); err != nil {
+				t.Fatal(err)
+			}
+			select { // the output ends once the script and its children have
+			case <-log.EOF():
+			case <-ctx.Done():
+			}
+			cmd.Wait()
+			r.output = log.String()
+			t.Logf("run_matrix.sh (%v):\n%s", cmd.ProcessState, r.output)
+			if got := cmd.ProcessState.ExitCode(); got != c.code {
+				t.Errorf("exit %d, want %d", got, c.code)
+			}
+			// The watchdog looks once a second; the servers' groups then
+			// end at once (SIGKILL).
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); { // bounded: 10 s
+				if left, _ := os.ReadDir(r.tmp); len(r.leftovers()) == 0 && len(left) == 0 {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			r.checkNothingLeft(t)
+		})
 	}
 }
