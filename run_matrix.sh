@@ -25,6 +25,11 @@
 #   CLIENT_HOSTS="vm1 vm2" SERVER=10.0.0.5:8889 ./run_matrix.sh
 #                                      each cell's workers split over vm1 and vm2,
 #                                      run there over ssh, released together
+#   SERVER_CMD='python3 ~/ets/file_server.py --port $PORT --workers $WORKERS --mode $MODE' ./run_matrix.sh
+#                                      the whole matrix against a server this script
+#                                      starts, for each mode and worker count
+#   SERVER_CMD='...' WITH_FILESERVERD=1 ./run_matrix.sh
+#                                      and fileserverd's matrix beside it, one report
 #
 # Every dimension can be set: MODES, SERVERS, OPS, SIZES, CLIENTS,
 # CLIENT_POOL, TIMEOUT (per cell), OUT (the CSV; the report goes beside it),
@@ -67,10 +72,40 @@
 # that fails, or has not returned HOST_GRACE (20s) after the cell's
 # deadline, is cut and costs its workers: a row of them failed, kind
 # host; the run goes on.
+# SERVER_CMD: a server of your own, started for every server mode and
+# worker count as fileserverd is: with bash -c, in a fresh storage
+# directory (its working directory), PORT (a free loopback port),
+# WORKERS, MODE (thread or process, or the word MODE_NAMES maps it to,
+# e.g. MODE_NAMES="thread=threading process=multiprocessing") and DIR
+# exported to it, in a session and process group of its own (setsid);
+# each download's test file is put in DIR first (filestressd testfile).
+# It must listen on 127.0.0.1:PORT (or all addresses) within
+# SERVER_START_TIMEOUT (30 s): one that exits or does not listen by then
+# ends the run with the last lines of its output. The modes run
+# interleaved, as fileserverd's do; each cell gets -server-pid,
+# -server-mode and -server-workers, so its rows carry the mode and worker
+# count and the server's CPU and peak memory. A server that dies during
+# the matrix costs its remaining cells (counted failed, without rows);
+# the run goes on with the next worker count. Stopped with SIGTERM to its
+# group, SIGKILL SERVER_GRACE (10 s) later; its directory removed; a
+# watchdog kills the groups if this script is killed with SIGKILL.
+# WITH_FILESERVERD=1 runs fileserverd's matrix beside it, interleaved
+# (its rows in ${OUT%.csv}-fileserverd.csv), and renders one report of
+# both (filestressd report -server fileserverd=... -server LABEL=...,
+# LABEL from SERVER_LABEL or the command's script name).
+# JSON_CELLS: which cells keep their per-worker JSON lines (-json) in
+# ${OUT%.csv}-workers.jsonl: largest (the default: the largest volume
+# with the most client workers, both operations, every server worker
+# count and mode), all, none, or a list of VOLUME/CLIENTS, e.g.
+# "100MB/50 10MB/1" (volumes as SIZES writes them). Not with
+# CLIENT_HOSTS, whose cells run on the hosts.
 # Exit status: 0 when every cell ran with no failed client worker and no
-# failed server request, 1 otherwise, 2 for bad settings or a lab that
-# cannot be made.
+# failed server request, 1 otherwise (a SERVER_CMD server that does not
+# start included), 2 for bad settings or a lab that cannot be made.
 set -euo pipefail
+# START_DIR: where the script was started from, for SERVER_CMD's paths
+# (the command runs in its storage directory).
+export START_DIR=$PWD
 cd "$(dirname "$0")"
 
 if [[ "${QUICK:-0}" == 1 ]]; then
@@ -95,6 +130,13 @@ RSH=${RSH:-ssh -o BatchMode=yes}
 REMOTE_BIN=${REMOTE_BIN:-}
 HOST_GRACE=${HOST_GRACE:-20}
 BIN=${BIN:-bin}
+SERVER_CMD=${SERVER_CMD:-}
+MODE_NAMES=${MODE_NAMES:-}
+SERVER_LABEL=${SERVER_LABEL:-}
+WITH_FILESERVERD=${WITH_FILESERVERD:-0}
+SERVER_START_TIMEOUT=${SERVER_START_TIMEOUT:-30}
+SERVER_GRACE=${SERVER_GRACE:-10}
+JSON_CELLS=${JSON_CELLS:-largest}
 read -r -a stress_flags <<<"${STRESS_FLAGS:-}"
 
 die() { echo "run_matrix.sh: $*" >&2; exit 2; }
@@ -109,6 +151,42 @@ read -r -a modes <<<"$MODES"
 [[ $NET == lan1g || $NET == lan100m || $NET == none ]] || die "NET: lan1g, lan100m or none, got $NET"
 [[ $LAB_CLIENTS =~ ^[1-9]$ ]] || die "LAB_CLIENTS: 1 to 9 client hosts, got $LAB_CLIENTS"
 [[ $HOST_GRACE =~ ^[0-9]+$ ]] || die "HOST_GRACE takes whole seconds, got $HOST_GRACE"
+[[ $SERVER_START_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "SERVER_START_TIMEOUT takes whole seconds, 1 or more, got $SERVER_START_TIMEOUT"
+[[ $SERVER_GRACE =~ ^[0-9]+$ ]] || die "SERVER_GRACE takes whole seconds, got $SERVER_GRACE"
+[[ $WITH_FILESERVERD == 0 || $WITH_FILESERVERD == 1 ]] || die "WITH_FILESERVERD: 0 or 1, got $WITH_FILESERVERD"
+if [[ -n $SERVER_CMD ]]; then
+	[[ -z $SERVER && $LAB == 0 && -z $CLIENT_HOSTS ]] || die "SERVER_CMD starts its own servers on loopback: no SERVER, LAB or CLIENT_HOSTS"
+else
+	[[ $WITH_FILESERVERD == 0 ]] || die "WITH_FILESERVERD=1 runs fileserverd beside a SERVER_CMD: set SERVER_CMD"
+	[[ -z $MODE_NAMES ]] || die "MODE_NAMES names the modes of a SERVER_CMD: set SERVER_CMD"
+fi
+# mode_name: the word each mode is passed to SERVER_CMD as (MODE).
+declare -A mode_name=([thread]=thread [process]=process)
+for pair in $MODE_NAMES; do
+	[[ $pair =~ ^(thread|process)=([^=]+)$ ]] || die "MODE_NAMES: want thread=WORD and process=WORD, got $pair"
+	mode_name[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+done
+# SERVER_LABEL names the server in the progress lines and the report: by
+# default the script the command runs, its first argument that is a path
+# or has a dot (file_server for "python3 ~/ets/file_server.py ..."), or
+# else the program, without directory or extension.
+if [[ -n $SERVER_CMD && -z $SERVER_LABEL ]]; then
+	read -r -a words <<<"$SERVER_CMD"
+	SERVER_LABEL=${words[0]:-server}
+	for word in "${words[@]:1}"; do
+		if [[ $word != -* && ${word##*/} != *'$'* && ( $word == */* || $word == *.* ) ]]; then SERVER_LABEL=$word; break; fi
+	done
+	SERVER_LABEL=${SERVER_LABEL##*/} SERVER_LABEL=${SERVER_LABEL%.*} SERVER_LABEL=${SERVER_LABEL//[^A-Za-z0-9._-]/_}
+	SERVER_LABEL=${SERVER_LABEL:-server}
+fi
+[[ -z $SERVER_LABEL || $SERVER_LABEL =~ ^[A-Za-z0-9._-]+$ ]] || die "SERVER_LABEL: letters, digits, . _ and - only, got $SERVER_LABEL"
+[[ $SERVER_LABEL != fileserverd || $WITH_FILESERVERD == 0 ]] || die "SERVER_LABEL: fileserverd names the server beside it; choose another"
+case $JSON_CELLS in
+largest | all | none) ;;
+*) for pair in $JSON_CELLS; do
+	[[ $pair =~ ^[0-9]+[KMGkmg]?[Bb]?/[1-9][0-9]*$ ]] || die "JSON_CELLS: largest, all, none, or VOLUME/CLIENTS pairs such as 100MB/50, got $pair"
+done ;;
+esac
 if [[ $LAB == 1 ]]; then
 	[[ -z $SERVER && -z $CLIENT_HOSTS ]] || die "LAB=1 makes its own server and client hosts: no SERVER or CLIENT_HOSTS"
 elif [[ -n $CLIENT_HOSTS && -z $SERVER ]]; then
@@ -126,13 +204,20 @@ export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || die "go is not installed"
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/run_matrix.XXXXXX")
-# The servers running, by mode: pid, address, log.
-declare -A server_pid=() server_addr=() server_log=()
+# The servers running, by key: fileserverd's by mode (thread, process),
+# a SERVER_CMD's as cmd/MODE: pid, address, log, storage directory; and
+# the SERVER_CMD servers that died (server_dead), for their cells.
+declare -A server_pid=() server_addr=() server_log=() server_dir=() server_sw=() server_dead=()
 
-# stop_server MODE sends SIGTERM to that server and waits (bounded);
-# returns its exit status.
+# stop_server KEY stops that server: SIGTERM, and for fileserverd a wait
+# (bounded) for its exit status, which it returns; a SERVER_CMD server's
+# whole process group (stop_group).
 stop_server() {
 	local mode=$1 pid=${server_pid[$1]:-} status=0
+	if [[ $mode == cmd/* ]]; then
+		stop_group "$mode"
+		return 0
+	fi
 	unset "server_pid[$mode]"
 	[[ -n $pid ]] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
@@ -155,10 +240,27 @@ cleanup() {
 	# Defined further down: an early exit comes before them.
 	if declare -F remove_remote_bins >/dev/null; then remove_remote_bins; fi
 	if declare -F lab_down >/dev/null; then lab_down; fi
+	if [[ -n ${watchdog_pid:-} ]]; then kill -TERM -- "-$watchdog_pid" 2>/dev/null || true; fi
 	rm -rf "$scratch"
 }
 trap cleanup EXIT
 trap 'echo "run_matrix.sh: interrupted" >&2; exit 130' INT TERM
+
+# The watchdog (SERVER_CMD): those servers run in sessions of their own,
+# so a SIGKILL of this script, which no trap sees, or of its process
+# group, would leave them running. A process in a session of its own
+# waits for this script to end (tail --pid, which looks once a second),
+# then kills the process groups still listed in $scratch/groups and
+# removes the scratch directory. The EXIT trap ends it (its group) when
+# the script ends any other way.
+watchdog_pid=""
+if [[ -n $SERVER_CMD ]]; then
+	: >"$scratch/groups"
+	setsid bash -c 'tail --pid="$0" -f /dev/null 2>/dev/null
+		while read -r g; do kill -KILL -- "-$g" 2>/dev/null; done <"$1/groups"
+		rm -rf "$1"' "$$" "$scratch" </dev/null >/dev/null 2>&1 &
+	watchdog_pid=$!
+fi
 
 # ---- The lab (LAB=1): network namespaces joined by shaped veth pairs.
 
@@ -325,7 +427,10 @@ CGO_ENABLED=0 go build -o "$BIN/fileserverd" ./fileserverd
 CGO_ENABLED=0 go build -o "$BIN/filestressd" ./filestressd
 
 mkdir -p "$(dirname "$OUT")"
-if [[ "${FRESH:-0}" == 1 ]]; then rm -f "$OUT"; fi
+if [[ "${FRESH:-0}" == 1 ]]; then
+	rm -f "$OUT" "${OUT%.csv}-workers.jsonl"
+	[[ $WITH_FILESERVERD == 0 ]] || rm -f "${OUT%.csv}-fileserverd.csv" "${OUT%.csv}-fileserverd-workers.jsonl"
+fi
 if [[ ${#client_hosts[@]} -gt 0 && -s $OUT ]] && [[ $(head -n1 "$OUT") != *,host ]]; then
 	die "CLIENT_HOSTS: $OUT predates the host column, which each host's row needs: FRESH=1, or another OUT"
 fi
@@ -407,6 +512,165 @@ stats_reply() {
 		"$host" "$port" 2>/dev/null || true
 }
 
+# ---- A server of your own (SERVER_CMD), started for each mode and
+# worker count in a session and process group of its own.
+
+# alive PID: the process exists and is not a zombie (read from /proc,
+# without a fork: it runs before every cell).
+alive() {
+	local stat
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != [ZX] ]]
+}
+
+# group_members PGID: the processes of that process group that are not
+# zombies, "pid args" a line.
+group_members() {
+	ps -e -o pgid=,pid=,stat=,args= | awk -v g="$1" '$1 == g && $3 !~ /^Z/ { $1 = ""; $3 = ""; sub(/^ +/, ""); print }'
+}
+
+# server_name KEY: how the messages name a SERVER_CMD server.
+server_name() {
+	local mode=${1#cmd/}
+	echo "$SERVER_LABEL ($mode mode as MODE=${mode_name[$mode]}, ${server_sw[$1]} workers, pid ${server_pid[$1]:-?})"
+}
+
+# server_failed KEY WHAT: the message for a SERVER_CMD server that did
+# not start or died: what happened, the command, its last output.
+server_failed() {
+	local key=$1 what=$2 log=${server_log[$1]}
+	{
+		echo "run_matrix.sh: SERVER_CMD server $(server_name "$key") $what"
+		echo "  command: bash -c '$SERVER_CMD' in ${server_dir[$key]}, with PORT=${server_addr[$key]##*:} WORKERS=${server_sw[$key]} MODE=${mode_name[${key#cmd/}]} DIR=${server_dir[$key]}"
+		if [[ -s $log ]]; then
+			echo "  its output (the last 15 lines at most):"
+			tail -n 15 "$log" | cut -c1-300 | sed 's/^/    | /'
+		else
+			echo "  it printed nothing"
+		fi
+	} >&2
+}
+
+# free_port: a loopback port that no socket of this network namespace
+# uses (/proc/net/tcp and tcp6, any state), drawn below the range the
+# kernel takes clients' ports from (ip_local_port_range), so that no
+# outgoing connection takes it before the server binds it.
+free_port() {
+	local lo hi used p hex i base span
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+	if ((lo > 11024)); then
+		base=10000 span=$((lo - 10000))
+	elif ((hi < 64511)); then
+		base=$((hi + 1)) span=$((65535 - hi))
+	else
+		base=1024 span=64511
+	fi
+	used=" $(awk 'FNR > 1 { split($2, a, ":"); print a[2] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u | tr '\n' ' ') "
+	for ((i = 0; i < 100; i++)); do
+		p=$((base + $(od -An -N2 -tu2 /dev/urandom) % span))
+		printf -v hex '%04X' "$p"
+		[[ $used == *" $hex "* ]] || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# wait_listening KEY: waits until the server accepts a TCP connection on
+# its port, at most SERVER_START_TIMEOUT seconds; says why not, and
+# returns 1, when it exits first or the time runs out.
+wait_listening() {
+	local key=$1 pid=${server_pid[$1]} port=${server_addr[$1]##*:} status=0 i
+	local deadline=$((SECONDS + SERVER_START_TIMEOUT))
+	for ((i = 0; i < SERVER_START_TIMEOUT * 20 && SECONDS <= deadline; i++)); do # bounded in count and time
+		if ! alive "$pid"; then
+			wait "$pid" || status=$?
+			server_failed "$key" "exited with status $status before it listened on 127.0.0.1:$port"
+			return 1
+		fi
+		if timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$port" 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	server_failed "$key" "did not listen on 127.0.0.1:$port within ${SERVER_START_TIMEOUT}s (SERVER_START_TIMEOUT)"
+	return 1
+}
+
+# start_cmd_server MODE WORKERS TAG: SERVER_CMD with bash -c, in a fresh
+# storage directory holding each download's test file, PORT, WORKERS,
+# MODE and DIR exported, under setsid (so its pid is its process group's
+# id); waits until it listens. One that does not start ends the run.
+start_cmd_server() {
+	local mode=$1 workers=$2 tag=$3 key=cmd/$1 port pid size sid
+	local dir="$scratch/cmd-$mode-$workers-$tag" log="$scratch/cmd-$mode-$workers-$tag.log"
+	mkdir -p "$dir"
+	if [[ " $OPS " == *" download "* ]]; then
+		for size in $SIZES; do "$BIN/filestressd" testfile -size "$size" -dir "$dir" >/dev/null; done
+	fi
+	port=$(free_port) || die "no free loopback port found for SERVER_CMD"
+	(
+		cd "$dir" || exit 1
+		export PORT=$port WORKERS=$workers MODE=${mode_name[$mode]} DIR=$dir # and START_DIR
+		exec setsid bash -c "$SERVER_CMD"
+	) </dev/null >"$log" 2>&1 &
+	pid=$!
+	echo "$pid" >>"$scratch/groups" # for the watchdog
+	server_pid[$key]=$pid server_log[$key]=$log server_dir[$key]=$dir server_addr[$key]=127.0.0.1:$port server_sw[$key]=$workers
+	unset "server_dead[$key]"
+	if ! wait_listening "$key"; then
+		stop_group "$key"
+		echo "run_matrix.sh: the run ends: SERVER_CMD must start a server that listens on 127.0.0.1:\$PORT" >&2
+		exit 1
+	fi
+	sid=$(ps -o sid= -p "$pid" | tr -d ' ')
+	[[ $sid == "$pid" ]] || die "setsid did not give $(server_name "$key") a session of its own (session $sid)"
+	echo "$(server_name "$key"): listening on 127.0.0.1:$port, storage $dir"
+}
+
+# stop_group KEY: SIGTERM to a SERVER_CMD server's process group, SIGKILL
+# to what is left of it SERVER_GRACE seconds later; then its storage
+# directory is removed. Zombies do not count: they are gone but for a
+# wait.
+stop_group() {
+	local key=$1 pid=${server_pid[$1]:-} i left
+	[[ -n $pid ]] || return 0
+	if [[ -n $(group_members "$pid") ]]; then
+		kill -TERM -- "-$pid" 2>/dev/null || true
+		for ((i = 0; i < SERVER_GRACE * 10; i++)); do
+			[[ -n $(group_members "$pid") ]] || break
+			sleep 0.1
+		done
+		if [[ -n $(group_members "$pid") ]]; then
+			echo "run_matrix.sh: $(server_name "$key") did not stop within ${SERVER_GRACE}s of SIGTERM (SERVER_GRACE): SIGKILL to its group" >&2
+			kill -KILL -- "-$pid" 2>/dev/null || true
+			for ((i = 0; i < 50; i++)); do
+				[[ -n $(group_members "$pid") ]] || break
+				sleep 0.1
+			done
+		fi
+	fi
+	wait "$pid" 2>/dev/null || true
+	left=$(group_members "$pid")
+	[[ -z $left ]] || echo "run_matrix.sh: $(server_name "$key") left processes SIGKILL did not end: $left" >&2
+	sed -i "/^$pid\$/d" "$scratch/groups"
+	unset "server_pid[$key]"
+	rm -rf "${server_dir[$key]}"
+}
+
+# server_up KEY: whether the SERVER_CMD server is still running. The
+# first time it is found dead, it says so with its last output and stops
+# what is left of its group; its remaining cells are then not run, and
+# count as failed.
+server_up() {
+	local key=$1 pid=${server_pid[$1]:-} status=0
+	[[ -z ${server_dead[$key]:-} ]] || return 1
+	if [[ -n $pid ]] && alive "$pid"; then return 0; fi
+	wait "$pid" 2>/dev/null || status=$?
+	server_failed "$key" "died during the matrix (exit status $status)"
+	echo "run_matrix.sh: the cells left against it in this server worker count count as failed and get no row; the run goes on" >&2
+	server_dead[$key]=1
+	stop_group "$key"
+	return 1
+}
+
 # The client cells, "op size clients" each, in the order the dimensions
 # give; shuffle_cells reorders a copy per repeat.
 cells=()
@@ -418,10 +682,21 @@ for op in $OPS; do
 	done
 done
 
+# The servers of each server worker count: fileserverd's (keys thread
+# and process), a SERVER_CMD's (cmd/thread, cmd/process), or both
+# (WITH_FILESERVERD=1), whose fileserverd rows go to FS_OUT.
+impls=(fileserverd)
+if [[ -n $SERVER_CMD ]]; then impls=(cmd); fi
+if [[ $WITH_FILESERVERD == 1 ]]; then impls=(cmd fileserverd); fi
+FS_OUT=${OUT%.csv}-fileserverd.csv
+
 # shuffle_cells: order, a Fisher-Yates shuffle of cells by RANDOM, and
-# first, for each, 0 or 1: which of the two modes runs it first. It uses
-# RANDOM in this shell (never in a subshell, whose draws would not
-# advance the sequence), so that SEED alone decides the order.
+# first, for each, 0 or 1: which of the two modes runs it first; with
+# two servers (WITH_FILESERVERD=1), impl_first too: which of them runs it
+# first (drawn after the rest, so that the order of fileserverd's own
+# matrix for a SEED stays what it was). It uses RANDOM in this shell
+# (never in a subshell, whose draws would not advance the sequence), so
+# that SEED alone decides the order.
 shuffle_cells() {
 	local i j tmp
 	order=("${cells[@]}")
@@ -433,10 +708,46 @@ shuffle_cells() {
 	for ((i = 0; i < ${#order[@]}; i++)); do
 		first+=($((RANDOM % 2)))
 	done
+	impl_first=()
+	if [[ ${#impls[@]} == 2 ]]; then
+		for ((i = 0; i < ${#order[@]}; i++)); do
+			impl_first+=($((RANDOM % 2)))
+		done
+	fi
+}
+
+# json_pick: the VOLUME/CLIENTS cells whose per-worker JSON lines are
+# kept (JSON_CELLS), "all" for every cell; none with CLIENT_HOSTS, whose
+# filestressd runs on the hosts.
+json_pick=()
+case $JSON_CELLS in
+largest)
+	largest="" most=0
+	for size in $SIZES; do
+		if [[ -z $largest ]] || (($(numfmt --from=iec "${size%[Bb]}") > $(numfmt --from=iec "${largest%[Bb]}"))); then largest=$size; fi
+	done
+	for cw in $CLIENTS; do ((cw > most)) && most=$cw; done
+	json_pick=("$largest/$most")
+	;;
+all) json_pick=(all) ;;
+none) ;;
+*) read -r -a json_pick <<<"$JSON_CELLS" ;;
+esac
+[[ ${#client_hosts[@]} -eq 0 ]] || json_pick=()
+workers_json=${OUT%.csv}-workers.jsonl
+fs_workers_json=${FS_OUT%.csv}-workers.jsonl
+
+# wants_json SIZE CW: whether that cell's JSON lines are kept.
+wants_json() {
+	local p
+	for p in ${json_pick[@]+"${json_pick[@]}"}; do
+		[[ $p == all || $p == "$1/$2" ]] && return 0
+	done
+	return 1
 }
 
 per_repeat=${#cells[@]}
-if [[ -z $SERVER ]]; then per_repeat=$((per_repeat * ${#modes[@]} * $(wc -w <<<"$SERVERS"))); fi
+if [[ -z $SERVER ]]; then per_repeat=$((per_repeat * ${#modes[@]} * $(wc -w <<<"$SERVERS") * ${#impls[@]})); fi
 total=$((per_repeat * REPEAT))
 k=0
 bad=0
@@ -444,19 +755,25 @@ start=$(date +%s)
 run_id="$(date -u +%Y%m%dT%H%M%SZ)-$SEED"
 RANDOM=$SEED
 echo "run $run_id: $total cells ($per_repeat x REPEAT=$REPEAT), order shuffled with SEED=$SEED (SEED=$SEED ./run_matrix.sh repeats it)"
+if [[ -n $SERVER_CMD ]]; then
+	echo "server $SERVER_LABEL: bash -c '$SERVER_CMD' (MODE=${mode_name[thread]} for thread, ${mode_name[process]} for process)$([[ $WITH_FILESERVERD == 0 ]] || echo ", fileserverd beside it -> $FS_OUT")"
+fi
 
-# run_cell LABEL ADDR REPEAT OP SIZE CW: one filestressd cell against ADDR,
-# its row appended to OUT, one progress line.
+# run_cell LABEL ADDR REPEAT OP SIZE CW CSV [FLAG...]: one filestressd
+# cell against ADDR, with the FLAGs (STRESS_FLAGS after them, so that
+# they win), its row appended to CSV, one progress line, and
+# filestressd's warnings under it.
 run_cell() {
-	local label=$1 addr=$2 rep=$3 op=$4 size=$5 cw=$6 rc=0 row cok cfail sok sfail wall
+	local label=$1 addr=$2 rep=$3 op=$4 size=$5 cw=$6 csv=$7 rc=0 row cok cfail sok sfail wall scpu speak
+	shift 7
 	if [[ ${#client_hosts[@]} -gt 0 ]]; then
-		run_hosts_cell "$@"
+		run_hosts_cell "$label" "$addr" "$rep" "$op" "$size" "$cw"
 		return 0
 	fi
 	k=$((k + 1))
 	printf '[%d/%d] r%d %s %s %s cw=%s ... ' "$k" "$total" "$rep" "$label" "$op" "$size" "$cw"
 	"$BIN/filestressd" -addr "$addr" -op "$op" -size "$size" -workers "$cw" -pool "$CLIENT_POOL" \
-		-timeout "$TIMEOUT" -csv "$OUT" -repeat "$rep" -run-id "$run_id" -quiet \
+		-timeout "$TIMEOUT" -csv "$csv" -repeat "$rep" -run-id "$run_id" -quiet "$@" \
 		${stress_flags[@]+"${stress_flags[@]}"} >"$scratch/cell.out" 2>&1 || rc=$?
 	if [[ $rc != 0 ]]; then
 		bad=$((bad + 1))
@@ -465,10 +782,47 @@ run_cell() {
 	fi
 	# client_ok, client_fail, server_ok, server_fail, wall_s of the row just appended.
 	# Split on commas: server_ok and server_fail are empty without STATS.
-	row=$(tail -n1 "$OUT" | cut -d, -f12-16)
+	row=$(tail -n1 "$csv" | cut -d, -f12-16)
 	IFS=, read -r cok cfail sok sfail wall <<<"$row"
 	if [[ $cfail != 0 || ( -n $sfail && $sfail != 0 ) ]]; then bad=$((bad + 1)); fi
+	if [[ -z $sok ]]; then
+		# No STATS: the server's cost instead, when it was measured
+		# (server_cpu_s and server_peak_rss_bytes).
+		IFS=, read -r scpu speak <<<"$(tail -n1 "$csv" | awk -F, 'NF == 30 { print $23 "," $29 }')"
+		if [[ -n $speak ]]; then
+			printf '%s ok %s failed %.1f s (server cpu %.2f s, peak RSS %.1f MiB)\n' "$cok" "$cfail" "$wall" "${scpu:-0}" "$(awk -v b="$speak" 'BEGIN { print b / 1048576 }')"
+			sed -n 's/^filestressd: warning: /    warning: /p' "$scratch/cell.out"
+			return 0
+		fi
+	fi
 	printf '%s ok %s failed %.1f s (server %s ok %s failed)\n' "$cok" "$cfail" "$wall" "${sok:-?}" "${sfail:-?}"
+	sed -n 's/^filestressd: warning: /    warning: /p' "$scratch/cell.out"
+}
+
+# matrix_cell IMPL MODE SW REPEAT OP SIZE CW: one cell against the
+# server of IMPL (fileserverd or cmd) and MODE: its label, CSV, and
+# flags: -server-pid (its process tree's CPU and memory), and for a
+# SERVER_CMD server the mode and worker count for its rows; -json when
+# the cell's JSON lines are kept. A SERVER_CMD server that died has its
+# cell counted failed, not run.
+matrix_cell() {
+	local impl=$1 mode=$2 sw=$3 rep=$4 op=$5 size=$6 cw=$7
+	local key=$mode label="$mode sw=$sw" csv=$OUT jsonl=$workers_json flags=()
+	if [[ $impl == cmd ]]; then
+		key=cmd/$mode label="$SERVER_LABEL $mode sw=$sw"
+		if ! server_up "$key"; then
+			k=$((k + 1)) bad=$((bad + 1))
+			printf '[%d/%d] r%d %s %s %s cw=%s ... not run: the server died (above)\n' "$k" "$total" "$rep" "$label" "$op" "$size" "$cw"
+			return 0
+		fi
+		flags=(-server-pid "${server_pid[$key]}" -server-mode "$mode" -server-workers "$sw")
+	else
+		if [[ ${#impls[@]} == 2 ]]; then label="fileserverd $label" csv=$FS_OUT jsonl=$fs_workers_json; fi
+		# In the lab the clients run on the hosts, where this pid means nothing.
+		if [[ ${#client_hosts[@]} -eq 0 ]]; then flags=(-server-pid "${server_pid[$key]}"); fi
+	fi
+	if wants_json "$size" "$cw"; then flags+=(-json "$jsonl"); fi
+	run_cell "$label" "${server_addr[$key]}" "$rep" "$op" "$size" "$cw" "$csv" "${flags[@]}"
 }
 
 # host_script HOST ARGS...: the shell script one host runs for its share
@@ -607,32 +961,53 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
 		shuffle_cells
 		for cell in "${order[@]}"; do
 			read -r op size cw <<<"$cell"
-			run_cell "server=$SERVER" "$SERVER" "$rep" "$op" "$size" "$cw"
+			flags=()
+			if wants_json "$size" "$cw"; then flags=(-json "$workers_json"); fi
+			run_cell "server=$SERVER" "$SERVER" "$rep" "$op" "$size" "$cw" "$OUT" ${flags[@]+"${flags[@]}"}
 		done
 		continue
 	fi
 	for sw in $SERVERS; do
-		for mode in "${modes[@]}"; do
-			start_server "$mode" "$sw" "r$rep"
-			stage_downloads "${server_addr[$mode]}"
+		for impl in "${impls[@]}"; do
+			for mode in "${modes[@]}"; do
+				if [[ $impl == cmd ]]; then
+					start_cmd_server "$mode" "$sw" "r$rep"
+					continue
+				fi
+				start_server "$mode" "$sw" "r$rep"
+				stage_downloads "${server_addr[$mode]}"
+			done
 		done
 		shuffle_cells
 		for i in "${!order[@]}"; do
 			read -r op size cw <<<"${order[i]}"
 			pair=("${modes[@]}")
 			if [[ ${#pair[@]} == 2 && ${first[i]} == 1 ]]; then pair=("${modes[1]}" "${modes[0]}"); fi
-			for mode in "${pair[@]}"; do
-				run_cell "$mode sw=$sw" "${server_addr[$mode]}" "$rep" "$op" "$size" "$cw"
+			sides=("${impls[@]}")
+			if [[ ${#sides[@]} == 2 && ${impl_first[i]} == 1 ]]; then sides=("${impls[1]}" "${impls[0]}"); fi
+			for impl in "${sides[@]}"; do
+				for mode in "${pair[@]}"; do
+					matrix_cell "$impl" "$mode" "$sw" "$rep" "$op" "$size" "$cw"
+				done
 			done
 		done
-		for mode in "${modes[@]}"; do
-			if ! stop_server "$mode"; then
-				echo "fileserverd ($mode, $sw workers) did not exit 0 after SIGTERM; its log:" >&2
-				tail -n 20 "${server_log[$mode]}" >&2
-				bad=$((bad + 1))
-			fi
-			# Its test files go with it: the disk holds two servers' at most.
-			rm -rf "$scratch/files-$mode-$sw-r$rep"
+		for impl in "${impls[@]}"; do
+			for mode in "${modes[@]}"; do
+				if [[ $impl == cmd ]]; then
+					# One that died during its cells has been stopped (and
+					# its cells counted); one that died after them counts.
+					[[ -z ${server_dead[cmd/$mode]:-} ]] || continue
+					if server_up "cmd/$mode"; then stop_group "cmd/$mode"; else bad=$((bad + 1)); fi
+					continue
+				fi
+				if ! stop_server "$mode"; then
+					echo "fileserverd ($mode, $sw workers) did not exit 0 after SIGTERM; its log:" >&2
+					tail -n 20 "${server_log[$mode]}" >&2
+					bad=$((bad + 1))
+				fi
+				# Its test files go with it: the disk holds two servers' at most.
+				rm -rf "$scratch/files-$mode-$sw-r$rep"
+			done
 		done
 	done
 done
@@ -646,5 +1021,10 @@ if [[ $LAB == 1 ]]; then
 elif [[ ${#client_hosts[@]} -gt 0 ]]; then
 	notes+=(-note "Hosts=client hosts ${client_hosts[*]} (RSH=$RSH), server ${SERVER:-on this machine, loopback}")
 fi
-"$BIN/filestressd" report -csv "$OUT" -wall "${wall}s" ${notes[@]+"${notes[@]}"}
+if [[ $WITH_FILESERVERD == 1 ]]; then
+	echo "matrix: fileserverd's rows beside it -> $FS_OUT"
+	"$BIN/filestressd" report -server "fileserverd=$FS_OUT" -server "$SERVER_LABEL=$OUT" -out "$(dirname "$OUT")" -wall "${wall}s"
+else
+	"$BIN/filestressd" report -csv "$OUT" -wall "${wall}s" ${notes[@]+"${notes[@]}"}
+fi
 [[ $bad == 0 ]]

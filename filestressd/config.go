@@ -121,6 +121,15 @@ type config struct {
 	// did not run; a row is written in which every worker failed with
 	// kind host, and the server is not contacted.
 	HostFailed string
+	// ServerPID is -server-pid: the server's process, whose tree's CPU
+	// time and peak memory are measured over the window (0: the process
+	// listening on -addr, when it is local; see servercost.go).
+	ServerPID int
+	// ServerMode and ServerWorkers are -server-mode and -server-workers:
+	// the server's mode and worker count for the row when the server has
+	// no STATS (run_matrix.sh SERVER_CMD); STATS wins where it answers.
+	ServerMode    string
+	ServerWorkers int
 }
 
 // maxStartAhead bounds how far in the future -start-at may be.
@@ -157,6 +166,9 @@ filestressd stays under 128 MiB; the process pool takes up to 1024.
 Usage:
   filestressd [flags]
   filestressd report [flags]   render a matrix CSV into results/README.md (see report -h)
+  filestressd testfile -size SIZE -dir DIR
+                               write the test file a download cell of SIZE reads into
+                               a server's storage directory DIR (see testfile -h)
 
 Examples:
   filestressd -op upload -size 50MB -workers 5 -csv results/matrix.csv
@@ -187,6 +199,13 @@ payload on the same line, the next line, after its length or size;
 JSON), reads it back, deletes it, and keeps the first that round-trips.
 A server that closes the connection after every reply is dialled again
 for each request; one without STATS leaves the server columns empty.
+
+The server's cost, on this machine (Linux): with -server-pid, or when one
+process listens on a local -addr, its whole process tree's CPU time
+(server_cpu_s, unless STATS gives it) and peak resident memory
+(server_peak_rss_bytes) over the window:
+  filestressd -addr 127.0.0.1:9000 -op upload -size 10MB -workers 5 -server-pid 4242 \
+      -server-mode process -server-workers 5 -csv mine.csv
 
 Exit status: 0 when the cell ran, even if workers failed; 1 when it could
 not run (server unreachable, CSV unusable); 2 for bad flags.
@@ -233,6 +252,9 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 		return nil
 	})
 	fs.StringVar(&cfg.HostFailed, "host-failed", "", "write this cell's row for -host without running it: every worker failed, kind host, with this `reason` (run_matrix.sh does, for a host that failed or hung); the server is not contacted")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process `pid` (a server on this machine): its whole process tree's CPU time and peak resident memory are measured over the window; by default the process listening on -addr when that address is local")
+	fs.StringVar(&cfg.ServerMode, "server-mode", "", "the server's `mode`, thread or process, for the row when the server has no STATS (run_matrix.sh SERVER_CMD passes it); STATS wins where the server answers it")
+	fs.IntVar(&cfg.ServerWorkers, "server-workers", 0, "the server's worker `count`, for the row when the server has no STATS; STATS wins where the server answers it")
 	if err := parseOrHelp(fs, args, usageText, help); err != nil {
 		return cfg, err
 	}
@@ -387,6 +409,12 @@ func (c config) validate() error {
 		return fmt.Errorf("-host %q: want a name without commas, quotes or control characters, up to %d bytes", c.Host, maxRunID)
 	case c.HostFailed != "" && c.Host == "":
 		return errors.New("-host-failed needs -host: the row names the host that failed")
+	case c.ServerPID < 0:
+		return fmt.Errorf("-server-pid %d: want a process id", c.ServerPID)
+	case c.ServerMode != "" && c.ServerMode != "thread" && c.ServerMode != "process":
+		return fmt.Errorf("-server-mode %q: want thread or process", c.ServerMode)
+	case c.ServerWorkers < 0:
+		return fmt.Errorf("-server-workers %d: want 1 or more", c.ServerWorkers)
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("-addr %q: %w", c.Addr, err)

@@ -36,16 +36,25 @@ func (s courseServer) requests(t *testing.T) []string {
 var portRE = regexp.MustCompile(`^\s*(\d+)\s*$`)
 
 // startCourseServer runs a Python course server with a fresh storage
-// directory, in a process group of its own, and waits for the port it
-// prints. Cleanup kills the whole group. The test is skipped when
-// python3 is missing (testkit.Python).
+// directory and waits for the port it prints. Cleanup kills its whole
+// process group. The test is skipped when python3 is missing
+// (testkit.Python).
 func startCourseServer(t *testing.T, script string, args ...string) courseServer {
 	t.Helper()
+	dir := t.TempDir()
+	return startPythonServer(t, script, dir, append([]string{"0", dir}, args...)...)
+}
+
+// startPythonServer runs a script of testdata/course/servers with args,
+// serving dir, and waits for the port it prints. Cleanup kills its whole
+// process group (a process pool's children too).
+func startPythonServer(t *testing.T, script, dir string, args ...string) courseServer {
+	t.Helper()
 	python := testkit.Python(t)
-	s := courseServer{dir: t.TempDir(), log: filepath.Join(t.TempDir(), "requests.log")}
+	s := courseServer{dir: dir, log: filepath.Join(t.TempDir(), "requests.log")}
 	path := filepath.Join("..", "testdata", "course", "servers", script)
-	cmd := exec.Command(python, append([]string{path, "0", s.dir}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd := exec.Command(python, append([]string{path}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Env = append(os.Environ(), "COURSE_SERVER_LOG="+s.log)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,8 +54,10 @@ func TestCPUColumns(t *testing.T) {
 
 // TestCPUServerWithout checks that server_cpu_s is left empty, and the
 // summary says why, against a server whose STATS has no cpu_us (as
-// fileserverd's before it) and one without STATS; the client's CPU is
-// still recorded.
+// fileserverd's before it) and one without STATS, when its process
+// cannot be measured either (a -server-pid that names no process); the
+// client's CPU is still recorded. When it can (this test's own process,
+// found listening on the fake's port), the row takes its process tree's.
 func TestCPUServerWithout(t *testing.T) {
 	for _, tc := range []struct{ fake, pool, why string }{
 		{fakeOldStats, "thread", "its STATS has no cpu_us"},
@@ -63,7 +66,7 @@ func TestCPUServerWithout(t *testing.T) {
 	} {
 		t.Run(tc.fake+", "+tc.pool+" pool", func(t *testing.T) {
 			f := startFakeServer(t, tc.fake, 1<<20)
-			r, row := runRow(t, "-addr", f.addr, "-op", "download", "-size", "1MB", "-workers", "2", "-pool", tc.pool)
+			r, row := runRow(t, "-addr", f.addr, "-op", "download", "-size", "1MB", "-workers", "2", "-pool", tc.pool, "-server-pid", "999999999")
 			wantMode := ""
 			if tc.fake == fakeOldStats {
 				wantMode = "thread"
@@ -72,8 +75,15 @@ func TestCPUServerWithout(t *testing.T) {
 			if client := cpuColumn(t, row, "client_cpu_s"); client <= 0 {
 				t.Errorf("client_cpu_s %v, want above 0", client)
 			}
-			if !strings.Contains(r.stdout, "server's not known ("+tc.why+")") {
+			if !strings.Contains(r.stdout, "server's not known ("+tc.why+"; its process tree not measured: ") {
 				t.Errorf("the summary does not say the server's CPU is not known (%s):\n%s", tc.why, r.stdout)
+			}
+			if runtime.GOOS != "linux" {
+				return
+			}
+			r, row = runRow(t, "-addr", f.addr, "-op", "download", "-size", "1MB", "-workers", "2", "-pool", tc.pool)
+			if cpuColumn(t, row, "server_cpu_s") < 0 || !strings.Contains(r.stdout, " (its process tree in /proc), client ") {
+				t.Errorf("the local server's process tree: server_cpu_s %q; want its CPU, and the summary to say where it comes from:\n%s", row["server_cpu_s"], r.stdout)
 			}
 		})
 	}

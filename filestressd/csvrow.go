@@ -24,12 +24,15 @@ func (c cell) row(no int) results.Row {
 		ServerCPU: -1, ClientCPU: -1, ServerPeakRSS: -1, Repeat: c.cfg.Repeat, RunID: c.cfg.RunID, Host: c.cfg.Host,
 		RequestForm: c.requestForm(),
 	}
-	r.ServerMode, r.ServerWorkers, _ = c.server.identity()
+	r.ServerMode, r.ServerWorkers, _ = c.serverIdentity()
 	if ok, failed, known := c.server.counts(c.cfg.Op); known {
 		r.ServerOK, r.ServerFail = int(ok), int(failed)
 	}
-	if d, ok := c.server.cpu(); ok {
+	if d, _, ok := c.serverCPU(); ok {
 		r.ServerCPU = d.Seconds()
+	}
+	if c.cost.measured {
+		r.ServerPeakRSS, r.ServerPeakRSSScope = c.cost.tree.peak, c.cost.tree.scope
 	}
 	if c.clientCPUKnown {
 		r.ClientCPU = c.clientCPU.Seconds()

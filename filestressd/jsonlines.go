@@ -26,8 +26,8 @@ type workerLine struct {
 	ClientWorkers int     `json:"client_workers"`
 	ClientPool    string  `json:"client_pool"`
 	ServerAddr    string  `json:"server_addr"`
-	ServerMode    string  `json:"server_mode,omitempty"`    // from STATS
-	ServerWorkers int     `json:"server_workers,omitempty"` // from STATS
+	ServerMode    string  `json:"server_mode,omitempty"`    // from STATS, else -server-mode
+	ServerWorkers int     `json:"server_workers,omitempty"` // from STATS, else -server-workers
 	CSVNo         int     `json:"csv_no,omitempty"`         // the cell's CSV row, with -csv
 	RequestForm   string  `json:"request_form,omitempty"`   // as the CSV's request_form
 	Released      string  `json:"released"`                 // the window's start: every worker's release
@@ -48,7 +48,7 @@ type workerLine struct {
 // jsonLines lays a cell's workers out as -json lines; no is its CSV row
 // (0 without -csv).
 func (c cell) jsonLines(no int) []workerLine {
-	mode, workers, _ := c.server.identity()
+	mode, workers, _ := c.serverIdentity()
 	volumeBytes := int64(0)
 	if c.sum.hasVolume {
 		volumeBytes = c.cfg.Size

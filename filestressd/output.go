@@ -21,8 +21,14 @@ func printSummary(w io.Writer, c cell) {
 		}
 	}
 	fmt.Fprintf(w, "%s x %d workers (%s pool) against %s\n", what, cfg.Workers, cfg.Pool, cfg.Addr)
-	if mode, workers, ok := c.server.identity(); ok {
+	switch mode, workers, from := c.serverIdentity(); from {
+	case "STATS":
 		fmt.Fprintf(w, "server:           %s mode, %d workers (from STATS)\n", mode, workers)
+	case "flags":
+		fmt.Fprintf(w, "server:           %s (from -server-mode and -server-workers: the server has no STATS)\n", identityText(mode, workers))
+	}
+	if conflict := c.identityConflict(); conflict != "" {
+		fmt.Fprintf(w, "note: %s\n", conflict)
 	}
 	if form := c.requestForm(); form != "" {
 		line := form
@@ -58,6 +64,8 @@ func printSummary(w io.Writer, c cell) {
 	if line := c.cpuLine(); line != "" {
 		fmt.Fprintf(w, "cpu:              %s\n", line)
 	}
+	statsCPU, statsCPUKnown := c.server.cpu()
+	fmt.Fprintf(w, "server cost:      %s\n", c.cost.line(statsCPU, statsCPUKnown))
 	if l := c.server.limitsChanged(); l != "" {
 		fmt.Fprintf(w, "server limits:    %s (connections the server closed or refused during the window)\n", l)
 	}
@@ -125,7 +133,7 @@ func seconds(s float64) string {
 // of the cell (workers x size) when it moves a volume, and the ratio
 // client / server; empty when neither is known.
 func (c cell) cpuLine() string {
-	srv, srvOK := c.server.cpu()
+	srv, srvFrom, srvOK := c.serverCPU()
 	if !srvOK && !c.clientCPUKnown {
 		return ""
 	}
@@ -140,14 +148,14 @@ func (c cell) cpuLine() string {
 	var line string
 	switch {
 	case srvOK && c.clientCPUKnown:
-		line = figure("server", srv) + ", " + figure("client", c.clientCPU)
+		line = figure("server", srv) + srvFrom + ", " + figure("client", c.clientCPU)
 		if srv > 0 {
 			line += fmt.Sprintf(", client / server %.2f", c.clientCPU.Seconds()/srv.Seconds())
 		}
 	case srvOK:
-		line = figure("server", srv) + "; client's not known (getrusage failed)"
+		line = figure("server", srv) + srvFrom + "; client's not known (getrusage failed)"
 	default:
-		line = figure("client", c.clientCPU) + "; server's not known (" + c.server.cpuUnknown() + ")"
+		line = figure("client", c.clientCPU) + "; server's not known (" + c.server.cpuUnknown() + "; " + c.cost.cpuUnknown() + ")"
 	}
 	if c.cpuMissing > 0 {
 		line += fmt.Sprintf("; %d children killed before they reported theirs are left out", c.cpuMissing)

@@ -83,10 +83,14 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 
 	jobs := makeJobs(cfg, src, want.sha256, sums)
+	// The server's tree is read just before the window and just after it,
+	// never during it.
+	meter := startServerCost(cfg)
 	w, err := runWindow(ctx, setup, cfg, jobs, stderr, verbose)
 	if err != nil {
 		return err
 	}
+	cost := meter.stop()
 
 	// interrupted ends a cell cut short by a signal: its uploads are
 	// still deleted, within budget.
@@ -126,7 +130,10 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 
 	c := newCell(cfg, w, sv)
-	c.want, c.uploads = want, uploads
+	c.want, c.uploads, c.cost = want, uploads, cost
+	if conflict := c.identityConflict(); conflict != "" {
+		fmt.Fprintf(stderr, "filestressd: warning: %s\n", conflict)
+	}
 	return writeCell(cfg, c, stdout, verbose)
 }
 

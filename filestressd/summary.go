@@ -15,7 +15,8 @@ type cell struct {
 	results   []workerResult
 	server    serverView
 	sum       summary
-	want      expected // a download's expected content
+	want      expected   // a download's expected content
+	cost      serverCost // the server's process tree over the window
 	// uploads is the upload form the cell's uploads, or its download's
 	// test file, were written in; nil when it uploaded nothing.
 	uploads *uploadChoice
