@@ -431,7 +431,7 @@ if [[ "${FRESH:-0}" == 1 ]]; then
 	rm -f "$OUT" "${OUT%.csv}-workers.jsonl"
 	[[ $WITH_FILESERVERD == 0 ]] || rm -f "${OUT%.csv}-fileserverd.csv" "${OUT%.csv}-fileserverd-workers.jsonl"
 fi
-if [[ ${#client_hosts[@]} -gt 0 && -s $OUT ]] && [[ $(head -n1 "$OUT") != *,host ]]; then
+if [[ ${#client_hosts[@]} -gt 0 && -s $OUT ]] && [[ ,$(head -n1 "$OUT"), != *,host,* ]]; then
 	die "CLIENT_HOSTS: $OUT predates the host column, which each host's row needs: FRESH=1, or another OUT"
 fi
 
