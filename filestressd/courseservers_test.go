@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"fileserver/protocol/childproc"
 	"fileserver/protocol/testkit"
 )
 
@@ -33,7 +34,7 @@ func startCourseServer(t *testing.T, script string, args ...string) courseServer
 	s := courseServer{dir: t.TempDir()}
 	path := filepath.Join("..", "testdata", "course", "servers", script)
 	cmd := exec.Command(python, append([]string{path, "0", s.dir}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	childproc.DieWithParent(cmd, syscall.SIGKILL)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -7,10 +7,8 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"fileserver/protocol"
 )
@@ -247,7 +245,7 @@ func (r *periodsReader) Read(p []byte) (int, error) {
 
 // waitAcked waits, at most five seconds, until the peer has acknowledged
 // everything written on c (the kernel's unacknowledged send queue,
-// TIOCOUTQ, is empty).
+// unackedBytes, is empty).
 func waitAcked(c net.Conn) {
 	rc, err := c.(*net.TCPConn).SyscallConn()
 	if err != nil {
@@ -255,12 +253,7 @@ func waitAcked(c net.Conn) {
 	}
 	unacked := func() int {
 		n := -1
-		rc.Control(func(fd uintptr) {
-			var q int32
-			if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&q))); errno == 0 {
-				n = int(q)
-			}
-		})
+		rc.Control(func(fd uintptr) { n = unackedBytes(fd) })
 		return n
 	}
 	t := time.NewTicker(time.Millisecond)
