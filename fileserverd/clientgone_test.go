@@ -18,21 +18,7 @@ func TestSocketErrorSeesReset(t *testing.T) {
 	for _, dies := range []bool{true, false} {
 		name := map[bool]string{true: "client died", false: "client waits"}[dies]
 		t.Run(name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			client, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
-			server, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer server.Close()
+			client, server := tcpPair(t)
 			client.Write([]byte("UPLOAD x.bin aGVsbG8="))
 			client.(*net.TCPConn).CloseWrite()
 			if dies {

@@ -89,7 +89,7 @@ func (c *meteredConn) acked() int64 {
 		return -1
 	}
 	queued := -1
-	rc.Control(func(fd uintptr) { queued = sendQueued(fd) })
+	rc.Control(func(fd uintptr) { queued = protocol.SendQueued(fd) })
 	if queued < 0 {
 		return -1
 	}

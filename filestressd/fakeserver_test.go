@@ -245,7 +245,7 @@ func (r *periodsReader) Read(p []byte) (int, error) {
 
 // waitAcked waits, at most five seconds, until the peer has acknowledged
 // everything written on c (the kernel's unacknowledged send queue,
-// unackedBytes, is empty).
+// protocol.SendQueued, is empty).
 func waitAcked(c net.Conn) {
 	rc, err := c.(*net.TCPConn).SyscallConn()
 	if err != nil {
@@ -253,7 +253,7 @@ func waitAcked(c net.Conn) {
 	}
 	unacked := func() int {
 		n := -1
-		rc.Control(func(fd uintptr) { n = unackedBytes(fd) })
+		rc.Control(func(fd uintptr) { n = protocol.SendQueued(fd) })
 		return n
 	}
 	t := time.NewTicker(time.Millisecond)

@@ -1,4 +1,4 @@
-package main
+package protocol
 
 import "syscall"
 
@@ -6,9 +6,9 @@ import "syscall"
 // (Linux: TIOCOUTQ, sendqueue_linux.go). TCP keeps a byte in the send
 // buffer until it is acknowledged, so it counts the same bytes.
 
-// sendQueued is how many bytes written on the socket fd are still in its
+// SendQueued is how many bytes written on the socket fd are still in its
 // send buffer, unsent or unacknowledged, or -1 when unknown.
-func sendQueued(fd uintptr) int {
+func SendQueued(fd uintptr) int {
 	n, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_NWRITE)
 	if err != nil {
 		return -1
