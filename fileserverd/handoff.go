@@ -74,16 +74,22 @@ func detach(conn net.Conn) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	// Under ForkLock, so that a worker child started meanwhile does not
+	// inherit the duplicate before it is close-on-exec (and hold the
+	// client's connection open).
 	dup, dupErr := -1, error(nil)
 	if err := rc.Control(func(fd uintptr) {
-		dup, dupErr = syscall.Dup(int(fd))
+		syscall.ForkLock.RLock()
+		defer syscall.ForkLock.RUnlock()
+		if dup, dupErr = syscall.Dup(int(fd)); dupErr == nil {
+			syscall.CloseOnExec(dup)
+		}
 	}); err != nil {
 		return -1, err
 	}
 	if dupErr != nil {
 		return -1, fmt.Errorf("hand off: %w", dupErr)
 	}
-	syscall.CloseOnExec(dup)
 	conn.Close()
 	return dup, nil
 }
