@@ -14,7 +14,7 @@ import "os"
 func syncData(f *os.File) error { return f.Sync() }
 
 // startWriteback does nothing here: the commit's sync writes it all.
-func startWriteback(*os.File, int64, int64) {}
+func startWriteback(*os.File, int64, int64) error { return nil }
 
 // inheritedRoot opens the directory open as fd as an os.Root, with no
 // /proc to name it by: rootByFchdir.

@@ -16,7 +16,8 @@ const syncFileRangeWrite = 2
 
 // startWriteback asks the kernel to start writing n bytes of f from off
 // to disk, without waiting, so that the fsync before the OK reply finds
-// little left to do. Best effort: an error leaves it all to that fsync.
-func startWriteback(f *os.File, off, n int64) {
-	syscall.SyncFileRange(int(f.Fd()), off, n, syncFileRangeWrite)
+// little left to do. Best effort: the caller leaves an error to that
+// fsync.
+func startWriteback(f *os.File, off, n int64) error {
+	return syscall.SyncFileRange(int(f.Fd()), off, n, syncFileRangeWrite)
 }

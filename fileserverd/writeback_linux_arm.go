@@ -14,9 +14,13 @@ const syncFileRangeWrite = 2
 
 // startWriteback asks the kernel to start writing n bytes of f from off
 // to disk, without waiting, so that the fsync before the OK reply finds
-// little left to do. Best effort: an error leaves it all to that fsync.
-// Each 64-bit argument goes as its low word, then its high word.
-func startWriteback(f *os.File, off, n int64) {
-	syscall.Syscall6(syscall.SYS_ARM_SYNC_FILE_RANGE, f.Fd(), syncFileRangeWrite,
+// little left to do. Best effort: the caller leaves an error to that
+// fsync. Each 64-bit argument goes as its low word, then its high word.
+func startWriteback(f *os.File, off, n int64) error {
+	_, _, e := syscall.Syscall6(syscall.SYS_ARM_SYNC_FILE_RANGE, f.Fd(), syncFileRangeWrite,
 		uintptr(off), uintptr(off>>32), uintptr(n), uintptr(n>>32))
+	if e != 0 {
+		return e
+	}
+	return nil
 }
