@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/childproc"
 	"fileserver/protocol/testkit"
 )
 
@@ -149,7 +150,7 @@ func TestClientKilledMidUpload(t *testing.T) {
 			}
 			cmd := exec.Command(exe)
 			cmd.Env = append(os.Environ(), helperEnv+"="+d.Addr)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+			childproc.DieWithParent(cmd, syscall.SIGKILL)
 			out, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -63,7 +62,8 @@ func childFromEnv() (childInfo, bool, error) {
 
 // serveWorkerChild is a worker child's main: it serves what the parent
 // hands over the inherited link with one worker until ctx ends (the
-// parent's SIGTERM, or the parent's death through Pdeathsig).
+// parent's SIGTERM, or the parent's death through Pdeathsig on Linux) or
+// the link does (the parent stopping, or dead, on every platform).
 func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) error {
 	log = log.With("pid", os.Getpid())
 	if os.Getppid() != ci.parent {
@@ -96,10 +96,20 @@ func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.L
 	linkDone := make(chan struct{})
 	go func() {
 		defer close(linkDone)
-		srv.serveLink(link, ci.id, ci.parent)
+		srv.serveLink(link, ci.id)
 	}()
 
-	<-ctx.Done()
+	// The parent's SIGTERM ends ctx. The link's end does as well: the
+	// parent closed it, stopping, or died (the kernel closes its end);
+	// that is how a child learns of its parent's death where there is no
+	// Pdeathsig, and it backs Pdeathsig up on Linux.
+	select {
+	case <-ctx.Done():
+	case <-linkDone:
+		if ctx.Err() == nil && os.Getppid() != ci.parent {
+			log.Warn("the parent is gone: stopping", "parent", ci.parent)
+		}
+	}
 	// The parent stops its waiting room before it signals the children,
 	// then closes each link once its child has answered for the connection
 	// it holds: what was handed over is served. Should the parent not close
@@ -116,12 +126,10 @@ func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.L
 
 // serveLink runs a worker child of process mode: it serves the
 // connections the parent hands over through link, one at a time, and
-// tells the parent what became of each, until the link closes. The parent
-// closes it to stop the child, often before its SIGTERM arrives: an EOF
-// while the parent lives is that, not worth a warning.
-func (s *server) serveLink(link *net.UnixConn, id, parent int) {
+// tells the parent what became of each, until the link closes.
+func (s *server) serveLink(link *net.UnixConn, id int) {
 	w := newWorker(s, id)
-	buf := make([]byte, 1+maxReplay)
+	buf := make([]byte, handOffHead+maxReplay)
 	oob := make([]byte, syscall.CmsgSpace(4))
 	if _, err := link.Write([]byte{childReady}); err != nil {
 		return
@@ -129,8 +137,10 @@ func (s *server) serveLink(link *net.UnixConn, id, parent int) {
 	for {
 		wc, err := receive(link, buf, oob)
 		if err != nil {
-			parentStops := errors.Is(err, io.EOF) && os.Getppid() == parent
-			if !s.isStopping() && !errors.Is(err, net.ErrClosed) && !parentStops {
+			// errLinkClosed: the parent stopping (it closes the link once
+			// its room is shut, before or after its SIGTERM arrives) or
+			// dead (serveWorkerChild says so): nothing more will come.
+			if !s.isStopping() && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errLinkClosed) {
 				s.log.Warn("worker link", "error", err)
 			}
 			return

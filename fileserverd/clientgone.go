@@ -3,15 +3,27 @@ package main
 import (
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // replyPrefix starts every reply, OK or ERROR alike (AppendReply writes
 // "status" first), so it can go out before the server knows which.
 const replyPrefix = `{"status": "`
 
-// tcpClose is the TCP_CLOSE state of Linux's struct tcp_info.
-const tcpClose = 7
+// tcpProbe is what the kernel says of a connection (probeTCP, one per
+// platform: clientgone_linux.go reads TCP_INFO, clientgone_other.go the
+// socket's pending error).
+type tcpProbe struct {
+	ok       bool          // the kernel could be asked
+	closed   bool          // the connection is closed or reset
+	rtt      time.Duration // the smoothed round trip, when rttKnown
+	rttKnown bool
+}
+
+// unknownRTTWait is how long clientGone waits for a reset where the
+// platform does not tell the round trip: enough for loopback, a LAN and
+// Wi-Fi; a client farther away that died may still have its upload
+// stored (README, "Platforms").
+const unknownRTTWait = 50 * time.Millisecond
 
 // clientGone tells a client that half-closed its connection after an
 // upload, and waits for the reply, from one that died mid-upload: both
@@ -28,28 +40,26 @@ func (c *meteredConn) clientGone() (sent int, gone bool) {
 	if rc == nil {
 		return n, false
 	}
-	info := func() (state uint8, rtt time.Duration, ok bool) {
-		var ti syscall.TCPInfo
-		size := uint32(unsafe.Sizeof(ti))
-		rc.Control(func(fd uintptr) {
-			_, _, e := syscall.Syscall6(syscall.SYS_GETSOCKOPT, fd, syscall.IPPROTO_TCP, syscall.TCP_INFO,
-				uintptr(unsafe.Pointer(&ti)), uintptr(unsafe.Pointer(&size)), 0)
-			ok = e == 0
-		})
-		return ti.State, time.Duration(ti.Rtt) * time.Microsecond, ok
+	probe := func() (p tcpProbe) {
+		rc.Control(func(fd uintptr) { p = probeTCP(fd) })
+		return p
 	}
-	state, rtt, ok := info()
-	if !ok {
+	p := probe()
+	if !p.ok {
 		return n, false
 	}
 	// Four round trips, at least 5 ms (loopback's are microseconds) and
 	// at most 200 ms: this path is rare, and a live client only waits.
-	deadline := time.Now().Add(min(max(4*rtt, 5*time.Millisecond), 200*time.Millisecond))
-	for state != tcpClose && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-		state, _, _ = info()
+	wait := unknownRTTWait
+	if p.rttKnown {
+		wait = min(max(4*p.rtt, 5*time.Millisecond), 200*time.Millisecond)
 	}
-	return n, state == tcpClose
+	deadline := time.Now().Add(wait)
+	for !p.closed && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		p = probe()
+	}
+	return n, p.closed
 }
 
 // rawConn returns the connection's syscall.RawConn, looked up once, or

@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(failFsyncEnv) != "" {
 		execFailingFsync()
 	}
+	if name, ok := os.LookupEnv(envFchdirRoot); ok {
+		os.Exit(runFchdirRoot(name))
+	}
 	testkit.Main(m, testkit.Binary{Pkg: testkit.ServerPkg, Path: &serverBin})
 }
 

@@ -1,3 +1,7 @@
+//go:build linux
+
+// Linux only: a seccomp filter makes the directory fsync fail.
+
 package main
 
 import (
@@ -22,7 +26,7 @@ import (
 const failFsyncEnv = "FILESERVERD_TEST_FAIL_FSYNC"
 
 // auditArch is the AUDIT_ARCH_* value a seccomp filter checks, by GOARCH.
-var auditArch = map[string]uint32{"amd64": 0xc000003e, "arm64": 0xc00000b7}
+var auditArch = map[string]uint32{"amd64": 0xc000003e, "arm64": 0xc00000b7, "386": 0x40000003, "arm": 0x40000028}
 
 // execFailingFsync installs the filter on this thread and execs the
 // server binary with the test binary's arguments.

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -11,8 +13,9 @@ import (
 // In process mode the parent accepts every connection and keeps it in its
 // waiting room until its request head has arrived; then it hands the
 // connection to a free worker child over a link of their own, a Unix
-// SOCK_SEQPACKET pair: the connection's descriptor (SCM_RIGHTS) and the
-// bytes the room read of it. The child serves it like a thread-mode worker
+// socket pair (SOCK_SEQPACKET on Linux, SOCK_STREAM where there is none:
+// linkPair): the connection's descriptor (SCM_RIGHTS) and the bytes the
+// room read of it, in one frame. The child serves it like a thread-mode worker
 // and answers with one byte: park it (wait for its next request in the
 // parent's room) or closed. One room for all children: a ready connection
 // goes to whichever child is free, never behind another's transfer, and
@@ -27,13 +30,23 @@ const (
 	handBackClosed   byte = 'c' // the child is done with it: close it
 )
 
-// handOffHeader starts every message to a child, so that one with no
-// replayed bytes still carries a byte beside its descriptor.
-const handOffHeader byte = 'h'
+// handOffHeader starts every frame to a child, so that one with no
+// replayed bytes still carries a byte beside its descriptor. A frame is
+// the header, the replayed bytes' length (4 bytes, big-endian), and the
+// bytes: a stream link may deliver it in parts, a packet link delivers it
+// whole.
+const (
+	handOffHeader byte = 'h'
+	handOffHead        = 5 // the header and the length
+)
+
+// errLinkClosed is the end of the link: the parent closed it, stopping
+// or dead.
+var errLinkClosed = errors.New("the parent closed the link")
 
 // newLink makes the pair of sockets between the parent and one child.
 func newLink() (parent *net.UnixConn, child *os.File, err error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
+	fds, err := linkPair()
 	if err != nil {
 		return nil, nil, fmt.Errorf("worker link: %w", err)
 	}
@@ -61,16 +74,22 @@ func detach(conn net.Conn) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	// Under ForkLock, so that a worker child started meanwhile does not
+	// inherit the duplicate before it is close-on-exec (and hold the
+	// client's connection open).
 	dup, dupErr := -1, error(nil)
 	if err := rc.Control(func(fd uintptr) {
-		dup, dupErr = syscall.Dup(int(fd))
+		syscall.ForkLock.RLock()
+		defer syscall.ForkLock.RUnlock()
+		if dup, dupErr = syscall.Dup(int(fd)); dupErr == nil {
+			syscall.CloseOnExec(dup)
+		}
 	}); err != nil {
 		return -1, err
 	}
 	if dupErr != nil {
 		return -1, fmt.Errorf("hand off: %w", dupErr)
 	}
-	syscall.CloseOnExec(dup)
 	conn.Close()
 	return dup, nil
 }
@@ -86,38 +105,82 @@ func attach(fd int) (net.Conn, error) {
 // handOff sends the connection fd, with the bytes read of it, to the
 // child at the other end of link.
 func handOff(link *net.UnixConn, fd int, replay []byte) error {
-	msg := append([]byte{handOffHeader}, replay...)
-	_, _, err := link.WriteMsgUnix(msg, syscall.UnixRights(fd), nil)
+	msg := binary.BigEndian.AppendUint32([]byte{handOffHeader}, uint32(len(replay)))
+	_, _, err := link.WriteMsgUnix(append(msg, replay...), syscall.UnixRights(fd), nil)
 	return err
 }
 
-// receive waits for the next connection the parent hands over.
+// receive waits for the next connection the parent hands over. buf must
+// hold handOffHead and maxReplay bytes.
 func receive(link *net.UnixConn, buf, oob []byte) (*waitingConn, error) {
 	n, oobn, _, _, err := link.ReadMsgUnix(buf, oob)
+	if n == 0 && (err == nil || errors.Is(err, io.EOF)) {
+		return nil, errLinkClosed
+	}
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
-		return nil, errors.New("the parent closed the link")
+	fd, err := receivedFD(oob[:oobn])
+	if err != nil {
+		return nil, err
 	}
-	msgs, err := syscall.ParseSocketControlMessage(oob[:oobn])
+	if n, err = readFrame(link, buf, n); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "conn")
+	conn, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("handed-off connection: %w", err)
+	}
+	return &waitingConn{conn: conn, replay: append([]byte(nil), buf[handOffHead:n]...)}, nil
+}
+
+// readFrame completes the frame of which buf holds the first n bytes
+// (the descriptor came with them) and returns its length. The parent
+// sends the next frame only once this one is answered, so what arrives
+// meanwhile belongs to this one.
+func readFrame(link *net.UnixConn, buf []byte, n int) (int, error) {
+	for {
+		need := handOffHead
+		if n >= handOffHead {
+			if buf[0] != handOffHeader {
+				return 0, fmt.Errorf("worker link: frame starts with %q, want %q", buf[0], handOffHeader)
+			}
+			need += int(binary.BigEndian.Uint32(buf[1:handOffHead]))
+			if need > len(buf) {
+				return 0, fmt.Errorf("worker link: frame of %d bytes, more than the %d it may have", need, len(buf))
+			}
+		}
+		if n > need {
+			return 0, fmt.Errorf("worker link: %d bytes in a frame of %d", n, need)
+		}
+		if n == need && n >= handOffHead {
+			return n, nil
+		}
+		m, err := link.Read(buf[n:need])
+		if err != nil {
+			return 0, fmt.Errorf("worker link: frame cut at %d of %d bytes: %w", n, need, err)
+		}
+		n += m
+	}
+}
+
+// receivedFD is the one descriptor a hand-off's control message carries.
+func receivedFD(oob []byte) (int, error) {
+	msgs, err := syscall.ParseSocketControlMessage(oob)
 	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("hand-off without a connection: %v", err)
+		return -1, fmt.Errorf("hand-off without a connection: %v", err)
 	}
 	fds, err := syscall.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
 		for _, fd := range fds {
 			syscall.Close(fd)
 		}
-		return nil, fmt.Errorf("hand-off without one connection: %v", err)
+		return -1, fmt.Errorf("hand-off without one connection: %v", err)
 	}
-	f := os.NewFile(uintptr(fds[0]), "conn")
-	conn, err := net.FileConn(f)
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("handed-off connection: %w", err)
-	}
-	return &waitingConn{conn: conn, replay: append([]byte(nil), buf[1:n]...)}, nil
+	return fds[0], nil
 }
 
 // dispatch feeds one child, through link, the connections of the room

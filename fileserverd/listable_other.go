@@ -1,8 +1,12 @@
-//go:build !(linux && (amd64 || arm64))
+//go:build !(linux && (amd64 || arm64 || 386 || arm))
 
 package main
 
 import "syscall"
+
+// This file exists for the systems without listable_linux.go's raw
+// fstatat (macOS, other Linux architectures): the same check through
+// os.Root.Lstat, which allocates the name's string for each call.
 
 // listable tells whether LIST shows a name of the storage directory: a
 // regular file, not a link, with one link unless hard links are served

@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"slices"
-	"syscall"
-	"unsafe"
 )
 
 // nameSlot holds one name: NAME_MAX bytes and a NUL, for fstatat.
@@ -23,7 +20,7 @@ const nameSlot = 256
 // transfer buffers, which LIST does not otherwise use: 544 names a pass,
 // and 20,000 names of 253 bytes in 37 passes (BenchmarkList: 0.7 s).
 type lister struct {
-	dirents []byte   // getdents64 buffer
+	dirents []byte   // getdents64 buffer (Linux)
 	slots   []byte   // name slots: cap(batch) of them, then last
 	batch   [][]byte // a max-heap of the kept names, each in its own slot
 	last    []byte   // the last name emitted, in its own slot
@@ -56,7 +53,7 @@ func (l *lister) each(s *store, visit func(name []byte) error) error {
 			return fmt.Errorf("rewind directory: %w", err)
 		}
 		l.batch = l.batch[:0]
-		if err := l.pass(fd); err != nil {
+		if err := l.pass(d, fd); err != nil {
 			return err
 		}
 		full := len(l.batch) == cap(l.batch)
@@ -73,37 +70,6 @@ func (l *lister) each(s *store, visit func(name []byte) error) error {
 			return nil
 		}
 		l.last = append(l.last[:0], l.batch[len(l.batch)-1]...)
-	}
-}
-
-// pass reads the directory once, keeping in l.batch the cap(l.batch) smallest
-// candidate names greater than l.last.
-func (l *lister) pass(fd int) error {
-	for {
-		n, err := syscall.Getdents(fd, l.dirents)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("read directory: %w", err)
-		}
-		if n <= 0 {
-			return nil
-		}
-		buf := l.dirents[:n]
-		for len(buf) > 0 {
-			name, typ, size := parseDirent(buf)
-			if size == 0 {
-				break
-			}
-			buf = buf[size:]
-			if len(name) == 0 || len(name) >= nameSlot || name[0] == '.' ||
-				(typ != syscall.DT_REG && typ != syscall.DT_UNKNOWN) ||
-				bytes.Compare(name, l.last) <= 0 {
-				continue
-			}
-			l.keep(name)
-		}
 	}
 }
 
@@ -144,24 +110,4 @@ func (l *lister) keep(name []byte) {
 		h[i], h[c] = h[c], h[i]
 		i = c
 	}
-}
-
-// parseDirent splits the first linux_dirent64 record of buf: the name, the
-// type (DT_*), and the record's size (0 when buf is too short).
-func parseDirent(buf []byte) (name []byte, typ uint8, size int) {
-	const nameOff = int(unsafe.Offsetof(syscall.Dirent{}.Name))
-	const reclenOff = int(unsafe.Offsetof(syscall.Dirent{}.Reclen))
-	const typeOff = int(unsafe.Offsetof(syscall.Dirent{}.Type))
-	if len(buf) < nameOff {
-		return nil, 0, 0
-	}
-	size = int(binary.NativeEndian.Uint16(buf[reclenOff:]))
-	if size < nameOff || size > len(buf) {
-		return nil, 0, 0
-	}
-	name = buf[nameOff:size]
-	if i := bytes.IndexByte(name, 0); i >= 0 {
-		name = name[:i]
-	}
-	return name, buf[typeOff], size
 }

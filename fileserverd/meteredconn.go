@@ -4,7 +4,6 @@ import (
 	"net"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"fileserver/protocol"
 )
@@ -90,12 +89,7 @@ func (c *meteredConn) acked() int64 {
 		return -1
 	}
 	queued := -1
-	rc.Control(func(fd uintptr) {
-		var q int32
-		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&q))); e == 0 {
-			queued = int(q)
-		}
-	})
+	rc.Control(func(fd uintptr) { queued = protocol.SendQueued(fd) })
 	if queued < 0 {
 		return -1
 	}

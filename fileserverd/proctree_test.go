@@ -12,10 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"fileserver/protocol/testkit"
 )
@@ -127,20 +125,6 @@ func rssBytes(t testing.TB, pid int) map[int]int64 {
 		rss[p] = kb << 10
 	}
 	return rss
-}
-
-// setFileLimit sets the soft RLIMIT_NOFILE of another process (prlimit),
-// keeping its hard limit.
-func setFileLimit(t testing.TB, pid int, soft uint64) {
-	t.Helper()
-	var old syscall.Rlimit
-	if _, _, e := syscall.RawSyscall6(syscall.SYS_PRLIMIT64, uintptr(pid), syscall.RLIMIT_NOFILE, 0, uintptr(unsafe.Pointer(&old)), 0, 0); e != 0 {
-		t.Skipf("prlimit: %v", e)
-	}
-	lim := syscall.Rlimit{Cur: soft, Max: old.Max}
-	if _, _, e := syscall.RawSyscall6(syscall.SYS_PRLIMIT64, uintptr(pid), syscall.RLIMIT_NOFILE, uintptr(unsafe.Pointer(&lim)), 0, 0, 0); e != 0 {
-		t.Skipf("prlimit: %v", e)
-	}
 }
 
 // fdSampler records the most file descriptors each process of a daemon's

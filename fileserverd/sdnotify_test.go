@@ -1,3 +1,8 @@
+//go:build linux
+
+// Linux only: systemd's notify socket, with the sender's credentials
+// (SO_PASSCRED), as systemd reads it.
+
 package main
 
 import (
@@ -5,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -116,29 +120,4 @@ func hasLine(s, line string) bool {
 		}
 	}
 	return false
-}
-
-// workerPIDs returns the pids of the first n worker children in d's log.
-func workerPIDs(t *testing.T, d *daemon, n int) []int {
-	t.Helper()
-	ms, err := d.Log.WaitForCount(testkit.WorkerStartedRE, n, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, m := range ms {
-		pid, _ := strconv.Atoi(m[2])
-		pids = append(pids, pid)
-	}
-	return pids
-}
-
-// processEnv is the environment pid started with, one variable a line.
-func processEnv(t *testing.T, pid int) string {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.ReplaceAll(string(b), "\x00", "\n")
 }

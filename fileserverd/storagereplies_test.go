@@ -1,3 +1,7 @@
+//go:build linux
+
+// Linux only: a small tmpfs mounted for a full disk.
+
 package main
 
 import (

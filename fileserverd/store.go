@@ -44,18 +44,18 @@ func openStore(dir string) (*store, error) {
 func (s *store) file() (*os.File, error) { return s.root.Open(".") }
 
 // inheritStore opens the storage directory a process-mode parent handed
-// down as file descriptor fd. /proc/self/fd/N names the open directory
-// itself, not the path it was opened by, so the child gets the parent's
-// directory whatever the path names now.
+// down as file descriptor fd: the open directory itself, not the path it
+// was opened by (inheritedRoot), so the child gets the parent's directory
+// whatever the path names now.
 func inheritStore(fd uintptr) (*store, error) {
 	f := os.NewFile(fd, "storage directory")
 	defer f.Close()
 	if st, err := f.Stat(); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("storage directory: fd %d is not a directory (%v)", fd, err)
 	}
-	root, err := os.OpenRoot("/proc/self/fd/" + strconv.Itoa(int(fd)))
+	root, err := inheritedRoot(fd)
 	if err != nil {
-		return nil, fmt.Errorf("storage directory from fd %d (is /proc mounted?): %w", fd, err)
+		return nil, fmt.Errorf("storage directory from fd %d: %w", fd, err)
 	}
 	return &store{root: root}, nil
 }
@@ -147,9 +147,6 @@ func (s *store) syncDir() error {
 // little left to do instead of the whole file.
 const writebackChunk = 8 << 20
 
-// syncFileRangeWrite is SYNC_FILE_RANGE_WRITE: start writeback, don't wait.
-const syncFileRangeWrite = 2
-
 // pendingUpload is an upload being written to a temporary file.
 type pendingUpload struct {
 	s        *store
@@ -177,7 +174,7 @@ func (u *pendingUpload) Write(p []byte) (int, error) {
 	u.written += int64(n)
 	if u.written-u.flushing >= writebackChunk {
 		// Best effort: where the call is missing, the fsync does it all.
-		syscall.SyncFileRange(int(u.f.Fd()), u.flushing, u.written-u.flushing, syncFileRangeWrite)
+		startWriteback(u.f, u.flushing, u.written-u.flushing)
 		u.flushing = u.written
 	}
 	return n, err
@@ -189,7 +186,7 @@ func (u *pendingUpload) Write(p []byte) (int, error) {
 // returned as unsynced, for a warning, not as err, so that the client is
 // not told ERROR about a file that is in place.
 func (u *pendingUpload) commit(name string) (unsynced, err error) {
-	err = fdatasync(u.f)
+	err = syncData(u.f)
 	if cerr := u.f.Close(); err == nil {
 		err = cerr
 	}
@@ -201,29 +198,6 @@ func (u *pendingUpload) commit(name string) (unsynced, err error) {
 		return nil, err
 	}
 	return u.s.syncDir(), nil
-}
-
-// fdatasync flushes a file's content and the metadata needed to read it
-// back (its size), without the times that fsync would also write: the
-// directory sync after the rename makes the name durable.
-func fdatasync(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	if cerr := rc.Control(func(fd uintptr) {
-		for {
-			if err = syscall.Fdatasync(int(fd)); err != syscall.EINTR {
-				break
-			}
-		}
-	}); cerr != nil {
-		return cerr
-	}
-	if err != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
-	}
-	return nil
 }
 
 // abort discards the upload.

@@ -76,7 +76,7 @@ func newWaitingRoom(s *server, slot int, workers int) *waitingRoom {
 		held: map[net.Conn]string{}, perIP: map[string]int{}, waitingOn: map[net.Conn]bool{},
 	}
 	r.freed = sync.NewCond(&r.mu)
-	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
+	if ents, err := os.ReadDir(openFDsDir); err == nil {
 		r.baseFDs = len(ents)
 	}
 	return r

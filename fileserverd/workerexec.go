@@ -34,7 +34,7 @@ type execStarter struct {
 // start runs the worker child for id and a dispatcher that feeds it
 // connections from the room. It must be called from the thread that
 // stays locked for the life of the pool (see serveProcessPool): the
-// child's Pdeathsig fires when the thread that started it exits.
+// child's Pdeathsig (Linux) fires when the thread that started it exits.
 func (e *execStarter) start(id int) (proc, error) {
 	args := []string{
 		"-mode", e.cfg.Mode, "-workers", strconv.Itoa(e.cfg.Workers), "-dir", e.cfg.Dir,
@@ -59,7 +59,7 @@ func (e *execStarter) start(id int) (proc, error) {
 	defer childEnd.Close() // the child has its copy once started
 	cmd.ExtraFiles = []*os.File{childEnd, e.counterFile, e.storageDir}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	childproc.DieWithParent(cmd, syscall.SIGTERM) // and the link's end, everywhere (serveWorkerChild)
 	if err := cmd.Start(); err != nil {
 		link.Close()
 		return nil, fmt.Errorf("start worker %d: %w", id, err)

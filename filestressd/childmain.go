@@ -69,8 +69,10 @@ func runChildMain(spec childSpec, err error) int {
 		fmt.Fprintln(os.Stderr, "filestressd:", err)
 		return exitFailed
 	}
-	// The parent needs no checking: Pdeathsig covers a parent that died
-	// at any time, even before this process ran (see startChild).
+	// A parent that dies is seen two ways: on Linux, Pdeathsig kills this
+	// process even if the parent died before it ran (see startChild); on
+	// every platform, the parent's end of stdin closes with it, and
+	// watchParent ends this process at that EOF.
 	if spec.Job.Src.generated() {
 		baseFor(spec.Job.Src.Size) // made before the release
 	}
@@ -80,8 +82,12 @@ func runChildMain(spec childSpec, err error) int {
 	if b, err := json.Marshal(childMessage{Ready: true}); err == nil {
 		os.Stdout.Write(append(b, '\n'))
 	}
+	released := watchParent(os.Stdin, func() {
+		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: the parent is gone (end of its pipe): exiting\n", spec.Job.Worker)
+		os.Exit(exitFailed)
+	})
 	startCtx, cancelStart := context.WithDeadline(context.Background(), spec.StartBy)
-	err = waitForStart(startCtx, os.Stdin)
+	err = waitForStart(startCtx, released)
 	cancelStart()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
@@ -96,22 +102,44 @@ func runChildMain(spec childSpec, err error) int {
 	return exitOK
 }
 
-// waitForStart waits for the parent's "go" line, so that all children
-// start their transfers together whatever their start-up took. End of
-// input means the parent gave up.
-func waitForStart(ctx context.Context, stdin io.Reader) error {
+// watchParent reads the parent's pipe (the child's stdin): first the
+// "go" line, whose outcome it sends on the channel it returns (nil, or
+// why there was none), then nothing more until the pipe ends. The parent
+// keeps its end open until this process has exited, so that end comes
+// only when the parent is gone, killed or crashed, and then watchParent
+// calls gone. That holds on every platform: where there is no Pdeathsig
+// it is how a child learns of its parent's death, and on Linux it backs
+// Pdeathsig up.
+func watchParent(stdin io.Reader, gone func()) <-chan error {
 	got := make(chan error, 1)
 	go func() {
-		line, err := bufio.NewReaderSize(stdin, 64).ReadString('\n')
+		r := bufio.NewReaderSize(stdin, 64)
+		line, err := r.ReadString('\n')
 		if strings.TrimSpace(line) == "go" {
 			err = nil
 		} else if err == nil {
 			err = fmt.Errorf("unexpected start line %q", line)
 		}
 		got <- err
+		if err != nil {
+			return // the start failed: the child ends on its own
+		}
+		for {
+			if _, err := r.ReadByte(); err != nil {
+				gone()
+				return
+			}
+		}
 	}()
+	return got
+}
+
+// waitForStart waits for the parent's "go" line (as watchParent reports
+// it), so that all children start their transfers together whatever their
+// start-up took. End of input means the parent gave up.
+func waitForStart(ctx context.Context, released <-chan error) error {
 	select {
-	case err := <-got:
+	case err := <-released:
 		if err != nil {
 			return fmt.Errorf("waiting for the start: %w", err)
 		}
@@ -148,6 +176,9 @@ func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 	res.PID = os.Getpid()
 	if used, ok := cpu.stop(); ok {
 		res.CPUMicros = used.Microseconds()
+	}
+	if kib, ok := selfPeakRSS(); ok {
+		res.MaxRSSKiB = kib // the parent's childPeakRSS replaces it where it has one
 	}
 	if err := send(childMessage{Moved: moved.Load(), Result: &res}); err != nil {
 		return fmt.Errorf("report result: %w", err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"fileserver/protocol/childproc"
 	"fileserver/protocol/testkit"
 )
 
@@ -54,7 +55,8 @@ func startPythonServer(t *testing.T, script, dir string, args ...string) courseS
 	s := courseServer{dir: dir, log: filepath.Join(t.TempDir(), "requests.log")}
 	path := filepath.Join("..", "testdata", "course", "servers", script)
 	cmd := exec.Command(python, append([]string{path}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	testkit.OwnGroup(cmd)
+	childproc.DieWithParent(cmd, syscall.SIGKILL)
 	cmd.Env = append(os.Environ(), "COURSE_SERVER_LOG="+s.log)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
@@ -65,7 +67,7 @@ func startPythonServer(t *testing.T, script, dir string, args ...string) courseS
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		testkit.KillGroup(cmd)
 		cmd.Wait()
 	})
 	m, err := testkit.NewLog(stdout).WaitFor(portRE, 20*time.Second)

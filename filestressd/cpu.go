@@ -1,20 +1,10 @@
 package main
 
-import (
-	"syscall"
-	"time"
-)
+import "time"
 
-// processCPUTime is this process's CPU time so far, user and system, of all its
-// threads (getrusage RUSAGE_SELF; children not included), and whether it
-// could be read.
-func processCPUTime() (time.Duration, bool) {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0, false
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
-}
+// processCPUTime (cpu_unix.go, cpu_windows.go) is this process's CPU time
+// so far, user and system, of all its threads (children not included),
+// and whether it could be read: each platform's own call.
 
 // cpuMeter measures this process's CPU time from its start to stop.
 type cpuMeter struct {

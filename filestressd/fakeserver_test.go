@@ -10,10 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"fileserver/protocol"
 )
@@ -302,7 +300,7 @@ func (r *periodsReader) Read(p []byte) (int, error) {
 
 // waitAcked waits, at most five seconds, until the peer has acknowledged
 // everything written on c (the kernel's unacknowledged send queue,
-// TIOCOUTQ, is empty).
+// protocol.SendQueued, is empty).
 func waitAcked(c net.Conn) {
 	rc, err := c.(*net.TCPConn).SyscallConn()
 	if err != nil {
@@ -310,12 +308,7 @@ func waitAcked(c net.Conn) {
 	}
 	unacked := func() int {
 		n := -1
-		rc.Control(func(fd uintptr) {
-			var q int32
-			if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&q))); errno == 0 {
-				n = int(q)
-			}
-		})
+		rc.Control(func(fd uintptr) { n = protocol.SendQueued(fd) })
 		return n
 	}
 	t := time.NewTicker(time.Millisecond)

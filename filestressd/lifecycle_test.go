@@ -1,3 +1,7 @@
+//go:build linux
+
+// Linux only: it finds the children through /proc (isStressProcess).
+
 package main
 
 import (

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/childproc"
 	"fileserver/protocol/testkit"
 )
 
@@ -27,6 +28,9 @@ var stressBin string
 func TestMain(m *testing.M) {
 	if os.Getenv(treeHelperEnv) != "" { // a helper of the server cost's tests
 		os.Exit(treeHelperMain())
+	}
+	if bin, ok := os.LookupEnv(envStandInParent); ok {
+		os.Exit(runStandInParent(bin, os.Getenv(envStandInSpec)))
 	}
 	testkit.Main(m,
 		testkit.Binary{Pkg: testkit.ServerPkg},
@@ -56,7 +60,7 @@ func runStress(t *testing.T, args ...string) stressRun {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, stressBin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	childproc.DieWithParent(cmd, syscall.SIGKILL)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -82,8 +86,8 @@ func runStress(t *testing.T, args ...string) stressRun {
 	if strings.Contains(r.stderr, "DATA RACE") {
 		t.Errorf("the race detector found a race in filestressd or a child:\n%s", r.stderr)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSKiB = ru.Maxrss
+	if kib, ok := childPeakRSS(cmd.ProcessState); ok {
+		r.maxRSSKiB = kib
 	}
 	return r
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"syscall"
 	"time"
 )
 
@@ -72,11 +71,25 @@ func printSummary(w io.Writer, c cell) {
 	if note := c.server.note(cfg.Op); note != "" {
 		fmt.Fprintf(w, "note: %s\n", note)
 	}
-	line := fmt.Sprintf("client peak RSS:  %.1f MiB (filestressd)", float64(selfMaxRSS())/1024)
-	if s.maxChildRSS > 0 {
-		line += fmt.Sprintf(", %.1f MiB (largest child)", float64(s.maxChildRSS)/1024)
+	fmt.Fprintln(w, peakRSSLine(cfg, s))
+}
+
+// peakRSSLine says the client's peak memory: filestressd's own and, in
+// the process pool, the largest child's, or why a figure is missing.
+func peakRSSLine(cfg config, s summary) string {
+	line := "client peak RSS:  "
+	if kib, ok := selfPeakRSS(); ok {
+		line += fmt.Sprintf("%.1f MiB (filestressd)", float64(kib)/1024)
+	} else {
+		line += "not known for filestressd (" + peakRSSUnknown + ")"
 	}
-	fmt.Fprintln(w, line)
+	switch {
+	case s.maxChildRSS > 0:
+		line += fmt.Sprintf(", %.1f MiB (largest child)", float64(s.maxChildRSS)/1024)
+	case cfg.Pool == poolProcess:
+		line += "; the children's not known (none reported one)"
+	}
+	return line
 }
 
 // verifiedMeaning says what a cell's verified column means.
@@ -109,15 +122,6 @@ func printWorkers(w io.Writer, results []workerResult) {
 			fmt.Fprintf(w, "filestressd: worker %d%s: %s: %s\n", r.Worker, pid, r.Kind, r.Error)
 		}
 	}
-}
-
-// selfMaxRSS is this process's peak resident set, in KiB.
-func selfMaxRSS() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return ru.Maxrss
 }
 
 // seconds writes a duration readably whether it is a LIST's microseconds
@@ -153,7 +157,7 @@ func (c cell) cpuLine() string {
 			line += fmt.Sprintf(", client / server %.2f", c.clientCPU.Seconds()/srv.Seconds())
 		}
 	case srvOK:
-		line = figure("server", srv) + srvFrom + "; client's not known (getrusage failed)"
+		line = figure("server", srv) + srvFrom + "; client's not known (" + cpuTimeCall + " failed)"
 	default:
 		line = figure("client", c.clientCPU) + "; server's not known (" + c.server.cpuUnknown() + "; " + c.cost.cpuUnknown() + ")"
 	}

@@ -1,3 +1,7 @@
+//go:build unix
+
+// Unix only: a FIFO (mkfifo) is what holds the stuck worker.
+
 package main
 
 import (

@@ -146,7 +146,7 @@ const childWaitDelay = time.Second
 // childBackstop is how long after its deadlines (for the release, and for
 // the window) a child gives up on its own. The parent kills children at
 // the deadline itself; this only covers a parent that cannot (and
-// Pdeathsig one that died).
+// Pdeathsig and the end of stdin one that died).
 const childBackstop = time.Second
 
 // childOptions are how the parent runs its children.
@@ -162,12 +162,12 @@ type childOptions struct {
 // budget (setup), then releases them together; the window's deadline runs
 // from the release for timeout. It returns their results when all have
 // reported or the deadline has passed. Children die with this process
-// (Pdeathsig) and are killed at the deadline or at ctx's end, so none
-// outlives either.
+// (Pdeathsig on Linux, the end of their stdin everywhere) and are killed
+// at the deadline or at ctx's end, so none outlives either.
 func runChildPool(ctx, setup context.Context, timeout time.Duration, jobs []job, pc *progressCounters, opt childOptions) (window, error) {
-	// Pdeathsig fires when the thread that forked the child exits: keep
-	// this goroutine, which forks them all, on one thread meanwhile. Go
-	// never ends a thread that is not locked.
+	// Pdeathsig (Linux) fires when the thread that forked the child
+	// exits: keep this goroutine, which forks them all, on one thread
+	// meanwhile. Go never ends a thread that is not locked.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	exe, err := os.Executable()
@@ -278,11 +278,12 @@ func (k *childHandle) isReady() { k.readyOnce.Do(func() { close(k.ready) }) }
 
 // startChild starts filestressd re-executed as the child that does
 // spec.Job, waiting for its release. The child is killed when ctx ends
-// (exec.CommandContext), and dies with the thread that forks it
-// (Pdeathsig): forkExec arms PR_SET_PDEATHSIG in the child before the
-// exec and, if the parent already died by then, signals the child itself
-// (syscall/exec_linux.go), so no check of the parent is needed in the
-// child. Nothing is started once the setup's budget (setup) is spent.
+// (exec.CommandContext). It dies with this process in two ways: on Linux
+// with the thread that forks it (Pdeathsig, childproc.DieWithParent),
+// even if this process died before the child ran; and on every platform
+// when its stdin, whose write end this process holds until the child has
+// exited, reaches EOF (watchParent). Nothing is started once the setup's
+// budget (setup) is spent.
 func startChild(ctx, setup context.Context, exe string, env []string, spec childSpec, stderr io.Writer) (*childHandle, error) {
 	if err := setup.Err(); err != nil {
 		return nil, fmt.Errorf("the setup's budget (-timeout) ran out before it: %w", err)
@@ -294,7 +295,7 @@ func startChild(ctx, setup context.Context, exe string, env []string, spec child
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(slices.Clip(env), envChild+"="+string(b)) // a copy per child
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	childproc.DieWithParent(cmd, syscall.SIGKILL)
 	cmd.WaitDelay = childWaitDelay
 	k := &childHandle{job: spec.Job, cmd: cmd, ready: make(chan struct{})}
 	if k.stdin, err = cmd.StdinPipe(); err != nil {
@@ -310,10 +311,11 @@ func startChild(ctx, setup context.Context, exe string, env []string, spec child
 }
 
 // release tells the child to start its transfer. A child that died
-// meanwhile does not hear it, and its exit says so in report.
+// meanwhile does not hear it, and its exit says so in report. stdin stays
+// open: its end is how the child learns that this process is gone
+// (watchParent), and cmd.Wait closes it once the child has exited.
 func (k *childHandle) release() {
 	k.stdin.Write([]byte("go\n"))
-	k.stdin.Close()
 }
 
 // report reads the child's lines until it exits, adding its progress to
@@ -349,7 +351,9 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 		at = time.Now()
 	}
 	r := childResult(ctx, k.job, res, childproc.ExitStatus(err))
-	r.MaxRSSKiB = maxRSS(k.cmd.ProcessState)
+	if kib, ok := childPeakRSS(k.cmd.ProcessState); ok {
+		r.MaxRSSKiB = kib // the whole life's, where the platform keeps it
+	}
 	out <- workerOutcome{index: k.index, result: r, at: at}
 }
 
@@ -366,15 +370,4 @@ func childResult(ctx context.Context, j job, reported *workerResult, status stri
 		return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: "child killed at the deadline (" + status + ")"}
 	}
 	return workerResult{Worker: j.Worker, Kind: kindProcess, Error: "child exited without a result (" + status + ")"}
-}
-
-// maxRSS is an exited child's peak resident set, in KiB.
-func maxRSS(ps *os.ProcessState) int64 {
-	if ps == nil {
-		return 0
-	}
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss
-	}
-	return 0
 }

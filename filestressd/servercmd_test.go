@@ -1,3 +1,8 @@
+//go:build linux
+
+// Linux only: run_matrix.sh and the servers it starts need Linux's /proc
+// and setsid, and the checks read /proc.
+
 package main
 
 // run_matrix.sh SERVER_CMD: the whole matrix against servers the script

@@ -1,3 +1,7 @@
+//go:build linux
+
+// Linux only: network namespaces (ip netns), sshd, and Pdeathsig.
+
 package main
 
 import (

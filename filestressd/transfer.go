@@ -43,7 +43,9 @@ type workerResult struct {
 	Verified string `json:"verified,omitempty"`
 	// SentSHA256 is the SHA-256 of what an upload sent, for the read-back.
 	SentSHA256 string `json:"sent_sha256,omitempty"`
-	// MaxRSSKiB is a child's peak resident set, filled in by the parent.
+	// MaxRSSKiB is a child's peak resident set: its own reading when it
+	// reported, replaced by the parent with the whole life's where the
+	// platform keeps it for an exited child (getrusage; not Windows).
 	MaxRSSKiB int64 `json:"max_rss_kib,omitempty"`
 	// CPUMicros is a child's own CPU time, user and system, from its
 	// release to its result, in microseconds: the parent adds it to its

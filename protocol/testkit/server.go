@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/childproc"
 )
 
 // Lines of fileserverd's text log that tests wait for. ListeningAddr and
@@ -105,7 +106,7 @@ const cleanupLogLines = 200
 // StartServer runs fileserverd on a free loopback port (127.0.0.1:0) and
 // waits until its log names the address, and in process mode until every
 // worker child has started. t.Cleanup stops it (SIGTERM, then SIGKILL).
-// The server dies with the test binary (Pdeathsig).
+// The server dies with the test binary (Pdeathsig, on Linux).
 func StartServer(t testing.TB, opts ServerOptions) *Server {
 	t.Helper()
 	if opts.Bin == "" {
@@ -125,7 +126,7 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	}
 	args := append([]string{"-addr", "127.0.0.1:0", "-dir", opts.Dir, "-mode", opts.Mode, "-workers", strconv.Itoa(opts.Workers)}, opts.Args...)
 	cmd := exec.Command(opts.Bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	childproc.DieWithParent(cmd, syscall.SIGKILL)
 	if len(opts.Env) > 0 {
 		cmd.Env = append(os.Environ(), opts.Env...)
 	}

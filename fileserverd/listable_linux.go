@@ -1,4 +1,4 @@
-//go:build linux && (amd64 || arm64)
+//go:build linux && (amd64 || arm64 || 386 || arm)
 
 package main
 
@@ -6,6 +6,11 @@ import (
 	"syscall"
 	"unsafe"
 )
+
+// This file exists because fstatat on the directory's descriptor, without
+// a path string or an allocation, is a raw system call whose number each
+// Linux architecture has its own (listable_linux_*.go); listable_other.go
+// goes through os.Root elsewhere.
 
 // listable tells whether LIST shows a name of the storage directory, open
 // as fd: a regular file, not a link, with one link unless hard links are

@@ -1,5 +1,0 @@
-package main
-
-import "syscall"
-
-const fstatatTrap = syscall.SYS_NEWFSTATAT

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+)
+
+// TestPassReadDirKeepsWhatGetdentsKeeps checks the lister's pass where
+// there is no getdents64 (macOS), passReadDir, against the Linux pass on
+// the same directory: from each pass's start (the last name emitted), both
+// keep the same batch of names, so LIST lists the same files in the same
+// order, leaving out dot files, directories, links and FIFOs alike.
+func TestPassReadDirKeepsWhatGetdentsKeeps(t *testing.T) {
+	const batch = 50
+	dir := t.TempDir()
+	for i := range 3*batch + 7 {
+		name := fmt.Sprintf("f%05d", (i*7919)%(3*batch+7))
+		if i%3 == 0 {
+			name += "-é😀"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, ".upload-1-x.tmp"), nil, 0o644)
+	os.Mkdir(filepath.Join(dir, "subdir"), 0o755)
+	os.Symlink("f00000", filepath.Join(dir, "symlink"))
+	syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
+
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	fd := int(d.Fd())
+	getdents := newLister(make([]byte, (batch+1)*nameSlot), make([]byte, 4096))
+	readDir := newLister(make([]byte, (batch+1)*nameSlot), nil)
+	run := func(l *lister, pass func() error) []string {
+		t.Helper()
+		if _, err := d.Seek(0, 0); err != nil {
+			t.Fatal(err)
+		}
+		l.batch = l.batch[:0]
+		if err := pass(); err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(l.batch, bytes.Compare)
+		var names []string
+		for _, n := range l.batch {
+			names = append(names, string(n))
+		}
+		return names
+	}
+	seen := 0
+	for passes := 1; ; passes++ {
+		want := run(getdents, func() error { return getdents.pass(d, fd) })
+		got := run(readDir, func() error { return readDir.passReadDir(d) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("pass %d: passReadDir kept %q, the getdents64 pass %q", passes, got, want)
+		}
+		seen += len(got)
+		if len(got) < batch {
+			break
+		}
+		getdents.last = append(getdents.last[:0], getdents.batch[len(getdents.batch)-1]...)
+		readDir.last = append(readDir.last[:0], readDir.batch[len(readDir.batch)-1]...)
+		if passes > 10 {
+			t.Fatal("more passes than the directory needs")
+		}
+	}
+	if seen != 3*batch+7 {
+		t.Errorf("%d names kept over all passes, want the %d files", seen, 3*batch+7)
+	}
+}
