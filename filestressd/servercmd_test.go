@@ -202,8 +202,10 @@ exec python3 $START_DIR/testdata/course/servers/pool_server.py --port $PORT --wo
 		t.Errorf("%d JSON lines of %d cells, want 40 of 8: %v", len(lines), len(cells), cells)
 	}
 	md, err := os.ReadFile(filepath.Join(r.dir, "README.md"))
-	if err != nil || !strings.Contains(string(md), "## Verdict: thread versus process") {
-		t.Errorf("the report has no thread-versus-process verdict (%v):\n%s", err, md)
+	for _, want := range []string{"**Verdict: ", "process / thread", "| server CPU per MB (", "| server peak memory ("} {
+		if err != nil || !strings.Contains(string(md), want) {
+			t.Errorf("the report has no %q: no thread-versus-process verdict, CPU per MB or peak memory (%v):\n%s", want, err, md)
+		}
 	}
 	if !strings.Contains(r.output, "[1/32] r1 pool ") || !strings.Contains(r.output, "(server cpu ") {
 		t.Errorf("the progress lines do not name the server and its cost")
@@ -213,23 +215,19 @@ exec python3 $START_DIR/testdata/course/servers/pool_server.py --port $PORT --wo
 // TestServerCmdBesideFileserverd runs a SERVER_CMD matrix with
 // fileserverd's beside it (WITH_FILESERVERD=1): each cell runs against
 // all four servers back to back, the rows of each go to a CSV of their
-// own, with their JSON lines beside each. The report of both needs
-// filestressd report -server (issue 20's report side); while that flag
-// is missing, the run ends with the report's error, and only the CSVs
-// are checked.
+// own, with their JSON lines beside each, and one report (filestressd
+// report -server) shows both servers, each against the other.
 func TestServerCmdBesideFileserverd(t *testing.T) {
 	r := runMatrix(t, "SERVER_CMD="+poolServerCmd, "WITH_FILESERVERD=1", "OPS=upload download", "SIZES=1MB", "CLIENTS=2", "SERVERS=2", "REPEAT=1")
 	defer r.checkNothingLeft(t)
-	noServerFlag := strings.Contains(r.output, "flag provided but not defined: -server")
-	switch {
-	case noServerFlag && r.code == 2:
-		t.Log("filestressd report has no -server yet: the CSVs are checked, not the report")
-	case r.code != 0:
+	if r.code != 0 {
 		t.Fatalf("exit %d, want 0", r.code)
-	default:
-		md, err := os.ReadFile(filepath.Join(r.dir, "README.md"))
-		if err != nil || !strings.Contains(string(md), "fileserverd") || !strings.Contains(string(md), "pool_server") {
-			t.Errorf("the report does not name both servers (%v):\n%s", err, md)
+	}
+	md, err := os.ReadFile(filepath.Join(r.dir, "README.md"))
+	for _, want := range []string{"## fileserverd: thread versus process", "## pool\\_server: thread versus process",
+		"## fileserverd versus pool\\_server, thread mode", "## fileserverd versus pool\\_server, process mode"} {
+		if err != nil || !strings.Contains(string(md), want) {
+			t.Errorf("the report has no %q (%v):\n%s", want, err, md)
 		}
 	}
 	for _, c := range []struct{ csv, jsonl, mode string }{
