@@ -93,8 +93,12 @@ func printWorkers(w io.Writer, results []workerResult) {
 	}
 }
 
-// selfMaxRSS is this process's peak resident set, in KiB.
+// selfMaxRSS is this process's peak resident set, in KiB (see
+// peakRSSKiB, and getrusage where that is not known).
 func selfMaxRSS() int64 {
+	if kib := peakRSSKiB(); kib > 0 {
+		return kib
+	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

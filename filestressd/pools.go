@@ -325,6 +325,7 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 	var res *workerResult
 	var at time.Time
 	var moved int64
+	stage := ""
 	sc := bufio.NewScanner(k.stdout)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	for sc.Scan() { // ends when the child exits or is killed
@@ -339,6 +340,9 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 			pc.moved.Add(m.Moved - moved)
 			moved = m.Moved
 		}
+		if m.Stage != "" {
+			stage = m.Stage
+		}
 		if m.Result != nil {
 			res, at = m.Result, time.Now()
 		}
@@ -348,14 +352,20 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 	if res == nil {
 		at = time.Now()
 	}
-	r := childResult(ctx, k.job, res, childproc.ExitStatus(err))
-	r.MaxRSSKiB = maxRSS(k.cmd.ProcessState)
+	r := childResult(ctx, k.job, res, stage, childproc.ExitStatus(err))
+	if r.MaxRSSKiB == 0 { // not reported (see peakRSSKiB)
+		r.MaxRSSKiB = maxRSS(k.cmd.ProcessState)
+	}
 	out <- workerOutcome{index: k.index, result: r, at: at}
 }
 
 // childResult is a child's own report, or what its exit says when it
-// could not report.
-func childResult(ctx context.Context, j job, reported *workerResult, status string) workerResult {
+// could not report, with the stage it last reported ("" for none).
+func childResult(ctx context.Context, j job, reported *workerResult, stage, status string) workerResult {
+	where := " before its transfer began"
+	if stage != "" {
+		where = " while " + stage
+	}
 	switch {
 	case reported != nil:
 		r := *reported
@@ -363,12 +373,13 @@ func childResult(ctx context.Context, j job, reported *workerResult, status stri
 		r.cpuReported = true
 		return r
 	case ctx.Err() != nil:
-		return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: "child killed at the deadline (" + status + ")"}
+		return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: "child killed at the deadline" + where + " (" + status + ")"}
 	}
-	return workerResult{Worker: j.Worker, Kind: kindProcess, Error: "child exited without a result (" + status + ")"}
+	return workerResult{Worker: j.Worker, Kind: kindProcess, Error: "child exited without a result" + where + " (" + status + ")"}
 }
 
-// maxRSS is an exited child's peak resident set, in KiB.
+// maxRSS is an exited child's peak resident set, in KiB, as wait4 gives
+// it: counting this process's at the child's exec (see peakRSSKiB).
 func maxRSS(ps *os.ProcessState) int64 {
 	if ps == nil {
 		return 0

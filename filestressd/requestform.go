@@ -48,6 +48,6 @@ func probeList(ctx context.Context, addr string, d protocol.Dialect) error {
 		return &connectError{err}
 	}
 	defer c.Close()
-	_, err = c.List(ctx)
+	_, err = c.ListEach(ctx, nil)
 	return err
 }

@@ -43,7 +43,9 @@ type workerResult struct {
 	Verified string `json:"verified,omitempty"`
 	// SentSHA256 is the SHA-256 of what an upload sent, for the read-back.
 	SentSHA256 string `json:"sent_sha256,omitempty"`
-	// MaxRSSKiB is a child's peak resident set, filled in by the parent.
+	// MaxRSSKiB is a child's peak resident set, as it measured it at its
+	// result (see peakRSSKiB), or, for one that did not, as the parent
+	// reaped it.
 	MaxRSSKiB int64 `json:"max_rss_kib,omitempty"`
 	// CPUMicros is a child's own CPU time, user and system, from its
 	// release to its result, in microseconds: the parent adds it to its
@@ -65,18 +67,27 @@ type workerResult struct {
 // byte of the reply, so that a server slow to accept is measured too.
 // moved counts file bytes as they go, for the progress line.
 func runTransfer(ctx context.Context, j job, moved *atomic.Int64) workerResult {
+	return runWatched(ctx, j, moved, newStageWatch(j, nil))
+}
+
+// runWatched is runTransfer, following the transfer's stages with stage.
+func runWatched(ctx context.Context, j job, moved *atomic.Int64, stage *stageWatch) workerResult {
 	res := workerResult{Worker: j.Worker}
 	start := time.Now()
 	res.Times.Start = start.UnixNano()
 	opts := protocol.Options{Dialect: j.Dialect}
-	if moved != nil {
-		opts.Progress = func(n int64) { moved.Add(n) }
+	opts.Progress = func(n int64) {
+		if moved != nil {
+			moved.Add(n)
+		}
+		stage.progress(n)
 	}
 	var t transferResult
 	c, err := protocol.DialWith(ctx, j.Addr, opts)
 	if err != nil {
 		err = &connectError{err}
 	} else {
+		stage.connected()
 		res.Times.Connect = unixNanoFrom(start, time.Now())
 		t, err = j.do(ctx, c)
 		res.Seconds = time.Since(start).Seconds()
@@ -135,7 +146,7 @@ func (j job) do(ctx context.Context, c *protocol.Client) (transferResult, error)
 	case cellDownload:
 		return j.download(ctx, c)
 	case cellList:
-		if _, err := c.List(ctx); err != nil {
+		if _, err := c.ListEach(ctx, nil); err != nil { // counted, not held
 			return transferResult{}, fmt.Errorf("list: %w", err)
 		}
 		return transferResult{}, nil
