@@ -190,6 +190,9 @@ func (m *textCheck) Mismatch(text []byte) error {
 		return badContent("invalid base64 at character %d: %q", m.at, text[0])
 	}
 	if m.at >= m.chars {
+		if m.chars > 0 && m.t.TextAt(m.chars - 1)[0] == '=' {
+			return badContent("invalid base64 at character %d: data after the padding", m.at)
+		}
 		return m.tooMuch()
 	}
 	q := m.at / 4 * 4
@@ -219,8 +222,11 @@ func (m *textCheck) Mismatch(text []byte) error {
 	textBytesAt(m.t, want[:w], off)
 	if n == len(got) {
 		k, err := base64.StdEncoding.Decode(dec[:], got[:])
-		if err != nil {
+		switch {
+		case err != nil:
 			return badContent("invalid base64 at character %d: %q", q, got)
+		case k < 3 && afterPadding(text[i:]):
+			return badContent("invalid base64 at character %d: data after the padding", q+4)
 		}
 		for i := range min(int64(k), w) {
 			if dec[i] != want[i] {
@@ -230,8 +236,6 @@ func (m *textCheck) Mismatch(text []byte) error {
 		switch {
 		case int64(k) > w:
 			return m.tooMuch()
-		case k < 3 && afterPadding(text[i:]):
-			return badContent("invalid base64 at character %d: data after the padding", q+4)
 		case int64(k) < w:
 			return &IntegrityError{Reason: fmt.Sprintf("received %d bytes, want %d (the base64 ends at character %d)", off+int64(k), m.size, q+4)}
 		}
@@ -251,15 +255,24 @@ func isBase64Char(c byte) bool {
 }
 
 // afterPadding reports whether rest, what follows a padded quantum,
-// holds more base64 before the string ends (line breaks aside): as far
-// as the reader has it buffered.
+// holds more base64 before the string ends (line breaks aside, raw or
+// escaped): as far as the reader has it buffered.
 func afterPadding(rest []byte) bool {
-	for _, ch := range rest {
-		switch ch {
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
 		case '\n', '\r':
 			continue
 		case '"':
 			return false
+		case '\\':
+			c, width, ok := escapeAt(rest[i:])
+			if !ok && len(rest)-i < 6 {
+				return false // cut: cannot tell
+			}
+			if ok && c == 0 {
+				i += width - 1
+				continue
+			}
 		}
 		return true
 	}
