@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"fileserver/filestressd/results"
+	"fileserver/protocol/testkit"
 )
 
 // TestFullDiskLeavesFilesAsTheyWere runs list cells whose -csv or -json
@@ -19,14 +20,7 @@ import (
 // a few bytes short of a page, so that the first bytes of the append fit
 // and the rest does not.
 func TestFullDiskLeavesFilesAsTheyWere(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testkit.Tmpfs(t, "1m")
 	s := startHostileServer(t, 0, hostileHandlers{})
 
 	page := os.Getpagesize()
