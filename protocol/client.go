@@ -297,6 +297,9 @@ func (c *Client) roundTrip(ctx context.Context, spec replySpec, command string, 
 		r, _, err = c.exchange(ctx, spec, command)
 	}
 	if err != nil {
+		// The rest of the reply is unread, or the connection broken:
+		// the next request must not read what is left as its own.
+		c.drop()
 		return r, err
 	}
 	c.replied()
