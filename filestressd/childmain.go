@@ -150,7 +150,6 @@ func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 	res := runWatched(ctx, spec.Job, &moved, newStageWatch(spec.Job, func(stage string) { send(childMessage{Stage: stage}) }))
 	stopProgress()
 	res.PID = os.Getpid()
-	res.MaxRSSKiB = peakRSSKiB()
 	if used, ok := cpu.stop(); ok {
 		res.CPUMicros = used.Microseconds()
 	}

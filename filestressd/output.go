@@ -93,12 +93,8 @@ func printWorkers(w io.Writer, results []workerResult) {
 	}
 }
 
-// selfMaxRSS is this process's peak resident set, in KiB (see
-// peakRSSKiB, and getrusage where that is not known).
+// selfMaxRSS is this process's peak resident set, in KiB.
 func selfMaxRSS() int64 {
-	if kib := peakRSSKiB(); kib > 0 {
-		return kib
-	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0

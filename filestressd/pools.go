@@ -353,9 +353,7 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 		at = time.Now()
 	}
 	r := childResult(ctx, k.job, res, stage, childproc.ExitStatus(err))
-	if r.MaxRSSKiB == 0 { // not reported (see peakRSSKiB)
-		r.MaxRSSKiB = maxRSS(k.cmd.ProcessState)
-	}
+	r.MaxRSSKiB = maxRSS(k.cmd.ProcessState)
 	out <- workerOutcome{index: k.index, result: r, at: at}
 }
 
@@ -378,8 +376,7 @@ func childResult(ctx context.Context, j job, reported *workerResult, stage, stat
 	return workerResult{Worker: j.Worker, Kind: kindProcess, Error: "child exited without a result" + where + " (" + status + ")"}
 }
 
-// maxRSS is an exited child's peak resident set, in KiB, as wait4 gives
-// it: counting this process's at the child's exec (see peakRSSKiB).
+// maxRSS is an exited child's peak resident set, in KiB.
 func maxRSS(ps *os.ProcessState) int64 {
 	if ps == nil {
 		return 0

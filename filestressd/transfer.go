@@ -43,9 +43,7 @@ type workerResult struct {
 	Verified string `json:"verified,omitempty"`
 	// SentSHA256 is the SHA-256 of what an upload sent, for the read-back.
 	SentSHA256 string `json:"sent_sha256,omitempty"`
-	// MaxRSSKiB is a child's peak resident set, as it measured it at its
-	// result (see peakRSSKiB), or, for one that did not, as the parent
-	// reaped it.
+	// MaxRSSKiB is a child's peak resident set, filled in by the parent.
 	MaxRSSKiB int64 `json:"max_rss_kib,omitempty"`
 	// CPUMicros is a child's own CPU time, user and system, from its
 	// release to its result, in microseconds: the parent adds it to its
