@@ -103,12 +103,21 @@ func escapeAt(e []byte) (c byte, width int, ok bool) {
 	case 'n', 'r':
 		return 0, 2, true
 	case 'u':
-		if len(e) < 6 {
+		if len(e) < 6 || e[2] != '0' || e[3] != '0' {
 			return 0, 0, false
 		}
-		v, ok := hex4(e[2:6])
-		if !ok {
-			return 0, 0, false
+		v := 0
+		for _, h := range e[4:6] {
+			switch {
+			case '0' <= h && h <= '9':
+				v = v<<4 | int(h-'0')
+			case 'a' <= h && h <= 'f':
+				v = v<<4 | int(h-'a'+10)
+			case 'A' <= h && h <= 'F':
+				v = v<<4 | int(h-'A'+10)
+			default:
+				return 0, 0, false
+			}
 		}
 		if v == '\n' || v == '\r' {
 			return 0, 6, true
