@@ -321,7 +321,7 @@ func (s *jsonScanner) escape() (out [4]byte, n int, err error) {
 	case 't':
 		out[0] = '\t'
 	case 'u':
-		r, ok := hex4(e[2:6])
+		r, ok := hexQuad(e[2:6])
 		if !ok {
 			return out, 0, malformed("bad escape %q", e)
 		}
@@ -329,7 +329,7 @@ func (s *jsonScanner) escape() (out [4]byte, n int, err error) {
 		s.br.Discard(6)
 		if 0xd800 <= r && r < 0xdc00 { // a high surrogate: a low one may follow
 			if l, err := s.br.Peek(6); err == nil && l[0] == '\\' && l[1] == 'u' {
-				if lo, ok := hex4(l[2:6]); ok && 0xdc00 <= lo && lo < 0xe000 {
+				if lo, ok := hexQuad(l[2:6]); ok && 0xdc00 <= lo && lo < 0xe000 {
 					s.save(l)
 					s.br.Discard(6)
 					return out, utf8.EncodeRune(out[:], 0x10000+(r-0xd800)<<10+(lo-0xdc00)), nil
@@ -349,8 +349,8 @@ func (s *jsonScanner) escape() (out [4]byte, n int, err error) {
 	return out, 1, nil
 }
 
-// hex4 decodes the four hex digits of a \u escape.
-func hex4(h []byte) (rune, bool) {
+// hexQuad decodes the four hex digits of a \u escape.
+func hexQuad(h []byte) (rune, bool) {
 	var r rune
 	for _, c := range h {
 		switch {
