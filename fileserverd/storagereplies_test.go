@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"fileserver/protocol"
+	"fileserver/protocol/testkit"
 )
 
 // TestStorageErrorsNameNoPaths fills a 1 MiB file system and plants a
@@ -23,17 +23,10 @@ import (
 // path of the server or the system call that failed, and the log keeps the
 // whole error for the administrator.
 func TestStorageErrorsNameNoPaths(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-				t.Skipf("cannot mount a tmpfs: %v", err)
-			}
-			t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) }) // after the daemon stops
+			dir := testkit.Tmpfs(t, "1m") // unmounted after the daemon stops
 			d := startDaemon(t, mode, 2, "-dir", dir)
 			if err := os.Symlink("/etc/passwd", filepath.Join(dir, "escape")); err != nil {
 				t.Fatal(err)

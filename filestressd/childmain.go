@@ -43,8 +43,12 @@ type childSpec struct {
 // childMessage is one line a child writes on its stdout: progress while
 // it works, then its result.
 type childMessage struct {
-	Ready  bool          `json:"ready,omitempty"` // prepared: the release may come
-	Moved  int64         `json:"moved,omitempty"`
+	Ready bool  `json:"ready,omitempty"` // prepared: the release may come
+	Moved int64 `json:"moved,omitempty"`
+	// Stage is the stage the transfer just reached (see stageWatch),
+	// sent once per stage, so that the parent can say where a child it
+	// killed at the deadline was stuck.
+	Stage  string        `json:"stage,omitempty"`
 	Result *workerResult `json:"result,omitempty"`
 }
 
@@ -171,7 +175,7 @@ func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 	if spec.Progress {
 		stopProgress = everyTick(progressEvery, func(time.Time) { send(childMessage{Moved: moved.Load()}) }, func() {})
 	}
-	res := runTransfer(ctx, spec.Job, &moved)
+	res := runWatched(ctx, spec.Job, &moved, newStageWatch(spec.Job, func(stage string) { send(childMessage{Stage: stage}) }))
 	stopProgress()
 	res.PID = os.Getpid()
 	if used, ok := cpu.stop(); ok {

@@ -106,17 +106,18 @@ func TestChildReportsCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	var m childMessage
-	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &m); err != nil || m.Result == nil {
+	lines := bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n"))
+	if err := json.Unmarshal(lines[len(lines)-1], &m); err != nil || m.Result == nil {
 		t.Fatalf("child's line %q: %v", out.String(), err)
 	}
 	if !m.Result.OK || m.Result.CPUMicros <= 0 {
 		t.Errorf("child's result %+v: want ok with cpu_us above 0", *m.Result)
 	}
-	r := childResult(context.Background(), spec.Job, m.Result, "exit 0")
+	r := childResult(context.Background(), spec.Job, m.Result, "", "exit 0")
 	if !r.cpuReported || r.CPUMicros != m.Result.CPUMicros {
 		t.Errorf("the parent's view %+v: want its CPU taken as reported", r)
 	}
-	if killed := childResult(context.Background(), spec.Job, nil, "signal: killed"); killed.cpuReported {
+	if killed := childResult(context.Background(), spec.Job, nil, stageAwaitReply, "signal: killed"); killed.cpuReported {
 		t.Errorf("a child without a result counted as having reported its CPU")
 	}
 }

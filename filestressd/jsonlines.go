@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
+
+	"fileserver/filestressd/results"
 )
 
 // jsonTime is how -json writes a timestamp: RFC 3339 in UTC with nine
@@ -82,7 +83,8 @@ func jsonStamp(ns int64) string {
 }
 
 // appendJSONLines appends lines to path, one JSON object a line, in a
-// single write so that a reader never sees half a cell.
+// single write so that a reader never sees half a cell; a failed write
+// leaves the file as it was (see results.AppendAll).
 func appendJSONLines(path string, lines []workerLine) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -91,16 +93,8 @@ func appendJSONLines(path string, lines []workerLine) error {
 			return fmt.Errorf("-json: %w", err)
 		}
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
+	if err := results.AppendAll(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("-json: %w", err)
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return fmt.Errorf("-json %q: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("-json %q: %w", path, err)
 	}
 	return nil
 }

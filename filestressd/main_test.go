@@ -49,7 +49,8 @@ func startServer(t *testing.T, mode string, workers int) *testkit.Server {
 type stressRun struct {
 	code           int
 	stdout, stderr string
-	elapsed        time.Duration
+	elapsed        time.Duration // from the start of the process to its exit
+	exited         time.Time
 	pid            int
 	maxRSSKiB      int64 // the largest of filestressd and its children
 }
@@ -74,7 +75,7 @@ func runStress(t *testing.T, args ...string) stressRun {
 		}
 	})
 	err := cmd.Wait()
-	r := stressRun{elapsed: time.Since(start), pid: cmd.Process.Pid, stdout: stdout.String(), stderr: stderr.String()}
+	r := stressRun{elapsed: time.Since(start), exited: time.Now(), pid: cmd.Process.Pid, stdout: stdout.String(), stderr: stderr.String()}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

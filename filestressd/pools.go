@@ -327,6 +327,7 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 	var res *workerResult
 	var at time.Time
 	var moved int64
+	stage := ""
 	sc := bufio.NewScanner(k.stdout)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	for sc.Scan() { // ends when the child exits or is killed
@@ -341,6 +342,9 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 			pc.moved.Add(m.Moved - moved)
 			moved = m.Moved
 		}
+		if m.Stage != "" {
+			stage = m.Stage
+		}
 		if m.Result != nil {
 			res, at = m.Result, time.Now()
 		}
@@ -350,7 +354,7 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 	if res == nil {
 		at = time.Now()
 	}
-	r := childResult(ctx, k.job, res, childproc.ExitStatus(err))
+	r := childResult(ctx, k.job, res, stage, childproc.ExitStatus(err))
 	if kib, ok := childPeakRSS(k.cmd.ProcessState); ok {
 		r.MaxRSSKiB = kib // the whole life's, where the platform keeps it
 	}
@@ -358,8 +362,12 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 }
 
 // childResult is a child's own report, or what its exit says when it
-// could not report.
-func childResult(ctx context.Context, j job, reported *workerResult, status string) workerResult {
+// could not report, with the stage it last reported ("" for none).
+func childResult(ctx context.Context, j job, reported *workerResult, stage, status string) workerResult {
+	where := " before its transfer began"
+	if stage != "" {
+		where = " while " + stage
+	}
 	switch {
 	case reported != nil:
 		r := *reported
@@ -367,7 +375,7 @@ func childResult(ctx context.Context, j job, reported *workerResult, status stri
 		r.cpuReported = true
 		return r
 	case ctx.Err() != nil:
-		return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: "child killed at the deadline (" + status + ")"}
+		return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: "child killed at the deadline" + where + " (" + status + ")"}
 	}
-	return workerResult{Worker: j.Worker, Kind: kindProcess, Error: "child exited without a result (" + status + ")"}
+	return workerResult{Worker: j.Worker, Kind: kindProcess, Error: "child exited without a result" + where + " (" + status + ")"}
 }

@@ -42,7 +42,7 @@ func settleForm(ctx context.Context, cfg config) (protocol.Form, error) {
 // probeList sends one LIST in dialect d on a connection of its own.
 func probeList(ctx context.Context, addr string, d protocol.Dialect) error {
 	return probeExchange(ctx, addr, d, probeTimeout, func(ctx context.Context, c *protocol.Client) error {
-		_, err := c.List(ctx)
+		_, err := c.ListEach(ctx, nil)
 		return err
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,13 +107,23 @@ func delta(before, after uint64) uint64 {
 	return after - before
 }
 
-// note explains server counts that are missing or clamped.
+// note explains server counts that are missing or clamped, and a mode
+// left out.
 func (v serverView) note(op cellOp) string {
+	notes := []string{v.countsNote(op)}
+	if m := v.statsMode(); m != "" && serverMode(m) == "" {
+		notes = append(notes, fmt.Sprintf("the server's STATS gives its mode as %.80q, which is neither thread nor process: server_mode left empty", m))
+	}
+	return strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; ")
+}
+
+// countsNote explains server counts that are missing or clamped.
+func (v serverView) countsNote(op cellOp) string {
 	if v.Note != "" || v.Before == nil || v.After == nil {
 		return v.Note
 	}
 	if v.restarted() {
-		return fmt.Sprintf("the server restarted during the window (pid %d started %s, then pid %d started %s): server counts left empty",
+		return fmt.Sprintf("the server restarted during the window (pid %d started %.40q, then pid %d started %.40q): server counts left empty",
 			v.Before.PID, v.Before.Started, v.After.PID, v.After.Started)
 	}
 	key := op.statsOp().String()
@@ -167,12 +178,35 @@ func (v serverView) cpuUnknown() string {
 	return "its STATS has no cpu_us"
 }
 
-// identity returns the server's mode and worker count, from STATS.
+// identity returns the server's mode and worker count, from STATS. A
+// mode that is not one of the words the matrix knows is left empty (see
+// serverMode): it goes into the CSV, the JSON lines and the report.
 func (v serverView) identity() (mode string, workers int, known bool) {
 	for _, s := range []*protocol.Stats{v.After, v.Before} {
 		if s != nil {
-			return s.Mode, s.Workers, true
+			return serverMode(s.Mode), s.Workers, true
 		}
 	}
 	return "", 0, false
+}
+
+// statsMode is the mode as STATS gave it, unchecked; "" without STATS.
+func (v serverView) statsMode() string {
+	for _, s := range []*protocol.Stats{v.After, v.Before} {
+		if s != nil {
+			return s.Mode
+		}
+	}
+	return ""
+}
+
+// serverMode is mode if it is one of the server modes the matrix
+// compares, thread or process, and "" for anything else a server says:
+// text from the server is data, never a CSV field or a heading of its own.
+func serverMode(mode string) string {
+	switch mode {
+	case "thread", "process":
+		return mode
+	}
+	return ""
 }

@@ -254,13 +254,6 @@ func mustCmd(t *testing.T, name string, args ...string) {
 	}
 }
 
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // deleteNamespace stops what still runs in ns (SIGTERM, so that a host
 // script removes its directory; SIGKILL after 3 s) and deletes it, with
 // its veth end.

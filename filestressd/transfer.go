@@ -67,18 +67,27 @@ type workerResult struct {
 // byte of the reply, so that a server slow to accept is measured too.
 // moved counts file bytes as they go, for the progress line.
 func runTransfer(ctx context.Context, j job, moved *atomic.Int64) workerResult {
+	return runWatched(ctx, j, moved, newStageWatch(j, nil))
+}
+
+// runWatched is runTransfer, following the transfer's stages with stage.
+func runWatched(ctx context.Context, j job, moved *atomic.Int64, stage *stageWatch) workerResult {
 	res := workerResult{Worker: j.Worker}
 	start := time.Now()
 	res.Times.Start = start.UnixNano()
 	opts := protocol.Options{Dialect: j.Dialect}
-	if moved != nil {
-		opts.Progress = func(n int64) { moved.Add(n) }
+	opts.Progress = func(n int64) {
+		if moved != nil {
+			moved.Add(n)
+		}
+		stage.progress(n)
 	}
 	var t transferResult
 	c, err := protocol.DialWith(ctx, j.Addr, opts)
 	if err != nil {
 		err = &connectError{err}
 	} else {
+		stage.connected()
 		res.Times.Connect = unixNanoFrom(start, time.Now())
 		t, err = j.do(ctx, c)
 		res.Seconds = time.Since(start).Seconds()
@@ -137,7 +146,7 @@ func (j job) do(ctx context.Context, c *protocol.Client) (transferResult, error)
 	case cellDownload:
 		return j.download(ctx, c)
 	case cellList:
-		if _, err := c.List(ctx); err != nil {
+		if _, err := c.ListEach(ctx, nil); err != nil { // counted, not held
 			return transferResult{}, fmt.Errorf("list: %w", err)
 		}
 		return transferResult{}, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // ChunkSize is the raw bytes encoded per write when streaming content out.
@@ -51,6 +52,10 @@ type decoder struct {
 	chars  int64 // base64 characters consumed, for error offsets
 	limit  int64
 	padded bool
+	// canonical refuses a padded quantum with its unused bits set, which
+	// decodes to the same bytes but no encoder writes (a client checking
+	// a server's content, as a text check would refuse it too).
+	canonical bool
 }
 
 // write consumes base64 characters.
@@ -94,6 +99,9 @@ func (d *decoder) write(p []byte) error {
 func (d *decoder) decode(q []byte) error {
 	if q[len(q)-1] == '=' {
 		d.padded = true
+		if d.canonical && !canonicalEnd(q[len(q)-4:]) {
+			return d.corrupt(int64(len(q)-4), "non-canonical padded quantum: unused bits set")
+		}
 	}
 	m, err := decode(d.out, q)
 	if err != nil {
@@ -112,6 +120,18 @@ func (d *decoder) decode(q []byte) error {
 	}
 	d.n += int64(m)
 	return nil
+}
+
+// canonicalEnd reports whether a padded quantum leaves its unused bits
+// clear, as encoders write it: "xY==" with Y's low 4 bits 0, "xyZ=" with
+// Z's low 2 bits 0. Anything else is left to the decoder to refuse.
+func canonicalEnd(q []byte) bool {
+	unused, c := byte(0x03), q[2]
+	if q[2] == '=' {
+		unused, c = 0x0f, q[1]
+	}
+	v := strings.IndexByte(stdAlphabet, c)
+	return v < 0 || byte(v)&unused == 0
 }
 
 func (d *decoder) corrupt(at int64, what string) error {

@@ -281,22 +281,25 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// roundTrip sends a request without payload and reads the reply,
-// streaming content under one of keys to content. A reused connection
-// that turns out closed before any reply gets the request again, once, on
-// a new connection: the server never read it.
-func (c *Client) roundTrip(ctx context.Context, keys []string, content io.Writer, command string, args ...string) (*Reply, error) {
+// roundTrip sends a request without payload and reads the reply as spec
+// says (streaming its content, say). A reused connection that turns out
+// closed before any reply gets the request again, once, on a new
+// connection: the server never read it.
+func (c *Client) roundTrip(ctx context.Context, spec replySpec, command string, args ...string) (*Reply, error) {
 	var err error
 	if c.req, err = c.opts.AppendRequest(c.req[:0], command, args...); err != nil {
 		return nil, err
 	}
-	r, retry, err := c.exchange(ctx, keys, content, command)
+	r, retry, err := c.exchange(ctx, spec, command)
 	if retry {
 		c.oneShot = true
 		c.drop()
-		r, _, err = c.exchange(ctx, keys, content, command)
+		r, _, err = c.exchange(ctx, spec, command)
 	}
 	if err != nil {
+		// The rest of the reply is unread, or the connection broken:
+		// the next request must not read what is left as its own.
+		c.drop()
 		return r, err
 	}
 	c.replied()
@@ -305,7 +308,7 @@ func (c *Client) roundTrip(ctx context.Context, keys []string, content io.Writer
 
 // exchange sends c.req and reads its reply; retry reports a failure that
 // sending again on a new connection may cure.
-func (c *Client) exchange(ctx context.Context, keys []string, content io.Writer, command string) (r *Reply, retry bool, err error) {
+func (c *Client) exchange(ctx context.Context, spec replySpec, command string) (r *Reply, retry bool, err error) {
 	reused, err := c.prepare(ctx)
 	if err != nil {
 		return nil, false, err
@@ -320,22 +323,54 @@ func (c *Client) exchange(ctx context.Context, keys []string, content io.Writer,
 	if err := c.opts.FinishRequest(c.conn); err != nil {
 		return nil, false, fmt.Errorf("send %s: %w", command, err)
 	}
-	r, err = ReadReplyKeys(c.br, keys, content, c.bufs)
+	spec.bufs = c.bufs
+	r, err = readReply(c.br, spec)
 	if err != nil {
 		return r, canRetry(), ctxErr(ctx, fmt.Errorf("%s reply: %w", command, err))
 	}
 	return r, false, nil
 }
 
-// List returns the names the server holds.
+// ListEach streams the names the server holds to each, if not nil, as
+// the reply arrives, and returns how many there were. A name is at most
+// MaxNameLen bytes, and valid only during the call: nothing is held,
+// whatever the length of the list. If the reply turns out not OK, the
+// names each was given were not a listing.
+func (c *Client) ListEach(ctx context.Context, each func(name []byte) error) (int, error) {
+	n := 0
+	r, err := c.roundTrip(ctx, replySpec{names: func(name []byte) error {
+		n++
+		if each != nil {
+			return each(name)
+		}
+		return nil
+	}}, "LIST")
+	if err != nil {
+		return n, err
+	}
+	if !r.listed {
+		return 0, &ReplyError{Reason: "OK reply to LIST without a list of names under \"data\""}
+	}
+	return n, nil
+}
+
+// MaxListNames bounds what List collects.
+const MaxListNames = 10000
+
+// List returns the names the server holds: for a caller that knows the
+// list is short, tests against a server of their own above all. A list
+// of more than MaxListNames names is an error; ListEach takes any.
 func (c *Client) List(ctx context.Context) ([]string, error) {
-	r, err := c.roundTrip(ctx, nil, nil, "LIST")
+	names := []string{}
+	_, err := c.ListEach(ctx, func(name []byte) error {
+		if len(names) == MaxListNames {
+			return fmt.Errorf("more than %d names: List collects no more (see ListEach)", MaxListNames)
+		}
+		names = append(names, string(name))
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	var names []string
-	if err := r.Decode("data", &names); err != nil {
-		return nil, &ReplyError{Reason: err.Error()}
 	}
 	return names, nil
 }
@@ -352,7 +387,7 @@ func (c *Client) Download(ctx context.Context, name string, w io.Writer) (int64,
 }
 
 func (c *Client) fetch(ctx context.Context, command string, keys []string, name string, w io.Writer) (int64, error) {
-	r, err := c.roundTrip(ctx, keys, w, command, name)
+	r, err := c.roundTrip(ctx, replySpec{keys: keys, content: w}, command, name)
 	if err != nil {
 		if r != nil {
 			return r.ContentBytes, err
@@ -383,13 +418,17 @@ func IsNoContent(err error) bool {
 
 // Delete removes name from the server.
 func (c *Client) Delete(ctx context.Context, name string) error {
-	_, err := c.roundTrip(ctx, nil, nil, "DELETE", name)
+	_, err := c.roundTrip(ctx, replySpec{}, "DELETE", name)
 	return err
 }
 
+// maxStatsData bounds a STATS reply's "data", kept whole to be decoded:
+// fileserverd's is under 1 KiB.
+const maxStatsData = 64 << 10
+
 // Stats returns the server's counters.
 func (c *Client) Stats(ctx context.Context) (*Stats, error) {
-	r, err := c.roundTrip(ctx, nil, nil, "STATS")
+	r, err := c.roundTrip(ctx, replySpec{dataLimit: maxStatsData}, "STATS")
 	if err != nil {
 		return nil, err
 	}
@@ -416,11 +455,7 @@ var ErrNoDigest = errors.New("the OK reply gives neither size nor sha256")
 
 // HasDigest reports whether an upload reply says what was stored, with a
 // "size" or a "sha256" (a check then wants both).
-func (r *Reply) HasDigest() bool {
-	_, size := r.Fields["size"]
-	_, sum := r.Fields["sha256"]
-	return size || sum
-}
+func (r *Reply) HasDigest() bool { return r.Has("size") || r.Has("sha256") }
 
 // Upload streams src to the server as name, encoded as it goes out
 // through the client's buffers and hashed, and checks that the size and
@@ -534,9 +569,9 @@ func (c *Client) upload(ctx context.Context, name string, size int64, send func(
 		return res, &IntegrityError{Reason: fmt.Sprintf("upload %q: the OK reply gives no usable size, so what the server stored cannot be checked: %v", name, err)}
 	}
 	res.StoredSHA256 = r.String("sha256")
-	if res.Stored != res.Sent || res.StoredSHA256 != res.SentSHA256 {
+	if res.Stored != res.Sent || !sameHex(res.StoredSHA256, res.SentSHA256) {
 		return res, &IntegrityError{Reason: fmt.Sprintf("upload %q: sent %d bytes sha256 %s, server stored %d bytes sha256 %s",
-			name, res.Sent, res.SentSHA256, res.Stored, res.StoredSHA256)}
+			name, res.Sent, res.SentSHA256, res.Stored, quoteDigest(res.StoredSHA256, r.Cut("sha256")))}
 	}
 	return res, nil
 }
@@ -580,7 +615,7 @@ func (c *Client) GetVerified(ctx context.Context, name string, want Expected) (i
 		w = newHashCheck(want.Size, want.SHA256, c.opts.Progress)
 	}
 	keys := c.opts.ContentKeys()
-	r, err := c.roundTrip(ctx, keys, w, "GET", name)
+	r, err := c.roundTrip(ctx, replySpec{keys: keys, content: w}, "GET", name)
 	got := w.received()
 	var se *ServerError
 	if err != nil && !errors.As(err, &se) {
@@ -592,15 +627,19 @@ func (c *Client) GetVerified(ctx context.Context, name string, want Expected) (i
 	switch {
 	case errors.As(err, &ie):
 		return got, &IntegrityError{Reason: fmt.Sprintf("download %q: %s", name, ie.Reason)}
-	case err != nil && r != nil && r.HasContent && c.cut && got < want.Size && ctx.Err() == nil:
+	case err != nil && r != nil && r.HasContent && c.cut && !isBadContent(err) && got < want.Size && ctx.Err() == nil:
 		return got, &IntegrityError{Reason: fmt.Sprintf("download %q truncated: the server closed or reset the connection after %d of %d bytes (%v)", name, got, want.Size, err)}
 	case err != nil:
 		return got, fmt.Errorf("download %q: %w", name, err)
 	case !r.HasContent:
 		return 0, fmt.Errorf("download %q: %w", name, NoContentError(keys))
 	}
-	if why := w.missing(); why != "" {
-		return got, &IntegrityError{Reason: fmt.Sprintf("download %q: %s", name, why)}
+	if err := w.missing(); err != nil {
+		if errors.As(err, &ie) {
+			return got, &IntegrityError{Reason: fmt.Sprintf("download %q: %s", name, ie.Reason)}
+		}
+		c.drop()
+		return got, fmt.Errorf("download %q: %w", name, err)
 	}
 	return got, nil
 }

@@ -49,4 +49,11 @@
 // ReaderSize (128 KiB) reader plus one Buffers (ChunkSize 96 KiB raw and
 // 128 KiB encoded, about 232 KiB), allocated once and reused for every
 // request, whatever the size of the files.
+//
+// Whatever a server replies, reading the reply costs a fixed amount beyond
+// that: the content streams, LIST's names stream (Client.ListEach), the
+// few values the protocol reads are kept bounded (1 KiB each; STATS's
+// data 64 KiB; one short content value at most as long as the reader's
+// buffer), and every other value is checked and skipped as it streams,
+// nested at most 1024 deep (see ReadReply).
 package protocol

@@ -12,7 +12,7 @@ import (
 // Run longer with
 //
 //	go test -run='^$' -fuzz=FuzzReadRequest -fuzztime=60s ./protocol
-//	go test -run='^$' -fuzz=FuzzReadReply -fuzztime=60s ./protocol
+//	go test -run='^$' -fuzz='^FuzzReadReply$' -fuzztime=60s ./protocol
 
 // fuzzBufs is shared by the runs of a fuzz target, which a process makes
 // one after the other, as a connection shares one Buffers between its

@@ -162,7 +162,7 @@ func decodeJSONString(br *bufio.Reader, w io.Writer, bufs *Buffers) (int64, erro
 	if m, ok := w.(TextMatcher); ok {
 		return matchJSONString(br, m)
 	}
-	d := decoder{w: w, out: bufs.Raw, limit: 1<<63 - 1}
+	d := decoder{w: w, out: bufs.Raw, limit: 1<<63 - 1, canonical: true}
 	err := decodeBase64String(br, &d, malformed)
 	return d.n, contentError(err)
 }

@@ -157,7 +157,8 @@ func TestReadReplyFields(t *testing.T) {
 	reply := `{"status": "OK", "data": {"mode": "thread", "workers": 4, "pid": 9, "started": "2024-05-01T10:00:00Z",` +
 		` "uptime_s": 12, "active_connections": 1, "connections": 18446744073709551615, "bytes_in": 5, "bytes_out": 6,` +
 		` "worker_restarts": 0, "requests": {"list": {"ok": 1, "failed": 2}, "other": {"ok": 0, "failed": 3}}},` +
-		` "odd": [1, [2, {"x": "}]\"{["}], []], "t": true, "n": null, "f": -1.5e3, "s": "caf\u00e9\/"}` + Terminator
+		` "odd": [1, [2, {"x": "}]\"{["}], []], "t": true, "n": null, "f": -1.5e3, "size": -1.5e3, "data_namafile": "caf\u00e9\/",` +
+		` "sha256": "\ud83d\ude00\ud800"}` + Terminator
 	for _, rk := range readerKinds {
 		r, err := readReplyString(reply, rk, GetContentKey, io.Discard)
 		if err != nil {
@@ -170,20 +171,22 @@ func TestReadReplyFields(t *testing.T) {
 		if s.Mode != "thread" || s.Workers != 4 || s.Connections != 18446744073709551615 || s.Requests["other"].Failed != 3 || s.Requests["list"].OK != 1 {
 			t.Errorf("%s: decoded stats %+v", rk.name, s)
 		}
-		var odd []any
-		if err := r.Decode("odd", &odd); err != nil || fmt.Sprint(odd) != `[1 [2 map[x:}]"{[]] []]` {
-			t.Errorf("%s: odd = %v, %v", rk.name, odd, err)
+		// Only the keys the protocol reads are kept.
+		for _, key := range []string{"odd", "t", "n", "f"} {
+			if r.Has(key) {
+				t.Errorf("%s: %s kept: %s", rk.name, key, r.Fields[key])
+			}
 		}
-		for key, want := range map[string]string{"t": "true", "n": "null", "f": "-1.5e3", "s": `"caf\u00e9\/"`} {
+		for key, want := range map[string]string{"size": "-1.5e3", "data_namafile": `"caf\u00e9\/"`} {
 			if got := string(r.Fields[key]); got != want {
 				t.Errorf("%s: field %s = %s, want %s", rk.name, key, got, want)
 			}
 		}
-		if got := r.String("s"); got != "café/" {
-			t.Errorf("%s: String(s) = %q", rk.name, got)
+		if got := r.String("data_namafile"); got != "café/" {
+			t.Errorf("%s: String(data_namafile) = %q", rk.name, got)
 		}
-		if got := r.String("t"); got != "" {
-			t.Errorf("%s: String of a bool = %q, want \"\"", rk.name, got)
+		if got := r.String("size"); got != "" {
+			t.Errorf("%s: String of a number = %q, want \"\"", rk.name, got)
 		}
 		if got := r.String("missing"); got != "" {
 			t.Errorf("%s: String of a missing key = %q", rk.name, got)
@@ -342,50 +345,84 @@ func TestReadReplyContentWriterError(t *testing.T) {
 	}
 }
 
-func TestReadReplyValueLimit(t *testing.T) {
+// TestReadReplyKeptValues checks the bounds on what a reply keeps: a
+// value of keptKeys up to maxKeptValue bytes is kept whole, a longer
+// "data" string is cut to its start (Cut says so), a longer status is
+// refused, and any other value, however long, is skipped; streamed
+// content has no bound.
+func TestReadReplyKeptValues(t *testing.T) {
 	t.Parallel()
+	long := `"` + strings.Repeat("a", 8*ReaderSize) + `"`
 	tests := []struct {
-		name  string
-		value string
-		ok    bool
+		name, fields string
+		check        func(r *Reply) string
 	}{
-		// A string value of exactly MaxReplyValue bytes, quotes included,
-		// is read; one byte more is refused, whatever the kind of value.
-		{"string of MaxReplyValue bytes", `"` + strings.Repeat("a", MaxReplyValue-2) + `"`, true},
-		{"string one byte over", `"` + strings.Repeat("a", MaxReplyValue-1) + `"`, false},
-		{"array one byte over", `[` + strings.Repeat(`"a",`, (MaxReplyValue-4)/4) + `"a"]`, false},
-		{"literal one byte over", strings.Repeat("1", MaxReplyValue+1), false},
+		{"data of maxKeptValue bytes", `"data": "` + strings.Repeat("a", maxKeptValue-2) + `"`, func(r *Reply) string {
+			if len(r.Fields["data"]) != maxKeptValue || r.Cut("data") {
+				return fmt.Sprintf("data kept as %d bytes, cut %v", len(r.Fields["data"]), r.Cut("data"))
+			}
+			return ""
+		}},
+		{"data one byte over", `"data": "` + strings.Repeat("é", maxKeptValue) + `"`, func(r *Reply) string {
+			if s := r.String("data"); !r.Cut("data") || len(s) > maxKeptValue || s != strings.Repeat("é", len(s)/2) || len(s) < maxKeptValue/2-4 {
+				return fmt.Sprintf("data %q, cut %v; want its start, cut", s, r.Cut("data"))
+			}
+			return ""
+		}},
+		{"data escapes cut", `"data": "` + strings.Repeat(`\u00e9`, maxKeptValue) + `"`, func(r *Reply) string {
+			if s := r.String("data"); !r.Cut("data") || s == "" || s != strings.Repeat("é", len(s)/2) {
+				return fmt.Sprintf("data %q, cut %v", s, r.Cut("data"))
+			}
+			if err := r.Decode("data", new(string)); err == nil {
+				return "Decode of a cut value: nil error"
+			}
+			return ""
+		}},
+		{"long array under data", `"data": [` + strings.Repeat(`"a", `, 100000) + `"a"]`, func(r *Reply) string {
+			if _, ok := r.Fields["data"]; ok || !r.Cut("data") || !r.Has("data") {
+				return fmt.Sprintf("data %q kept, cut %v", r.Fields["data"], r.Cut("data"))
+			}
+			return ""
+		}},
+		{"long unknown values", `"x": ` + long + `, "y": [` + long + `, {"z": ` + long + `}], "n": ` + strings.Repeat("1", maxNumberLen), func(r *Reply) string {
+			if len(r.Fields) != 1 || r.Has("x") {
+				return fmt.Sprintf("fields %v kept", r.Fields)
+			}
+			return ""
+		}},
+		{"long sha256", `"sha256": ` + long, func(r *Reply) string {
+			if !r.Cut("sha256") || !r.HasDigest() || len(r.String("sha256")) > maxKeptValue {
+				return fmt.Sprintf("sha256 of %d bytes kept, cut %v", len(r.String("sha256")), r.Cut("sha256"))
+			}
+			return ""
+		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if tt.ok != (len(tt.value) <= MaxReplyValue) {
-				t.Fatalf("test value of %d bytes", len(tt.value))
+		for _, rk := range readerKinds {
+			reply := `{"status": "OK", ` + tt.fields + `}` + Terminator
+			r, err := readReplyString(reply, rk, GetContentKey, io.Discard)
+			if err != nil {
+				t.Errorf("%s/%s: ReadReply: %v", tt.name, rk.name, err)
+				continue
 			}
-			src := io.MultiReader(strings.NewReader(`{"status": "OK", "data": `), strings.NewReader(tt.value), strings.NewReader("}"+Terminator))
-			r, err := ReadReply(bufio.NewReaderSize(src, ReaderSize), GetContentKey, io.Discard, NewBuffers())
-			if tt.ok {
-				if err != nil || len(r.Fields["data"]) != len(tt.value) {
-					t.Fatalf("a value of %d bytes: %v", len(tt.value), err)
-				}
-				return
+			if why := tt.check(r); why != "" {
+				t.Errorf("%s/%s: %s", tt.name, rk.name, why)
 			}
-			var re *ReplyError
-			if !errors.As(err, &re) {
-				t.Errorf("a value of %d bytes: %v, want a *ReplyError", len(tt.value), err)
-			}
-		})
-	}
-	// Streamed content is not bounded by MaxReplyValue.
-	t.Run("streamed content", func(t *testing.T) {
-		t.Parallel()
-		data := randomBytes(13, MaxReplyValue)
-		h := sha256.New()
-		r, err := ReadReply(bufio.NewReaderSize(bytes.NewReader(frame("big", GetContentKey, data)), ReaderSize), GetContentKey, h, NewBuffers())
-		if want := sha256.Sum256(data); err != nil || r.ContentBytes != int64(len(data)) || !bytes.Equal(h.Sum(nil), want[:]) {
-			t.Fatalf("streamed content of %d bytes: %v", len(data), err)
 		}
-	})
+	}
+	for _, reply := range []string{`{"status": ` + long + `}` + Terminator, `{"status": "OK", "n": ` + strings.Repeat("1", maxNumberLen+1) + `}` + Terminator} {
+		var re *ReplyError
+		if _, err := readReplyString(reply, readerKinds[0], GetContentKey, io.Discard); !errors.As(err, &re) {
+			t.Errorf("reply of %d bytes: %v, want a *ReplyError", len(reply), err)
+		}
+	}
+	// Streamed content has no bound.
+	data := randomBytes(13, 8*ReaderSize)
+	h := sha256.New()
+	r, err := ReadReply(bufio.NewReaderSize(bytes.NewReader(frame("big", GetContentKey, data)), ReaderSize), GetContentKey, h, NewBuffers())
+	if want := sha256.Sum256(data); err != nil || r.ContentBytes != int64(len(data)) || !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatalf("streamed content of %d bytes: %v", len(data), err)
+	}
 }
 
 // TestEncodeStreamReadReplyRoundTrip streams content out with EncodeStream

@@ -108,8 +108,9 @@ type contentCheck interface {
 	// received is the content bytes received and found right so far.
 	received() int64
 	// missing says what is wrong with the content once the reply was
-	// read, "" when all of it came and was right.
-	missing() string
+	// read (an *IntegrityError, or a *ReplyError for base64 cut inside a
+	// quantum), nil when all of it came and was right.
+	missing() error
 }
 
 // textCheck checks a download of a Text without decoding or hashing it:
@@ -179,9 +180,19 @@ func commonPrefix(a, b []byte) int {
 // Mismatch words the first difference: the offset of the first byte that
 // differs, found by decoding the quantum it is in as received (text
 // holds what followed), or, for a quantum that ends the content early
-// with padding, the size received.
+// with padding, the size received. Text that is no base64 there (a
+// character outside the alphabet, padding out of place, data after the
+// padding, unused bits set, a string that ends inside a quantum) breaks
+// the protocol rather than the content: it is a *ReplyError, as the
+// decoder's errors are for content that is decoded and hashed.
 func (m *textCheck) Mismatch(text []byte) error {
+	if !isBase64Char(text[0]) {
+		return badContent("invalid base64 at character %d: %q", m.at, text[0])
+	}
 	if m.at >= m.chars {
+		if m.chars > 0 && m.t.TextAt(m.chars - 1)[0] == '=' {
+			return badContent("invalid base64 at character %d: data after the padding", m.at)
+		}
 		return m.tooMuch()
 	}
 	q := m.at / 4 * 4
@@ -191,8 +202,10 @@ func (m *textCheck) Mismatch(text []byte) error {
 		got[n] = m.t.TextAt(a)[0]
 		n++
 	}
-	for _, ch := range text {
-		if n == len(got) || ch == '"' || ch == '\\' {
+	i := 0 // into text, past the characters taken
+	for ; i < len(text) && n < len(got); i++ {
+		ch := text[i]
+		if ch == '"' || ch == '\\' {
 			break
 		}
 		if ch != '\n' && ch != '\r' {
@@ -200,31 +213,70 @@ func (m *textCheck) Mismatch(text []byte) error {
 			n++
 		}
 	}
+	if n < len(got) && i < len(text) && text[i] == '"' {
+		return badContent("invalid base64: length %d is not a multiple of 4 (missing padding?)", q+int64(n))
+	}
 	off := q / 4 * 3
 	var want, dec [3]byte
 	w := min(3, m.size-off)
 	textBytesAt(m.t, want[:w], off)
 	if n == len(got) {
-		if k, err := base64.StdEncoding.Decode(dec[:], got[:]); err == nil {
-			for i := range min(int64(k), w) {
-				if dec[i] != want[i] {
-					return m.differs(off+i, "")
-				}
-			}
-			if int64(k) > w {
-				return m.tooMuch()
-			}
-			if int64(k) < w {
-				return &IntegrityError{Reason: fmt.Sprintf("received %d bytes, want %d (the base64 ends at character %d)", off+int64(k), m.size, q+4)}
-			}
-			var canon [4]byte
-			for i := range canon {
-				canon[i] = m.t.TextAt(q + int64(i))[0]
-			}
-			return &IntegrityError{Reason: fmt.Sprintf("non-canonical base64 at character %d (%q, want %q): unused bits set", m.at, got, canon)}
+		k, err := base64.StdEncoding.Decode(dec[:], got[:])
+		switch {
+		case err != nil:
+			return badContent("invalid base64 at character %d: %q", q, got)
+		case k < 3 && afterPadding(text[i:]):
+			return badContent("invalid base64 at character %d: data after the padding", q+4)
 		}
+		for i := range min(int64(k), w) {
+			if dec[i] != want[i] {
+				return m.differs(off+i, "")
+			}
+		}
+		switch {
+		case int64(k) > w:
+			return m.tooMuch()
+		case int64(k) < w:
+			return &IntegrityError{Reason: fmt.Sprintf("received %d bytes, want %d (the base64 ends at character %d)", off+int64(k), m.size, q+4)}
+		}
+		var canon [4]byte
+		for i := range canon {
+			canon[i] = m.t.TextAt(q + int64(i))[0]
+		}
+		return badContent("non-canonical base64 at character %d (%q, want %q): unused bits set", m.at, got, canon)
 	}
 	return m.differs(m.at*3/4, fmt.Sprintf(" (base64 character %d is %q)", m.at, text[0]))
+}
+
+// isBase64Char reports whether c belongs in standard base64: its
+// alphabet, or padding.
+func isBase64Char(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '='
+}
+
+// afterPadding reports whether rest, what follows a padded quantum,
+// holds more base64 before the string ends (line breaks aside, raw or
+// escaped): as far as the reader has it buffered.
+func afterPadding(rest []byte) bool {
+	for i := 0; i < len(rest); i++ {
+		switch rest[i] {
+		case '\n', '\r':
+			continue
+		case '"':
+			return false
+		case '\\':
+			c, width, ok := escapeAt(rest[i:])
+			if !ok && len(rest)-i < 6 {
+				return false // cut: cannot tell
+			}
+			if ok && c == 0 {
+				i += width - 1
+				continue
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // differs is the error for content that differs from byte off on.
@@ -273,11 +325,14 @@ func (m *textCheck) report() {
 
 func (m *textCheck) received() int64 { return max(m.Decoded(), m.n) }
 
-func (m *textCheck) missing() string {
+func (m *textCheck) missing() error {
 	if m.at == m.chars || m.n == m.size {
-		return ""
+		return nil
 	}
-	return fmt.Sprintf("received %d bytes, want %d", m.received(), m.size)
+	if m.n == 0 && m.at%4 != 0 {
+		return badContent("invalid base64: length %d is not a multiple of 4 (missing padding?)", m.at)
+	}
+	return &IntegrityError{Reason: fmt.Sprintf("received %d bytes, want %d", m.received(), m.size)}
 }
 
 // hashCheck hashes and counts downloaded bytes, and refuses bytes beyond
@@ -310,13 +365,13 @@ func (w *hashCheck) Write(p []byte) (int, error) {
 func (w *hashCheck) received() int64 { return w.n }
 
 // missing compares what was received with the expected size and SHA-256.
-func (w *hashCheck) missing() string {
+func (w *hashCheck) missing() error {
 	got := hex.EncodeToString(w.h.Sum(nil))
 	switch {
 	case w.n != w.size:
-		return fmt.Sprintf("received %d bytes, want %d", w.n, w.size)
-	case got != w.sha256:
-		return fmt.Sprintf("sha256 %s, want %s", got, w.sha256)
+		return &IntegrityError{Reason: fmt.Sprintf("received %d bytes, want %d", w.n, w.size)}
+	case !sameHex(got, w.sha256):
+		return &IntegrityError{Reason: fmt.Sprintf("sha256 %s, want %s", got, w.sha256)}
 	}
-	return ""
+	return nil
 }

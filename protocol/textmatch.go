@@ -70,7 +70,7 @@ func matchJSONString(br *bufio.Reader, m TextMatcher) (int64, error) {
 			}
 			c, width, ok := escapeAt(e)
 			if !ok {
-				return m.Decoded(), malformed("content: escape %q is not a base64 character", e[:min(len(e), 6)])
+				return m.Decoded(), badContent("escape %q is not a base64 character", e[:min(len(e), 6)])
 			}
 			if c != 0 && m.MatchText([]byte{c}) != 1 {
 				return m.Decoded(), m.Mismatch([]byte{c})

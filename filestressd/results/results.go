@@ -422,16 +422,49 @@ func Append(path string, no int, row func(no int) Row) (int, []string, error) {
 	if err := w.Error(); err != nil {
 		return 0, nil, fmt.Errorf("-csv: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
+	if err := AppendAll(path, buf.Bytes()); err != nil {
 		return 0, nil, fmt.Errorf("-csv: %w", err)
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return 0, nil, fmt.Errorf("-csv %q: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return 0, nil, fmt.Errorf("-csv %q: %w", path, err)
-	}
 	return no, slices.Clone(columns[st.Columns:]), nil
+}
+
+// AppendAll appends data to the file at path, creating it if need be, in
+// one write so that a reader never sees part of it, or leaves the file as
+// it was: a write or close that fails (a full disk, say) removes the file
+// this call created, and cuts one that existed back to its length, so
+// that neither an empty file nor half a row is left behind.
+func AppendAll(path string, data []byte) error {
+	created := true
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		created = false
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	var size int64
+	if !created {
+		info, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		size = info.Size()
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		return nil
+	}
+	undo, done := os.Truncate(path, size), "the file is left as it was"
+	if created {
+		undo, done = os.Remove(path), "the new file is removed"
+	}
+	if undo != nil {
+		return fmt.Errorf("%w (and restoring the file failed: %v)", err, undo)
+	}
+	return fmt.Errorf("%w (%s)", err, done)
 }
