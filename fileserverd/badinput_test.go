@@ -49,6 +49,16 @@ func TestBadInput(t *testing.T) {
 		{"missing file", "GET nothing.bin\r\n\r\n", false, `file \"nothing.bin\" not found`},
 		{"wrong parameter count", "DELETE a b\r\n\r\n", false, "takes 1 parameter"},
 		{"double space", "GET  a\r\n\r\n", false, "single spaces"},
+		{"STATS with a parameter (the waiting room answers only a plain STATS)", "STATS x\r\n\r\n", false, "takes 0 parameter"},
+		// Strict names: two names a client sent never name one file.
+		{"JSON name with a lone surrogate", `{"command": "upload", "params": ["a\ud800b", "QUJD"]}`, false, "lone surrogate"},
+		{"JSON name with invalid UTF-8", "{\"command\": \"upload\", \"params\": [\"a\xffb\", \"QUJD\"]}", false, "not valid UTF-8"},
+		{"quoted name of only spaces", `UPLOAD "   " QUJD` + "\r\n\r\n", false, "only white space"},
+		{"JSON name of only white space", `{"command": "upload", "filename": " \u3000 ", "content": "QUJD"}`, false, "only white space"},
+		{"JSON key twice", `{"command": "list", "command": "upload", "params": ["x", "QUJD"]}`, false, `the key \"command\" twice`},
+		{"a length beyond int64, quoted as sent", "UPLOAD l 9223372036854775808 QUJD\r\n\r\n", false, "declared length 9223372036854775808 is"},
+		{"JSON upload over -max-size, its name after the content", `{"content": "` + oversize + `", "name": "late.bin", "command": "upload"}`, false,
+			`upload \"late.bin\" is larger than the server's limit`},
 	}
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {

@@ -20,7 +20,10 @@ type config struct {
 	Workers         int
 	MaxSize         int64
 	IdleTimeout     time.Duration
-	Quiet           time.Duration // ends a request sent without a terminator
+	Quiet           time.Duration // ends a request that only reads, sent without a terminator
+	QuietWrite      time.Duration // the same for one that changes storage (UPLOAD, DELETE)
+	MinRate         int64         // bytes per second a transfer must move; 0: no minimum
+	MinRateWindow   time.Duration // what MinRate is averaged over
 	HeadTimeout     time.Duration // a request's head must arrive within it
 	KeepAlive       time.Duration // a connection waits this long for its next request
 	MaxConns        int           // connections held at once, waiting or served
@@ -39,12 +42,13 @@ DOWNLOAD, UPLOAD, DELETE, STATS; JSON replies end in CRLF CRLF, content in
 base64), with a fixed pool of workers: N goroutines (-mode thread) or N
 child processes of this binary to which the parent hands connections
 (-mode process). Each worker serves one connection at a time; the others wait in
-the listen queue.
+the waiting room.
 
 Requests are read as real course clients send them: ended by CRLF CRLF,
-one CRLF or LF, EOF, or nothing (a pause of -quiet ends them); commands in
-any case, POST and PUT for UPLOAD; base64 with line breaks; a length before
-the payload; or JSON ({"command": "upload", "params": ["name", "<base64>"]}).
+one CRLF or LF, EOF, or nothing (a pause ends them: -quiet for LIST, GET,
+STATS, the longer -quiet-write for UPLOAD and DELETE); commands in any
+case, POST and PUT for UPLOAD; base64 with line breaks; a length before the
+payload; or JSON ({"command": "upload", "params": ["name", "<base64>"]}).
 
 Usage:
   fileserverd [flags]
@@ -75,7 +79,10 @@ func parseFlags(args []string, help, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Workers, "workers", 5, "`number` of workers, each serving one connection at a time (e.g. 1, 5, 50)")
 	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB, 1GB; 1 MB = 1048576 bytes)")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that sends or accepts nothing for this `duration` (e.g. 30s; 0 = never)")
-	fs.DurationVar(&cfg.Quiet, "quiet", 75*time.Millisecond, "a request that could be complete ends when nothing more arrives for this `duration` (LIST or GET name sent without a terminator; an UPLOAD payload after a line break); 0 = only at a terminator or EOF")
+	fs.DurationVar(&cfg.Quiet, "quiet", 75*time.Millisecond, "a LIST, GET or STATS without a terminator ends after this `duration` of silence (see README); 0 = never")
+	fs.DurationVar(&cfg.QuietWrite, "quiet-write", time.Second, "a DELETE, or an upload after a line break, without a terminator ends after this `duration` of silence, never sooner; 0 = never")
+	minRate := fs.String("min-rate", "1KB/s", "an upload body or a download slower than this `rate` (e.g. 1KB/s; 0 = off) is cut, with an ERROR")
+	fs.DurationVar(&cfg.MinRateWindow, "min-rate-window", 10*time.Second, "the `duration` -min-rate is averaged over, counting only time spent waiting for the client")
 	fs.DurationVar(&cfg.HeadTimeout, "head-timeout", 10*time.Second, "a new connection must send a whole request head within this `duration` (like net/http's ReadHeaderTimeout), else it gets an ERROR and is closed; it waits for it outside the workers")
 	fs.DurationVar(&cfg.KeepAlive, "keepalive-timeout", 15*time.Second, "a connection between requests waits this `duration` for its next one, outside the workers, then is closed")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 4096, "most connections held at once, waiting or served (`number`); past it a new one gets an ERROR and is closed")
@@ -108,6 +115,9 @@ func parseFlags(args []string, help, stderr io.Writer) (config, error) {
 	if cfg.MaxSize, err = protocol.ParseSize(*maxSize); err != nil {
 		return cfg, fmt.Errorf("-max-size: %w", err)
 	}
+	if cfg.MinRate, err = parseRate(*minRate); err != nil {
+		return cfg, fmt.Errorf("-min-rate: %w", err)
+	}
 	return cfg, cfg.validate()
 }
 
@@ -119,14 +129,30 @@ func (c config) validate() error {
 		return fmt.Errorf("-workers %d: want 1 to 4096", c.Workers)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("-log-format %q: want text or json", c.LogFormat)
-	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0 || c.Quiet < 0 || c.HeadTimeout <= 0 || c.KeepAlive <= 0:
-		return errors.New("timeouts must not be negative, and -head-timeout and -keepalive-timeout must be above 0")
+	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0 || c.Quiet < 0 || c.QuietWrite < 0 || c.HeadTimeout <= 0 || c.KeepAlive <= 0 || c.MinRateWindow <= 0:
+		return errors.New("timeouts must not be negative, and -head-timeout, -keepalive-timeout and -min-rate-window must be above 0")
+	case c.QuietWrite > 0 && c.QuietWrite < c.Quiet:
+		return fmt.Errorf("-quiet-write %s is shorter than -quiet %s: a pause would end an upload sooner than a LIST", c.QuietWrite, c.Quiet)
 	case c.MaxConns < 1 || c.MaxConnsPerIP < 0:
 		return fmt.Errorf("-max-conns %d, -max-conns-per-ip %d: want at least 1, and 0 or more", c.MaxConns, c.MaxConnsPerIP)
 	case c.Dir == "":
 		return errors.New("-dir must not be empty")
 	}
 	return nil
+}
+
+// parseRate reads a rate such as 1KB/s (a size per second; "/s" may be
+// left out) in bytes per second.
+func parseRate(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	if u := strings.ToLower(t); strings.HasSuffix(u, "/s") {
+		t = t[:len(t)-2]
+	}
+	n, err := protocol.ParseSize(t)
+	if err != nil {
+		return 0, fmt.Errorf("invalid rate %q: want a size per second, e.g. 1KB/s", s)
+	}
+	return n, nil
 }
 
 // stateDirectory is the storage directory systemd made for the service

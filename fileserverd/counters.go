@@ -16,20 +16,23 @@ const numOps = protocol.NumOps
 
 // Word offsets inside one slot of counters.
 const (
-	wActive   = iota                     // connections being served
-	wConns                               // connections accepted
-	wBytesIn                             // bytes read from clients
-	wBytesOut                            // bytes written to clients
-	wCurrent                             // 1 + the operation in progress, 0 when none
-	wOps                                 // ok and failed per operation, 2*numOps words
-	wWaiting  = wOps + 2*numOps          // connections in the waiting room, between requests
-	wLimits   = wWaiting + 1             // connections closed or refused by each limit, numLimits words
-	wCPU      = wLimits + int(numLimits) // process mode: CPU microseconds (see rusageMicros)
-	slotWords = wCPU + 1
+	wActive    = iota                     // connections being served
+	wConns                                // connections accepted
+	wBytesIn                              // bytes read from clients
+	wBytesOut                             // bytes written to clients
+	wCurrent                              // 1 + the operation in progress, 0 when none
+	wOps                                  // ok and failed per operation, 2*numOps words
+	wWaiting   = wOps + 2*numOps          // connections in the waiting room, between requests
+	wLimits    = wWaiting + 1             // connections closed or refused by each limit, numLimits words
+	wCPU       = wLimits + int(numLimits) // process mode: CPU microseconds (see rusageMicros)
+	wQueued    = wCPU + 1                 // slot 0: waiting-room connections whose request arrived, waiting for a worker
+	wRoomSTATS = wQueued + 1              // slot 0: connections whose STATS the waiting room is answering
+	slotWords  = wRoomSTATS + 1
 )
 
-// counters are the server's counts: slot 0 for the supervisor (worker
-// restarts), slot i for worker i, each written by its worker alone. In
+// counters are the server's counts: slot 0 for the waiting room and the
+// supervisor (worker restarts, the STATS the room answers itself), slot i
+// for worker i, each written by its worker alone. In
 // process mode they live in a shared memory mapping that every child
 // writes its slot of, so any child can answer STATS for all of them, and
 // the supervisor can still read a slot after its child died.
@@ -188,12 +191,25 @@ const (
 	limitKeepAlive
 	limitMaxConns
 	limitMaxConnsPerIP
+	limitMinRate
 	numLimits
 )
 
 // waiting moves a connection into (+1) or out of (-1) the waiting room.
 func (wc workerCounters) waiting(delta int) {
 	atomic.AddUint64(&wc.w[wWaiting], uint64(int64(delta)))
+}
+
+// queued moves a connection into (+1) or out of (-1) the room's queue for
+// a free worker.
+func (wc workerCounters) queued(delta int) {
+	atomic.AddUint64(&wc.w[wQueued], uint64(int64(delta)))
+}
+
+// roomSTATS moves a connection into (+1) or out of (-1) the STATS the
+// waiting room answers: it is served then, as by a worker.
+func (wc workerCounters) roomSTATS(delta int) {
+	atomic.AddUint64(&wc.w[wRoomSTATS], uint64(int64(delta)))
 }
 
 // limited counts a connection that a limit closed or refused.
@@ -224,6 +240,7 @@ func (c *counters) snapshot() protocol.Stats {
 	for id := 0; id <= c.workers; id++ {
 		w := c.slot(id)
 		s.WaitingConnections += int64(atomic.LoadUint64(&w[wWaiting]))
+		s.WaitingForWorker += int64(atomic.LoadUint64(&w[wQueued]))
 		s.Connections += atomic.LoadUint64(&w[wConns])
 		for l := range limits {
 			limits[l] += atomic.LoadUint64(&w[wLimits+l])
@@ -233,9 +250,15 @@ func (c *counters) snapshot() protocol.Stats {
 	for l, name := range protocol.Limits {
 		s.Limits[name] = limits[l]
 	}
-	for id := 1; id <= c.workers; id++ {
+	// Requests and bytes: every worker's slot, and slot 0 for the STATS
+	// requests the waiting room answers itself.
+	for id := 0; id <= c.workers; id++ {
 		w := c.slot(id)
-		s.ActiveConnections += int64(atomic.LoadUint64(&w[wActive]))
+		if id > 0 {
+			s.ActiveConnections += int64(atomic.LoadUint64(&w[wActive]))
+		} else {
+			s.ActiveConnections += int64(atomic.LoadUint64(&w[wRoomSTATS]))
+		}
 		s.BytesIn += atomic.LoadUint64(&w[wBytesIn])
 		s.BytesOut += atomic.LoadUint64(&w[wBytesOut])
 		for op := range ops {
@@ -270,6 +293,7 @@ func statsFields(s protocol.Stats) []protocol.Field {
 		{Key: "bytes_out", Value: s.BytesOut},
 		{Key: "worker_restarts", Value: s.WorkerRestarts},
 		{Key: "waiting_connections", Value: s.WaitingConnections},
+		{Key: "waiting_for_worker", Value: s.WaitingForWorker},
 		{Key: "cpu_us", Value: s.CPUMicros},
 		{Key: "limits", Value: limitFields(s.Limits)},
 		{Key: "requests", Value: reqs},

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // In process mode the parent accepts every connection and keeps it in its
@@ -32,12 +33,14 @@ const (
 
 // handOffHeader starts every frame to a child, so that one with no
 // replayed bytes still carries a byte beside its descriptor. A frame is
-// the header, the replayed bytes' length (4 bytes, big-endian), and the
-// bytes: a stream link may deliver it in parts, a packet link delivers it
-// whole.
+// the header, the time the replayed bytes arrived (handOffTimeLen bytes,
+// Unix nanoseconds, little-endian; 0 for none), the replayed bytes'
+// length (4 bytes, big-endian), and the bytes: a stream link may deliver
+// it in parts, a packet link delivers it whole.
 const (
-	handOffHeader byte = 'h'
-	handOffHead        = 5 // the header and the length
+	handOffHeader  byte = 'h'
+	handOffTimeLen      = 8
+	handOffHead         = 1 + handOffTimeLen + 4 // the header, the time and the length
 )
 
 // errLinkClosed is the end of the link: the parent closed it, stopping
@@ -102,11 +105,19 @@ func attach(fd int) (net.Conn, error) {
 	return net.FileConn(f)
 }
 
-// handOff sends the connection fd, with the bytes read of it, to the
-// child at the other end of link.
-func handOff(link *net.UnixConn, fd int, replay []byte) error {
-	msg := binary.BigEndian.AppendUint32([]byte{handOffHeader}, uint32(len(replay)))
-	_, _, err := link.WriteMsgUnix(append(msg, replay...), syscall.UnixRights(fd), nil)
+// handOff sends the connection fd, with the bytes read of it and when
+// they arrived, to the child at the other end of link.
+func handOff(link *net.UnixConn, fd int, wc *waitingConn) error {
+	msg := make([]byte, handOffHead, handOffHead+len(wc.replay))
+	msg[0] = handOffHeader
+	var ns int64
+	if !wc.lastIn.IsZero() {
+		ns = wc.lastIn.UnixNano()
+	}
+	binary.LittleEndian.PutUint64(msg[1:], uint64(ns))
+	binary.BigEndian.PutUint32(msg[1+handOffTimeLen:], uint32(len(wc.replay)))
+	msg = append(msg, wc.replay...)
+	_, _, err := link.WriteMsgUnix(msg, syscall.UnixRights(fd), nil)
 	return err
 }
 
@@ -134,7 +145,11 @@ func receive(link *net.UnixConn, buf, oob []byte) (*waitingConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handed-off connection: %w", err)
 	}
-	return &waitingConn{conn: conn, replay: append([]byte(nil), buf[handOffHead:n]...)}, nil
+	wc := &waitingConn{conn: conn, replay: append([]byte(nil), buf[handOffHead:n]...)}
+	if ns := int64(binary.LittleEndian.Uint64(buf[1:])); ns != 0 {
+		wc.lastIn = time.Unix(0, ns)
+	}
+	return wc, nil
 }
 
 // readFrame completes the frame of which buf holds the first n bytes
@@ -148,7 +163,7 @@ func readFrame(link *net.UnixConn, buf []byte, n int) (int, error) {
 			if buf[0] != handOffHeader {
 				return 0, fmt.Errorf("worker link: frame starts with %q, want %q", buf[0], handOffHeader)
 			}
-			need += int(binary.BigEndian.Uint32(buf[1:handOffHead]))
+			need += int(binary.BigEndian.Uint32(buf[1+handOffTimeLen : handOffHead]))
 			if need > len(buf) {
 				return 0, fmt.Errorf("worker link: frame of %d bytes, more than the %d it may have", need, len(buf))
 			}
@@ -205,10 +220,9 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 		fd, err := detach(wc.conn)
 		if err != nil {
 			room.release(wc.conn)
-			room.done()
 			continue
 		}
-		err = handOff(link, fd, wc.replay)
+		err = handOff(link, fd, wc)
 		if err == nil {
 			// A child that dies before it says it has the connection
 			// never touched it: another child serves it.
@@ -227,7 +241,6 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 			} else {
 				room.release(wc.conn)
 			}
-			room.done()
 			return
 		}
 		hold(wc)
@@ -239,7 +252,6 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 			if conn, err := attach(fd); err == nil {
 				room.rekey(wc.conn, conn)
 				room.park(conn)
-				room.done()
 				continue
 			}
 		} else {
@@ -248,7 +260,6 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 		// Closed by the child, or the child died serving it (the request
 		// failed, its counter slot says so): the client sees the close.
 		room.release(wc.conn)
-		room.done()
 		if err != nil || n != 1 {
 			return
 		}

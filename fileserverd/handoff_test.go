@@ -75,7 +75,11 @@ func TestHandOffFrames(t *testing.T) {
 					t.Fatal(err)
 				}
 				replay := bytes.Repeat([]byte("LIST\r\n"), n/6+1)[:n]
-				if err := handOff(parent, fd, replay); err != nil {
+				var lastIn time.Time // none, for no replayed bytes
+				if n > 0 {
+					lastIn = time.Unix(1_800_000_000, int64(n))
+				}
+				if err := handOff(parent, fd, &waitingConn{replay: replay, lastIn: lastIn}); err != nil {
 					t.Fatal(err)
 				}
 				syscall.Close(fd)
@@ -85,6 +89,9 @@ func TestHandOffFrames(t *testing.T) {
 				}
 				if !bytes.Equal(wc.replay, replay) {
 					t.Errorf("%d replayed bytes: received %d, not the same", n, len(wc.replay))
+				}
+				if !wc.lastIn.Equal(lastIn) {
+					t.Errorf("%d replayed bytes: arrived at %v, received as %v", n, lastIn, wc.lastIn)
 				}
 				wc.conn.Write([]byte("ok"))
 				wc.conn.Close()
@@ -102,7 +109,8 @@ func TestHandOffFrames(t *testing.T) {
 // starts wrong, claims more than the buffer, or is cut is refused.
 func TestReadFrameInParts(t *testing.T) {
 	const replay = "LIST\r\n\r\nab"
-	frame := append(binary.BigEndian.AppendUint32([]byte{handOffHeader}, uint32(len(replay))), replay...)
+	head := binary.LittleEndian.AppendUint64([]byte{handOffHeader}, uint64(time.Unix(1_800_000_000, 0).UnixNano()))
+	frame := append(binary.BigEndian.AppendUint32(head, uint32(len(replay))), replay...)
 	for _, first := range []int{1, 3, handOffHead, handOffHead + 1, len(frame) - 1, len(frame)} {
 		parent, child := unixPair(t, syscall.SOCK_STREAM)
 		buf := make([]byte, handOffHead+maxReplay)
@@ -117,7 +125,7 @@ func TestReadFrameInParts(t *testing.T) {
 	}
 	bad := map[string][]byte{
 		"wrong header": append([]byte{'x'}, frame[1:]...),
-		"too long":     binary.BigEndian.AppendUint32([]byte{handOffHeader}, maxReplay+1),
+		"too long":     binary.BigEndian.AppendUint32(head, maxReplay+1),
 		"cut":          frame[:len(frame)-2],
 	}
 	for name, b := range bad {
@@ -201,7 +209,7 @@ func TestWorkerChildStopsWhenLinkEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Close(fd)
-	if err := handOff(link, fd, []byte("LIST\r\n\r\n")); err != nil {
+	if err := handOff(link, fd, &waitingConn{replay: []byte("LIST\r\n\r\n"), lastIn: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := link.Read(verdict); err != nil || n != 1 || verdict[0] != handBackReceived {

@@ -62,6 +62,44 @@ func TestChildKilledIsReplaced(t *testing.T) {
 	}
 }
 
+// TestOneKillIsNotACrashLoop kills a worker child with SIGKILL right after
+// it started, once: it is replaced at once, and the log does not call it
+// a crash loop. Its replacement, killed right after its start too, has
+// died soon after two starts in a row: that backs off, and the log says
+// so. Today's code said "restarting after backoff" for the first kill.
+func TestOneKillIsNotACrashLoop(t *testing.T) {
+	d := startDaemon(t, "process", 2)
+	// kill kills the newest child, once n children have started, right away.
+	kill := func(n int) {
+		t.Helper()
+		ms, err := d.Log.WaitForCount(testkit.WorkerStartedRE, n, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.Atoi(ms[len(ms)-1][2])
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	kill(2)
+	kill(3) // the replacement
+	diedRE, backoff := regexp.MustCompile(`msg="worker died"`), regexp.MustCompile(`restarting after backoff`)
+	if _, err := d.Log.WaitForCount(diedRE, 2, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Log.WaitFor(backoff, 10*time.Second); err != nil {
+		t.Errorf("a child that died soon after two starts in a row is not said to keep dying: %v\n%s", err, d.Log)
+	}
+	log := d.Log.String()
+	died := diedRE.FindAllStringIndex(log, -1)
+	if at := backoff.FindStringIndex(log); at != nil && at[0] < died[1][0] {
+		t.Errorf("one kill -9 logged as a crash loop:\n%s", log)
+	}
+	d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WorkerRestarts == 2 })
+	if _, err := d.Log.WaitForCount(testkit.WorkerStartedRE, 4, 5*time.Second); err != nil {
+		t.Fatalf("the killed children were not replaced: %v", err)
+	}
+	d.list(t)
+}
+
 // TestSIGTERMDuringTransfer sends SIGTERM while a download is in flight:
 // the download completes whole, new connections are refused, and the
 // server exits 0.

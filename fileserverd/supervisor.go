@@ -50,6 +50,9 @@ type workerProcess struct {
 	p       proc
 	started time.Time
 	backoff time.Duration // the backoff it was started after
+	// quickDeaths counts the processes for this id in a row that died
+	// within stableAfter of their start, up to the last one.
+	quickDeaths int
 }
 
 // procExit is how a worker process ended.
@@ -59,9 +62,10 @@ type procExit struct {
 }
 
 // supervisor keeps process mode's worker processes running: it starts
-// them, replaces any that dies (at once if it lived a while, else after
-// a backoff that doubles up to a bound), clears what a dead one left
-// (its counter slot and temporary upload files), and stops them all.
+// them, replaces any that dies (at once if it lived a while, or if it is
+// the first in a row to die soon after its start, as one kill does; else
+// after a backoff that doubles up to a bound), clears what a dead one
+// left (its counter slot and temporary upload files), and stops them all.
 // Every method but the start function's work runs in the goroutine that
 // called supervise: the fields below need no lock.
 type supervisor struct {
@@ -97,13 +101,14 @@ func newSupervisor(cfg config, log *slog.Logger, c *counters, st *store, start f
 	}
 }
 
-// launch starts the worker process for id and watches for its exit.
-func (s *supervisor) launch(id int, backoff time.Duration) error {
+// launch starts the worker process for id and watches for its exit;
+// quickDeaths is how many before it died soon after their start, in a row.
+func (s *supervisor) launch(id int, backoff time.Duration, quickDeaths int) error {
 	p, err := s.start(id)
 	if err != nil {
 		return err
 	}
-	s.workers[id] = &workerProcess{p: p, started: time.Now(), backoff: backoff}
+	s.workers[id] = &workerProcess{p: p, started: time.Now(), backoff: backoff, quickDeaths: quickDeaths}
 	go func() {
 		err := p.wait()
 		s.exits <- procExit{id: id, pid: p.pid(), err: err}
@@ -115,7 +120,7 @@ func (s *supervisor) launch(id int, backoff time.Duration) error {
 // those started.
 func (s *supervisor) startAll(n int) error {
 	for id := 1; id <= n; id++ {
-		if err := s.launch(id, 0); err != nil {
+		if err := s.launch(id, 0, 0); err != nil {
 			return err
 		}
 	}
@@ -133,20 +138,23 @@ func (s *supervisor) supervise(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			backoff := time.Duration(0)
+			quick := 0
 			if time.Since(wp.started) < s.stableAfter {
-				backoff = s.nextBackoff(wp.backoff)
+				quick = wp.quickDeaths + 1
 			}
 			s.counters.restarted()
-			if backoff == 0 {
-				s.restartNow(ex.id, 0)
+			// One death soon after a start (a kill, an OOM) is not a
+			// crash loop: only a second in a row backs off.
+			if quick < 2 {
+				s.restartNow(ex.id, 0, quick)
 				continue
 			}
-			s.log.Warn("worker keeps dying; restarting after backoff", "worker", ex.id, "backoff", backoff)
-			s.reserve(ex.id, backoff)
+			backoff := s.nextBackoff(wp.backoff)
+			s.log.Warn("worker keeps dying; restarting after backoff", "worker", ex.id, "deaths_in_a_row", quick, "backoff", backoff)
+			s.reserve(ex.id, backoff, quick)
 		case id := <-s.restarts:
 			if wp, ok := s.workers[id]; ok && wp.p == nil {
-				s.restartNow(id, wp.backoff)
+				s.restartNow(id, wp.backoff, wp.quickDeaths)
 			}
 		case <-ctx.Done():
 			return
@@ -160,15 +168,15 @@ func (s *supervisor) nextBackoff(last time.Duration) time.Duration {
 }
 
 // reserve keeps id's slot, not running, and restarts it after backoff.
-func (s *supervisor) reserve(id int, backoff time.Duration) {
-	s.workers[id] = &workerProcess{backoff: backoff}
+func (s *supervisor) reserve(id int, backoff time.Duration, quickDeaths int) {
+	s.workers[id] = &workerProcess{backoff: backoff, quickDeaths: quickDeaths}
 	s.after(backoff, func() { s.restarts <- id })
 }
 
-func (s *supervisor) restartNow(id int, backoff time.Duration) {
-	if err := s.launch(id, backoff); err != nil {
+func (s *supervisor) restartNow(id int, backoff time.Duration, quickDeaths int) {
+	if err := s.launch(id, backoff, quickDeaths); err != nil {
 		s.log.Error("cannot restart worker; retrying", "worker", id, "error", err)
-		s.reserve(id, s.nextBackoff(backoff))
+		s.reserve(id, s.nextBackoff(backoff), quickDeaths)
 	}
 }
 

@@ -212,8 +212,10 @@ func TestSupervisorRestarts(t *testing.T) {
 		wantDelays  []time.Duration
 	}{
 		{name: "a process that lived restarts at once", stableAfter: 0, deaths: 3},
-		{name: "quick deaths back off, doubling up to the bound", stableAfter: time.Hour, deaths: 9,
-			wantDelays: []time.Duration{minBackoff, 2 * minBackoff, 4 * minBackoff, 8 * minBackoff, 16 * minBackoff, 32 * minBackoff, 64 * minBackoff, maxBackoff, maxBackoff}},
+		// One kill -9 soon after a start is not a crash loop.
+		{name: "one quick death restarts at once", stableAfter: time.Hour, deaths: 1},
+		{name: "quick deaths in a row back off from the second, doubling up to the bound", stableAfter: time.Hour, deaths: 9,
+			wantDelays: []time.Duration{minBackoff, 2 * minBackoff, 4 * minBackoff, 8 * minBackoff, 16 * minBackoff, 32 * minBackoff, 64 * minBackoff, maxBackoff}},
 		{name: "a restart that cannot start is retried with backoff", stableAfter: 0, deaths: 1, failStarts: 3,
 			wantDelays: []time.Duration{minBackoff, 2 * minBackoff, 4 * minBackoff}},
 	}
@@ -247,6 +249,15 @@ func TestSupervisorRestarts(t *testing.T) {
 			}
 			if n := strings.Count(h.log.String(), `msg="worker died"`); n != tc.deaths {
 				t.Errorf("%d worker died lines, want %d\n%s", n, tc.deaths, h.log)
+			}
+			// The log says "keeps dying" exactly when it backs off after
+			// a death, not for a start that failed.
+			wantKeeps := max(0, tc.deaths-1)
+			if tc.stableAfter == 0 {
+				wantKeeps = 0
+			}
+			if n := strings.Count(h.log.String(), "restarting after backoff"); n != wantKeeps {
+				t.Errorf("%d lines say \"restarting after backoff\", want %d\n%s", n, wantKeeps, h.log)
 			}
 			if err := h.s.stopAll(); err != nil {
 				t.Errorf("stopAll: %v", err)
@@ -316,7 +327,7 @@ func TestSupervisorStopAll(t *testing.T) {
 			ps[3] = h.started()
 			h.stopSupervising()
 			// A slot waiting out a backoff has no process to stop.
-			h.s.reserve(4, time.Hour)
+			h.s.reserve(4, time.Hour, 2)
 
 			stopped := make(chan error, 1)
 			go func() { stopped <- h.s.stopAll() }()

@@ -24,6 +24,12 @@ import (
 // to wait for its next one. Thread mode has one waiting room for all its
 // workers; in process mode the parent has it, for all its children, and
 // hands them connections (handoff.go).
+//
+// The room accepts while every worker is busy: a connection whose request
+// has arrived waits here for a free worker (STATS counts them as
+// waiting_for_worker), where the caps and counts see it, not in the
+// kernel's listen queue. A STATS request that arrives here is answered
+// here, so that STATS works even then.
 
 // headBufSize is the reader a waiting connection reads its head through,
 // allocated only once the client has sent something.
@@ -55,9 +61,8 @@ type waitingRoom struct {
 	held      map[net.Conn]string  // guarded by mu: every connection held, waiting or served, with its client address
 	perIP     map[string]int       // guarded by mu: connections held per client address
 	waitingOn map[net.Conn]bool    // guarded by mu: connections in the room, not with a worker
-	busy      int                  // guarded by mu: workers serving a connection
 	stopped   bool                 // guarded by mu
-	freed     *sync.Cond           // on mu: a worker became free, or the server stops
+	freed     *sync.Cond           // on mu: a held connection was released, or the server stops
 	lastLog   [numLimits]time.Time // guarded by mu
 	unlogged  [numLimits]int       // guarded by mu: events since the last log line
 }
@@ -66,6 +71,13 @@ type waitingRoom struct {
 type waitingConn struct {
 	conn   net.Conn
 	replay []byte
+	// lastIn is when the last of them arrived: the worker's pauses count
+	// from there, so that a pause the room waited for is not waited again.
+	lastIn time.Time
+	// Of the head readHead read: whether it is a STATS the room answers,
+	// and how many of replay's bytes it took.
+	stats   bool
+	headLen int
 }
 
 func newWaitingRoom(s *server, slot int, workers int) *waitingRoom {
@@ -93,15 +105,15 @@ func (r *waitingRoom) fdRoom() int {
 	return max(1, int(lim.Cur)-r.baseFDs-3*r.workers-8)
 }
 
-// acceptLoop accepts connections while a worker is free and the process
-// has descriptors to spare, and puts each in the waiting room. Otherwise
-// new connections wait in the kernel's listen queue, where they cost
-// nothing: an accept that fails for want of descriptors would drop them.
+// acceptLoop accepts connections while the process has descriptors to
+// spare, busy workers or not, and puts each in the waiting room. Past the
+// descriptors, new connections wait in the kernel's listen queue: an
+// accept that fails for want of descriptors would drop them.
 func (r *waitingRoom) acceptLoop(ln net.Listener) {
 	backoff := time.Duration(0)
 	for {
 		r.mu.Lock()
-		for (r.busy >= r.workers || len(r.held) >= r.fdRoom()) && !r.stopped {
+		for len(r.held) >= r.fdRoom() && !r.stopped {
 			r.freed.Wait()
 		}
 		stopped := r.stopped
@@ -179,7 +191,8 @@ func (r *waitingRoom) park(conn net.Conn) {
 
 // wait waits until the client sends something before deadline, reads the
 // request's head within -head-timeout, and hands the connection to a
-// worker; or closes it when a limit passes (l: which one).
+// worker; or closes it when a limit passes (l: which one). A STATS it
+// answers itself, then waits for the next request.
 func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
 	if !r.enter(wc.conn) {
 		r.release(wc.conn)
@@ -193,6 +206,38 @@ func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
 			r.release(wc.conn)
 		}
 	}()
+	for {
+		if !r.readHead(wc, deadline, l) {
+			return
+		}
+		if rest, ok := r.answerStats(wc); ok {
+			if len(rest) == 0 {
+				// Like a worker that is done: wait for the next request.
+				wc.replay = nil
+				deadline, l = time.Now().Add(r.srv.cfg.KeepAlive), limitKeepAlive
+				continue
+			}
+			wc.replay = rest // pipelined behind the STATS: for a worker
+		}
+		break
+	}
+	if !r.leave(wc.conn) {
+		return
+	}
+	r.counters.queued(+1)
+	defer r.counters.queued(-1)
+	select {
+	case r.ready <- wc:
+		handed = true // the worker's from here
+	case <-r.stop:
+	}
+}
+
+// readHead waits until the client sends something before deadline, and
+// reads a request's head within -head-timeout into wc.replay. It reports
+// whether a worker (or answerStats) should see what it read; if not, a
+// limit closed it, or the client did.
+func (r *waitingRoom) readHead(wc *waitingConn, deadline time.Time, l limit) bool {
 	wc.conn.SetReadDeadline(deadline)
 	if err := waitReadable(wc.conn); err != nil {
 		if protocol.IsTimeout(err) {
@@ -204,39 +249,80 @@ func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
 				r.limited(l, wc.conn, fmt.Sprintf("no request within %s (-head-timeout), closing", r.srv.cfg.HeadTimeout))
 			}
 		}
-		return
+		return false
 	}
 	if l == limitKeepAlive {
 		deadline = time.Now().Add(r.srv.cfg.HeadTimeout)
 		wc.conn.SetReadDeadline(deadline)
 	}
 	rec := &recorder{conn: wc.conn, head: deadline}
-	rr := protocol.NewRequestReader(bufio.NewReaderSize(rec, headBufSize))
-	rr.Quiet, rr.SetReadDeadline = r.srv.cfg.Quiet, rec.setQuiet
-	_, err := rr.Read()
+	br := bufio.NewReaderSize(rec, headBufSize)
+	rr := protocol.NewRequestReader(br)
+	rr.Quiet, rr.QuietWrite, rr.SetQuietWait = r.srv.cfg.Quiet, r.srv.cfg.QuietWrite, rec.clock.SetQuietWait
+	req, err := rr.Read()
 	switch {
 	case err == io.EOF && len(rec.bytes) == 0:
-		return // closed before a request: nothing to answer
+		return false // closed before a request: nothing to answer
 	case err != nil && protocol.IsTimeout(err):
 		r.limited(limitHeadTimeout, wc.conn, fmt.Sprintf("request head not complete within %s (-head-timeout), closing", r.srv.cfg.HeadTimeout))
-		return
+		return false
 	}
 	// A request, or a malformed one, or a head cut by EOF: a worker
 	// answers it, reading it again from what was recorded.
 	wc.conn.SetReadDeadline(time.Time{})
-	wc.replay = rec.bytes
-	if !r.leave(wc.conn) {
-		return
+	wc.replay, wc.lastIn = rec.bytes, rec.clock.Last
+	wc.stats = err == nil && req.Command == "STATS" && len(req.Args) == 0 && !req.HasPayload
+	wc.headLen = len(rec.bytes) - br.Buffered()
+	return true
+}
+
+// answerStats answers a STATS that readHead read, and returns what came
+// after it (blank lines left out): a request pipelined behind it. ok is
+// false when the head was not a STATS, or the reply could not be sent.
+func (r *waitingRoom) answerStats(wc *waitingConn) (rest []byte, ok bool) {
+	if !wc.stats {
+		return nil, false
 	}
-	select {
-	case r.ready <- wc:
-		// The worker is busy from here.
-		r.mu.Lock()
-		r.busy++
-		r.mu.Unlock()
-		handed = true
-	case <-r.stop:
+	start := time.Now()
+	// Served, not waiting, while it is answered.
+	r.counters.waiting(-1)
+	r.counters.roomSTATS(+1)
+	defer func() {
+		r.counters.roomSTATS(-1)
+		r.counters.waiting(+1)
+	}()
+	r.counters.begin(protocol.OpStats)
+	if r.srv.counters.mapping != nil {
+		r.srv.counters.supervisorCPU() // the children's CPU is in their slots
 	}
+	reply := protocol.AppendReply(nil, protocol.Field{Key: "status", Value: protocol.StatusOK},
+		protocol.Field{Key: "data", Value: statsFields(r.srv.counters.snapshot())})
+	r.counters.done(protocol.OpStats, true)
+	wc.conn.SetWriteDeadline(time.Now().Add(r.replyTimeout()))
+	_, err := wc.conn.Write(reply)
+	wc.conn.SetWriteDeadline(time.Time{})
+	r.counters.transferred(int64(wc.headLen), int64(len(reply)))
+	remote := wc.conn.RemoteAddr().String()
+	if err != nil {
+		r.counters.undo(protocol.OpStats)
+		r.srv.log.Warn("request failed", "remote", remote, "cmd", "STATS", "outcome", "error", "error", fmt.Sprintf("write reply: %v", err), "closing", "the reply could not be sent")
+		return nil, false
+	}
+	r.srv.log.Info("request", "remote", remote, "cmd", "STATS", "bytes", 0, "in", wc.headLen, "out", len(reply),
+		"duration", time.Since(start).Round(time.Microsecond), "outcome", "ok", "served_by", "waiting room")
+	rest = wc.replay[wc.headLen:]
+	for len(rest) > 0 && (rest[0] == '\r' || rest[0] == '\n') {
+		rest = rest[1:]
+	}
+	return rest, true
+}
+
+// replyTimeout bounds a reply the room writes itself.
+func (r *waitingRoom) replyTimeout() time.Duration {
+	if r.srv.cfg.IdleTimeout > 0 {
+		return r.srv.cfg.IdleTimeout
+	}
+	return time.Minute
 }
 
 // enter marks a held connection as waiting; false once the server stops.
@@ -274,20 +360,18 @@ func (r *waitingRoom) rekey(old, conn net.Conn) {
 // another worker.
 func (r *waitingRoom) requeue(wc *waitingConn) {
 	go func() {
+		r.counters.queued(+1)
+		defer r.counters.queued(-1)
 		select {
 		case r.ready <- wc:
-			r.mu.Lock()
-			r.busy++
-			r.mu.Unlock()
 		case <-r.stop:
 			r.release(wc.conn)
 		}
 	}()
 }
 
-// next gives a worker the next connection whose head arrived (the waiter
-// that hands it over counts the worker busy until done is called); ok is
-// false when the server stops.
+// next gives a worker the next connection whose head arrived; ok is false
+// when the server stops.
 func (r *waitingRoom) next() (wc *waitingConn, ok bool) {
 	select {
 	case wc = <-r.ready:
@@ -295,14 +379,6 @@ func (r *waitingRoom) next() (wc *waitingConn, ok bool) {
 	case <-r.stop:
 		return nil, false
 	}
-}
-
-// done frees the worker that next made busy.
-func (r *waitingRoom) done() {
-	r.mu.Lock()
-	r.busy--
-	r.mu.Unlock()
-	r.freed.Signal()
 }
 
 // shutdown stops the room: waiting connections are closed at once, as
@@ -346,7 +422,7 @@ func (r *waitingRoom) limited(l limit, conn net.Conn, reason string) {
 
 // limitFlag names the flag that sets a limit.
 func limitFlag(l limit) string {
-	return [...]string{"-head-timeout", "-keepalive-timeout", "-max-conns", "-max-conns-per-ip"}[l]
+	return [...]string{"-head-timeout", "-keepalive-timeout", "-max-conns", "-max-conns-per-ip", "-min-rate"}[l]
 }
 
 // waitReadable blocks until conn has something to read (or EOF, or an
@@ -373,12 +449,13 @@ func waitReadable(conn net.Conn) error {
 
 // recorder reads a waiting connection's head and keeps what it read, for
 // the worker to read again. Its read deadline is the head's, or the
-// request reader's quiet wait when that is sooner. It belongs to the one
+// request reader's pause when that is sooner. It belongs to the one
 // goroutine waiting on the connection: nothing else touches it.
 type recorder struct {
 	conn  net.Conn
 	head  time.Time
 	bytes []byte
+	clock protocol.QuietClock
 }
 
 var errReplayFull = errors.New("head longer than the waiting room keeps")
@@ -388,14 +465,17 @@ func (r *recorder) Read(p []byte) (int, error) {
 		return 0, errReplayFull
 	}
 	p = p[:min(len(p), maxReplay-len(r.bytes))]
-	n, err := r.conn.Read(p)
-	r.bytes = append(r.bytes, p[:n]...)
-	return n, err
-}
-
-func (r *recorder) setQuiet(t time.Time) {
-	if t.IsZero() || t.After(r.head) {
-		t = r.head
+	for {
+		t := r.clock.Deadline()
+		if t.IsZero() || t.After(r.head) {
+			t = r.head
+		}
+		r.conn.SetReadDeadline(t)
+		n, err := r.conn.Read(p)
+		r.clock.Arrived(n)
+		r.bytes = append(r.bytes, p[:n]...)
+		if err, retry := r.clock.Pause(err, r.conn); !retry || n > 0 {
+			return n, err
+		}
 	}
-	r.conn.SetReadDeadline(t)
 }

@@ -269,3 +269,111 @@ func TestConnectionCaps(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionsWaitInRoomWhileWorkersBusy holds the only worker with a
+// steady upload and sends LISTs on new connections: they are accepted and
+// wait in the waiting room for the worker (STATS, which the room answers
+// itself, counts them as waiting_for_worker), -max-conns counts them and
+// refuses the connections past it with an ERROR, and each LIST is answered
+// once the worker is free. Today's code stopped accepting while the worker
+// was busy: the connections sat in the kernel's queue, where no cap saw
+// them, and STATS itself waited behind the upload.
+func TestConnectionsWaitInRoomWhileWorkersBusy(t *testing.T) {
+	const queued, maxConns = 5, 8
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			d := startDaemon(t, mode, 1, "-max-conns", strconv.Itoa(maxConns))
+			holder, err := net.Dial("tcp", d.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.Close()
+			holder.SetDeadline(time.Now().Add(time.Minute))
+			release := make(chan struct{})
+			held := make(chan error, 1)
+			go func() { // 4 KB/s, above -min-rate, until released
+				if _, err := holder.Write([]byte("UPLOAD hold.bin ")); err != nil {
+					held <- err
+					return
+				}
+				for {
+					select {
+					case <-release:
+						_, err := holder.Write([]byte("\r\n\r\n"))
+						held <- err
+						return
+					case <-time.After(100 * time.Millisecond):
+						if _, err := holder.Write([]byte(strings.Repeat("QUJD", 100))); err != nil {
+							held <- err
+							return
+						}
+					}
+				}
+			}()
+			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
+			lists := dialMany(t, d.Addr, queued)
+			for _, c := range lists {
+				c.SetDeadline(time.Now().Add(time.Minute))
+				if _, err := c.Write([]byte("LIST\r\n")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingForWorker >= queued })
+			if s.WaitingConnections < queued {
+				t.Errorf("waiting_connections %d beside %d waiting for the worker", s.WaitingConnections, s.WaitingForWorker)
+			}
+			// Past -max-conns (the holder, the LISTs and a STATS connection
+			// count), a new connection is refused at once.
+			refused := false
+			for range maxConns - queued + 1 {
+				// Nothing sent before the answer: bytes the server never
+				// read would turn its close into a reset, losing the ERROR.
+				c := dialMany(t, d.Addr, 1)[0]
+				c.SetReadDeadline(time.Now().Add(time.Second))
+				b, err := io.ReadAll(c)
+				if err == nil && strings.Contains(string(b), "-max-conns") {
+					refused = true
+					break
+				}
+				c.SetDeadline(time.Now().Add(time.Minute))
+				if _, err := c.Write([]byte("LIST\r\n")); err != nil {
+					t.Fatal(err)
+				}
+				lists = append(lists, c) // accepted: it waits for the worker too
+			}
+			if !refused {
+				t.Errorf("no connection refused past -max-conns %d while the worker was busy", maxConns)
+			}
+			close(release)
+			if err := <-held; err != nil {
+				t.Fatal(err)
+			}
+			if r := readReplyBytes(t, bufio.NewReader(holder)); !strings.Contains(r, `"size": 300`) && !isOK(r) {
+				t.Errorf("the held upload got %q", r)
+			}
+			for i, c := range lists {
+				if r := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(r, `{"status": "OK", "data": [`) {
+					t.Errorf("queued LIST %d got %q\n%s", i+1, r, d.Log)
+				}
+				c.Close()
+			}
+			// Until the server has seen them close, STATS may be refused too.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				if c, err := protocol.Dial(ctxTimeout(t, time.Second), d.Addr); err == nil {
+					s, err = c.Stats(ctxTimeout(t, time.Second))
+					c.Close()
+					if err == nil && s.WaitingForWorker == 0 {
+						break
+					}
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no STATS with nothing waiting for a worker within 10 s: %+v", s)
+				}
+			}
+			if s.Limits["max_conns"] < 1 {
+				t.Errorf("max_conns refusals %d, want at least 1", s.Limits["max_conns"])
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ type worker struct {
 func newWorker(s *server, id int) *worker {
 	br := bufio.NewReaderSize(nil, protocol.ReaderSize)
 	requests := protocol.NewRequestReader(br)
-	requests.Quiet = s.cfg.Quiet
+	requests.Quiet, requests.QuietWrite = s.cfg.Quiet, s.cfg.QuietWrite
 	bufs := protocol.NewBuffers()
 	return &worker{
 		srv: s, id: id,
@@ -69,7 +69,6 @@ func (w *worker) run() {
 		} else {
 			w.srv.room.release(wc.conn)
 		}
-		w.srv.room.done()
 	}
 }
 
@@ -89,12 +88,15 @@ func (w *worker) serveConn(wc *waitingConn) (park bool) {
 	w.counters.connOpened()
 	defer w.counters.connClosed()
 
-	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout, replay: wc.replay}
+	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout, replay: wc.replay,
+		rate: rateMeter{rate: float64(w.srv.cfg.MinRate), window: w.srv.cfg.MinRateWindow}}
+	// The room's clock: a pause it saw end the head has passed here too.
+	mc.quiet.Last = wc.lastIn
 	w.br.Reset(mc)
-	w.requests.SetReadDeadline = mc.setQuiet
+	w.requests.SetQuietWait = mc.setQuietWait
 	defer func() {
 		w.br.Reset(nil)
-		w.requests.SetReadDeadline = nil
+		w.requests.SetQuietWait = nil
 	}()
 	remote := conn.RemoteAddr().String()
 	for {
@@ -139,12 +141,25 @@ type requestOutcome struct {
 	// replySent counts the bytes of the reply already sent (the
 	// replyPrefix, when clientGone had to ask), which ok and fail skip.
 	replySent int
+	// closing says why the connection is closed after the request, when
+	// keep is false, for the log.
+	closing string
+}
+
+// close marks the outcome as ending the connection, and why.
+func (o *requestOutcome) close(why string) {
+	o.keep = false
+	if o.closing == "" {
+		o.closing = why
+	}
 }
 
 // serveRequest reads, serves and logs one request.
 func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 	start := time.Now()
+	mc.rate.start()
 	o := w.handle(mc)
+	mc.rate.stop()
 	w.count(&o)
 	in, out := mc.take()
 	w.counters.transferred(in, out)
@@ -154,6 +169,12 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 		attrs = append(attrs, "name", o.name)
 	}
 	attrs = append(attrs, "bytes", o.size, "in", in, "out", out, "duration", time.Since(start).Round(time.Microsecond))
+	if !o.keep {
+		if o.closing == "" {
+			o.closing = "the connection cannot go on"
+		}
+		attrs = append(attrs, "closing", o.closing)
+	}
 	if o.err != "" {
 		attrs = append(attrs, "outcome", "error", "error", o.err)
 		if o.cause != "" {
@@ -248,7 +269,9 @@ func (w *worker) get(mc *meteredConn, o requestOutcome, key string) requestOutco
 	o.size, err = protocol.EncodeStream(mc, f, w.bufs, prefix, "")
 	if err != nil {
 		// The reply has begun: nothing can be said now but to close.
-		o.err, o.keep = fmt.Sprintf("get %q after %d bytes: %v", o.name, o.size, err), false
+		o.err = fmt.Sprintf("get %q after %d bytes: %v", o.name, o.size, err)
+		w.countSlow(err)
+		o.close("the reply had begun")
 		return o
 	}
 	return w.finalWrite(mc, o, []byte(suffix))
@@ -285,7 +308,9 @@ func (w *worker) list(mc *meteredConn, o requestOutcome) requestOutcome {
 		return w.fail(mc, o, o.storageFailure("list", err))
 	default:
 		// The reply has begun: nothing can be said now but to close.
-		o.err, o.keep = fmt.Sprintf("list after %d names: %v", names, err), false
+		o.err = fmt.Sprintf("list after %d names: %v", names, err)
+		w.countSlow(err)
+		o.close("the reply had begun")
 		return o
 	}
 }
@@ -306,9 +331,17 @@ func (w *worker) finalWrite(mc *meteredConn, o requestOutcome, last []byte) requ
 			w.counters.undo(o.op)
 			o.err = fmt.Sprintf("write reply: %v", err)
 		}
-		o.keep = false
+		w.countSlow(err)
+		o.close(fmt.Sprintf("the reply could not be sent: %v", err))
 	}
 	return o
+}
+
+// countSlow counts a transfer that the minimum rate cut.
+func (w *worker) countSlow(err error) {
+	if isTooSlow(err) {
+		w.counters.limited(limitMinRate)
+	}
 }
 
 // fileHasher writes an upload to its temporary file and hashes it.
@@ -354,14 +387,12 @@ func (w *worker) upload(mc *meteredConn, o requestOutcome, req *protocol.Request
 	o.size = n
 	if err != nil {
 		pu.abort()
-		var se *storageError
-		switch {
-		case errors.As(err, &se):
-			err = errors.New(o.storageFailure("upload", se.err))
-		case errors.Is(err, protocol.ErrTooLarge):
-			err = fmt.Errorf("upload %q is larger than the server's limit of %d bytes (-max-size)", o.name, w.srv.cfg.MaxSize)
+		if o.name == "" && req.JSON && !isTooSlow(err) && isRequestLevel(err) {
+			// The name comes after the content: read on to it, so
+			// that the ERROR can say which upload it is about.
+			return w.refuseUnnamed(mc, o, req, err)
 		}
-		return w.badRequest(mc, o, err)
+		return w.badRequest(mc, o, w.uploadError(&o, err))
 	}
 	if req.Command != "UPLOAD" {
 		pu.abort()
@@ -377,7 +408,8 @@ func (w *worker) upload(mc *meteredConn, o requestOutcome, req *protocol.Request
 		var gone bool
 		if o.replySent, gone = mc.clientGone(); gone {
 			pu.abort()
-			o.err, o.keep = "the client closed the connection in the middle of the upload (EOF, then a reset): nothing stored", false
+			o.err = "the client closed the connection in the middle of the upload (EOF, then a reset): nothing stored"
+			o.close("the client is gone")
 			return o
 		}
 	}
@@ -390,6 +422,49 @@ func (w *worker) upload(mc *meteredConn, o requestOutcome, req *protocol.Request
 		protocol.Field{Key: "data", Value: fmt.Sprintf("stored %s (%d bytes)", o.name, n)},
 		protocol.Field{Key: "size", Value: n},
 		protocol.Field{Key: "sha256", Value: hex.EncodeToString(w.hash.Sum(nil))})
+}
+
+// uploadError words an error of an upload's payload for the client,
+// naming the upload as the client named it.
+func (w *worker) uploadError(o *requestOutcome, err error) error {
+	var se *storageError
+	re, isReq := protocol.IsRequestError(err)
+	switch {
+	case errors.As(err, &se):
+		return errors.New(o.storageFailure("upload", se.err))
+	case errors.Is(err, protocol.ErrTooLarge):
+		return fmt.Errorf("upload %q is larger than the server's limit of %d bytes (-max-size)", o.name, w.srv.cfg.MaxSize)
+	case isReq && o.name != "":
+		return &protocol.RequestError{Reason: fmt.Sprintf("upload %q: %s", o.name, re.Reason), Terminated: re.Terminated}
+	}
+	return err
+}
+
+// refuseUnnamed refuses a JSON upload whose content failed before its
+// name came: it reads the rest of the object first, then answers with
+// the name in the ERROR.
+func (w *worker) refuseUnnamed(mc *meteredConn, o requestOutcome, req *protocol.Request, err error) requestOutcome {
+	skipped := w.skipRest(mc, o, err)
+	if len(req.Args) > 0 {
+		o.name = sanitize(req.Args[0])
+	}
+	o = w.fail(mc, o, w.uploadError(&o, err).Error())
+	if skipped != nil {
+		w.countSlow(skipped)
+		o.close(fmt.Sprintf("the end of the refused request was not found: %v", skipped))
+	}
+	return o
+}
+
+// skipRest skips the rest of a request that could not be served, within
+// skipLimit and skipTime; err is why it failed.
+func (w *worker) skipRest(mc *meteredConn, o requestOutcome, err error) error {
+	if re, ok := protocol.IsRequestError(err); ok && re.Terminated {
+		return nil
+	}
+	mc.until = time.Now().Add(skipTime)
+	defer func() { mc.until = time.Time{} }()
+	return w.requests.Skip(skipLimit)
 }
 
 // warnUnsynced logs a failed directory sync after a rename or unlink that
@@ -424,8 +499,17 @@ func (w *worker) refusePayload(mc *meteredConn, o requestOutcome, req *protocol.
 	if re, ok := protocol.IsRequestError(err); err == nil || (ok && re.Terminated) {
 		return o
 	}
-	if !isRequestLevel(err) || w.requests.Skip(skipLimit) != nil {
-		o.keep = false
+	switch {
+	case isTooSlow(err):
+		w.countSlow(err)
+		o.close(err.Error())
+	case !isRequestLevel(err):
+		o.close(fmt.Sprintf("reading the refused request: %v", err))
+	default:
+		if serr := w.requests.Skip(skipLimit); serr != nil {
+			w.countSlow(serr)
+			o.close(fmt.Sprintf("the end of the refused request was not found: %v", serr))
+		}
 	}
 	return o
 }
@@ -437,24 +521,33 @@ func (w *worker) badRequest(mc *meteredConn, o requestOutcome, err error) reques
 	if re, ok := protocol.IsRequestError(err); ok && re.Terminated {
 		return w.fail(mc, o, re.Reason)
 	}
-	if protocol.IsTimeout(err) {
-		o = w.fail(mc, o, fmt.Sprintf("idle timeout: nothing received for %s in the middle of the request", w.srv.cfg.IdleTimeout))
-		o.keep = false
+	switch {
+	case isTooSlow(err):
+		// An ERROR, if the client reads it; within a second, as the
+		// client is not taking bytes.
+		w.countSlow(err)
+		mc.until = time.Now().Add(time.Second)
+		o = w.fail(mc, o, err.Error()+", closing")
+		mc.until = time.Time{}
+		o.close(err.Error())
 		return o
-	}
-	if !isRequestLevel(err) {
+	case protocol.IsTimeout(err):
+		o = w.fail(mc, o, fmt.Sprintf("idle timeout: nothing received for %s in the middle of the request", w.srv.cfg.IdleTimeout))
+		o.close("idle timeout")
+		return o
+	case !isRequestLevel(err):
 		// The client vanished: there is no one to answer.
-		o.err, o.keep = err.Error(), false
+		o.err = err.Error()
+		o.close("the client's side failed")
 		return o
 	}
 	o = w.fail(mc, o, err.Error())
 	if !o.keep {
 		return o
 	}
-	mc.until = time.Now().Add(skipTime)
-	defer func() { mc.until = time.Time{} }()
-	if serr := w.requests.Skip(skipLimit); serr != nil {
-		o.keep = false
+	if serr := w.skipRest(mc, o, err); serr != nil {
+		w.countSlow(serr)
+		o.close(fmt.Sprintf("the end of the refused request was not found: %v", serr))
 	}
 	return o
 }

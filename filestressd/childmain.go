@@ -77,6 +77,7 @@ func runChildMain(spec childSpec, err error) int {
 	// process even if the parent died before it ran (see startChild); on
 	// every platform, the parent's end of stdin closes with it, and
 	// watchParent ends this process at that EOF.
+	ignoreBrokenPipe()
 	if spec.Job.Src.generated() {
 		baseFor(spec.Job.Src.Size) // made before the release
 	}

@@ -17,13 +17,16 @@
 //
 // The course fixes the replies, not how a request ends, so RequestReader
 // reads what real course clients send: a request ended by CRLF CRLF, one
-// CRLF or LF, EOF, or nothing at all (a pause of RequestReader.Quiet ends a
-// request that is whole); blank lines between requests; an UPLOAD's
-// payload after a space, on the next line, or after a decimal length, with
-// line breaks inside it (as base64.encodebytes writes it); and JSON
-// objects, {"command": "upload", "params": ["name", "<base64>"]} or with
-// named fields in any order, whose content string is decoded as it
-// arrives.
+// CRLF or LF, EOF, or nothing at all (a pause ends a request that is
+// whole: RequestReader.Quiet one that only reads, the longer QuietWrite
+// one that changes storage); blank lines between requests; requests
+// pipelined right after a payload; an UPLOAD's payload after a space, on
+// the next line, or after a decimal length, with line breaks inside it
+// (as base64.encodebytes writes it); and JSON objects, {"command":
+// "upload", "params": ["name", "<base64>"]} or with named fields in any
+// order, whose content string is decoded as it arrives. An OK must mean
+// exactly what the client sent: where bytes or timing allow two readings,
+// the reader waits longer or refuses (payload.go has the rules).
 //
 // The head of a request, everything but an UPLOAD's payload, is at most
 // MaxHeadLen (4 KiB). File names are checked by ValidateName.

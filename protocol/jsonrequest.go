@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -15,7 +16,10 @@ type jsonState struct {
 	inParams   bool // inside the "params" list
 	elems      int  // elements of "params" read so far
 	hadContent bool
-	unknown    string // a command word that is not ours, reported at the end
+	hadParams  bool     // a "params" list was read: a second is refused
+	hadCommand bool     // a command was read: a second is refused
+	keys       []string // the keys read, lower-cased: a key twice is refused
+	unknown    string   // a command word that is not ours, reported at the end
 }
 
 // Keys of a JSON request. Course clients write either
@@ -71,10 +75,20 @@ func (r *RequestReader) jsonMembers(req *Request) error {
 			}
 		}
 		js.members++
-		key, err := r.jsonString(c, "a key")
+		if c != '"' {
+			return jsonError("a key must be a string, got %q", c)
+		}
+		key, err := r.jsonString(c, "a key", 1)
 		if err != nil {
 			return err
 		}
+		k := strings.ToLower(key)
+		if isOneOf(k, js.keys) {
+			// Which of the two would count? JSON leaves it open, and
+			// parsers differ (Python keeps the last): refuse.
+			return r.jsonFail(1, 0, "the key %q twice", key)
+		}
+		js.keys = append(js.keys, k)
 		if c, err = r.jsonNext(); err != nil {
 			return err
 		}
@@ -84,9 +98,13 @@ func (r *RequestReader) jsonMembers(req *Request) error {
 		if c, err = r.jsonNext(); err != nil {
 			return err
 		}
-		switch k := strings.ToLower(key); {
+		switch {
 		case isOneOf(k, jsonCommandKeys):
-			word, err := r.jsonString(c, fmt.Sprintf("%q", key))
+			if js.hadCommand {
+				return r.jsonFail(1, c, "more than one command")
+			}
+			js.hadCommand = true
+			word, err := r.jsonString(c, fmt.Sprintf("%q", key), 1)
 			if err != nil {
 				return err
 			}
@@ -97,23 +115,26 @@ func (r *RequestReader) jsonMembers(req *Request) error {
 			req.Command = cmd
 		case isOneOf(k, jsonParamsKeys):
 			if c != '[' {
-				return jsonError("%q must be a list", key)
+				return r.jsonFail(1, c, "%q must be a list", key)
 			}
-			js.inParams, js.elems = true, 0
+			if js.hadParams {
+				return r.jsonFail(1, c, "more than one parameter list")
+			}
+			js.inParams, js.elems, js.hadParams = true, 0, true
 		case isOneOf(k, jsonNameKeys):
-			name, err := r.jsonString(c, fmt.Sprintf("%q", key))
+			name, err := r.jsonString(c, fmt.Sprintf("%q", key), 1)
 			if err != nil {
 				return err
 			}
-			if err := setName(req, name); err != nil {
+			if err := r.setName(req, name, 1); err != nil {
 				return err
 			}
 		case isOneOf(k, jsonContentKeys):
 			if c != '"' {
-				return jsonError("%q must be a base64 string", key)
+				return r.jsonFail(1, c, "%q must be a base64 string", key)
 			}
 			if js.hadContent {
-				return jsonError("more than one content")
+				return r.jsonFail(1, c, "more than one content")
 			}
 			js.hadContent, req.HasPayload = true, true
 			return nil
@@ -150,12 +171,12 @@ func (r *RequestReader) jsonParams(req *Request) (atContent bool, err error) {
 			js.hadContent, req.HasPayload = true, true
 			return true, nil
 		}
-		p, err := r.jsonString(c, "every parameter")
+		p, err := r.jsonString(c, "every parameter", 2)
 		if err != nil {
 			return false, err
 		}
 		if js.elems == 1 {
-			err = setName(req, p)
+			err = r.setName(req, p, 2)
 		} else {
 			req.Args = append(req.Args, p)
 		}
@@ -174,20 +195,25 @@ func (r *RequestReader) jsonEnd(req *Request) error {
 	case req.Command == "":
 		return &RequestError{Reason: `malformed JSON request: no "command"`, Terminated: true}
 	case req.Command == "UPLOAD" && (!js.hadContent || len(req.Args) == 0):
-		return &RequestError{Reason: `a JSON UPLOAD needs a file name and its base64 content: {"command": "upload", "params": ["name", "<base64>"]}`, Terminated: true}
+		what := "a JSON UPLOAD"
+		if len(req.Args) > 0 {
+			what = fmt.Sprintf("upload %q: a JSON UPLOAD", req.Args[0])
+		}
+		return &RequestError{Reason: what + ` needs a file name and its base64 content: {"command": "upload", "params": ["name", "<base64>"]}`, Terminated: true}
 	}
 	return nil
 }
 
 // setName sets the file name of a request, which a JSON request may give
-// twice (in "params" and by name), but not two different ones.
-func setName(req *Request, name string) error {
+// twice (in "params" and by name), but not two different ones. depth is
+// where the reader is in the object, for Skip.
+func (r *RequestReader) setName(req *Request, name string, depth int) error {
 	if len(req.Args) == 0 {
 		req.Args = []string{name}
 		return nil
 	}
 	if req.Args[0] != name {
-		return jsonError("two different file names, %q and %q", req.Args[0], name)
+		return r.jsonFail(depth, 0, "two different file names, %q and %q", req.Args[0], name)
 	}
 	return nil
 }
@@ -232,18 +258,110 @@ func (r *RequestReader) jsonValue(first byte) (json.RawMessage, error) {
 	return raw, nil
 }
 
-// jsonString reads a JSON value that must be a string.
-func (r *RequestReader) jsonString(first byte, what string) (string, error) {
+// jsonString reads a JSON value that must be a string, decoded strictly
+// (see unquoteStrict). depth is where it stands in the object, for Skip
+// to find the object's end should the string be refused.
+func (r *RequestReader) jsonString(first byte, what string, depth int) (string, error) {
 	if first != '"' {
-		return "", jsonError("%s must be a string, got %q", what, first)
+		return "", r.jsonFail(depth, first, "%s must be a string, got %q", what, first)
 	}
 	raw, err := r.jsonValue(first)
 	if err != nil {
 		return "", err
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", jsonError("%s: %v", what, err)
+	s, err := unquoteStrict(raw)
+	if err != nil {
+		return "", r.jsonFail(depth, 0, "%s: %v", what, err)
 	}
 	return s, nil
+}
+
+// jsonSkip is where a JSON request stood when reading it failed between
+// two tokens or inside its content string, so that Skip can read on to
+// the object's end and the connection go on with the request after it.
+type jsonSkip struct {
+	active   bool
+	depth    int  // brackets open around the reader: 1 in the object, 2 in "params"
+	inString bool // inside a string whose opening quote was read
+	// req is a request that failed inside or right after its content:
+	// its other members are read (not skipped), so that its name is
+	// known for the error message.
+	req *Request
+}
+
+// jsonFail is jsonError for a request the reader can still find the end
+// of: it failed at depth, after reading first (0: between two tokens).
+func (r *RequestReader) jsonFail(depth int, first byte, format string, args ...any) error {
+	switch first {
+	case '{', '[':
+		depth++
+	}
+	r.skip = jsonSkip{active: true, depth: depth, inString: first == '"'}
+	return jsonError(format, args...)
+}
+
+// skipJSON reads on to the end of the JSON object that failed, as jsonSkip
+// says: done reports that it got there (the reader is at the next
+// request); if not, the caller falls back to skipping text.
+func (r *RequestReader) skipJSON(limit int64) (done bool, err error) {
+	sk := r.skip
+	r.skip = jsonSkip{}
+	if sk.req != nil {
+		if sk.inString {
+			if err := skipString(r.br, limit); err != nil {
+				return false, err
+			}
+		}
+		err := r.jsonMembers(sk.req)
+		if re, ok := IsRequestError(err); err == nil || (ok && re.Terminated) {
+			return true, nil
+		}
+		if !r.skip.active || r.skip.req != nil {
+			return false, nil
+		}
+		return r.skipJSON(limit)
+	}
+	return skipValueRest(r.br, sk.depth, sk.inString, limit)
+}
+
+// jsonNesting is how a byte outside strings changes the depth of JSON
+// brackets.
+var jsonNesting = [256]int8{'{': 1, '[': 1, '}': -1, ']': -1}
+
+// skipString discards the rest of a JSON string whose opening quote was
+// read, and its closing quote.
+func skipString(br *bufio.Reader, limit int64) error {
+	_, err := skipValueRest(br, 0, true, limit)
+	return err
+}
+
+// skipValueRest discards JSON text until depth open brackets have closed
+// (after the string it is in, if inString), reading at most limit bytes.
+// done is false when the input ended or the limit came first.
+func skipValueRest(br *bufio.Reader, depth int, inString bool, limit int64) (done bool, err error) {
+	escaped := false
+	for n := int64(0); n < limit; {
+		buf, err := peekBuffered(br)
+		if err != nil {
+			return false, fmt.Errorf("skip request: %w", err)
+		}
+		for i, c := range buf {
+			switch {
+			case escaped:
+				escaped = false
+			case inString:
+				escaped, inString = c == '\\', c != '"'
+			default:
+				inString = c == '"'
+				depth += int(jsonNesting[c])
+			}
+			if depth <= 0 && !inString {
+				br.Discard(i + 1)
+				return true, nil
+			}
+		}
+		br.Discard(len(buf))
+		n += int64(len(buf))
+	}
+	return false, fmt.Errorf("skip request: no end within %d bytes", limit)
 }

@@ -321,7 +321,7 @@ func (s *jsonScanner) escape() (out [4]byte, n int, err error) {
 	case 't':
 		out[0] = '\t'
 	case 'u':
-		r, ok := hexQuad(e[2:6])
+		r, ok := hex4(e[2:6])
 		if !ok {
 			return out, 0, malformed("bad escape %q", e)
 		}
@@ -329,7 +329,7 @@ func (s *jsonScanner) escape() (out [4]byte, n int, err error) {
 		s.br.Discard(6)
 		if 0xd800 <= r && r < 0xdc00 { // a high surrogate: a low one may follow
 			if l, err := s.br.Peek(6); err == nil && l[0] == '\\' && l[1] == 'u' {
-				if lo, ok := hexQuad(l[2:6]); ok && 0xdc00 <= lo && lo < 0xe000 {
+				if lo, ok := hex4(l[2:6]); ok && 0xdc00 <= lo && lo < 0xe000 {
 					s.save(l)
 					s.br.Discard(6)
 					return out, utf8.EncodeRune(out[:], 0x10000+(r-0xd800)<<10+(lo-0xdc00)), nil
@@ -347,24 +347,6 @@ func (s *jsonScanner) escape() (out [4]byte, n int, err error) {
 	s.save(e)
 	s.br.Discard(2)
 	return out, 1, nil
-}
-
-// hexQuad decodes the four hex digits of a \u escape.
-func hexQuad(h []byte) (rune, bool) {
-	var r rune
-	for _, c := range h {
-		switch {
-		case '0' <= c && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case 'a' <= c && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case 'A' <= c && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
 }
 
 // readShortString decodes the rest of a string whose opening quote was

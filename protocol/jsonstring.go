@@ -17,7 +17,8 @@ var jsonSpecial = [256]bool{'"': true, '\\': true, '\n': true, '\r': true}
 // Python write it, \u00XX). Line breaks, raw or escaped as \n and \r, are
 // skipped: base64 from Python's encodebytes carries one every 76
 // characters. fail makes the error for a malformed string; errors of the
-// base64 itself are d's.
+// base64 itself are d's. The caller checks that the base64 ended on a
+// whole quantum (d.finish): the string is read by then.
 //
 // Plain base64 goes through in runs as long as the buffer, found with
 // IndexByte; only a buffer that holds escapes or line breaks is scanned
@@ -49,7 +50,7 @@ func decodeBase64String(br *bufio.Reader, d *decoder, fail func(string, ...any) 
 		}
 		if q >= 0 {
 			br.Discard(1)
-			return d.finish()
+			return nil
 		}
 	}
 }
@@ -106,18 +107,9 @@ func escapeAt(e []byte) (c byte, width int, ok bool) {
 		if len(e) < 6 || e[2] != '0' || e[3] != '0' {
 			return 0, 0, false
 		}
-		v := 0
-		for _, h := range e[4:6] {
-			switch {
-			case '0' <= h && h <= '9':
-				v = v<<4 | int(h-'0')
-			case 'a' <= h && h <= 'f':
-				v = v<<4 | int(h-'a'+10)
-			case 'A' <= h && h <= 'F':
-				v = v<<4 | int(h-'A'+10)
-			default:
-				return 0, 0, false
-			}
+		v, ok := hexValue(e[4:6])
+		if !ok {
+			return 0, 0, false
 		}
 		if v == '\n' || v == '\r' {
 			return 0, 6, true
@@ -164,5 +156,8 @@ func decodeJSONString(br *bufio.Reader, w io.Writer, bufs *Buffers) (int64, erro
 	}
 	d := decoder{w: w, out: bufs.Raw, limit: 1<<63 - 1, canonical: true}
 	err := decodeBase64String(br, &d, malformed)
+	if err == nil {
+		err = d.finish()
+	}
 	return d.n, contentError(err)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -11,7 +12,8 @@ import (
 const MaxNameLen = 255
 
 // ValidateName checks that name is a single, plain path component that
-// can be stored: not empty, not "." or "..", no '/', '\\' or control
+// can be stored: not empty, not "." or "..", not only white space (a name
+// no one can tell from another in a listing), no '/', '\\' or control
 // bytes, not hidden (leading '.', which the server keeps for its own
 // temporary files), at most MaxNameLen bytes of valid UTF-8.
 func ValidateName(name string) error {
@@ -24,6 +26,8 @@ func ValidateName(name string) error {
 		return errors.New("file name is not valid UTF-8")
 	case name == "." || name == "..":
 		return fmt.Errorf("file name %q is not allowed", name)
+	case strings.TrimFunc(name, unicode.IsSpace) == "":
+		return errors.New("file name is only white space")
 	case strings.HasPrefix(name, "."):
 		return errors.New("file name must not start with '.'")
 	case strings.ContainsAny(name, `/\`):

@@ -19,7 +19,7 @@ func TestValidateName(t *testing.T) {
 		"trailing space ",
 		" leading space",
 		`quote"inside`,
-		"\u00a0",     // no-break space: not a control character
+		"a\u00a0b",   // no-break space: not a control character
 		"a\u200bb",   // zero-width space
 		"\ufffd",     // the replacement character itself is valid UTF-8
 		"\U0010ffff", // the last code point
@@ -59,6 +59,10 @@ func TestValidateName(t *testing.T) {
 		"a\xc3",
 		"\xed\xa0\x80", // an encoded surrogate
 		"\xc0\xaf",     // an overlong '/'
+		" ",            // only white space
+		"   ",
+		"\u00a0",
+		" \u3000\u2003", // ideographic and em spaces
 	}
 	for _, name := range invalid {
 		if err := ValidateName(name); err == nil {

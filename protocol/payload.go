@@ -5,35 +5,65 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"time"
 )
+
+// Where a text payload ends. The base64 of an UPLOAD may carry line
+// breaks anywhere (Python's encodebytes puts one every 76 characters,
+// base64 -w 64 every 64, a client that encodes 3000-byte chunks every
+// 4000), so a line break alone never ends it, and a pause after one may
+// be a slow client between two lines. The rule is that an OK reply stores
+// exactly what the client sent: where the bytes, or their timing, allow
+// two readings, the server waits longer or refuses; it never cuts.
+//
+// A payload ends:
+//   - at a blank line (a line break right after one), or at EOF;
+//   - before a request that follows it on the next line: a command word
+//     and a space (GET a, UPLOAD b ..., LIST ), or '{' (JSON). A space and
+//     '{' are not base64, so the payload cannot go on there;
+//   - at a pause of Quiet, where no more base64 can belong to it: after a
+//     line break that follows padding ('='), or once a declared length
+//     is reached (decoded size);
+//   - at a pause of QuietWrite after a line break, where it is whole as
+//     it stands (some base64, in whole quanta, matching its declared
+//     length);
+//   - never at a pause in the middle of a line (a client streams base64
+//     in writes of any size, and one that stalls between two must not
+//     have half its file stored), nor where it is not whole (a partial
+//     quantum, no content after "UPLOAD name" and a line break). Without
+//     a line break after its base64, only EOF or its declared size end
+//     an upload.
+//
+// Still ambiguous: a line holding only LIST or STATS (any case) after a
+// line break. Both are valid base64, so the line may be the last of the
+// payload (its 3 or 4 bytes) or a request pipelined behind it. Storing
+// either way could store the wrong content, so unless the payload was
+// already complete (padding before the line break, or its declared
+// length reached), the upload is refused and the line is served as the
+// request it may be. The README lists these cases.
 
 // ReadPayload streams the content of req, which Read returned with
 // HasPayload, to w: decoded from base64 chunk by chunk through bufs.Raw.
-// A text payload ends at a blank line, at EOF (EndedAtEOF), or at a line
-// break after which nothing arrives for the quiet time, unless the line
-// was a full line of wrapped base64; line breaks inside it are skipped. A JSON payload is the content string, after which the rest of
-// the object is read, so that req is complete when ReadPayload returns.
+// A text payload ends as described above (EndedAtEOF tells an end at
+// EOF); a JSON payload is the content string, after which the rest of the
+// object is read, so that req is complete when ReadPayload returns.
 //
 // It stops with ErrTooLarge once more than limit bytes would be written,
-// with a *RequestError for invalid base64 or a declared length that does
-// not match, and with w's error if a write fails. Only a nil error or a
-// Terminated *RequestError leave the reader at the start of the next
-// request; after any other, Skip the rest.
+// with a *RequestError for invalid base64, a declared length that does
+// not match, or a payload the server will not guess the end of, and with
+// w's error if a write fails. Only a nil error or a Terminated
+// *RequestError leave the reader at the start of the next request; after
+// any other, Skip the rest.
 func (r *RequestReader) ReadPayload(req *Request, w io.Writer, bufs *Buffers, limit int64) (int64, error) {
 	d := decoder{w: w, out: bufs.Raw, limit: limit}
 	if req.JSON {
-		// After the content, the rest of the object: jsonMembers refuses
-		// a second content, so it returns at the object's end.
-		err := decodeBase64String(r.br, &d, jsonError)
-		if err == nil {
-			err = r.jsonMembers(req)
-		}
-		return d.n, err
+		return d.n, r.jsonPayload(req, &d)
 	}
 	if err := d.write(req.pending); err != nil {
 		return d.n, err
 	}
-	breaks, atEOF, err := r.textPayload(&d, req.afterBreak)
+	var p textPayload
+	atEOF, err := r.textPayload(req, &d, &p)
 	req.EndedAtEOF = atEOF
 	if err != nil {
 		return d.n, err
@@ -41,10 +71,36 @@ func (r *RequestReader) ReadPayload(req *Request, w io.Writer, bufs *Buffers, li
 	switch {
 	case req.afterBreak && d.chars == 0:
 		return d.n, &RequestError{Reason: "UPLOAD needs a file name and its base64 content: UPLOAD name <base64>", Terminated: true}
-	case req.Length >= 0 && !lengthMatches(req.Length, d.chars, breaks, d.n):
-		return d.n, &RequestError{Reason: fmt.Sprintf("declared length %d is neither the base64 length %d nor the decoded size %d: nothing stored", req.Length, d.chars, d.n), Terminated: true}
+	case req.Length >= 0 && !lengthMatches(req.Length, d.chars, p.breaks, d.n):
+		return d.n, &RequestError{Reason: fmt.Sprintf("declared length %s is neither the base64 length %d nor the decoded size %d: nothing stored", req.LengthText, d.chars, d.n), Terminated: true}
 	}
 	return d.n, nil
+}
+
+// jsonPayload reads a JSON request's content string, then the rest of
+// the object: jsonMembers refuses a second content, so it returns at the
+// object's end. An error inside the content leaves what Skip needs to
+// find the object's end, and its members after the content.
+func (r *RequestReader) jsonPayload(req *Request, d *decoder) error {
+	err := decodeBase64String(r.br, d, jsonError)
+	if err != nil {
+		r.skip = jsonSkip{active: true, inString: true, req: req}
+		return unterminated(err)
+	}
+	if err := d.finish(); err != nil {
+		r.skip = jsonSkip{active: true, req: req}
+		return unterminated(err) // the rest of the object follows
+	}
+	return r.jsonMembers(req)
+}
+
+// unterminated marks a RequestError as not having read its request to the
+// end.
+func unterminated(err error) error {
+	if re, ok := IsRequestError(err); ok && re.Terminated {
+		return &RequestError{Reason: re.Reason}
+	}
+	return err
 }
 
 // lengthMatches reports whether a declared length fits the payload: the
@@ -58,71 +114,85 @@ func lengthMatches(length, chars, innerBreaks, decoded int64) bool {
 	return innerBreaks > 0 && length >= chars+innerBreaks && length <= chars+innerBreaks+2
 }
 
-// wrapWidth is the line width of base64.encodebytes and MIME: a pause
-// right after a line this long is taken for a pause inside the payload.
-const wrapWidth = 76
-
-// payloadLines follows the lines of a text payload, to tell a pause at
-// its end from one in its middle: wrapped base64 has lines of one width,
-// all but the last.
-type payloadLines struct {
-	line  int64 // characters on the current line
-	width int64 // characters on the first line, once it ended
-	ended int   // lines ended
-	last  int64 // characters on the line that ended last
+// textPayload is what reading a text payload has seen of its line breaks.
+type textPayload struct {
+	breaks  int64 // bytes of the line breaks inside it (followed by more base64)
+	pending int64 // line break bytes not yet followed by base64
+	// afterBreak: a line break was the last thing read (or, at the start,
+	// the head's: the payload is on the line after the name).
+	afterBreak bool
 }
 
-func (l *payloadLines) lineBreak() {
-	if l.ended == 0 {
-		l.width = l.line
+// whole reports whether the payload read so far may be all of it: some
+// base64 (or none, if that is the declared length), in whole quanta,
+// matching the declared length if there is one.
+func (p *textPayload) whole(req *Request, d *decoder) bool {
+	return (d.chars > 0 || req.Length == 0) && d.nc == 0 && (req.Length < 0 || lengthMatches(req.Length, d.chars, p.breaks, d.n))
+}
+
+// complete reports whether no more base64 can belong to a whole payload:
+// it ended in padding and a line break, or reached its declared length
+// as decoded bytes (every reading of the length is then used up).
+func (p *textPayload) complete(req *Request, d *decoder) bool {
+	return p.whole(req, d) && ((d.padded && p.afterBreak) || (req.Length >= 0 && req.Length <= d.n))
+}
+
+// pause is how long a pause must last to end the payload here, or zero
+// where none does (see the rules above).
+func (r *RequestReader) pause(req *Request, d *decoder, p *textPayload) time.Duration {
+	switch {
+	case p.complete(req, d) && r.Quiet > 0:
+		return r.Quiet
+	case p.whole(req, d) && p.afterBreak:
+		return r.QuietWrite
 	}
-	l.last, l.line = l.line, 0
-	l.ended++
+	return 0
 }
 
-// mayEndAtPause reports whether a pause right after the last line break
-// may end the payload: some base64 came, in whole quanta, and the line
-// was not a full line of wrapped base64.
-func (l *payloadLines) mayEndAtPause(d *decoder) bool {
-	full := l.last == wrapWidth || (l.ended >= 2 && l.last == l.width)
-	return d.chars > 0 && d.nc == 0 && !full
-}
-
-// textPayload feeds base64 to d up to the end of a text payload. It
-// returns the bytes of the line breaks inside it (those followed by more
-// base64), and whether it ended at EOF rather than at a blank line or a
-// pause. afterBreak tells that a line break came right before.
-func (r *RequestReader) textPayload(d *decoder, afterBreak bool) (breaks int64, atEOF bool, err error) {
-	var pending int64 // line break bytes not yet followed by base64
-	var lines payloadLines
+// textPayload feeds base64 to d up to the end of a text payload, and
+// reports whether it ended at EOF rather than at a blank line, a request
+// or a pause.
+func (r *RequestReader) textPayload(req *Request, d *decoder, p *textPayload) (atEOF bool, err error) {
+	p.afterBreak = req.afterBreak
 	for {
 		if r.br.Buffered() == 0 {
-			if afterBreak && lines.mayEndAtPause(d) {
-				pause, eof, err := r.quietEnd()
-				if pause || eof || err != nil {
-					return breaks, eof, finishAt(d, err)
+			if wait := r.pause(req, d, p); wait > 0 {
+				paused, eof, err := r.waitMore(0, wait)
+				if paused || eof || err != nil {
+					return eof, finishAt(d, err)
 				}
 			}
 			if _, err := r.br.Peek(1); err != nil {
 				if err == io.EOF {
-					return breaks, true, d.finish()
+					return true, d.finish()
 				}
-				return breaks, false, fmt.Errorf("read payload: %w", err)
+				return false, fmt.Errorf("read payload: %w", err)
 			}
+		}
+		if p.afterBreak {
+			kind, err := r.classifyLine(r.QuietWrite)
+			if err != nil {
+				return false, err
+			}
+			switch kind {
+			case lineBlank:
+				k, stray, err := r.lineBreakAt()
+				if err != nil || stray {
+					return false, strayCR(d, err)
+				}
+				r.br.Discard(k)
+				return false, d.finish()
+			case lineRequest:
+				return false, d.finish()
+			case lineCommandAlone:
+				if p.complete(req, d) {
+					return false, nil
+				}
+				return false, r.ambiguousLine()
+			}
+			p.afterBreak = false
 		}
 		buf, _ := r.br.Peek(r.br.Buffered())
-		if afterBreak {
-			// A line break right after one is a blank line: the end.
-			k, stray, err := r.lineBreakAt()
-			if err != nil || stray {
-				return breaks, false, strayCR(d, err)
-			}
-			if k > 0 {
-				r.br.Discard(k)
-				return breaks, false, d.finish()
-			}
-			afterBreak = false
-		}
 		// The next line break: LF is searched first and bounds the
 		// search for CR, so base64 with a break every 76 characters is
 		// still scanned once.
@@ -134,25 +204,34 @@ func (r *RequestReader) textPayload(d *decoder, afterBreak bool) (breaks int64, 
 			seg = seg[:cr]
 		}
 		if len(seg) > 0 && d.chars+int64(d.nc) > 0 {
-			breaks, pending = breaks+pending, 0
+			p.breaks, p.pending = p.breaks+p.pending, 0
 		}
 		if err := d.write(seg); err != nil {
-			return breaks, false, err
+			return false, err
 		}
 		r.br.Discard(len(seg))
-		lines.line += int64(len(seg))
 		if len(seg) == len(buf) {
 			continue
 		}
 		k, stray, err := r.lineBreakAt()
 		if err != nil || stray || k == 0 {
-			return breaks, false, strayCR(d, err)
+			return false, strayCR(d, err)
 		}
 		r.br.Discard(k)
-		pending += int64(k)
-		lines.lineBreak()
-		afterBreak = true
+		p.pending += int64(k)
+		p.afterBreak = true
 	}
+}
+
+// ambiguousLine is the error for a payload followed by a line that may be
+// its last line of base64 or a request: nothing is stored, and the line is
+// left to be read as the request it may be.
+func (r *RequestReader) ambiguousLine() error {
+	b, _ := r.br.Peek(min(r.br.Buffered(), maxCommandLen))
+	word, _, _ := bytes.Cut(b, []byte{'\n'})
+	word = bytes.TrimSuffix(word, []byte{'\r'})
+	return &RequestError{Terminated: true, Reason: fmt.Sprintf("the line %q after the content may be its last line of base64 or a %s request: nothing stored; "+
+		"end an upload with a blank line (CRLF CRLF)", word, upperASCII(string(word)))}
 }
 
 // lineBreakAt looks at the next bytes: k is the length of the line break
@@ -199,60 +278,69 @@ func finishAt(d *decoder, err error) error {
 }
 
 // Skip discards the rest of a request that could not be served, so a
-// connection can go on after its ERROR reply: up to a blank line, EOF
-// (an error: close), or a line break followed by a pause of the quiet
-// time. It reads at most
-// limit bytes; past that it returns an error and the connection should
-// be closed.
+// connection can go on after its ERROR reply: for a JSON request, to the
+// end of its object where it can find it; otherwise up to a blank line,
+// a request on the next line (as a payload ends, see textPayload), EOF
+// (an error: close), or a line break followed by a pause of Quiet. It
+// reads at most limit bytes; past that it returns an error and the
+// connection should be closed. A JSON request that failed inside its
+// content has the rest of its members read, so that its name is known.
 func (r *RequestReader) Skip(limit int64) error {
+	if r.skip.active {
+		done, err := r.skipJSON(limit)
+		if done || err != nil {
+			return err
+		}
+	}
 	var skipped int64
-	// afterBreak: a line break was the last thing seen, perhaps followed
-	// by a CR (pendingCR) that a blank line CRLF may begin with.
-	afterBreak, pendingCR := false, false
+	afterBreak := false
 	for skipped < limit {
-		// As for a payload, a pause ends the request only at a line
-		// break: a request still arriving is not cut in two.
-		if r.br.Buffered() == 0 && afterBreak && !pendingCR {
-			pause, eof, err := r.quietEnd()
+		if afterBreak {
+			// As for a payload, a pause ends the request only at a line
+			// break: a request still arriving is not cut in two.
+			paused, eof, err := r.waitMore(0, r.Quiet)
 			switch {
 			case err != nil:
 				return fmt.Errorf("skip request: %w", err)
 			case eof:
 				return fmt.Errorf("skip request: %w", io.EOF) // the connection ends
-			case pause:
+			case paused:
 				return nil
 			}
+			kind, err := r.classifyLine(r.Quiet)
+			if err != nil {
+				return fmt.Errorf("skip request: %w", err)
+			}
+			switch kind {
+			case lineRequest, lineCommandAlone:
+				return nil
+			case lineBlank:
+				k, stray, err := r.lineBreakAt()
+				switch {
+				case err != nil:
+					return fmt.Errorf("skip request: %w", err)
+				case k == 1 && !stray:
+					if b, _ := r.br.Peek(1); b[0] == '\r' {
+						return fmt.Errorf("skip request: %w", io.EOF) // a CR, then the end
+					}
+				}
+				if k > 0 {
+					r.br.Discard(k)
+					return nil
+				}
+			}
+			afterBreak = false
 		}
 		buf, err := peekBuffered(r.br)
 		if err != nil {
 			return fmt.Errorf("skip request: %w", err)
 		}
-		i := 0
-		for {
-			j := bytes.IndexByte(buf[i:], '\n')
-			if j < 0 {
-				rest := buf[i:]
-				if afterBreak && !pendingCR {
-					pendingCR = len(rest) == 1 && rest[0] == '\r'
-					afterBreak = len(rest) == 0 || pendingCR
-				} else {
-					afterBreak = afterBreak && len(rest) == 0
-				}
-				break
-			}
-			line := j
-			if pendingCR {
-				line++
-			}
-			if afterBreak && (line == 0 || (line == 1 && (pendingCR || buf[i] == '\r'))) {
-				r.br.Discard(i + j + 1)
-				return nil
-			}
-			afterBreak, pendingCR = true, false
-			i += j + 1
+		n := len(buf)
+		if lf := bytes.IndexByte(buf, '\n'); lf >= 0 {
+			n, afterBreak = lf+1, true
 		}
-		r.br.Discard(len(buf))
-		skipped += int64(len(buf))
+		r.br.Discard(n)
+		skipped += int64(n)
 	}
 	return fmt.Errorf("skip request: no end within %d bytes", limit)
 }

@@ -12,7 +12,7 @@ import (
 // quietPair is a loopback TCP connection whose server side reads
 // requests with a quiet time, as fileserverd does, and whose client side
 // the test writes.
-func quietPair(t *testing.T, quiet time.Duration) (*RequestReader, net.Conn) {
+func quietPair(t *testing.T, quiet, quietWrite time.Duration) (*RequestReader, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,15 +31,32 @@ func quietPair(t *testing.T, quiet time.Duration) (*RequestReader, net.Conn) {
 	t.Cleanup(func() { server.Close(); client.Close() })
 	// A hang is a failure, not a test that never ends.
 	server.SetDeadline(time.Now().Add(20 * time.Second))
-	rr := NewRequestReader(bufio.NewReaderSize(server, ReaderSize))
-	rr.Quiet = quiet
-	rr.SetReadDeadline = func(d time.Time) {
+	qc := &quietConn{Conn: server}
+	rr := NewRequestReader(bufio.NewReaderSize(qc, ReaderSize))
+	rr.Quiet, rr.QuietWrite = quiet, quietWrite
+	rr.SetQuietWait = qc.clock.SetQuietWait
+	return rr, client
+}
+
+// quietConn reads with the deadline a QuietClock asks for, or 20 s.
+type quietConn struct {
+	net.Conn
+	clock QuietClock
+}
+
+func (c *quietConn) Read(p []byte) (int, error) {
+	for {
+		d := c.clock.Deadline()
 		if d.IsZero() {
 			d = time.Now().Add(20 * time.Second)
 		}
-		server.SetReadDeadline(d)
+		c.Conn.SetReadDeadline(d)
+		n, err := c.Conn.Read(p)
+		c.clock.Arrived(n)
+		if err, retry := c.clock.Pause(err, c.Conn); !retry || n > 0 {
+			return n, err
+		}
 	}
-	return rr, client
 }
 
 // send writes pieces to c, pausing for pause before each but the first,
@@ -63,19 +80,26 @@ func send(c net.Conn, pause time.Duration, pieces ...string) <-chan error {
 }
 
 // TestQuietEndsRequest checks that a request without a terminator is
-// served once nothing more arrives for the quiet time, and only where it
-// can be whole: a pause inside a head that needs more, or inside a payload
-// not right after a line break, does not cut the request.
+// served once nothing more arrives for long enough, and only where it can
+// be whole: a pause of Quiet ends a request that reads, and a payload that
+// cannot go on (padded, or its length reached); one that changes storage
+// (DELETE, a payload that may go on) waits for QuietWrite; a pause inside
+// a head that needs more, or after a line of base64 of any width, shorter
+// than QuietWrite, does not cut the request.
 func TestQuietEndsRequest(t *testing.T) {
 	t.Parallel()
-	const quiet = 30 * time.Millisecond
+	const quiet, quietWrite = 30 * time.Millisecond, time.Second
 	pause := 4 * quiet
+	line64 := strings.Repeat("QUJD", 16)
 	tests := []struct {
 		name    string
 		pieces  []string // sent with a pause between them
 		command string
 		args    []string
 		payload string // for an UPLOAD
+		// write: the request ends only at the longer pause, QuietWrite;
+		// otherwise well before it.
+		write bool
 	}{
 		{name: "LIST", pieces: []string{"LIST"}, command: "LIST"},
 		{name: "list then more", pieces: []string{"list", "\r\n"}, command: "LIST"},
@@ -83,21 +107,30 @@ func TestQuietEndsRequest(t *testing.T) {
 		{name: "GET waits for its name", pieces: []string{"GET", " a.txt"}, command: "GET", args: []string{"a.txt"}},
 		{name: "a prefix of a command waits", pieces: []string{"LI", "ST"}, command: "LIST"},
 		{name: "quoted name", pieces: []string{`GET "a`, ` b"`}, command: "GET", args: []string{"a b"}},
-		{name: "payload after a line break", pieces: []string{"UPLOAD f QUJD\r\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC"},
-		{name: "payload on the next line", pieces: []string{"UPLOAD f\r\n", "QUJD\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC"},
-		{name: "payload paused mid-line", pieces: []string{"UPLOAD f QU", "JD\r\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC"},
-		{name: "payload lines", pieces: []string{"UPLOAD f QUJDQUJD\nQU", "JD\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABCABCABC"},
-		{name: "payload paused after a partial quantum", pieces: []string{"UPLOAD f QU\n", "JDQUJD\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABCABC"},
-		{name: "payload paused after a full wrapped line", pieces: []string{"UPLOAD f " + strings.Repeat("QUJD", 19) + "\n", "QUJD\n"},
+		{name: "DELETE waits for the rest of its name", pieces: []string{"DELETE a", "b\r\n"}, command: "DELETE", args: []string{"ab"}},
+		{name: "DELETE without a terminator", pieces: []string{"DELETE ab"}, command: "DELETE", args: []string{"ab"}, write: true},
+		{name: "payload after a line break", pieces: []string{"UPLOAD f QUJD\r\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC", write: true},
+		{name: "padded payload after a line break", pieces: []string{"UPLOAD f QUI=\n"}, command: "UPLOAD", args: []string{"f"}, payload: "AB"},
+		{name: "payload of its declared size", pieces: []string{"UPLOAD f 3 QUJD"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC"},
+		{name: "payload on the next line", pieces: []string{"UPLOAD f\r\n", "QUJD\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC", write: true},
+		{name: "payload paused mid-line", pieces: []string{"UPLOAD f QU", "JD\r\n\r\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABC"},
+		{name: "payload lines", pieces: []string{"UPLOAD f QUJDQUJD\nQU", "JD\n\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABCABCABC"},
+		{name: "payload paused after a partial quantum", pieces: []string{"UPLOAD f QU\n", "JDQUJD\n\n"}, command: "UPLOAD", args: []string{"f"}, payload: "ABCABC"},
+		{name: "payload paused after a 76-column line", pieces: []string{"UPLOAD f " + strings.Repeat("QUJD", 19) + "\n", "QUJD\n\n"},
 			command: "UPLOAD", args: []string{"f"}, payload: strings.Repeat("ABC", 20)},
-		{name: "payload paused after lines of one width", pieces: []string{"UPLOAD f QUJDQUJD\nQUJDQUJD\n", "QUJD\n"},
+		{name: "payload paused after the first 64-column line", pieces: []string{"UPLOAD f\r\n" + line64 + "\n", line64 + "\nQUJD\n\n"},
+			command: "UPLOAD", args: []string{"f"}, payload: strings.Repeat("ABC", 33)},
+		{name: "payload paused after a short line", pieces: []string{"UPLOAD f QUJDQUJD\nQUJD\n", "QUJD\n\n"},
+			command: "UPLOAD", args: []string{"f"}, payload: strings.Repeat("ABC", 4)},
+		{name: "payload paused after lines of one width", pieces: []string{"UPLOAD f QUJDQUJD\nQUJDQUJD\n", "QUJD\n\n"},
 			command: "UPLOAD", args: []string{"f"}, payload: strings.Repeat("ABC", 5)},
 		{name: "JSON needs no pause", pieces: []string{`{"command": "get", "params": ["x"]}`}, command: "GET", args: []string{"x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rr, client := quietPair(t, quiet)
+			rr, client := quietPair(t, quiet, quietWrite)
+			began := time.Now()
 			sent := send(client, pause, tt.pieces...)
 			req, err := rr.Read()
 			if err != nil {
@@ -111,6 +144,15 @@ func TestQuietEndsRequest(t *testing.T) {
 			}
 			if req.Command != tt.command || len(req.Args) != len(tt.args) || (len(tt.args) > 0 && req.Args[0] != tt.args[0]) || got.String() != tt.payload {
 				t.Fatalf("read %+v with payload %q, want %s %q with payload %q", req, got.String(), tt.command, tt.args, tt.payload)
+			}
+			// Which pause ended it: it cannot end before its pause has
+			// passed, and one that ends at Quiet ends well before QuietWrite.
+			el, pauses := time.Since(began), time.Duration(len(tt.pieces)-1)*pause
+			if tt.write && el < pauses+quietWrite {
+				t.Errorf("read after %s, before the pause of QuietWrite (%s) after the last piece", el, quietWrite)
+			}
+			if !tt.write && el >= pauses+quietWrite {
+				t.Errorf("read after %s: it waited for QuietWrite (%s), not for Quiet or its end", el, quietWrite)
 			}
 			if err := <-sent; err != nil {
 				t.Fatalf("send: %v", err)
@@ -130,7 +172,7 @@ func TestQuietEndsRequest(t *testing.T) {
 // gets on after an error, while a pause mid-line does not end the skip.
 func TestQuietEndsSkip(t *testing.T) {
 	t.Parallel()
-	rr, client := quietPair(t, 30*time.Millisecond)
+	rr, client := quietPair(t, 30*time.Millisecond, time.Second)
 	sent := send(client, 120*time.Millisecond, "GET  a b", "c d\r\n", "LIST\r\n")
 	if _, err := rr.Read(); err == nil {
 		t.Fatal("a double space read as a request")

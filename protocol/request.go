@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +38,11 @@ type Request struct {
 	// HasPayload reports that content follows (an UPLOAD's).
 	HasPayload bool
 	// Length is the decimal length sent before the payload, or -1. It
-	// must equal the base64 text's length or the decoded size.
+	// must equal the base64 text's length or the decoded size. A length
+	// too large for an int64 reads as math.MaxInt64.
 	Length int64
+	// LengthText is the length as the client wrote it, for messages.
+	LengthText string
 	// JSON reports that the request is a JSON object.
 	JSON bool
 	// EndedAtEOF reports that the payload ended at EOF, not at a blank
@@ -128,20 +132,36 @@ func unknownCommand(word string, terminated bool) *RequestError {
 // request; blank lines between requests; lower-case commands; POST and
 // PUT for UPLOAD; a decimal length before the payload; line breaks inside
 // the base64; and JSON objects ({"command": ..., "params": [...]}).
+//
+// Where a request may be complete without a terminator, a pause may end
+// it, but only where ending it early cannot do the wrong thing: Quiet
+// ends a request that only reads (LIST, STATS, GET name), QuietWrite,
+// much longer, one that changes storage (DELETE name, an UPLOAD's
+// payload). The rules for payloads are in payload.go.
 type RequestReader struct {
 	br *bufio.Reader
-	// Quiet is how long the reader waits for more bytes where a request
-	// may be complete without a terminator (LIST, GET name, a payload
-	// after a line break): if none arrive, the request has ended. Zero
-	// disables the wait: such a request then ends only at EOF.
+	// Quiet is how long nothing must arrive before a request that only
+	// reads, and may be whole (LIST, STATS, GET name), has ended. Zero:
+	// only a terminator or EOF ends it.
 	Quiet time.Duration
-	// SetReadDeadline sets the read deadline of the connection under br
-	// for the quiet wait; the zero time restores the usual one. Quiet
-	// needs it.
-	SetReadDeadline func(time.Time)
+	// QuietWrite is the same for a request that changes storage: DELETE
+	// name, and an UPLOAD's payload where it may be whole but could go on
+	// (see textPayload). Zero: only a terminator, EOF or a length ends it.
+	QuietWrite time.Duration
+	// SetQuietWait makes reads on the connection under br return
+	// ErrPause once nothing has arrived for d since the last byte that
+	// did; zero restores the usual deadline. The pauses need it (see
+	// QuietClock). Counting from the
+	// last byte, not from the call, makes one clock of every wait for the
+	// same pause: a request whose head a waiting room read and ended at a
+	// pause ends at once when a worker reads it again.
+	SetQuietWait func(d time.Duration)
 
 	n  int // head bytes read for the current request
 	sb strings.Builder
+	// skip is where a JSON request stopped when reading it failed, so
+	// that Skip can find the object's end.
+	skip jsonSkip
 }
 
 // NewRequestReader reads requests from br.
@@ -189,6 +209,7 @@ func (r *RequestReader) Pending() bool {
 // the request has content (HasPayload), ReadPayload must read it next.
 func (r *RequestReader) Read() (*Request, error) {
 	r.n = 0
+	r.skip = jsonSkip{}
 	if err := r.Next(); err != nil {
 		if err == io.EOF {
 			return nil, io.EOF
@@ -216,7 +237,12 @@ const (
 
 func (r *RequestReader) readText() (*Request, error) {
 	req := &Request{Length: -1}
-	word, d, err := r.param(false, func(tok string) bool { return wholeCommand(tok) })
+	word, d, err := r.param(false, func(tok string) time.Duration {
+		if wholeCommand(tok) {
+			return r.Quiet
+		}
+		return 0
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -231,9 +257,21 @@ func (r *RequestReader) readText() (*Request, error) {
 	if params < 0 {
 		return r.readUploadHead(req, d)
 	}
+	// A pause may end a request that reads once its parameters are all
+	// there; DELETE only after the longer QuietWrite: "DELETE a", a
+	// pause, then "b" must not delete a.
+	pause := r.Quiet
+	if cmd == "DELETE" {
+		pause = r.QuietWrite
+	}
 	for d == space {
 		var p string
-		p, d, err = r.param(true, func(tok string) bool { return len(req.Args)+btoi(tok != "") >= params })
+		p, d, err = r.param(true, func(tok string) time.Duration {
+			if len(req.Args)+btoi(tok != "") >= params {
+				return pause
+			}
+			return 0
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +320,7 @@ func (r *RequestReader) readUploadHead(req *Request, d delim) (*Request, error) 
 	if d != space {
 		return nil, noContent
 	}
-	name, d, err := r.param(true, func(string) bool { return false })
+	name, d, err := r.param(true, func(string) time.Duration { return 0 })
 	if err != nil {
 		return nil, err
 	}
@@ -299,18 +337,23 @@ func (r *RequestReader) readUploadHead(req *Request, d delim) (*Request, error) 
 	}
 	req.HasPayload = true
 	// Digits then a space are a length; digits then anything else are
-	// the start of the payload (digits are base64 too).
+	// the start of the payload (digits are base64 too). Digits that end
+	// at EOF or at a pause of QuietWrite are the payload.
 	for len(req.pending) < 19 {
-		b, err := r.br.Peek(1)
-		if err != nil || b[0] < '0' || b[0] > '9' {
-			break
+		b, ended, err := r.peek(r.QuietWrite)
+		if err != nil || ended || b < '0' || b > '9' {
+			break // a read error is the payload's to report
 		}
-		req.pending = append(req.pending, b[0])
+		req.pending = append(req.pending, b)
 		r.br.Discard(1)
 	}
 	if b, err := r.br.Peek(1); err == nil && b[0] == ' ' && len(req.pending) > 0 {
 		r.br.Discard(1)
-		req.Length, _ = strconv.ParseInt(string(req.pending), 10, 64)
+		req.LengthText = string(req.pending)
+		req.Length, err = strconv.ParseInt(req.LengthText, 10, 64)
+		if err != nil {
+			req.Length = math.MaxInt64 // 19 digits beyond int64: no payload is that long
+		}
 		req.pending = nil
 	}
 	return req, nil
@@ -333,11 +376,12 @@ func (r *RequestReader) readByte() (byte, error) {
 }
 
 // peek returns the next byte without consuming it. ended reports that the
-// request ended before it: at EOF, or, when canEnd, after the quiet time.
-func (r *RequestReader) peek(canEnd bool) (c byte, ended bool, err error) {
-	if canEnd && r.br.Buffered() == 0 {
-		if pause, eof, err := r.quietEnd(); pause || eof || err != nil {
-			return 0, pause || eof, err
+// request ended before it: at EOF, or after a pause of pause when that is
+// not zero.
+func (r *RequestReader) peek(pause time.Duration) (c byte, ended bool, err error) {
+	if pause > 0 && r.br.Buffered() == 0 {
+		if paused, eof, err := r.waitMore(0, pause); paused || eof || err != nil {
+			return 0, paused || eof, err
 		}
 	}
 	b, err := r.br.Peek(1)
@@ -350,22 +394,24 @@ func (r *RequestReader) peek(canEnd bool) (c byte, ended bool, err error) {
 	return b[0], false, nil
 }
 
-// quietEnd waits up to Quiet for more bytes when none are buffered. It
-// reports whether the request ended there: nothing came (pause), or the
-// connection ended (eof, which stays for the next read to see).
-func (r *RequestReader) quietEnd() (pause, eof bool, err error) {
-	if r.br.Buffered() > 0 || r.Quiet <= 0 || r.SetReadDeadline == nil {
+// waitMore waits for more than have bytes to be buffered, for at most a
+// pause of d (counted from the last byte that arrived). It reports
+// whether the pause passed with nothing more, or the connection ended
+// (eof, which stays for the next read to see). Without a pause to wait
+// for (d or SetQuietWait unset) it returns at once, having read nothing.
+func (r *RequestReader) waitMore(have int, d time.Duration) (paused, eof bool, err error) {
+	if r.br.Buffered() > have || d <= 0 || r.SetQuietWait == nil {
 		return false, false, nil
 	}
-	r.SetReadDeadline(time.Now().Add(r.Quiet))
-	_, err = r.br.Peek(1)
-	r.SetReadDeadline(time.Time{})
+	r.SetQuietWait(d)
+	_, err = r.br.Peek(have + 1)
+	r.SetQuietWait(0)
 	switch {
 	case err == nil:
 		return false, false, nil
 	case err == io.EOF:
 		return false, true, nil
-	case IsTimeout(err):
+	case isPause(err):
 		return true, false, nil
 	}
 	return false, false, fmt.Errorf("read request: %w", err)
@@ -392,13 +438,23 @@ func (r *RequestReader) lineBreak() error {
 	return err
 }
 
+// pauseIfWaiting is endPause(tok) when nothing is buffered, the only time
+// a pause can matter, and zero otherwise, so that a head already received
+// is read without asking at every byte.
+func (r *RequestReader) pauseIfWaiting(endPause func(string) time.Duration, tok string) time.Duration {
+	if r.br.Buffered() > 0 {
+		return 0
+	}
+	return endPause(tok)
+}
+
 // param reads one parameter (or the command) and what ended it. A
 // parameter may be written in double quotes to hold spaces when quotes is
-// true. canEnd tells whether the request would be whole if it ended after
-// the parameter read so far: only then does a quiet pause end it.
-func (r *RequestReader) param(quotes bool, canEnd func(string) bool) (string, delim, error) {
+// true. endPause is the pause that ends the request if it ended after the
+// parameter read so far, or zero where it cannot be whole.
+func (r *RequestReader) param(quotes bool, endPause func(string) time.Duration) (string, delim, error) {
 	r.sb.Reset()
-	c, ended, err := r.peek(r.br.Buffered() == 0 && canEnd(""))
+	c, ended, err := r.peek(r.pauseIfWaiting(endPause, ""))
 	if err != nil || ended {
 		return "", requestEnd, err
 	}
@@ -406,7 +462,7 @@ func (r *RequestReader) param(quotes bool, canEnd func(string) bool) (string, de
 	if quoted {
 		r.readByte()
 		for {
-			c, ended, err := r.peek(false)
+			c, ended, err := r.peek(0)
 			if err != nil {
 				return "", 0, err
 			}
@@ -429,7 +485,7 @@ func (r *RequestReader) param(quotes bool, canEnd func(string) bool) (string, de
 		}
 	}
 	for {
-		c, ended, err := r.peek(r.br.Buffered() == 0 && canEnd(r.sb.String()))
+		c, ended, err := r.peek(r.pauseIfWaiting(endPause, r.sb.String()))
 		if err != nil {
 			return "", 0, err
 		}

@@ -2,9 +2,9 @@ package protocol
 
 // Limits names the limits that close or refuse a connection, as STATS
 // counts them: no head within -head-timeout, no next request within
-// -keepalive-timeout, and a new connection past -max-conns or
-// -max-conns-per-ip.
-var Limits = []string{"head_timeout", "keepalive_timeout", "max_conns", "max_conns_per_ip"}
+// -keepalive-timeout, a new connection past -max-conns or
+// -max-conns-per-ip, and a transfer below -min-rate.
+var Limits = []string{"head_timeout", "keepalive_timeout", "max_conns", "max_conns_per_ip", "min_rate"}
 
 // Stats is what STATS returns under "data": the server's own counters,
 // summed over every worker (every child process in process mode).
@@ -22,6 +22,9 @@ type Stats struct {
 	// WaitingConnections are held between requests, or before the first,
 	// outside the workers.
 	WaitingConnections int64 `json:"waiting_connections"`
+	// WaitingForWorker are those of them whose request has arrived and
+	// that wait for a worker to be free.
+	WaitingForWorker int64 `json:"waiting_for_worker"`
 	// CPUMicros is the CPU time, user and system, the server has used
 	// since it started, in microseconds: the whole process tree in
 	// process mode, exited children included. A client compares two
