@@ -59,7 +59,7 @@ func quoteParam(a string) (string, error) {
 // request asked for, every request gets a connection of its own.
 //
 // It is the one client of both commands' tests and of filestressd, whose
-// hot path it is: uploads of a Text write ready base64 (UploadText), and
+// hot path it is: uploads of a Base64 write ready base64 (UploadBase64), and
 // GetVerified checks a download as it arrives, so a load generator
 // measures the server rather than itself.
 type Client struct {
@@ -509,12 +509,12 @@ func (s *sizedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// UploadText is Upload for content whose text is known (see Text): the
+// UploadBase64 is Upload for content whose text is known (see Base64): the
 // text goes out as it is, and sha256 (hex), the content's SHA-256
 // computed beforehand, is what the reply is checked against.
-func (c *Client) UploadText(ctx context.Context, name string, t Text, sha256 string) (UploadResult, error) {
+func (c *Client) UploadBase64(ctx context.Context, name string, t Base64, sha256 string) (UploadResult, error) {
 	return c.upload(ctx, name, t.Size(), func(w io.Writer, prefix, suffix string) (int64, error) {
-		return WriteText(w, t, prefix, suffix, c.opts.Progress)
+		return WriteBase64(w, t, prefix, suffix, c.opts.Progress)
 	}, func() string { return sha256 })
 }
 
@@ -590,13 +590,13 @@ func (pr *progressReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Expected is what a download must receive: Size bytes, which are Text's
-// when Text is set (compared as text, see Text), else whose SHA-256 (hex)
+// Expected is what a download must receive: Size bytes, which are Base64's
+// when Base64 is set (compared as text, see Base64), else whose SHA-256 (hex)
 // is SHA256 (decoded and hashed).
 type Expected struct {
 	Size   int64
 	SHA256 string
-	Text   Text
+	Base64 Base64
 }
 
 // GetVerified is Get for a client that knows what it must receive: the
@@ -609,8 +609,8 @@ type Expected struct {
 // address to dial, the next request gets a new one.
 func (c *Client) GetVerified(ctx context.Context, name string, want Expected) (int64, error) {
 	var w contentCheck
-	if want.Text != nil {
-		w = newTextCheck(want.Text, c.opts.Progress)
+	if want.Base64 != nil {
+		w = newBase64Check(want.Base64, c.opts.Progress)
 	} else {
 		w = newHashCheck(want.Size, want.SHA256, c.opts.Progress)
 	}

@@ -220,7 +220,7 @@ func TestBadBase64SameKind(t *testing.T) {
 	}
 	for _, tc := range cases {
 		reply := `{"status": "OK", "data_namafile": "f", "data_file": "` + tc.text + `"}` + Terminator
-		for _, check := range []contentCheck{newTextCheck(newPieceText(raw), nil), newHashCheck(int64(len(raw)), sha256Hex(raw), nil)} {
+		for _, check := range []contentCheck{newBase64Check(newPieceBase64(raw), nil), newHashCheck(int64(len(raw)), sha256Hex(raw), nil)} {
 			_, err := ReadReply(bufio.NewReaderSize(strings.NewReader(reply), ReaderSize), GetContentKey, check, NewBuffers())
 			if err == nil {
 				err = check.missing()
@@ -366,7 +366,7 @@ func FuzzReadReplyHostile(f *testing.F) {
 		for _, text := range []bool{false, true} {
 			var check contentCheck = newHashCheck(int64(len(want)), sha256Hex(want), nil)
 			if text {
-				check = newTextCheck(newPieceText(want), nil)
+				check = newBase64Check(newPieceBase64(want), nil)
 			}
 			var r *Reply
 			var err error

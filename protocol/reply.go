@@ -406,7 +406,7 @@ func (rr *replyReader) settleHeld() error {
 		rr.release()
 		return nil
 	}
-	// Decoded, through Write (see TextMatcher): content that is no
+	// Decoded, through Write (see Base64Matcher): content that is no
 	// base64 is refused by the decoder.
 	src := bufio.NewReaderSize(bytes.NewReader(rr.held[1:]), max(16, min(len(rr.held), 4096)))
 	bufs := rr.spec.bufs
