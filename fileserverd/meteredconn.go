@@ -22,7 +22,7 @@ type meteredConn struct {
 	net.Conn
 	idle    time.Duration
 	until   time.Time
-	quiet   protocol.QuietClock // when bytes last arrived, and the pause waited for
+	quiet   protocol.PauseClock // when bytes last arrived, and the pause waited for
 	rate    rateMeter
 	replay  []byte // read first: what the waiting room read of the head
 	in, out int64
@@ -57,7 +57,7 @@ func (c *meteredConn) setDeadline(set func(time.Time) error, limit time.Time) (t
 }
 
 // setQuietWait is the request reader's hook for its pauses.
-func (c *meteredConn) setQuietWait(d time.Duration) { c.quiet.SetQuietWait(d) }
+func (c *meteredConn) setQuietWait(d time.Duration) { c.quiet.SetPauseWait(d) }
 
 func (c *meteredConn) Read(p []byte) (int, error) {
 	if len(c.replay) > 0 {

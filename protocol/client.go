@@ -197,7 +197,7 @@ func (c *Client) drop() {
 // the server closed it, and reports whether the request goes on a
 // connection that carried one before.
 func (c *Client) prepare(ctx context.Context) (reused bool, err error) {
-	if c.opts.Reconnect && c.conn != nil && c.used && (c.oneShot || !c.quiet()) {
+	if c.opts.Reconnect && c.conn != nil && c.used && (c.oneShot || !c.nothingToRead()) {
 		c.drop()
 	}
 	if c.conn == nil {
@@ -212,21 +212,21 @@ func (c *Client) prepare(ctx context.Context) (reused bool, err error) {
 	return reused, nil
 }
 
-// quiet reports whether the connection is open with nothing to read: a
-// server that closed it, or sent something no request asked for (a second
-// reply to one request, say), cannot take the next request on it. It
-// looks at the socket without blocking and without reading (see
-// peekConn). A read with a deadline already past would not do: Go
-// returns the time-out without trying to read, so it would find every
-// connection quiet. A connection that is no socket (a net.Pipe, say) is
-// given quietWait for bytes to show up instead.
-func (c *Client) quiet() bool {
+// nothingToRead reports whether the connection is open with nothing to
+// read: a server that closed it, or sent something no request asked for
+// (a second reply to one request, say), cannot take the next request on
+// it. It looks at the socket without blocking and without reading (see
+// peekConn). A read with a deadline already past would not do: Go returns
+// the time-out without trying to read, so it would find nothing to read
+// on every connection. A connection that is no socket (a net.Pipe, say)
+// is given peekWait for bytes to show up instead.
+func (c *Client) nothingToRead() bool {
 	if c.br.Buffered() > 0 {
 		return false
 	}
 	pending, closed, ok := peekConn(c.conn)
 	if !ok {
-		c.conn.SetReadDeadline(time.Now().Add(quietWait))
+		c.conn.SetReadDeadline(time.Now().Add(peekWait))
 		_, err := c.br.Peek(1)
 		c.conn.SetReadDeadline(time.Time{})
 		pending, closed = err == nil, err != nil && !IsTimeout(err)
@@ -240,9 +240,9 @@ func (c *Client) quiet() bool {
 	return !pending && !closed
 }
 
-// quietWait is how long quiet waits for bytes on a connection it cannot
-// look at without reading.
-const quietWait = time.Millisecond
+// peekWait is how long nothingToRead waits for bytes on a connection it
+// cannot look at without reading.
+const peekWait = time.Millisecond
 
 // replied ends a request whose reply was read: a connection the server
 // will close, or that was half-closed, is closed now.

@@ -18,7 +18,7 @@
 // The course fixes the replies, not how a request ends, so RequestReader
 // reads what real course clients send: a request ended by CRLF CRLF, one
 // CRLF or LF, EOF, or nothing at all (a pause ends a request that is
-// whole: RequestReader.Quiet one that only reads, the longer QuietWrite
+// whole: RequestReader.EndPause one that only reads, the longer EndPauseWrite
 // one that changes storage); blank lines between requests; requests
 // pipelined right after a payload; an UPLOAD's payload after a space, on
 // the next line, or after a decimal length, with line breaks inside it
