@@ -86,21 +86,21 @@ func isWord(s string) bool {
 // Select picks the spec's rows of its file: those of the server mode it
 // names; without one, those of the mode its label names if the file has
 // rows of that mode, else all of them.
-func (sp RunSpec) Select(rows []Row, source string) Run {
-	run := Run{Label: sp.Label, Source: source, Mode: sp.Mode}
+func (sp RunSpec) Select(rows []Row, source string) Side {
+	s := Side{Label: sp.Label, Source: source, Mode: sp.Mode}
 	mode := sp.Mode
 	if mode == "none" {
 		mode = ""
 	}
 	if sp.Mode == "" {
 		if !slices.ContainsFunc(rows, func(r Row) bool { return r.ServerMode == sp.Label }) {
-			run.Rows = rows
-			return run
+			s.Rows = rows
+			return s
 		}
-		mode, run.Mode = sp.Label, sp.Label
+		mode, s.Mode = sp.Label, sp.Label
 	}
-	run.Rows = rowsOf(rows, mode)
-	return run
+	s.Rows = rowsOf(rows, mode)
+	return s
 }
 
 // checkLabel refuses labels that would not read as one word of a
