@@ -72,7 +72,7 @@ func (r *RequestReader) ReadPayload(req *Request, w io.Writer, bufs *Buffers, li
 	case req.afterBreak && d.chars == 0:
 		return d.n, &RequestError{Reason: "UPLOAD needs a file name and its base64 content: UPLOAD name <base64>", Terminated: true}
 	case req.Length >= 0 && !lengthMatches(req.Length, d.chars, p.breaks, d.n):
-		return d.n, &RequestError{Reason: fmt.Sprintf("declared length %s is neither the base64 length %d nor the decoded size %d: nothing stored", req.LengthText, d.chars, d.n), Terminated: true}
+		return d.n, &RequestError{Reason: fmt.Sprintf("declared length %s is neither the base64 length %d nor the decoded size %d: nothing stored", req.LengthAsSent, d.chars, d.n), Terminated: true}
 	}
 	return d.n, nil
 }

@@ -41,8 +41,8 @@ type Request struct {
 	// must equal the base64 text's length or the decoded size. A length
 	// too large for an int64 reads as math.MaxInt64.
 	Length int64
-	// LengthText is the length as the client wrote it, for messages.
-	LengthText string
+	// LengthAsSent is the length as the client wrote it, for messages.
+	LengthAsSent string
 	// JSON reports that the request is a JSON object.
 	JSON bool
 	// EndedAtEOF reports that the payload ended at EOF, not at a blank
@@ -349,8 +349,8 @@ func (r *RequestReader) readUploadHead(req *Request, d delim) (*Request, error) 
 	}
 	if b, err := r.br.Peek(1); err == nil && b[0] == ' ' && len(req.pending) > 0 {
 		r.br.Discard(1)
-		req.LengthText = string(req.pending)
-		req.Length, err = strconv.ParseInt(req.LengthText, 10, 64)
+		req.LengthAsSent = string(req.pending)
+		req.Length, err = strconv.ParseInt(req.LengthAsSent, 10, 64)
 		if err != nil {
 			req.Length = math.MaxInt64 // 19 digits beyond int64: no payload is that long
 		}
