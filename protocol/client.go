@@ -59,9 +59,9 @@ func quoteParam(a string) (string, error) {
 // request asked for, every request gets a connection of its own.
 //
 // It is the one client of both commands' tests and of filestressd, whose
-// hot path it is: uploads of a Base64 write ready base64 (UploadBase64), and
-// GetVerified checks a download as it arrives, so a load generator
-// measures the server rather than itself.
+// hot path it is: an upload of known content writes its ready base64
+// (UploadBase64), and GetVerified checks a download as it arrives, so a
+// load generator measures the server rather than itself.
 type Client struct {
 	addr string // for dialling again
 	opts Options

@@ -47,11 +47,10 @@
 // # Memory
 //
 // Neither side holds a file or a payload in memory. Content is encoded and
-// decoded in aligned chunks with the bulk base64 routines (three times the
-// speed of base64.NewEncoder and NewDecoder): a connection costs its
-// ReaderSize (128 KiB) reader plus one Buffers (ChunkSize 96 KiB raw and
-// 128 KiB encoded, about 232 KiB), allocated once and reused for every
-// request, whatever the size of the files.
+// decoded in aligned chunks with the bulk base64 routines: a connection
+// costs its ReaderSize (128 KiB) reader plus one Buffers (ChunkSize 96 KiB
+// raw and 128 KiB encoded, about 232 KiB), allocated once and reused for
+// every request, whatever the size of the files.
 //
 // Whatever a server replies, reading the reply costs a fixed amount beyond
 // that: the content streams, LIST's names stream (Client.ListEach), the
