@@ -91,9 +91,9 @@ func (w *worker) serveConn(wc *waitingConn) (park bool) {
 	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout, replay: wc.replay,
 		rate: rateMeter{rate: float64(w.srv.cfg.MinRate), window: w.srv.cfg.MinRateWindow}}
 	// The room's clock: a pause it saw end the head has passed here too.
-	mc.quiet.Last = wc.lastIn
+	mc.clock.Last = wc.lastIn
 	w.br.Reset(mc)
-	w.requests.SetPauseWait = mc.setQuietWait
+	w.requests.SetPauseWait = mc.setPauseWait
 	defer func() {
 		w.br.Reset(nil)
 		w.requests.SetPauseWait = nil
