@@ -155,7 +155,7 @@ func (m *base64Check) MatchBase64(p []byte) int {
 			break
 		}
 	}
-	m.report()
+	m.tellProgress()
 	return i
 }
 
@@ -309,12 +309,12 @@ func (m *base64Check) Write(p []byte) (int, error) {
 		}
 		i += k
 	}
-	m.report()
+	m.tellProgress()
 	return len(p), nil
 }
 
-// report passes what was matched since its last call to progress.
-func (m *base64Check) report() {
+// tellProgress passes what was matched since its last call to progress.
+func (m *base64Check) tellProgress() {
 	if r := m.received(); r > m.done {
 		if m.progress != nil {
 			m.progress(r - m.done)
