@@ -25,7 +25,7 @@ const benchSize = 100 << 20
 //   - get: GET through a running fileserverd (thread mode, one worker),
 //     the client hashing the base64 text it receives, as the plain copy's
 //     receiver hashes the bytes (a load generator that knows the text to
-//     expect checks it so, see protocol.TextMatcher; decoding is the
+//     expect checks it so, see protocol.Base64Matcher; decoding is the
 //     client's own cost, not the server's);
 //   - upload: UPLOAD of the same file, the server decoding, hashing and
 //     syncing to disk, the client checking the server's SHA-256;
@@ -231,7 +231,7 @@ func (d *daemon) getText(t testing.TB, name string) (int64, string) {
 	t.Helper()
 	c := d.Client(t)
 	defer c.Close()
-	m := &textHasher{h: sha256.New()}
+	m := &base64Hasher{h: sha256.New()}
 	n, err := c.Get(ctxTimeout(t, time.Minute), name, m)
 	if err != nil {
 		t.Fatal(err)
@@ -239,15 +239,15 @@ func (d *daemon) getText(t testing.TB, name string) (int64, string) {
 	return n, hex.EncodeToString(m.h.Sum(nil))
 }
 
-// textHasher is a protocol.TextMatcher that takes any base64 text and
+// base64Hasher is a protocol.Base64Matcher that takes any base64 text and
 // hashes it.
-type textHasher struct {
+type base64Hasher struct {
 	h    hash.Hash
 	text int64
 	pad  int64
 }
 
-func (m *textHasher) MatchText(text []byte) int {
+func (m *base64Hasher) MatchBase64(text []byte) int {
 	n := 0
 	for n < len(text) && isBase64Char[text[n]] {
 		n++
@@ -263,14 +263,14 @@ func (m *textHasher) MatchText(text []byte) int {
 	return n
 }
 
-func (m *textHasher) Mismatch(text []byte) error {
+func (m *base64Hasher) Mismatch(text []byte) error {
 	return fmt.Errorf("not base64 text: %.20q", text)
 }
 
-func (m *textHasher) Decoded() int64 { return m.text/4*3 - m.pad }
+func (m *base64Hasher) Decoded() int64 { return m.text/4*3 - m.pad }
 
-func (m *textHasher) Write(p []byte) (int, error) {
-	return 0, errors.New("textHasher: content arrived decoded")
+func (m *base64Hasher) Write(p []byte) (int, error) {
+	return 0, errors.New("base64Hasher: content arrived decoded")
 }
 
 var isBase64Char = func() (t [256]bool) {

@@ -258,7 +258,7 @@ func (r *waitingRoom) readHead(wc *waitingConn, deadline time.Time, l limit) boo
 	rec := &recorder{conn: wc.conn, head: deadline}
 	br := bufio.NewReaderSize(rec, headBufSize)
 	rr := protocol.NewRequestReader(br)
-	rr.Quiet, rr.QuietWrite, rr.SetQuietWait = r.srv.cfg.Quiet, r.srv.cfg.QuietWrite, rec.clock.SetQuietWait
+	rr.EndPause, rr.EndPauseWrite, rr.SetPauseWait = r.srv.cfg.Quiet, r.srv.cfg.QuietWrite, rec.clock.SetPauseWait
 	req, err := rr.Read()
 	switch {
 	case err == io.EOF && len(rec.bytes) == 0:
@@ -455,7 +455,7 @@ type recorder struct {
 	conn  net.Conn
 	head  time.Time
 	bytes []byte
-	clock protocol.QuietClock
+	clock protocol.PauseClock
 }
 
 var errReplayFull = errors.New("head longer than the waiting room keeps")

@@ -42,7 +42,7 @@ type worker struct {
 func newWorker(s *server, id int) *worker {
 	br := bufio.NewReaderSize(nil, protocol.ReaderSize)
 	requests := protocol.NewRequestReader(br)
-	requests.Quiet, requests.QuietWrite = s.cfg.Quiet, s.cfg.QuietWrite
+	requests.EndPause, requests.EndPauseWrite = s.cfg.Quiet, s.cfg.QuietWrite
 	bufs := protocol.NewBuffers()
 	return &worker{
 		srv: s, id: id,
@@ -91,12 +91,12 @@ func (w *worker) serveConn(wc *waitingConn) (park bool) {
 	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout, replay: wc.replay,
 		rate: rateMeter{rate: float64(w.srv.cfg.MinRate), window: w.srv.cfg.MinRateWindow}}
 	// The room's clock: a pause it saw end the head has passed here too.
-	mc.quiet.Last = wc.lastIn
+	mc.clock.Last = wc.lastIn
 	w.br.Reset(mc)
-	w.requests.SetQuietWait = mc.setQuietWait
+	w.requests.SetPauseWait = mc.setPauseWait
 	defer func() {
 		w.br.Reset(nil)
-		w.requests.SetQuietWait = nil
+		w.requests.SetPauseWait = nil
 	}()
 	remote := conn.RemoteAddr().String()
 	for {

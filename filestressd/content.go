@@ -31,7 +31,7 @@ import (
 // the 32 characters of each header patched in, and its last quantum
 // re-encoded when the size is not a multiple of 3. An upload writes that
 // text from the shared base, a download compares what arrives with it
-// (see protocol.Text), and nothing is generated, encoded, decoded or hashed per byte. The tag
+// (see protocol.Base64), and nothing is generated, encoded, decoded or hashed per byte. The tag
 // is only in the last period so that every content of a size shares all
 // but its last period, whose SHA-256 state is computed once (see
 // expectedSHA256).
@@ -85,7 +85,7 @@ func periodHeader(k, tag uint64, size int64, last bool) [headerSize]byte {
 }
 
 // content is one generated content: its bytes and its base64 text, piece
-// by piece, from the shared base period: a protocol.Text, which
+// by piece, from the shared base period: a protocol.Base64, which
 // protocol.Client uploads as ready text and checks downloads against. It is not safe for concurrent
 // use (it caches the header of the period it is in); each worker has its
 // own.
@@ -103,7 +103,7 @@ type content struct {
 	hdrTx [headerText]byte
 }
 
-var _ protocol.Text = (*content)(nil)
+var _ protocol.Base64 = (*content)(nil)
 
 func newContent(size int64, tag uint64) *content {
 	c := &content{base: baseFor(size), size: size, tag: tag, hk: -1}
@@ -166,11 +166,11 @@ func (c *content) readAt(p []byte, off int64) {
 	}
 }
 
-// TextAt returns the base64 text of the content from character at
+// Base64At returns the base64 text of the content from character at
 // (below chars) to at most the end of a header's text, of a period's or
 // of the whole quanta. It is valid until the next call, and the caller
 // must not change it: it may be the shared base.
-func (c *content) TextAt(at int64) []byte {
+func (c *content) Base64At(at int64) []byte {
 	if at >= c.full {
 		return c.tail[at-c.full:]
 	}

@@ -50,7 +50,7 @@ func TestContentText(t *testing.T) {
 			c := newContent(size, tag)
 			var got strings.Builder
 			for at := int64(0); at < c.chars; {
-				p := c.TextAt(at)
+				p := c.Base64At(at)
 				if len(p) == 0 {
 					t.Fatalf("size %d: empty piece at %d", size, at)
 				}
@@ -60,8 +60,8 @@ func TestContentText(t *testing.T) {
 			if got.String() != want {
 				t.Fatalf("size %d tag %d: the text pieced together differs from the base64 of the bytes (%d and %d characters)", size, tag, got.Len(), len(want))
 			}
-			if c.chars != protocol.TextLen(size) {
-				t.Errorf("size %d: %d characters, protocol.TextLen says %d", size, c.chars, protocol.TextLen(size))
+			if c.chars != protocol.Base64Len(size) {
+				t.Errorf("size %d: %d characters, protocol.Base64Len says %d", size, c.chars, protocol.Base64Len(size))
 			}
 		}
 	}
@@ -152,16 +152,16 @@ func TestExpectedSHA256(t *testing.T) {
 	}
 }
 
-// TestUploadText checks that generated content, as a protocol.Text,
+// TestUploadBase64 checks that generated content, as a protocol.Base64,
 // goes out as the request's prefix, the content's base64 and the suffix
-// (protocol.WriteText, which Client.UploadText uses), counting the bytes
+// (protocol.WriteBase64, which Client.UploadBase64 uses), counting the bytes
 // sent, and that a failed write returns what went.
-func TestUploadText(t *testing.T) {
+func TestUploadBase64(t *testing.T) {
 	for _, size := range []int64{0, 1, 25, periodSize + 2, 3*periodSize + 100} {
 		var out bytes.Buffer
 		var moved atomic.Int64
 		c := newContent(size, 9)
-		sent, err := protocol.WriteText(&out, c, "UPLOAD x ", "\r\n\r\n", func(n int64) { moved.Add(n) })
+		sent, err := protocol.WriteBase64(&out, c, "UPLOAD x ", "\r\n\r\n", func(n int64) { moved.Add(n) })
 		want := "UPLOAD x " + base64.StdEncoding.EncodeToString(rawContent(t, size, 9)) + "\r\n\r\n"
 		if err != nil || sent != size || moved.Load() != size || out.String() != want {
 			t.Errorf("size %d: sent %d, moved %d, %v; wrote %d bytes, want %d as base64 would",
@@ -169,7 +169,7 @@ func TestUploadText(t *testing.T) {
 		}
 	}
 	w := &failAfter{n: 100_000}
-	sent, err := protocol.WriteText(w, newContent(periodSize, 9), "UPLOAD x ", "\r\n\r\n", nil)
+	sent, err := protocol.WriteBase64(w, newContent(periodSize, 9), "UPLOAD x ", "\r\n\r\n", nil)
 	if err == nil || sent > (100_000-9)/4*3 || sent < (100_000-9)/4*3-3 {
 		t.Errorf("a write failing after 100,000 bytes: sent %d, %v", sent, err)
 	}

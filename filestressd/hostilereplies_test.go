@@ -281,7 +281,7 @@ func hostileCases(t *testing.T) []hostileCase {
 			h: hostileHandlers{upload: func(c net.Conn, n int64, sum string) bool {
 				// The whole base64 sent comes back under data (as text of
 				// its length: what the client does with it is skip it).
-				echo := strings.Repeat("QUJD", int(protocol.TextLen(n)/4))
+				echo := strings.Repeat("QUJD", int(protocol.Base64Len(n)/4))
 				_, err := c.Write(digestReply(n, sum, echo))
 				return err == nil
 			}},

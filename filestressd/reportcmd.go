@@ -212,7 +212,7 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 		what = fmt.Sprintf("%d servers (%s)", len(ss), strings.Join(parts, ", "))
 	case len(cfg.Runs) > 0:
 		read := map[string][]report.Row{}
-		var runs []report.Run
+		var runs []report.Side
 		var parts []string
 		var sources []report.ServerSpec
 		for _, spec := range cfg.Runs {

@@ -78,7 +78,7 @@ func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writ
 	want := expected{size: src.Size, reference: true}
 	if !src.generated() {
 		// A -file is checked by its SHA-256; generated content by its
-		// text, which needs none (see protocol.Text).
+		// text, which needs none (see protocol.Base64).
 		var err error
 		if want.sha256, err = src.sha256(ctx); err != nil {
 			return expected{}, err

@@ -156,7 +156,7 @@ func (j job) do(ctx context.Context, c *protocol.Client) (transferResult, error)
 
 // upload sends the content as one UPLOAD, in the dialect's form, and
 // checks the reply (see verdict) against the expected size and SHA-256.
-// Generated content goes out as its ready text (protocol.UploadText), its
+// Generated content goes out as its ready text (protocol.UploadBase64), its
 // SHA-256 computed before the setup (j.WantSHA, see uploadSums); a -file
 // is encoded and hashed as it goes out (protocol.Client.UploadSized: its
 // size is known, for the upload forms that write it first).
@@ -164,7 +164,7 @@ func (j job) upload(ctx context.Context, c *protocol.Client) (transferResult, er
 	var res protocol.UploadResult
 	var err error
 	if j.Src.generated() {
-		res, err = c.UploadText(ctx, j.Name, newContent(j.Src.Size, j.Src.Seed), j.WantSHA)
+		res, err = c.UploadBase64(ctx, j.Name, newContent(j.Src.Size, j.Src.Seed), j.WantSHA)
 	} else {
 		src, oerr := j.Src.open()
 		if oerr != nil {
@@ -219,7 +219,7 @@ func verdict(name, mode string, noDigest bool) (string, error) {
 func (j job) download(ctx context.Context, c *protocol.Client) (transferResult, error) {
 	want := protocol.Expected{Size: j.Src.Size, SHA256: j.WantSHA}
 	if j.Src.generated() {
-		want.Text = newContent(j.Src.Size, j.Src.Seed)
+		want.Base64 = newContent(j.Src.Size, j.Src.Seed)
 	}
 	n, err := c.GetVerified(ctx, j.Name, want)
 	if protocol.IsNoContent(err) {

@@ -294,7 +294,7 @@ func TestProbeContent(t *testing.T) {
 			t.Errorf("the probe's base64 %s has none of %q", text, class)
 		}
 	}
-	if protocol.TextLen(int64(len(probeContent))) == int64(len(probeContent)) {
+	if protocol.Base64Len(int64(len(probeContent))) == int64(len(probeContent)) {
 		t.Error("the probe's length and size are the same: the length and size layouts cannot be told apart")
 	}
 	if n := probeName(); n != strings.ToLower(n) || protocol.ValidateName(n) != nil {

@@ -59,9 +59,9 @@ func quoteParam(a string) (string, error) {
 // request asked for, every request gets a connection of its own.
 //
 // It is the one client of both commands' tests and of filestressd, whose
-// hot path it is: uploads of a Text write ready base64 (UploadText), and
-// GetVerified checks a download as it arrives, so a load generator
-// measures the server rather than itself.
+// hot path it is: an upload of known content writes its ready base64
+// (UploadBase64), and GetVerified checks a download as it arrives, so a
+// load generator measures the server rather than itself.
 type Client struct {
 	addr string // for dialling again
 	opts Options
@@ -197,7 +197,7 @@ func (c *Client) drop() {
 // the server closed it, and reports whether the request goes on a
 // connection that carried one before.
 func (c *Client) prepare(ctx context.Context) (reused bool, err error) {
-	if c.opts.Reconnect && c.conn != nil && c.used && (c.oneShot || !c.quiet()) {
+	if c.opts.Reconnect && c.conn != nil && c.used && (c.oneShot || !c.nothingToRead()) {
 		c.drop()
 	}
 	if c.conn == nil {
@@ -212,21 +212,21 @@ func (c *Client) prepare(ctx context.Context) (reused bool, err error) {
 	return reused, nil
 }
 
-// quiet reports whether the connection is open with nothing to read: a
-// server that closed it, or sent something no request asked for (a second
-// reply to one request, say), cannot take the next request on it. It
-// looks at the socket without blocking and without reading (see
-// peekConn). A read with a deadline already past would not do: Go
-// returns the time-out without trying to read, so it would find every
-// connection quiet. A connection that is no socket (a net.Pipe, say) is
-// given quietWait for bytes to show up instead.
-func (c *Client) quiet() bool {
+// nothingToRead reports whether the connection is open with nothing to
+// read: a server that closed it, or sent something no request asked for
+// (a second reply to one request, say), cannot take the next request on
+// it. It looks at the socket without blocking and without reading (see
+// peekConn). A read with a deadline already past would not do: Go returns
+// the time-out without trying to read, so it would find nothing to read
+// on every connection. A connection that is no socket (a net.Pipe, say)
+// is given peekWait for bytes to show up instead.
+func (c *Client) nothingToRead() bool {
 	if c.br.Buffered() > 0 {
 		return false
 	}
 	pending, closed, ok := peekConn(c.conn)
 	if !ok {
-		c.conn.SetReadDeadline(time.Now().Add(quietWait))
+		c.conn.SetReadDeadline(time.Now().Add(peekWait))
 		_, err := c.br.Peek(1)
 		c.conn.SetReadDeadline(time.Time{})
 		pending, closed = err == nil, err != nil && !IsTimeout(err)
@@ -240,9 +240,9 @@ func (c *Client) quiet() bool {
 	return !pending && !closed
 }
 
-// quietWait is how long quiet waits for bytes on a connection it cannot
-// look at without reading.
-const quietWait = time.Millisecond
+// peekWait is how long nothingToRead waits for bytes on a connection it
+// cannot look at without reading.
+const peekWait = time.Millisecond
 
 // replied ends a request whose reply was read: a connection the server
 // will close, or that was half-closed, is closed now.
@@ -509,12 +509,12 @@ func (s *sizedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// UploadText is Upload for content whose text is known (see Text): the
+// UploadBase64 is Upload for content whose text is known (see Base64): the
 // text goes out as it is, and sha256 (hex), the content's SHA-256
 // computed beforehand, is what the reply is checked against.
-func (c *Client) UploadText(ctx context.Context, name string, t Text, sha256 string) (UploadResult, error) {
+func (c *Client) UploadBase64(ctx context.Context, name string, t Base64, sha256 string) (UploadResult, error) {
 	return c.upload(ctx, name, t.Size(), func(w io.Writer, prefix, suffix string) (int64, error) {
-		return WriteText(w, t, prefix, suffix, c.opts.Progress)
+		return WriteBase64(w, t, prefix, suffix, c.opts.Progress)
 	}, func() string { return sha256 })
 }
 
@@ -590,13 +590,13 @@ func (pr *progressReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Expected is what a download must receive: Size bytes, which are Text's
-// when Text is set (compared as text, see Text), else whose SHA-256 (hex)
+// Expected is what a download must receive: Size bytes, which are Base64's
+// when Base64 is set (compared as text, see Base64), else whose SHA-256 (hex)
 // is SHA256 (decoded and hashed).
 type Expected struct {
 	Size   int64
 	SHA256 string
-	Text   Text
+	Base64 Base64
 }
 
 // GetVerified is Get for a client that knows what it must receive: the
@@ -609,8 +609,8 @@ type Expected struct {
 // address to dial, the next request gets a new one.
 func (c *Client) GetVerified(ctx context.Context, name string, want Expected) (int64, error) {
 	var w contentCheck
-	if want.Text != nil {
-		w = newTextCheck(want.Text, c.opts.Progress)
+	if want.Base64 != nil {
+		w = newBase64Check(want.Base64, c.opts.Progress)
 	} else {
 		w = newHashCheck(want.Size, want.SHA256, c.opts.Progress)
 	}

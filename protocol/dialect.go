@@ -271,7 +271,7 @@ func (u UploadForm) String() string {
 }
 
 // AppendRequest appends a request without payload in the dialect's form,
-// with its end. Text parameters holding a space are written in double
+// with its end. Text-form parameters holding a space are written in double
 // quotes; a JSON command is written lower-case, as course servers look
 // it up.
 func (d Dialect) AppendRequest(dst []byte, command string, args ...string) ([]byte, error) {
@@ -329,7 +329,7 @@ func (d Dialect) UploadFrame(name string, size int64) (prefix, suffix string, er
 		}
 		n := size
 		if u.Layout == LayoutLength {
-			n = TextLen(size)
+			n = Base64Len(size)
 		}
 		head += " " + strconv.FormatInt(n, 10) + " "
 	default:

@@ -18,7 +18,7 @@
 // The course fixes the replies, not how a request ends, so RequestReader
 // reads what real course clients send: a request ended by CRLF CRLF, one
 // CRLF or LF, EOF, or nothing at all (a pause ends a request that is
-// whole: RequestReader.Quiet one that only reads, the longer QuietWrite
+// whole: RequestReader.EndPause one that only reads, the longer EndPauseWrite
 // one that changes storage); blank lines between requests; requests
 // pipelined right after a payload; an UPLOAD's payload after a space, on
 // the next line, or after a decimal length, with line breaks inside it
@@ -47,11 +47,10 @@
 // # Memory
 //
 // Neither side holds a file or a payload in memory. Content is encoded and
-// decoded in aligned chunks with the bulk base64 routines (three times the
-// speed of base64.NewEncoder and NewDecoder): a connection costs its
-// ReaderSize (128 KiB) reader plus one Buffers (ChunkSize 96 KiB raw and
-// 128 KiB encoded, about 232 KiB), allocated once and reused for every
-// request, whatever the size of the files.
+// decoded in aligned chunks with the bulk base64 routines: a connection
+// costs its ReaderSize (128 KiB) reader plus one Buffers (ChunkSize 96 KiB
+// raw and 128 KiB encoded, about 232 KiB), allocated once and reused for
+// every request, whatever the size of the files.
 //
 // Whatever a server replies, reading the reply costs a fixed amount beyond
 // that: the content streams, LIST's names stream (Client.ListEach), the

@@ -18,8 +18,8 @@ import (
 
 // Fake-clock settings, as fileserverd's defaults.
 const (
-	fakeQuiet      = 75 * time.Millisecond
-	fakeQuietWrite = time.Second
+	fakeEndPause      = 75 * time.Millisecond
+	fakeEndPauseWrite = time.Second
 )
 
 // sent is bytes a client sends, then a pause before what follows.
@@ -30,14 +30,14 @@ type sent struct {
 
 // scriptConn delivers pieces on a fake clock: sent k arrives when the
 // pauses after the pieces before it have passed, and EOF after the last
-// one's pause. A read while a quiet wait is asked for returns ErrPause
+// one's pause. A read while a pause wait is asked for returns ErrPause
 // when the next bytes would come later than the wait allows.
 type scriptConn struct {
 	pieces []sent
 	k, off int           // next byte: pieces[k].data[off]
 	at     time.Duration // when pieces[k] arrives
 	last   time.Duration // when the last bytes read arrived
-	wait   time.Duration // the quiet wait asked for, or 0
+	wait   time.Duration // the pause wait asked for, or 0
 	chunk  int           // most bytes per read, 0: a sent at a time
 	read   int64         // bytes delivered
 }
@@ -46,7 +46,7 @@ func newScriptConn(chunk int, pieces ...sent) *scriptConn {
 	return &scriptConn{pieces: pieces, chunk: chunk}
 }
 
-func (c *scriptConn) setQuietWait(d time.Duration) { c.wait = d }
+func (c *scriptConn) setPauseWait(d time.Duration) { c.wait = d }
 
 func (c *scriptConn) Read(p []byte) (int, error) {
 	for c.k < len(c.pieces) && c.off == len(c.pieces[c.k].data) {
@@ -77,7 +77,7 @@ func newFakeReader(bufSize, chunk int, pieces ...sent) (*RequestReader, *scriptC
 	c := newScriptConn(chunk, pieces...)
 	br := bufio.NewReaderSize(c, bufSize)
 	rr := NewRequestReader(br)
-	rr.Quiet, rr.QuietWrite, rr.SetQuietWait = fakeQuiet, fakeQuietWrite, c.setQuietWait
+	rr.EndPause, rr.EndPauseWrite, rr.SetPauseWait = fakeEndPause, fakeEndPauseWrite, c.setPauseWait
 	return rr, c, br
 }
 

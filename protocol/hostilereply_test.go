@@ -220,7 +220,7 @@ func TestBadBase64SameKind(t *testing.T) {
 	}
 	for _, tc := range cases {
 		reply := `{"status": "OK", "data_namafile": "f", "data_file": "` + tc.text + `"}` + Terminator
-		for _, check := range []contentCheck{newTextCheck(newPieceText(raw), nil), newHashCheck(int64(len(raw)), sha256Hex(raw), nil)} {
+		for _, check := range []contentCheck{newBase64Check(newPieceBase64(raw), nil), newHashCheck(int64(len(raw)), sha256Hex(raw), nil)} {
 			_, err := ReadReply(bufio.NewReaderSize(strings.NewReader(reply), ReaderSize), GetContentKey, check, NewBuffers())
 			if err == nil {
 				err = check.missing()
@@ -288,10 +288,10 @@ func TestListEach(t *testing.T) {
 	}
 }
 
-// TestServerText checks what a server's text becomes in a message:
+// TestServerString checks what a server's text becomes in a message:
 // controls and format characters escaped, printable text as it is, and a
 // long text cut.
-func TestServerText(t *testing.T) {
+func TestServerString(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		`file "x" not found`:                     `file "x" not found`,
@@ -301,12 +301,12 @@ func TestServerText(t *testing.T) {
 		"invoice\u202efdp.exe\u200b\ufeff\u2028": `invoice\u202efdp.exe\u200b\ufeff\u2028`,
 		"bad \xff utf-8":                         `bad \xff utf-8`,
 	} {
-		if got := ServerText(in); got != want {
-			t.Errorf("ServerText(%q) = %q, want %q", in, got, want)
+		if got := ServerString(in); got != want {
+			t.Errorf("ServerString(%q) = %q, want %q", in, got, want)
 		}
 	}
-	long := ServerText(strings.Repeat("a", 10000))
-	if len(long) > MaxServerText+40 || !strings.HasSuffix(long, "(10000 bytes in all)") {
+	long := ServerString(strings.Repeat("a", 10000))
+	if len(long) > MaxServerString+40 || !strings.HasSuffix(long, "(10000 bytes in all)") {
 		t.Errorf("a long text: %q", long)
 	}
 	e := &ServerError{Status: "ERROR\r\n", Reason: "no\x1b]0;title\x07", Cut: true}
@@ -366,7 +366,7 @@ func FuzzReadReplyHostile(f *testing.F) {
 		for _, text := range []bool{false, true} {
 			var check contentCheck = newHashCheck(int64(len(want)), sha256Hex(want), nil)
 			if text {
-				check = newTextCheck(newPieceText(want), nil)
+				check = newBase64Check(newPieceBase64(want), nil)
 			}
 			var r *Reply
 			var err error

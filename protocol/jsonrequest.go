@@ -66,84 +66,101 @@ func (r *RequestReader) jsonMembers(req *Request) error {
 		if c == '}' {
 			return r.jsonEnd(req)
 		}
-		if js.members > 0 {
-			if c != ',' {
-				return jsonError("expected ',' or '}', got %q", c)
-			}
-			if c, err = r.jsonNext(); err != nil {
-				return err
-			}
-		}
-		js.members++
-		if c != '"' {
-			return jsonError("a key must be a string, got %q", c)
-		}
-		key, err := r.jsonString(c, "a key", 1)
+		key, k, c, err := r.jsonKey(js, c)
 		if err != nil {
 			return err
 		}
-		k := strings.ToLower(key)
-		if isOneOf(k, js.keys) {
-			// Which of the two would count? JSON leaves it open, and
-			// parsers differ (Python keeps the last): refuse.
-			return r.jsonFail(1, 0, "the key %q twice", key)
-		}
-		js.keys = append(js.keys, k)
-		if c, err = r.jsonNext(); err != nil {
+		if atContent, err := r.jsonMember(req, key, k, c); err != nil || atContent {
 			return err
-		}
-		if c != ':' {
-			return jsonError("expected ':' after %q, got %q", key, c)
-		}
-		if c, err = r.jsonNext(); err != nil {
-			return err
-		}
-		switch {
-		case isOneOf(k, jsonCommandKeys):
-			if js.hadCommand {
-				return r.jsonFail(1, c, "more than one command")
-			}
-			js.hadCommand = true
-			word, err := r.jsonString(c, fmt.Sprintf("%q", key), 1)
-			if err != nil {
-				return err
-			}
-			cmd, _, ok := lookupCommand(word)
-			if !ok {
-				js.unknown = word
-			}
-			req.Command = cmd
-		case isOneOf(k, jsonParamsKeys):
-			if c != '[' {
-				return r.jsonFail(1, c, "%q must be a list", key)
-			}
-			if js.hadParams {
-				return r.jsonFail(1, c, "more than one parameter list")
-			}
-			js.inParams, js.elems, js.hadParams = true, 0, true
-		case isOneOf(k, jsonNameKeys):
-			name, err := r.jsonString(c, fmt.Sprintf("%q", key), 1)
-			if err != nil {
-				return err
-			}
-			if err := r.setName(req, name, 1); err != nil {
-				return err
-			}
-		case isOneOf(k, jsonContentKeys):
-			if c != '"' {
-				return r.jsonFail(1, c, "%q must be a base64 string", key)
-			}
-			if js.hadContent {
-				return r.jsonFail(1, c, "more than one content")
-			}
-			js.hadContent, req.HasPayload = true, true
-			return nil
-		default:
-			if _, err := r.jsonValue(c); err != nil {
-				return err
-			}
 		}
 	}
+}
+
+// jsonKey reads a member's key and colon from c, the first byte after the
+// previous member (or after the '{'), and returns the key as written, the
+// key lower-cased and the first byte of the value.
+func (r *RequestReader) jsonKey(js *jsonState, c byte) (key, k string, first byte, err error) {
+	if js.members > 0 {
+		if c != ',' {
+			return "", "", 0, jsonError("expected ',' or '}', got %q", c)
+		}
+		if c, err = r.jsonNext(); err != nil {
+			return "", "", 0, err
+		}
+	}
+	js.members++
+	if c != '"' {
+		return "", "", 0, jsonError("a key must be a string, got %q", c)
+	}
+	if key, err = r.jsonString(c, "a key", 1); err != nil {
+		return "", "", 0, err
+	}
+	k = strings.ToLower(key)
+	if isOneOf(k, js.keys) {
+		// Which of the two would count? JSON leaves it open, and
+		// parsers differ (Python keeps the last): refuse.
+		return "", "", 0, r.jsonFail(1, 0, "the key %q twice", key)
+	}
+	js.keys = append(js.keys, k)
+	if c, err = r.jsonNext(); err != nil {
+		return "", "", 0, err
+	}
+	if c != ':' {
+		return "", "", 0, jsonError("expected ':' after %q, got %q", key, c)
+	}
+	if c, err = r.jsonNext(); err != nil {
+		return "", "", 0, err
+	}
+	return key, k, c, nil
+}
+
+// jsonMember reads the value of the member key (k lower-cased), which
+// begins with c, and reports whether it stopped at the content string.
+func (r *RequestReader) jsonMember(req *Request, key, k string, c byte) (atContent bool, err error) {
+	js := req.json
+	switch {
+	case isOneOf(k, jsonCommandKeys):
+		if js.hadCommand {
+			return false, r.jsonFail(1, c, "more than one command")
+		}
+		js.hadCommand = true
+		word, err := r.jsonString(c, fmt.Sprintf("%q", key), 1)
+		if err != nil {
+			return false, err
+		}
+		cmd, _, ok := lookupCommand(word)
+		if !ok {
+			js.unknown = word
+		}
+		req.Command = cmd
+	case isOneOf(k, jsonParamsKeys):
+		if c != '[' {
+			return false, r.jsonFail(1, c, "%q must be a list", key)
+		}
+		if js.hadParams {
+			return false, r.jsonFail(1, c, "more than one parameter list")
+		}
+		js.inParams, js.elems, js.hadParams = true, 0, true
+	case isOneOf(k, jsonNameKeys):
+		name, err := r.jsonString(c, fmt.Sprintf("%q", key), 1)
+		if err != nil {
+			return false, err
+		}
+		return false, r.setName(req, name, 1)
+	case isOneOf(k, jsonContentKeys):
+		if c != '"' {
+			return false, r.jsonFail(1, c, "%q must be a base64 string", key)
+		}
+		if js.hadContent {
+			return false, r.jsonFail(1, c, "more than one content")
+		}
+		js.hadContent, req.HasPayload = true, true
+		return true, nil
+	default:
+		_, err := r.jsonValue(c)
+		return false, err
+	}
+	return false, nil
 }
 
 // jsonParams reads the elements of "params": the file name first, then,

@@ -307,46 +307,31 @@ func (s *jsonScanner) escape() (out [4]byte, n int, err error) {
 	if err != nil {
 		return out, 0, s.insideError(err, "an escape")
 	}
-	switch e[1] {
-	case '"', '\\', '/':
-		out[0] = e[1]
-	case 'b':
-		out[0] = '\b'
-	case 'f':
-		out[0] = '\f'
-	case 'n':
-		out[0] = '\n'
-	case 'r':
-		out[0] = '\r'
-	case 't':
-		out[0] = '\t'
-	case 'u':
-		r, ok := hex4(e[2:6])
-		if !ok {
-			return out, 0, malformed("bad escape %q", e)
-		}
+	if c := jsonEscapes[e[1]]; c != 0 {
 		s.save(e)
-		s.br.Discard(6)
-		if 0xd800 <= r && r < 0xdc00 { // a high surrogate: a low one may follow
-			if l, err := s.br.Peek(6); err == nil && l[0] == '\\' && l[1] == 'u' {
-				if lo, ok := hex4(l[2:6]); ok && 0xdc00 <= lo && lo < 0xe000 {
-					s.save(l)
-					s.br.Discard(6)
-					return out, utf8.EncodeRune(out[:], 0x10000+(r-0xd800)<<10+(lo-0xdc00)), nil
-				}
-			}
-		}
-		if 0xd800 <= r && r < 0xe000 {
-			out[0], out[1], out[2] = 0xe0|byte(r>>12), 0x80|byte(r>>6)&0x3f, 0x80|byte(r)&0x3f
-			return out, 3, nil
-		}
-		return out, utf8.EncodeRune(out[:], r), nil
-	default:
+		s.br.Discard(2)
+		return [4]byte{c}, 1, nil
+	}
+	r, ok := hex4(e[2:])
+	if e[1] != 'u' || !ok {
 		return out, 0, malformed("bad escape %q", e)
 	}
 	s.save(e)
-	s.br.Discard(2)
-	return out, 1, nil
+	s.br.Discard(6)
+	if 0xd800 <= r && r < 0xdc00 { // a high surrogate: a low one may follow
+		if l, err := s.br.Peek(6); err == nil && l[0] == '\\' && l[1] == 'u' {
+			if lo, ok := hex4(l[2:6]); ok && 0xdc00 <= lo && lo < 0xe000 {
+				s.save(l)
+				s.br.Discard(6)
+				return out, utf8.EncodeRune(out[:], 0x10000+(r-0xd800)<<10+(lo-0xdc00)), nil
+			}
+		}
+	}
+	if 0xd800 <= r && r < 0xe000 {
+		out[0], out[1], out[2] = 0xe0|byte(r>>12), 0x80|byte(r>>6)&0x3f, 0x80|byte(r)&0x3f
+		return out, 3, nil
+	}
+	return out, utf8.EncodeRune(out[:], r), nil
 }
 
 // readShortString decodes the rest of a string whose opening quote was

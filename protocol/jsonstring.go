@@ -149,9 +149,9 @@ func unescapeInto(br *bufio.Reader, d *decoder, fail func(string, ...any) error)
 
 // decodeJSONString streams the rest of a reply's JSON string (its opening
 // quote read) as decoded base64 to w, and consumes the closing quote.
-// A TextMatcher gets the text itself (see matchJSONString).
+// A Base64Matcher gets the text itself (see matchJSONString).
 func decodeJSONString(br *bufio.Reader, w io.Writer, bufs *Buffers) (int64, error) {
-	if m, ok := w.(TextMatcher); ok {
+	if m, ok := w.(Base64Matcher); ok {
 		return matchJSONString(br, m)
 	}
 	d := decoder{w: w, out: bufs.Raw, limit: 1<<63 - 1, canonical: true}

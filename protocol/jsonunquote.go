@@ -12,7 +12,7 @@ import (
 // UTF-8 and lone surrogates (\ud800) with U+FFFD, so that two different
 // names a client sent would name one file; a request's strings are names
 // and commands, so such a string is refused instead, as text requests
-// refuse invalid UTF-8. Replies are read with encoding/json as before.
+// refuse invalid UTF-8.
 func unquoteStrict(raw []byte) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", errors.New("not a string")
@@ -35,44 +35,39 @@ func unquoteStrict(raw []byte) (string, error) {
 			return "", errors.New("a backslash at the end")
 		}
 		i++
-		switch e := body[i]; e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := hex4(body[i+1:])
-			if !ok {
-				return "", errors.New(`a \u escape without 4 hex digits`)
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok := rune(0), false
-				if i+2 < len(body) && body[i+1] == '\\' && body[i+2] == 'u' {
-					r2, ok = hex4(body[i+3:])
-				}
-				pair := utf16.DecodeRune(r, r2)
-				if !ok || pair == utf8.RuneError {
-					return "", fmt.Errorf(`a lone surrogate \u%04x`, r)
-				}
-				r = pair
-				i += 6
-			}
-			out = utf8.AppendRune(out, r)
-		default:
+		e := body[i]
+		if c := jsonEscapes[e]; c != 0 {
+			out = append(out, c)
+			continue
+		}
+		if e != 'u' {
 			return "", fmt.Errorf("an invalid escape \\%c", e)
 		}
+		r, ok := hex4(body[i+1:])
+		if !ok {
+			return "", errors.New(`a \u escape without 4 hex digits`)
+		}
+		i += 4
+		if utf16.IsSurrogate(r) {
+			r2, ok := rune(0), false
+			if i+2 < len(body) && body[i+1] == '\\' && body[i+2] == 'u' {
+				r2, ok = hex4(body[i+3:])
+			}
+			pair := utf16.DecodeRune(r, r2)
+			if !ok || pair == utf8.RuneError {
+				return "", fmt.Errorf(`a lone surrogate \u%04x`, r)
+			}
+			r = pair
+			i += 6
+		}
+		out = utf8.AppendRune(out, r)
 	}
 	return string(out), nil
 }
+
+// jsonEscapes maps the character after a backslash to what a JSON escape
+// of one character stands for; zero for the others (\u has hex digits).
+var jsonEscapes = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // hex4 reads the 4 hex digits of a \u escape.
 func hex4(b []byte) (rune, bool) {

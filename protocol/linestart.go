@@ -39,7 +39,7 @@ func (r *RequestReader) classifyLine(wait time.Duration) (lineKind, error) {
 		if err != nil {
 			return lineBase64, err
 		}
-		if !paused && !eof && (wait <= 0 || r.SetQuietWait == nil) {
+		if !paused && !eof && (wait <= 0 || r.SetPauseWait == nil) {
 			_, err := r.br.Peek(have + 1)
 			eof = err != nil
 		}

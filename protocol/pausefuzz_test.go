@@ -18,8 +18,8 @@ import (
 // Both play bytes and pauses on a fake clock (fakeclock_test.go), with
 // the property that no OK is for anything but what the client sent.
 
-// pauseTable is the pauses a fuzz input picks from: around -quiet
-// (75 ms), well under -quiet-write (1 s), just under and over it.
+// pauseTable is the pauses a fuzz input picks from: around -end-pause
+// (75 ms), well under -end-pause-write (1 s), just under and over it.
 var pauseTable = []time.Duration{0, 10 * time.Millisecond, 74 * time.Millisecond, 76 * time.Millisecond,
 	200 * time.Millisecond, 900 * time.Millisecond, 999 * time.Millisecond, 1001 * time.Millisecond, 5 * time.Second}
 
@@ -63,14 +63,14 @@ func pairsInput(pieces ...sent) []byte {
 }
 
 // FuzzRequestPauses plays any bytes with any pauses, and checks that a
-// pause shorter than -quiet-write never changes what an OK UPLOAD or
+// pause shorter than -end-pause-write never changes what an OK UPLOAD or
 // DELETE does: read again from where that request began, all at once,
 // the same bytes give the same request with the same content. The one
 // way they may differ is where the paused reading ended a payload that
 // could not go on (padding before a line break, or its declared size
 // reached) and the bytes after it, read at once, make the whole invalid:
 // then the reading at once refuses it. Requests within which a pause of
-// -quiet-write or more came are not compared: that pause may end them.
+// -end-pause-write or more came are not compared: that pause may end them.
 func FuzzRequestPauses(f *testing.F) {
 	ms := time.Millisecond
 	for _, tc := range requestCases {
@@ -98,10 +98,10 @@ func FuzzRequestPauses(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		pieces := inputPairs(in)
 		var whole strings.Builder
-		var cuts []int64 // offset of each long pause (>= -quiet-write)
+		var cuts []int64 // offset of each long pause (>= -end-pause-write)
 		for _, p := range pieces {
 			whole.WriteString(p.data)
-			if p.pause >= fakeQuietWrite {
+			if p.pause >= fakeEndPauseWrite {
 				cuts = append(cuts, int64(whole.Len()))
 			}
 		}
@@ -140,7 +140,7 @@ func couldNotGoOn(from string, o outcome) bool {
 	return len(o.content)%3 != 0 || req.Length == int64(len(o.content))
 }
 
-// longPauseIn reports whether a pause of -quiet-write or more came
+// longPauseIn reports whether a pause of -end-pause-write or more came
 // within a request's bytes or right after them, where it may end it.
 func longPauseIn(cuts []int64, start, end int64) bool {
 	for _, c := range cuts {
@@ -155,7 +155,7 @@ func longPauseIn(cuts []int64, start, end int64) bool {
 // sends: requests in every form fileserverd accepts (text and JSON,
 // aliases, cases, quoted names, payloads inline, on the next line or
 // after a length, wrapped at any width, every terminator), pipelined
-// with pauses shorter than -quiet-write where the client may make them.
+// with pauses shorter than -end-pause-write where the client may make them.
 // Every request must be answered, in order; an OK must be for exactly
 // that request (its command, name and content); an ERROR only for an
 // upload that the README lists as ambiguous. Nothing else in the stream
@@ -209,7 +209,7 @@ func FuzzClientRequests(f *testing.F) {
 type clientRequest struct {
 	command, name, content string
 	bytes                  string
-	// readOnly: a pause of -quiet inside it would end it early, which
+	// readOnly: a pause of -end-pause inside it would end it early, which
 	// the protocol allows for a request that only reads, so the client
 	// makes none.
 	readOnly bool
@@ -297,7 +297,7 @@ func textName(name string) string {
 
 func (g *gen) noTerminator(r *clientRequest, term string, last bool) {
 	if term == "" && !last {
-		// Nothing but silence ends it: -quiet-write's, so that whatever
+		// Nothing but silence ends it: -end-pause-write's, so that whatever
 		// came before (an upload that could go on) cannot take it as base64.
 		r.pauseAfter = 1500 * time.Millisecond
 	}
@@ -425,7 +425,7 @@ func (g *gen) jsonRequest() clientRequest {
 }
 
 // pieces cuts the stream of reqs where the input says, with a pause
-// shorter than -quiet-write, and none of -quiet or more inside a request
+// shorter than -end-pause-write, and none of -end-pause or more inside a request
 // that only reads; a request without a terminator has its pause after.
 func (g *gen) pieces(reqs []clientRequest) []sent {
 	var out []sent
@@ -436,8 +436,8 @@ func (g *gen) pieces(reqs []clientRequest) []sent {
 			if cut >= len(rest) {
 				break
 			}
-			pause := pauseTable[g.intn(7)] // under -quiet-write
-			if r.readOnly && pause >= fakeQuiet {
+			pause := pauseTable[g.intn(7)] // under -end-pause-write
+			if r.readOnly && pause >= fakeEndPause {
 				pause = 10 * time.Millisecond
 			}
 			out = append(out, sent{rest[:cut], pause})

@@ -52,11 +52,11 @@ func TestPausesDecideNothingWrong(t *testing.T) {
 			[]want{ok("UPLOAD", "big", big)}},
 		{"one line of 64 columns, then LIST after 900 ms", []sent{{"UPLOAD a " + enc64(content48) + "\n", 900 * ms}, {"GET a\n", 0}},
 			[]want{ok("UPLOAD", "a", content48), ok("GET", "a", "")}},
-		{"a pause of -quiet-write after a line break ends an upload", []sent{{"UPLOAD a " + enc64(content48) + "\n", 1100 * ms}, {"LIST\n", 0}},
+		{"a pause of -end-pause-write after a line break ends an upload", []sent{{"UPLOAD a " + enc64(content48) + "\n", 1100 * ms}, {"LIST\n", 0}},
 			[]want{ok("UPLOAD", "a", content48), ok("LIST", "", "")}},
 		{"no pause ends an upload in the middle of a line", []sent{{"UPLOAD a " + enc64(content48), 5000 * ms}, {"QUJD\r\n\r\n", 0}},
 			[]want{ok("UPLOAD", "a", content48+"ABC")}},
-		{"padding, a line break and a pause of -quiet end it", []sent{{"UPLOAD a " + enc64("AB") + "\r\n", 100 * ms}, {"\r\nLIST\n", 0}},
+		{"padding, a line break and a pause of -end-pause end it", []sent{{"UPLOAD a " + enc64("AB") + "\r\n", 100 * ms}, {"\r\nLIST\n", 0}},
 			[]want{ok("UPLOAD", "a", "AB"), ok("LIST", "", "")}},
 
 		// Finding 2: a request after a payload is a request.
@@ -100,7 +100,7 @@ func TestPausesDecideNothingWrong(t *testing.T) {
 			[]want{ok("UPLOAD", "ab", "ABC")}},
 		{"UPLOAD a 12, 200 ms, 34 then a length", []sent{{"UPLOAD a 3", 200 * ms}, {" QUJD\r\n\r\n", 0}},
 			[]want{ok("UPLOAD", "a", "ABC")}},
-		{"GET a, 200 ms, b: a read may end at -quiet", []sent{{"GET a", 200 * ms}, {"b\r\n", 0}},
+		{"GET a, 200 ms, b: a read may end at -end-pause", []sent{{"GET a", 200 * ms}, {"b\r\n", 0}},
 			[]want{ok("GET", "a", ""), refused("unknown command")}},
 
 		// Smaller: names and lengths.

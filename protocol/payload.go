@@ -21,10 +21,10 @@ import (
 //   - before a request that follows it on the next line: a command word
 //     and a space (GET a, UPLOAD b ..., LIST ), or '{' (JSON). A space and
 //     '{' are not base64, so the payload cannot go on there;
-//   - at a pause of Quiet, where no more base64 can belong to it: after a
+//   - at a pause of EndPause, where no more base64 can belong to it: after a
 //     line break that follows padding ('='), or once a declared length
 //     is reached (decoded size);
-//   - at a pause of QuietWrite after a line break, where it is whole as
+//   - at a pause of EndPauseWrite after a line break, where it is whole as
 //     it stands (some base64, in whole quanta, matching its declared
 //     length);
 //   - never at a pause in the middle of a line (a client streams base64
@@ -72,7 +72,7 @@ func (r *RequestReader) ReadPayload(req *Request, w io.Writer, bufs *Buffers, li
 	case req.afterBreak && d.chars == 0:
 		return d.n, &RequestError{Reason: "UPLOAD needs a file name and its base64 content: UPLOAD name <base64>", Terminated: true}
 	case req.Length >= 0 && !lengthMatches(req.Length, d.chars, p.breaks, d.n):
-		return d.n, &RequestError{Reason: fmt.Sprintf("declared length %s is neither the base64 length %d nor the decoded size %d: nothing stored", req.LengthText, d.chars, d.n), Terminated: true}
+		return d.n, &RequestError{Reason: fmt.Sprintf("declared length %s is neither the base64 length %d nor the decoded size %d: nothing stored", req.LengthAsSent, d.chars, d.n), Terminated: true}
 	}
 	return d.n, nil
 }
@@ -141,10 +141,10 @@ func (p *textPayload) complete(req *Request, d *decoder) bool {
 // where none does (see the rules above).
 func (r *RequestReader) pause(req *Request, d *decoder, p *textPayload) time.Duration {
 	switch {
-	case p.complete(req, d) && r.Quiet > 0:
-		return r.Quiet
+	case p.complete(req, d) && r.EndPause > 0:
+		return r.EndPause
 	case p.whole(req, d) && p.afterBreak:
-		return r.QuietWrite
+		return r.EndPauseWrite
 	}
 	return 0
 }
@@ -170,7 +170,7 @@ func (r *RequestReader) textPayload(req *Request, d *decoder, p *textPayload) (a
 			}
 		}
 		if p.afterBreak {
-			kind, err := r.classifyLine(r.QuietWrite)
+			kind, err := r.classifyLine(r.EndPauseWrite)
 			if err != nil {
 				return false, err
 			}
@@ -281,7 +281,7 @@ func finishAt(d *decoder, err error) error {
 // connection can go on after its ERROR reply: for a JSON request, to the
 // end of its object where it can find it; otherwise up to a blank line,
 // a request on the next line (as a payload ends, see textPayload), EOF
-// (an error: close), or a line break followed by a pause of Quiet. It
+// (an error: close), or a line break followed by a pause of EndPause. It
 // reads at most limit bytes; past that it returns an error and the
 // connection should be closed. A JSON request that failed inside its
 // content has the rest of its members read, so that its name is known.
@@ -298,7 +298,7 @@ func (r *RequestReader) Skip(limit int64) error {
 		if afterBreak {
 			// As for a payload, a pause ends the request only at a line
 			// break: a request still arriving is not cut in two.
-			paused, eof, err := r.waitMore(0, r.Quiet)
+			paused, eof, err := r.waitMore(0, r.EndPause)
 			switch {
 			case err != nil:
 				return fmt.Errorf("skip request: %w", err)
@@ -307,7 +307,7 @@ func (r *RequestReader) Skip(limit int64) error {
 			case paused:
 				return nil
 			}
-			kind, err := r.classifyLine(r.Quiet)
+			kind, err := r.classifyLine(r.EndPause)
 			if err != nil {
 				return fmt.Errorf("skip request: %w", err)
 			}

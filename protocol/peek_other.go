@@ -3,5 +3,5 @@
 package protocol
 
 // peekConn cannot look at a socket without blocking on this system: the
-// Client then waits a moment for bytes instead (see Client.quiet).
+// Client then waits a moment for bytes instead (see Client.nothingToRead).
 func peekConn(conn any) (pending, closed, ok bool) { return false, false, false }

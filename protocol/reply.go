@@ -114,7 +114,7 @@ func (r *Reply) Err() error {
 
 // ServerError is a reply whose status is not OK. Status and Reason are
 // the server's text, as it sent it (Reason at most maxKeptValue bytes of
-// it: Cut says there was more); Error escapes them (see ServerText).
+// it: Cut says there was more); Error escapes them (see ServerString).
 type ServerError struct {
 	Status, Reason string
 	Cut            bool
@@ -125,7 +125,7 @@ func (e *ServerError) Error() string {
 	if e.Cut {
 		cut = " (cut)"
 	}
-	return fmt.Sprintf("server: %s: %s%s", ServerText(e.Status), ServerText(e.Reason), cut)
+	return fmt.Sprintf("server: %s: %s%s", ServerString(e.Status), ServerString(e.Reason), cut)
 }
 
 // ReplyError is a reply that breaks the protocol.
@@ -406,7 +406,7 @@ func (rr *replyReader) settleHeld() error {
 		rr.release()
 		return nil
 	}
-	// Decoded, through Write (see TextMatcher): content that is no
+	// Decoded, through Write (see Base64Matcher): content that is no
 	// base64 is refused by the decoder.
 	src := bufio.NewReaderSize(bytes.NewReader(rr.held[1:]), max(16, min(len(rr.held), 4096)))
 	bufs := rr.spec.bufs

@@ -41,8 +41,8 @@ type Request struct {
 	// must equal the base64 text's length or the decoded size. A length
 	// too large for an int64 reads as math.MaxInt64.
 	Length int64
-	// LengthText is the length as the client wrote it, for messages.
-	LengthText string
+	// LengthAsSent is the length as the client wrote it, for messages.
+	LengthAsSent string
 	// JSON reports that the request is a JSON object.
 	JSON bool
 	// EndedAtEOF reports that the payload ended at EOF, not at a blank
@@ -134,28 +134,28 @@ func unknownCommand(word string, terminated bool) *RequestError {
 // the base64; and JSON objects ({"command": ..., "params": [...]}).
 //
 // Where a request may be complete without a terminator, a pause may end
-// it, but only where ending it early cannot do the wrong thing: Quiet
-// ends a request that only reads (LIST, STATS, GET name), QuietWrite,
+// it, but only where ending it early cannot do the wrong thing: EndPause
+// ends a request that only reads (LIST, STATS, GET name), EndPauseWrite,
 // much longer, one that changes storage (DELETE name, an UPLOAD's
 // payload). The rules for payloads are in payload.go.
 type RequestReader struct {
 	br *bufio.Reader
-	// Quiet is how long nothing must arrive before a request that only
+	// EndPause is how long nothing must arrive before a request that only
 	// reads, and may be whole (LIST, STATS, GET name), has ended. Zero:
 	// only a terminator or EOF ends it.
-	Quiet time.Duration
-	// QuietWrite is the same for a request that changes storage: DELETE
+	EndPause time.Duration
+	// EndPauseWrite is the same for a request that changes storage: DELETE
 	// name, and an UPLOAD's payload where it may be whole but could go on
 	// (see textPayload). Zero: only a terminator, EOF or a length ends it.
-	QuietWrite time.Duration
-	// SetQuietWait makes reads on the connection under br return
+	EndPauseWrite time.Duration
+	// SetPauseWait makes reads on the connection under br return
 	// ErrPause once nothing has arrived for d since the last byte that
 	// did; zero restores the usual deadline. The pauses need it (see
-	// QuietClock). Counting from the
+	// PauseClock). Counting from the
 	// last byte, not from the call, makes one clock of every wait for the
 	// same pause: a request whose head a waiting room read and ended at a
 	// pause ends at once when a worker reads it again.
-	SetQuietWait func(d time.Duration)
+	SetPauseWait func(d time.Duration)
 
 	n  int // head bytes read for the current request
 	sb strings.Builder
@@ -232,14 +232,14 @@ type delim int
 const (
 	space      delim = iota // more parameters follow
 	lineEnd                 // a line break, consumed: the request ends
-	requestEnd              // EOF, or the quiet time passed
+	requestEnd              // EOF, or the end pause passed
 )
 
 func (r *RequestReader) readText() (*Request, error) {
 	req := &Request{Length: -1}
 	word, d, err := r.param(false, func(tok string) time.Duration {
 		if wholeCommand(tok) {
-			return r.Quiet
+			return r.EndPause
 		}
 		return 0
 	})
@@ -258,11 +258,11 @@ func (r *RequestReader) readText() (*Request, error) {
 		return r.readUploadHead(req, d)
 	}
 	// A pause may end a request that reads once its parameters are all
-	// there; DELETE only after the longer QuietWrite: "DELETE a", a
+	// there; DELETE only after the longer EndPauseWrite: "DELETE a", a
 	// pause, then "b" must not delete a.
-	pause := r.Quiet
+	pause := r.EndPause
 	if cmd == "DELETE" {
-		pause = r.QuietWrite
+		pause = r.EndPauseWrite
 	}
 	for d == space {
 		var p string
@@ -338,9 +338,9 @@ func (r *RequestReader) readUploadHead(req *Request, d delim) (*Request, error) 
 	req.HasPayload = true
 	// Digits then a space are a length; digits then anything else are
 	// the start of the payload (digits are base64 too). Digits that end
-	// at EOF or at a pause of QuietWrite are the payload.
+	// at EOF or at a pause of EndPauseWrite are the payload.
 	for len(req.pending) < 19 {
-		b, ended, err := r.peek(r.QuietWrite)
+		b, ended, err := r.peek(r.EndPauseWrite)
 		if err != nil || ended || b < '0' || b > '9' {
 			break // a read error is the payload's to report
 		}
@@ -349,8 +349,8 @@ func (r *RequestReader) readUploadHead(req *Request, d delim) (*Request, error) 
 	}
 	if b, err := r.br.Peek(1); err == nil && b[0] == ' ' && len(req.pending) > 0 {
 		r.br.Discard(1)
-		req.LengthText = string(req.pending)
-		req.Length, err = strconv.ParseInt(req.LengthText, 10, 64)
+		req.LengthAsSent = string(req.pending)
+		req.Length, err = strconv.ParseInt(req.LengthAsSent, 10, 64)
 		if err != nil {
 			req.Length = math.MaxInt64 // 19 digits beyond int64: no payload is that long
 		}
@@ -398,14 +398,14 @@ func (r *RequestReader) peek(pause time.Duration) (c byte, ended bool, err error
 // pause of d (counted from the last byte that arrived). It reports
 // whether the pause passed with nothing more, or the connection ended
 // (eof, which stays for the next read to see). Without a pause to wait
-// for (d or SetQuietWait unset) it returns at once, having read nothing.
+// for (d or SetPauseWait unset) it returns at once, having read nothing.
 func (r *RequestReader) waitMore(have int, d time.Duration) (paused, eof bool, err error) {
-	if r.br.Buffered() > have || d <= 0 || r.SetQuietWait == nil {
+	if r.br.Buffered() > have || d <= 0 || r.SetPauseWait == nil {
 		return false, false, nil
 	}
-	r.SetQuietWait(d)
+	r.SetPauseWait(d)
 	_, err = r.br.Peek(have + 1)
-	r.SetQuietWait(0)
+	r.SetPauseWait(0)
 	switch {
 	case err == nil:
 		return false, false, nil

@@ -53,7 +53,7 @@ func captureOne(t *testing.T, want int) (addr string, got <-chan []byte) {
 
 // TestClientUploadForms sends content of several sizes (across the
 // encoder's chunks) in every upload form, through Upload where the form
-// needs no length, UploadSized and UploadText, and checks the bytes on
+// needs no length, UploadSized and UploadBase64, and checks the bytes on
 // the wire against the form's frame around the content's base64, then
 // reads them back with this package's own request reader (fileserverd's)
 // and compares what it decodes with the content.
@@ -62,7 +62,7 @@ func TestClientUploadForms(t *testing.T) {
 	for _, size := range []int{1, 50, ChunkSize + 1} {
 		data := randomBytes(uint64(size), size)
 		for _, u := range everyUploadForm() {
-			for _, way := range []string{"Upload", "UploadSized", "UploadText"} {
+			for _, way := range []string{"Upload", "UploadSized", "UploadBase64"} {
 				if way == "Upload" && (u.Layout == LayoutLength || u.Layout == LayoutSize) {
 					continue
 				}
@@ -82,8 +82,8 @@ func TestClientUploadForms(t *testing.T) {
 					_, err = c.Upload(testCtx(t), "up.bin", bytes.NewReader(data))
 				case "UploadSized":
 					_, err = c.UploadSized(testCtx(t), "up.bin", bytes.NewReader(data), int64(size))
-				case "UploadText":
-					_, err = c.UploadText(testCtx(t), "up.bin", newPieceText(data), "")
+				case "UploadBase64":
+					_, err = c.UploadBase64(testCtx(t), "up.bin", newPieceBase64(data), "")
 				}
 				c.Close()
 				if !errors.Is(err, ErrNoDigest) {

@@ -48,7 +48,7 @@ func verdictChartOf(s summary) verdictChart {
 		{text: fmt.Sprintf("~ no significant difference (%d)", v.same+v.bandTies), color: sameColor, kind: swatchDot},
 	}
 	for _, vol := range vols {
-		d.rows = append(d.rows, volumeLabel(vol))
+		d.rows = append(d.rows, volumeWords(vol))
 		row := make([]*verdictGroup, len(ops))
 		for ci, op := range ops {
 			for _, p := range c.pairs {
@@ -60,7 +60,7 @@ func verdictChartOf(s summary) verdictChart {
 				}
 				cls := p.class(s.floor)
 				color := map[decision]string{otherFaster: c.other.color, otherSlower: c.base.color, same: sameColor}[cls]
-				tip := fmt.Sprintf("%s %s, %d client / %s server workers: %.2f×", op, volumeLabel(vol), p.k.clients, workers(p.k.servers), p.ratio)
+				tip := fmt.Sprintf("%s %s, %d client / %s server workers: %.2f×", op, volumeWords(vol), p.k.clients, workers(p.k.servers), p.ratio)
 				if p.hasInterval() {
 					tip += fmt.Sprintf(" (%.2f–%.2f)", p.lo, p.hi)
 				}
@@ -90,8 +90,8 @@ type opVolume struct {
 	vol int64
 }
 
-// runLabel is a run as a chart's legend names it.
-func (rep *report) runLabel(r *run) string {
+// sideLabel is a side as a chart's legend names it.
+func (rep *report) sideLabel(r *side) string {
 	if rep.kind == modesOfOneCSV && r.Mode != "" {
 		return r.Mode + " mode"
 	}
@@ -102,7 +102,7 @@ func (rep *report) runLabel(r *run) string {
 // dash, in increasing order, and the legend entries that name them.
 func (rep *report) serverWorkerStyles() (map[int]string, []legendEntry) {
 	var counts []int
-	for _, r := range rep.runs {
+	for _, r := range rep.sides {
 		for _, s := range r.samples {
 			if !slices.Contains(counts, s.k.servers) {
 				counts = append(counts, s.k.servers)
@@ -128,7 +128,7 @@ func (rep *report) serverWorkerStyles() (map[int]string, []legendEntry) {
 
 func (rep *report) throughputCharts() []namedChart {
 	var groups []opVolume
-	for _, r := range rep.runs {
+	for _, r := range rep.sides {
 		for _, s := range r.samples {
 			if g := (opVolume{s.k.op, s.k.volume}); s.n() > 0 && !slices.Contains(groups, g) {
 				groups = append(groups, g)
@@ -138,8 +138,8 @@ func (rep *report) throughputCharts() []namedChart {
 	slices.SortFunc(groups, func(a, b opVolume) int { return cmp.Or(opOrder(a.op, b.op), cmp.Compare(a.vol, b.vol)) })
 	styles, swLegend := rep.serverWorkerStyles()
 	var legend []legendEntry
-	for _, r := range rep.runs {
-		legend = append(legend, legendEntry{text: rep.runLabel(r), color: r.color})
+	for _, r := range rep.sides {
+		legend = append(legend, legendEntry{text: rep.sideLabel(r), color: r.color})
 	}
 	legend = append(legend, swLegend...)
 	if rep.repeated() {
@@ -149,8 +149,8 @@ func (rep *report) throughputCharts() []namedChart {
 	for _, g := range groups {
 		perClient := linePanel{title: "Per client", xLabel: "client workers (log scale)", yLabel: "MB/s per client (log scale)", logY: true}
 		aggregate := linePanel{title: "Whole cell", xLabel: "client workers (log scale)", yLabel: "MB/s, all clients together (log scale)", logY: true}
-		for ri, r := range rep.runs {
-			shift := (float64(ri) - float64(len(rep.runs)-1)/2) * 5
+		for ri, r := range rep.sides {
+			shift := (float64(ri) - float64(len(rep.sides)-1)/2) * 5
 			bySW := map[int][]*sample{}
 			var sws []int
 			for _, s := range r.samples {
@@ -169,7 +169,7 @@ func (rep *report) throughputCharts() []namedChart {
 					x := float64(s.k.clients)
 					perClient.xs = addX(perClient.xs, x)
 					aggregate.xs = addX(aggregate.xs, x)
-					where := fmt.Sprintf("%s, %d client / %s server workers", rep.runLabel(r), s.k.clients, workers(sw))
+					where := fmt.Sprintf("%s, %d client / %s server workers", rep.sideLabel(r), s.k.clients, workers(sw))
 					pc.points = append(pc.points, spreadPoint(x, s.tput, where))
 					if len(s.agg) > 0 {
 						ag.points = append(ag.points, spreadPoint(x, s.agg, where))
@@ -179,7 +179,7 @@ func (rep *report) throughputCharts() []namedChart {
 				aggregate.series = append(aggregate.series, ag)
 			}
 		}
-		title := fmt.Sprintf("%s %s: throughput per client and of the whole cell", g.op, volumeLabel(g.vol))
+		title := fmt.Sprintf("%s %s: throughput per client and of the whole cell", g.op, volumeWords(g.vol))
 		out = append(out, namedChart{
 			file:  fmt.Sprintf("throughput-%s-%s.svg", fileWord(g.op), volumeFileWord(g.vol)),
 			chart: lineChart{title: title, legend: legend, panels: []linePanel{perClient, aggregate}},
@@ -216,8 +216,8 @@ func spreadPoint(x float64, vs []float64, where string) point {
 }
 
 // costChart draws the server's CPU per MB, per operation, and its peak
-// memory, against server workers, a line per run: each point the median
-// over the run's cells of that operation and worker count, its bar from
+// memory, against server workers, a line per side: each point the median
+// over the side's cells of that operation and worker count, its bar from
 // the lowest cell to the highest. False when neither was recorded.
 func (rep *report) costChart() (lineChart, bool) {
 	type panelDef struct {
@@ -240,14 +240,14 @@ func (rep *report) costChart() (lineChart, bool) {
 		{"Server peak memory", "MiB, whole process tree (log scale)", "", true, rss},
 	}
 	var legend []legendEntry
-	for _, r := range rep.runs {
-		legend = append(legend, legendEntry{text: rep.runLabel(r), color: r.color})
+	for _, r := range rep.sides {
+		legend = append(legend, legendEntry{text: rep.sideLabel(r), color: r.color})
 	}
 	legend = append(legend, legendEntry{text: "point: median over the cells; bar: lowest to highest cell", color: axisColor, kind: swatchBar})
 	ch := lineChart{title: "Server cost per mode and worker count", legend: legend}
 	for _, def := range defs {
 		p := linePanel{title: def.title, xLabel: "server workers (log scale)", yLabel: def.yLabel, logY: def.logY}
-		for ri, r := range rep.runs {
+		for ri, r := range rep.sides {
 			byWorkers := map[int][]float64{}
 			var ws []int
 			for _, s := range r.samples {
@@ -262,12 +262,12 @@ func (rep *report) costChart() (lineChart, bool) {
 				}
 			}
 			slices.Sort(ws)
-			sr := series{color: r.color, shift: (float64(ri) - float64(len(rep.runs)-1)/2) * 5}
+			sr := series{color: r.color, shift: (float64(ri) - float64(len(rep.sides)-1)/2) * 5}
 			for _, w := range ws {
 				vs := byWorkers[w]
 				x := float64(w)
 				p.xs = addX(p.xs, x)
-				tip := fmt.Sprintf("%s, %d server workers: median %.2f over %d cells, %.2f to %.2f", rep.runLabel(r), w, median(vs), len(vs), slices.Min(vs), slices.Max(vs))
+				tip := fmt.Sprintf("%s, %d server workers: median %.2f over %d cells, %.2f to %.2f", rep.sideLabel(r), w, median(vs), len(vs), slices.Min(vs), slices.Max(vs))
 				sr.points = append(sr.points, point{x: x, y: median(vs), lo: slices.Min(vs), hi: slices.Max(vs), tip: tip})
 			}
 			if len(sr.points) > 0 {
@@ -281,10 +281,10 @@ func (rep *report) costChart() (lineChart, bool) {
 	return ch, len(ch.panels) > 0
 }
 
-// runOf finds the report's run of a server (its -server label, empty
+// sideOf finds the report's side of a server (its -server label, empty
 // otherwise) and mode.
-func (rep *report) runOf(server, mode string) *run {
-	for _, r := range rep.runs {
+func (rep *report) sideOf(server, mode string) *side {
+	for _, r := range rep.sides {
 		if r.server == server && r.Mode == mode {
 			return r
 		}
@@ -297,16 +297,16 @@ func (rep *report) runOf(server, mode string) *run {
 func (rep *report) timelineChartOf(ws Workers, spec CellSpec, windows []*workerCell) (timelineChart, []string, []queue) {
 	k := windows[0].k
 	d := timelineChart{
-		title: fmt.Sprintf("%s %s, %d clients / %s server workers: each client worker's wait and transfer", k.op, volumeLabel(k.volume), k.clients, workers(k.servers)),
+		title: fmt.Sprintf("%s %s, %d clients / %s server workers: each client worker's wait and transfer", k.op, volumeWords(k.volume), k.clients, workers(k.servers)),
 	}
 	var names []string
 	var qs []queue
 	var runs []string
 	for i, w := range windows {
-		color := runPalette[i%len(runPalette)]
+		color := sidePalette[i%len(sidePalette)]
 		name := or(w.mode, "no mode") + " mode"
-		if r := rep.runOf(ws.Server, w.mode); r != nil {
-			color, name = r.color, rep.runLabel(r)
+		if r := rep.sideOf(ws.Server, w.mode); r != nil {
+			color, name = r.color, rep.sideLabel(r)
 		} else if ws.Server != "" {
 			name = ws.Server + " " + w.mode
 		}

@@ -6,9 +6,10 @@ import (
 	"slices"
 )
 
-// Run is a set of rows the report shows as one: a server mode of a CSV in
-// the default report, one labelled -run, or a mode of one -server.
-type Run struct {
+// Side is a set of rows the report puts beside the others: a server mode
+// of a CSV in the default report, one labelled -run, or a mode of one
+// -server.
+type Side struct {
 	Label  string // what the report calls it: "thread", "student"
 	Source string // the CSV's name, as the report cites it
 	// Mode is the server mode the rows were selected by; empty when they
@@ -17,9 +18,9 @@ type Run struct {
 	Rows []Row
 }
 
-// run is a Run as the report works on it.
-type run struct {
-	Run
+// side is a Side as the report works on it.
+type side struct {
+	Side
 	server  string    // the -server label it belongs to; empty otherwise
 	name    string    // in a sentence, as Markdown: "thread mode", "run student"
 	title   string    // its table's heading
@@ -29,18 +30,18 @@ type run struct {
 	aa      aaCheck
 }
 
-// repeated says whether any cell of the run has more than one sample.
-func (r *run) repeated() bool {
+// repeated says whether any cell of the side has more than one sample.
+func (r *side) repeated() bool {
 	return slices.ContainsFunc(r.samples, func(s *sample) bool { return len(s.rows) > 1 })
 }
 
-// pair is one cell measured in a run and in the baseline it is compared
+// pair is one cell measured in a side and in the baseline it is compared
 // with.
 type pair struct {
 	k           key
 	base, other *sample
-	// ratio is the other run's median throughput per client over the
-	// baseline's (above 1: the other run is faster); NaN if unknown.
+	// ratio is the other side's median throughput per client over the
+	// baseline's (above 1: the other side is faster); NaN if unknown.
 	ratio float64
 	// lo and hi are the ratio's 95% bootstrap interval; NaN when a side
 	// has a single sample.
@@ -52,20 +53,20 @@ type pair struct {
 
 func (p *pair) hasInterval() bool { return !math.IsNaN(p.lo) }
 
-// comparison is a run against the baseline, cell by cell.
+// comparison is a side against the baseline, cell by cell.
 type comparison struct {
-	base, other *run
+	base, other *side
 	pairs       []pair
 	// interleaved is the A/A check of the pairs measured interleaved (see
-	// interleavedAAOf); no cells when the runs were measured apart.
+	// interleavedAAOf); no cells when the sides were measured apart.
 	interleaved aaCheck
 }
 
-// compare matches the other run's cells with the baseline's: the same
+// compare matches the other side's cells with the baseline's: the same
 // operation, volume, client and server workers, where unknown server
 // workers (a server without STATS) match any count, so a server of one
 // configuration is compared with each of the baseline's.
-func compare(base, other *run) *comparison {
+func compare(base, other *side) *comparison {
 	c := &comparison{base: base, other: other}
 	for _, b := range base.samples {
 		var exact, wild []*sample

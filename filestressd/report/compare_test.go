@@ -54,8 +54,8 @@ func TestPairClass(t *testing.T) {
 // own (the geometric mean of one ratio is the ratio, draw by draw), and
 // that with 3 repeats a side the interval is the ranges' ratio.
 func TestJudgeInterval(t *testing.T) {
-	base := newRun(Run{Label: "thread", Mode: "thread", Rows: cellRows("thread", 1, 1, 200, 210, 190)}, modesOfOneCSV, "")
-	other := newRun(Run{Label: "process", Mode: "process", Rows: cellRows("process", 1, 1, 230, 240, 225)}, modesOfOneCSV, "")
+	base := newSide(Side{Label: "thread", Mode: "thread", Rows: cellRows("thread", 1, 1, 200, 210, 190)}, modesOfOneCSV, "")
+	other := newSide(Side{Label: "process", Mode: "process", Rows: cellRows("process", 1, 1, 230, 240, 225)}, modesOfOneCSV, "")
 	c := compare(base, other)
 	if len(c.pairs) != 1 {
 		t.Fatalf("%d pairs", len(c.pairs))
@@ -76,8 +76,8 @@ func TestJudgeInterval(t *testing.T) {
 // TestWildcardServers compares a server without STATS (workers unknown)
 // with each of the baseline's server worker counts.
 func TestWildcardServers(t *testing.T) {
-	base := newRun(Run{Label: "thread", Rows: concat(cellRows("thread", 1, 1, 100), cellRows("thread", 1, 5, 120), cellRows("thread", 5, 5, 50))}, labelledRuns, "")
-	other := newRun(Run{Label: "student", Rows: cellRows("", 1, 0, 90)}, labelledRuns, "")
+	base := newSide(Side{Label: "thread", Rows: concat(cellRows("thread", 1, 1, 100), cellRows("thread", 1, 5, 120), cellRows("thread", 5, 5, 50))}, labelledRuns, "")
+	other := newSide(Side{Label: "student", Rows: cellRows("", 1, 0, 90)}, labelledRuns, "")
 	c := compare(base, other)
 	if len(c.pairs) != 2 {
 		t.Fatalf("%d pairs, want the 1-client cell against 1 and 5 server workers", len(c.pairs))
@@ -254,15 +254,15 @@ func TestRenderRunsErrors(t *testing.T) {
 	thread := cellRows("thread", 1, 1, 100)
 	both := concat(cellRows("thread", 1, 1, 100), cellRows("process", 1, 1, 110))
 	for _, tc := range []struct {
-		runs     []Run
+		runs     []Side
 		baseline string
 		want     string
 	}{
 		{nil, "", "no runs"},
-		{[]Run{{Label: "a", Source: "m.csv", Rows: thread}, {Label: "a", Source: "n.csv", Rows: thread}}, "", `two runs labelled "a"`},
-		{[]Run{{Label: "a", Source: "m.csv", Rows: both}}, "", "several server modes (thread, process); select one, e.g. a=m.csv:thread"},
-		{[]Run{{Label: "a", Source: "m.csv", Mode: "process"}}, "", `no rows of server mode "process"`},
-		{[]Run{{Label: "a", Source: "m.csv", Rows: thread}}, "b", `baseline "b" is none of the runs (a)`},
+		{[]Side{{Label: "a", Source: "m.csv", Rows: thread}, {Label: "a", Source: "n.csv", Rows: thread}}, "", `two runs labelled "a"`},
+		{[]Side{{Label: "a", Source: "m.csv", Rows: both}}, "", "several server modes (thread, process); select one, e.g. a=m.csv:thread"},
+		{[]Side{{Label: "a", Source: "m.csv", Mode: "process"}}, "", `no rows of server mode "process"`},
+		{[]Side{{Label: "a", Source: "m.csv", Rows: thread}}, "b", `baseline "b" is none of the runs (a)`},
 	} {
 		if _, err := RenderRuns(tc.runs, Options{Baseline: tc.baseline}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("RenderRuns(%+v): %v, want %q", tc.runs, err, tc.want)

@@ -15,7 +15,7 @@ type decision int
 
 const (
 	same        decision = 0  // "~": no significant difference, or within the floor (or the ±5% band)
-	otherFaster decision = 1  // the other run is faster
+	otherFaster decision = 1  // the other side is faster
 	otherSlower decision = -1 // the baseline is faster
 )
 
@@ -49,7 +49,7 @@ func byBand(ratio float64) decision {
 	return same
 }
 
-// class says whether the other run is faster, slower or neither in the
+// class says whether the other side is faster, slower or neither in the
 // cell. With an interval: only when it excludes 1 and the difference is
 // beyond the noise floor. Without: by the ±tieBand band.
 func (p *pair) class(floor float64) decision {
@@ -62,10 +62,10 @@ func (p *pair) class(floor float64) decision {
 	return beyond(p.ratio, p.lo, p.hi, floor)
 }
 
-// verdict sums up a run against the baseline over a set of pairs.
+// verdict sums up a side against the baseline over a set of pairs.
 type verdict struct {
 	cells int // with a ratio
-	// Cells with an interval: the other run faster, slower, and neither
+	// Cells with an interval: the other side faster, slower, and neither
 	// (no significant difference, or within the noise floor).
 	withInterval, faster, slower, same int
 	// Cells without: beyond +tieBand, below -tieBand, and within.
@@ -150,7 +150,7 @@ const (
 	bandOnly                    // no cell has an interval: the ±5% band judges
 	floorTooHigh                // the A/A floor is beyond ±5%: no winner declared
 	notDeclared                 // some cells lack an interval, so the overall ratio has none
-	otherWins                   // the other run is faster
+	otherWins                   // the other side is faster
 	baseWins                    // the baseline is faster
 	includesOne                 // ~: the overall interval includes 1
 	withinFloor                 // ~: the interval excludes 1, the difference is within the floor

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// constRun is a run of one upload cell per throughput, each measured
+// constSide is a run of one upload cell per throughput, each measured
 // twice at the same value, so that every bootstrap draw's median is that
 // value and the intervals are exact.
-func constRun(label, runID string, mbps ...float64) *run {
+func constSide(label, runID string, mbps ...float64) *side {
 	var rows []Row
 	for i, v := range mbps {
 		for rep := 1; rep <= 2; rep++ {
@@ -16,7 +16,7 @@ func constRun(label, runID string, mbps ...float64) *run {
 				ServerMode: label, ThroughputPerClient: v * mb, ServerCPU: -1, ClientCPU: -1, ServerPeakRSS: -1, Repeat: rep, RunID: runID})
 		}
 	}
-	return newRun(Run{Label: label, Mode: label, Rows: rows}, modesOfOneCSV, "")
+	return newSide(Side{Label: label, Mode: label, Rows: rows}, modesOfOneCSV, "")
 }
 
 func TestBeyond(t *testing.T) {
@@ -52,15 +52,15 @@ func TestBeyond(t *testing.T) {
 func TestSummarize(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		base, othr *run
+		base, othr *side
 		want       outcome
 		geo        float64
 		faster     int
 		slower     int
 	}{
-		{"faster", constRun("thread", "r", 100, 50), constRun("process", "r", 120, 60), otherWins, 1.2, 2, 0},
-		{"slower", constRun("thread", "r", 100, 50), constRun("process", "r", 80, 40), baseWins, 0.8, 0, 2},
-		{"within the floor", constRun("thread", "r", 100, 100), constRun("process", "r", 110, 90), withinFloor, math.Sqrt(1.1 * 0.9), 1, 1},
+		{"faster", constSide("thread", "r", 100, 50), constSide("process", "r", 120, 60), otherWins, 1.2, 2, 0},
+		{"slower", constSide("thread", "r", 100, 50), constSide("process", "r", 80, 40), baseWins, 0.8, 0, 2},
+		{"within the floor", constSide("thread", "r", 100, 100), constSide("process", "r", 110, 90), withinFloor, math.Sqrt(1.1 * 0.9), 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := summarize(compare(tc.base, tc.othr))
@@ -80,7 +80,7 @@ func TestSummarize(t *testing.T) {
 	}
 	// The widest gaps: 0.5 is as far from 1 as 2, and wider than 1.5;
 	// 1.01 is within a 2% floor.
-	s := summarize(compare(constRun("thread", "r", 100, 100, 100, 100), constRun("process", "r", 150, 50, 101, 200)))
+	s := summarize(compare(constSide("thread", "r", 100, 100, 100, 100), constSide("process", "r", 150, 50, 101, 200)))
 	s.floor = 0.02
 	var gaps []float64
 	for _, p := range s.gaps(2) {
@@ -91,8 +91,8 @@ func TestSummarize(t *testing.T) {
 	}
 	// One sample a cell: the band decides, cell by cell, and the verdict
 	// is the band's.
-	one := func(label string, mbps ...float64) *run {
-		r := constRun(label, "r", mbps...)
+	one := func(label string, mbps ...float64) *side {
+		r := constSide(label, "r", mbps...)
 		for _, s := range r.samples {
 			s.rows, s.tput, s.times = s.rows[:1], s.tput[:1], s.times[:1]
 		}
@@ -104,7 +104,7 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("one sample a cell: %+v", s)
 	}
 	// A floor beyond ±5% declares no winner, however clear the cells.
-	s = summarize(compare(constRun("thread", "r", 100), constRun("process", "r", 150)))
+	s = summarize(compare(constSide("thread", "r", 100), constSide("process", "r", 150)))
 	s.floor = 0.06
 	if s.decide() != floorTooHigh {
 		t.Errorf("a 6%% floor: outcome %d, want no winner", s.decide())

@@ -8,7 +8,7 @@ import (
 // The A/A noise floor: how far a comparison moves when nothing changes
 // but the repeat. A difference within it is not declared.
 
-// aaCheck is the A/A comparison of a run with itself: in each cell with
+// aaCheck is the A/A comparison of a side with itself: in each cell with
 // two repeats, the first repeat's throughput over the second's. Nothing
 // differs between them but the machine, so how far they stray from 1 is
 // the noise floor any other comparison stands on.
@@ -39,11 +39,11 @@ func aaOfRatios(ratios []float64) aaCheck {
 // geometric mean of 0.982 or 1.018.
 func (a aaCheck) floor() float64 { return math.Abs(a.geomean - 1) }
 
-// interleavedAAOf is the A/A check of a comparison whose two runs were
+// interleavedAAOf is the A/A check of a comparison whose two sides were
 // measured interleaved, cell by cell in one run_matrix.sh invocation: in
 // each cell with two repeats in both, the ratio other/baseline in the
 // first repeat over the same ratio in the second. A drift between the
-// repeats (the whole second pass slower, say) hits both runs alike and
+// repeats (the whole second pass slower, say) hits both sides alike and
 // divides out, as it does from the comparison itself. What is left is how
 // far the compared ratio moves when nothing changes but the repeat.
 func interleavedAAOf(ps []pair) aaCheck {
@@ -75,16 +75,16 @@ func firstTwoRepeats(s *sample) (Row, Row, bool) {
 }
 
 // floor is the comparison's A/A noise floor, and whether it has one. For
-// runs measured interleaved it is the interleaved A/A check's: the drift
+// sides measured interleaved it is the interleaved A/A check's: the drift
 // between repeats divides out of it as it does out of the comparison.
-// Otherwise it is the larger of the two runs' own A/A floors, drift and
-// all, since a drift between runs measured apart lands on one of them.
+// Otherwise it is the larger of the two sides' own A/A floors, drift and
+// all, since a drift between sides measured apart lands on one of them.
 func (c *comparison) floor() (float64, bool) {
 	if c.interleaved.cells > 0 {
 		return c.interleaved.floor(), true
 	}
 	f, ok := 0.0, false
-	for _, r := range []*run{c.base, c.other} {
+	for _, r := range []*side{c.base, c.other} {
 		if r.aa.cells > 0 {
 			f, ok = max(f, r.aa.floor()), true
 		}

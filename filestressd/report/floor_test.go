@@ -9,12 +9,12 @@ import (
 // 200, 180 give 100/110 = 0.90909 and 200/180 = 1.11111, geometric mean
 // sqrt(1.0101) = 1.00504, a floor of 0.504%.
 func TestAAOf(t *testing.T) {
-	base := newRun(Run{Label: "thread", Mode: "thread", Rows: concat(cellRows("thread", 1, 1, 100, 110), cellRows("thread", 5, 1, 200, 180))}, modesOfOneCSV, "")
+	base := newSide(Side{Label: "thread", Mode: "thread", Rows: concat(cellRows("thread", 1, 1, 100, 110), cellRows("thread", 5, 1, 200, 180))}, modesOfOneCSV, "")
 	want := math.Sqrt(100.0 / 110 * 200 / 180)
 	if a := base.aa; a.cells != 2 || !near(a.geomean, want) || !near(a.floor(), want-1) || !near(a.lo, 100.0/110) || !near(a.hi, 200.0/180) {
 		t.Errorf("aaOf = %+v, want geomean %v", a, want)
 	}
-	if a := aaOf(newRun(Run{Label: "x", Rows: cellRows("x", 1, 1, 100)}, labelledRuns, "").samples); a.cells != 0 {
+	if a := aaOf(newSide(Side{Label: "x", Rows: cellRows("x", 1, 1, 100)}, labelledRuns, "").samples); a.cells != 0 {
 		t.Errorf("one repeat gave an A/A check: %+v", a)
 	}
 }
@@ -34,7 +34,7 @@ func TestInterleavedFloor(t *testing.T) {
 		cells int
 	}{{"r", 1.2/1.1 - 1, 2}, {"other", math.Sqrt(120.0/99*60/55) - 1, 0}} {
 		process := withRunID(concat(cellRows("process", 1, 1, 120, 99), cellRows("process", 5, 1, 60, 55)), tc.runID)
-		c := compare(newRun(Run{Label: "thread", Mode: "thread", Rows: thread}, modesOfOneCSV, ""), newRun(Run{Label: "process", Mode: "process", Rows: process}, modesOfOneCSV, ""))
+		c := compare(newSide(Side{Label: "thread", Mode: "thread", Rows: thread}, modesOfOneCSV, ""), newSide(Side{Label: "process", Mode: "process", Rows: process}, modesOfOneCSV, ""))
 		f, ok := c.floor()
 		if !ok || !near(f, tc.floor) || c.interleaved.cells != tc.cells {
 			t.Errorf("run_id %s: floor %v (%v), %d interleaved cells; want %v, %d", tc.runID, f, ok, c.interleaved.cells, tc.floor, tc.cells)

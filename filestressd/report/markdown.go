@@ -28,8 +28,8 @@ func (rep *report) render() (map[string][]byte, error) {
 	for i, c := range rep.comps {
 		rep.writeComparison(&b, c, rep.sums[i])
 	}
-	for _, r := range rep.runs {
-		writeRunTable(&b, r)
+	for _, r := range rep.sides {
+		writeSideTable(&b, r)
 	}
 	b.WriteString("## Machine and run\n\n")
 	machineTable(rep).write(&b)
@@ -215,9 +215,9 @@ func (rep *report) writeComparison(b *strings.Builder, c *comparison, s summary)
 	paragraph(b, costLeftOut(leftOut, rep.both()))
 }
 
-func writeRunTable(b *strings.Builder, r *run) {
+func writeSideTable(b *strings.Builder, r *side) {
 	fmt.Fprintf(b, "## %s\n\n", r.title)
-	t, notes := runTable(r)
+	t, notes := sideTable(r)
 	t.write(b)
 	paragraph(b, strings.TrimSpace(strings.Join(notes, " ")))
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // The report's sentences, each a small function of what the statistics
-// decided. Names in them (runs, modes) are Markdown already (run.name).
+// decided. Names in them (sides, modes) are Markdown already (side.name).
 
 // ratioName is "process / thread", for a comparison.
 func ratioName(c *comparison) string { return md(c.other.Label) + " / " + md(c.base.Label) }
@@ -96,10 +96,10 @@ func bandNote(s summary) string {
 		left, plural(left, "cell has", "cells have"), tieBand*100, s.c.other.name, v.bandFaster, v.bandSlower, v.bandTies)
 }
 
-// wildcardNote says that a run's server workers are unknown, when so.
+// wildcardNote says that a side's server workers are unknown, when so.
 func wildcardNote(c *comparison) string {
 	var notes []string
-	for i, r := range []*run{c.base, c.other} {
+	for i, r := range []*side{c.base, c.other} {
 		for _, p := range c.pairs {
 			if []*sample{p.base, p.other}[i].k.servers == 0 && p.k.servers != 0 {
 				notes = append(notes, fmt.Sprintf("The server workers of %s are unknown (no STATS): its cells are compared with each server worker count of the other.", r.name))
@@ -110,7 +110,7 @@ func wildcardNote(c *comparison) string {
 	return strings.Join(notes, " ")
 }
 
-// cpuNote says for how many of a run's cells CPU was not recorded.
+// cpuNote says for how many of a side's cells CPU was not recorded.
 func cpuNote(unrecorded, cells int) string {
 	if unrecorded == 0 {
 		return ""
@@ -260,10 +260,10 @@ func capital(s string) string {
 }
 
 func cellName(k key) string {
-	return fmt.Sprintf("%s %s, %d client / %s server workers", md(k.op), volumeLabel(k.volume), k.clients, workers(k.servers))
+	return fmt.Sprintf("%s %s, %d client / %s server workers", md(k.op), volumeWords(k.volume), k.clients, workers(k.servers))
 }
 
-func volumeLabel(n int64) string {
+func volumeWords(n int64) string {
 	if n%mb == 0 {
 		return fmt.Sprintf("%d MB", n/mb)
 	}

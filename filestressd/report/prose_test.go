@@ -57,7 +57,7 @@ func proseOf(md string) proseFigures {
 	return f
 }
 
-// checkProse holds every rendered report to the limits: no
+// checkProse holds every rendered report to its limits: no
 // paragraph over 80 words, no line over 400 characters outside tables.
 func checkProse(t *testing.T, name, md string) {
 	t.Helper()

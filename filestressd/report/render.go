@@ -27,9 +27,9 @@ type Options struct {
 	// benchmarks measured apart from the matrix (performance.md), which
 	// the report links to; empty for none.
 	Performance string
-	// Baseline is the label of the run (or -server) every other is
-	// compared with: by default thread in Render, the first run in
-	// RenderRuns, the first server in RenderServers.
+	// Baseline is the label of the side (a mode, -run or -server) every
+	// other is compared with: by default thread in Render, the first run
+	// in RenderRuns, the first server in RenderServers.
 	Baseline string
 	// Notes are more lines of the "Machine and run" table, each a name
 	// and its text (report -note NAME=TEXT): run_matrix.sh LAB=1 names the
@@ -55,14 +55,14 @@ const (
 // write.
 type report struct {
 	kind  reportKind
-	runs  []*run
+	sides []*side
 	comps []*comparison
 	sums  []summary
 	opt   Options
 	files map[string][]byte // the charts drawn, by file name
 }
 
-// Render builds the default report of one CSV, each server mode a run and
+// Render builds the default report of one CSV, each server mode a side and
 // every mode compared with thread mode (or opt.Baseline): README.md and
 // the charts it shows, by file name.
 func Render(all []Row, opt Options) (map[string][]byte, error) {
@@ -72,13 +72,13 @@ func Render(all []Row, opt Options) (map[string][]byte, error) {
 	all = MergeHosts(all)
 	rep := &report{opt: opt, kind: modesOfOneCSV}
 	for _, mode := range modes(all) {
-		rep.add(newRun(Run{Label: mode, Source: opt.Source, Mode: mode, Rows: rowsOf(all, mode)}, modesOfOneCSV, ""))
+		rep.add(newSide(Side{Label: mode, Source: opt.Source, Mode: mode, Rows: rowsOf(all, mode)}, modesOfOneCSV, ""))
 	}
-	base := rep.run(or(opt.Baseline, "thread"))
+	base := rep.labelled(or(opt.Baseline, "thread"))
 	if base == nil && opt.Baseline != "" {
 		return nil, fmt.Errorf("baseline %q: the CSV has no rows of that server mode (it has %s)", opt.Baseline, rep.labels())
 	}
-	for _, r := range rep.runs {
+	for _, r := range rep.sides {
 		if base != nil && r != base && r.Mode != "" {
 			rep.comps = append(rep.comps, compare(base, r))
 		}
@@ -88,7 +88,7 @@ func Render(all []Row, opt Options) (map[string][]byte, error) {
 
 // RenderRuns builds a report of labelled runs side by side, each compared
 // with the baseline (opt.Baseline, or the first run).
-func RenderRuns(runs []Run, opt Options) (map[string][]byte, error) {
+func RenderRuns(runs []Side, opt Options) (map[string][]byte, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("no runs to report")
 	}
@@ -98,7 +98,7 @@ func RenderRuns(runs []Run, opt Options) (map[string][]byte, error) {
 		switch {
 		case r.Label == "":
 			return nil, fmt.Errorf("a run without a label (%s)", r.Source)
-		case rep.run(r.Label) != nil:
+		case rep.labelled(r.Label) != nil:
 			return nil, fmt.Errorf("two runs labelled %q", r.Label)
 		case len(r.Rows) == 0 && r.Mode != "":
 			return nil, fmt.Errorf("run %s: %s has no rows of server mode %q", r.Label, r.Source, r.Mode)
@@ -108,15 +108,15 @@ func RenderRuns(runs []Run, opt Options) (map[string][]byte, error) {
 		if ms := modes(r.Rows); len(ms) > 1 {
 			return nil, fmt.Errorf("run %s: %s holds rows of several server modes (%s); select one, e.g. %s=%s:%s", r.Label, r.Source, modeList(ms), r.Label, r.Source, or(ms[0], "none"))
 		}
-		rep.add(newRun(r, labelledRuns, ""))
+		rep.add(newSide(r, labelledRuns, ""))
 	}
-	base := rep.runs[0]
+	base := rep.sides[0]
 	if opt.Baseline != "" {
-		if base = rep.run(opt.Baseline); base == nil {
+		if base = rep.labelled(opt.Baseline); base == nil {
 			return nil, fmt.Errorf("baseline %q is none of the runs (%s)", opt.Baseline, rep.labels())
 		}
 	}
-	for _, r := range rep.runs {
+	for _, r := range rep.sides {
 		if r != base {
 			rep.comps = append(rep.comps, compare(base, r))
 		}
@@ -133,7 +133,7 @@ func RenderServers(ss []Server, opt Options) (map[string][]byte, error) {
 		return nil, fmt.Errorf("no servers to report")
 	}
 	rep := &report{opt: opt, kind: servers}
-	byServer := map[string][]*run{}
+	byServer := map[string][]*side{}
 	for _, s := range ss {
 		switch {
 		case s.Label == "":
@@ -149,7 +149,7 @@ func RenderServers(ss []Server, opt Options) (map[string][]byte, error) {
 			if mode != "" {
 				label += " " + mode
 			}
-			r := newRun(Run{Label: label, Source: s.Source, Mode: mode, Rows: rowsOf(rows, mode)}, servers, s.Label)
+			r := newSide(Side{Label: label, Source: s.Source, Mode: mode, Rows: rowsOf(rows, mode)}, servers, s.Label)
 			rep.add(r)
 			byServer[s.Label] = append(byServer[s.Label], r)
 		}
@@ -186,14 +186,14 @@ func RenderServers(ss []Server, opt Options) (map[string][]byte, error) {
 	return rep.render()
 }
 
-// add puts a run in the report, with the next colour of the palette.
-func (rep *report) add(r *run) {
-	r.color = runPalette[len(rep.runs)%len(runPalette)]
-	rep.runs = append(rep.runs, r)
+// add puts a side in the report, with the next colour of the palette.
+func (rep *report) add(r *side) {
+	r.color = sidePalette[len(rep.sides)%len(sidePalette)]
+	rep.sides = append(rep.sides, r)
 }
 
-func newRun(r Run, kind reportKind, server string) *run {
-	out := &run{Run: r, server: server, samples: samples(r.Label, r.Rows), heading: md(r.Label)}
+func newSide(r Side, kind reportKind, server string) *side {
+	out := &side{Side: r, server: server, samples: samples(r.Label, r.Rows), heading: md(r.Label)}
 	if kind == modesOfOneCSV {
 		out.heading = capital(out.heading)
 	}
@@ -228,8 +228,8 @@ func newRun(r Run, kind reportKind, server string) *run {
 	return out
 }
 
-func (rep *report) run(label string) *run {
-	for _, r := range rep.runs {
+func (rep *report) labelled(label string) *side {
+	for _, r := range rep.sides {
 		if r.Label == label {
 			return r
 		}
@@ -239,7 +239,7 @@ func (rep *report) run(label string) *run {
 
 func (rep *report) labels() string {
 	var ls []string
-	for _, r := range rep.runs {
+	for _, r := range rep.sides {
 		ls = append(ls, r.Label)
 	}
 	return modeList(ls)
@@ -256,7 +256,7 @@ func modeList(ms []string) string {
 // usedRows is every row the report's samples hold.
 func (rep *report) usedRows() []Row {
 	var rows []Row
-	for _, r := range rep.runs {
+	for _, r := range rep.sides {
 		for _, s := range r.samples {
 			rows = append(rows, s.rows...)
 		}
@@ -266,10 +266,10 @@ func (rep *report) usedRows() []Row {
 
 // repeated says whether any cell of the report has more than one sample.
 func (rep *report) repeated() bool {
-	return slices.ContainsFunc(rep.runs, (*run).repeated)
+	return slices.ContainsFunc(rep.sides, (*side).repeated)
 }
 
-// both is how the report says "measured in both": modes or runs.
+// both is how the report says "measured in both": modes or sides.
 func (rep *report) both() string {
 	if rep.kind == modesOfOneCSV {
 		return "modes"

@@ -48,7 +48,7 @@ func TestGoldenRepeats(t *testing.T) {
 // -baseline thread: the student's server has no STATS, so its cells match
 // the baseline's whatever its server workers.
 func TestGoldenRuns(t *testing.T) {
-	var runs []Run
+	var runs []Side
 	for _, arg := range []string{"thread=repeats.csv", "process=repeats.csv", "student=student.csv"} {
 		spec, err := ParseRunSpec(arg)
 		if err != nil {

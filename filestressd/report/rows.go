@@ -54,12 +54,9 @@ type RunSpec struct {
 // last colon when it is a plain word (letters, digits, '-' and '_'), so a
 // colon elsewhere in a path is left alone.
 func ParseRunSpec(s string) (RunSpec, error) {
-	label, file, ok := strings.Cut(s, "=")
-	if !ok || label == "" || file == "" {
-		return RunSpec{}, fmt.Errorf("-run %q: want LABEL=FILE or LABEL=FILE:MODE", s)
-	}
-	if err := checkLabel(label); err != nil {
-		return RunSpec{}, fmt.Errorf("-run %q: %w", s, err)
+	label, file, err := parseLabelled("-run", s, "LABEL=FILE or LABEL=FILE:MODE")
+	if err != nil {
+		return RunSpec{}, err
 	}
 	spec := RunSpec{Label: label, File: file}
 	if i := strings.LastIndexByte(file, ':'); i >= 0 && isWord(file[i+1:]) {
@@ -86,21 +83,21 @@ func isWord(s string) bool {
 // Select picks the spec's rows of its file: those of the server mode it
 // names; without one, those of the mode its label names if the file has
 // rows of that mode, else all of them.
-func (sp RunSpec) Select(rows []Row, source string) Run {
-	run := Run{Label: sp.Label, Source: source, Mode: sp.Mode}
+func (sp RunSpec) Select(rows []Row, source string) Side {
+	s := Side{Label: sp.Label, Source: source, Mode: sp.Mode}
 	mode := sp.Mode
 	if mode == "none" {
 		mode = ""
 	}
 	if sp.Mode == "" {
 		if !slices.ContainsFunc(rows, func(r Row) bool { return r.ServerMode == sp.Label }) {
-			run.Rows = rows
-			return run
+			s.Rows = rows
+			return s
 		}
-		mode, run.Mode = sp.Label, sp.Label
+		mode, s.Mode = sp.Label, sp.Label
 	}
-	run.Rows = rowsOf(rows, mode)
-	return run
+	s.Rows = rowsOf(rows, mode)
+	return s
 }
 
 // checkLabel refuses labels that would not read as one word of a
@@ -122,14 +119,22 @@ type ServerSpec struct{ Label, File string }
 
 // ParseServerSpec parses LABEL=FILE.
 func ParseServerSpec(s string) (ServerSpec, error) {
+	label, file, err := parseLabelled("-server", s, "LABEL=FILE")
+	return ServerSpec{label, file}, err
+}
+
+// parseLabelled splits s, the value of flag, at its first '=' into a
+// label (see checkLabel) and a file, both there; want is the form for
+// the error.
+func parseLabelled(flag, s, want string) (label, file string, err error) {
 	label, file, ok := strings.Cut(s, "=")
 	if !ok || label == "" || file == "" {
-		return ServerSpec{}, fmt.Errorf("-server %q: want LABEL=FILE", s)
+		return "", "", fmt.Errorf("%s %q: want %s", flag, s, want)
 	}
 	if err := checkLabel(label); err != nil {
-		return ServerSpec{}, fmt.Errorf("-server %q: %w", s, err)
+		return "", "", fmt.Errorf("%s %q: %w", flag, s, err)
 	}
-	return ServerSpec{label, file}, nil
+	return label, file, nil
 }
 
 // Server is one server's rows, both modes, as -server gives them.

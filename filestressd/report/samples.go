@@ -6,9 +6,9 @@ import (
 	"slices"
 )
 
-// sample is one cell of a run: the rows of its repeats.
+// sample is one cell of a side: the rows of its repeats.
 type sample struct {
-	id    string // run label and cell, naming its resampling stream
+	id    string // side label and cell, naming its resampling stream
 	k     key
 	rows  []Row     // one per repeat, by repeat number
 	tput  []float64 // throughput per client of the rows that measured one
@@ -68,7 +68,7 @@ func (s *sample) peakRSS() []float64 {
 	return vs
 }
 
-// samples groups a run's rows into one sample per cell, in matrix order. A
+// samples groups a side's rows into one sample per cell, in matrix order. A
 // cell's sample is the rows of the newest run_matrix.sh invocation that
 // measured it (the run_id of its last row), the newest row of each repeat:
 // a re-run appends rows, and the report shows what the last run measured.

@@ -15,8 +15,8 @@ const (
 	bootstrapResamples = 2000
 	// bootstrapSeed fixes the resampling, so the same CSV always renders
 	// the same report. Each sample draws from its own stream, seeded from
-	// this and the sample's name (run label and cell), so adding a run to
-	// a report leaves the other runs' intervals as they were.
+	// this and the sample's name (side label and cell), so adding a side to
+	// a report leaves the other sides' intervals as they were.
 	bootstrapSeed = 13
 	// confidence is the interval's coverage: its ends are the 2.5th and
 	// 97.5th percentiles.

@@ -26,9 +26,9 @@ const (
 	pad       = 8.0
 )
 
-// runPalette gives each run of a report its colour, in order: thread blue
+// sidePalette gives each side of a report its colour, in order: thread blue
 // and process orange in the default report.
-var runPalette = []string{"#1f77b4", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666"}
+var sidePalette = []string{"#1f77b4", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666"}
 
 // dashes tell series of one colour apart (server worker counts).
 var dashes = []string{"", "7 4", "2 3", "9 3 2 3"}

@@ -109,7 +109,7 @@ func gapsTable(s summary, most int) *table {
 	return t
 }
 
-// fasterName is the label of the run a decision favours.
+// fasterName is the label of the side a decision favours.
 func fasterName(c *comparison, d decision) string {
 	switch d {
 	case otherFaster:
@@ -155,14 +155,14 @@ func aaTable(s summary) *table {
 	}
 	if a := c.interleaved; a.cells > 0 {
 		add(fmt.Sprintf("%s, measured interleaved: the floor, %.1f%%", ratioName(c), s.floor*100), a)
-		for _, r := range []*run{c.base, c.other} {
+		for _, r := range []*side{c.base, c.other} {
 			if r.aa.cells > 0 {
 				add(r.name+": the machine's drift", r.aa)
 			}
 		}
 		return t
 	}
-	for _, r := range []*run{c.base, c.other} {
+	for _, r := range []*side{c.base, c.other} {
 		if r.aa.cells > 0 {
 			what := r.name
 			if math.Abs(r.aa.floor()-s.floor) < 1e-12 {
@@ -174,8 +174,8 @@ func aaTable(s summary) *table {
 	return t
 }
 
-// runTable is the assignment's table of one run: a row per cell.
-func runTable(r *run) (*table, []string) {
+// sideTable is the assignment's table of one side: a row per cell.
+func sideTable(r *side) (*table, []string) {
 	showCPU := slices.ContainsFunc(r.Rows, func(r Row) bool { return r.ServerCPU >= 0 || r.ClientCPU >= 0 })
 	showRSS := slices.ContainsFunc(r.Rows, func(r Row) bool { return r.ServerPeakRSS >= 0 })
 	showErrors := slices.ContainsFunc(r.Rows, func(r Row) bool { return r.Errors != "" })
@@ -217,7 +217,7 @@ func runTable(r *run) (*table, []string) {
 		if len(tputs) == 0 { // no worker succeeded: the row's (empty) figures
 			times, tputs, aggs = []float64{first.TimePerClient}, []float64{first.ThroughputPerClient}, []float64{first.Aggregate}
 		}
-		t.row(strings.Join(nos, ", "), md(first.Operation), volumeLabel(first.VolumeBytes), fmt.Sprint(first.ClientWorkers), workers(first.ServerWorkers),
+		t.row(strings.Join(nos, ", "), md(first.Operation), volumeWords(first.VolumeBytes), fmt.Sprint(first.ClientWorkers), workers(first.ServerWorkers),
 			fmt.Sprint(len(s.rows)), spread("%.3f", 1, times), spread("%.1f", mb, tputs), spread("%.1f", mb, aggs),
 			fmt.Sprintf("%d / %d", clientOK, clientFail), server, strings.Join(errs, "; "),
 			sampleCPUCell(s, true), sampleCPUCell(s, false), spread("%.1f", mib, s.peakRSS()))
@@ -273,13 +273,13 @@ func pairsTable(c *comparison, floor float64) *table {
 				word += " faster"
 			}
 		}
-		t.row(md(p.k.op), volumeLabel(p.k.volume), fmt.Sprint(p.k.clients), workers(p.k.servers),
+		t.row(md(p.k.op), volumeWords(p.k.volume), fmt.Sprint(p.k.clients), workers(p.k.servers),
 			spread("%.1f", mb, p.base.tput), spread("%.1f", mb, p.other.tput), ratio, iv, word)
 	}
 	return t
 }
 
-// costTable compares the server's CPU per MB and peak memory of two runs,
+// costTable compares the server's CPU per MB and peak memory of two sides,
 // cell by cell, where both recorded one of them.
 func costTable(c *comparison) (*table, int) {
 	var with []pair
@@ -295,7 +295,7 @@ func costTable(c *comparison) (*table, int) {
 		tableCol{base + " CPU (ms/MB)", right, cpu}, tableCol{other + " CPU (ms/MB)", right, cpu}, tableCol{"CPU " + ratioName(c), right, cpu},
 		tableCol{base + " peak (MiB)", right, rss}, tableCol{other + " peak (MiB)", right, rss}, tableCol{"Peak " + ratioName(c), right, rss})
 	for _, p := range with {
-		t.row(md(p.k.op), volumeLabel(p.k.volume), fmt.Sprint(p.k.clients), workers(p.k.servers),
+		t.row(md(p.k.op), volumeWords(p.k.volume), fmt.Sprint(p.k.clients), workers(p.k.servers),
 			sampleCPUCell(p.base, true), sampleCPUCell(p.other, true), fixed(p.cpuRatio),
 			spread("%.1f", mib, p.base.peakRSS()), spread("%.1f", mib, p.other.peakRSS()), fixed(p.rssRatio))
 	}
@@ -379,7 +379,7 @@ func measured(rows []Row) (string, bool) {
 func (rep *report) sources() [][2]string {
 	cells, used, read := 0, 0, 0
 	minRep, maxRep := math.MaxInt, 0
-	for _, r := range rep.runs {
+	for _, r := range rep.sides {
 		read += len(r.Rows)
 		for _, s := range r.samples {
 			cells++
@@ -406,7 +406,7 @@ func (rep *report) sources() [][2]string {
 		return [][2]string{{"Source", code(rep.opt.Source) + ": " + what}}
 	}
 	out := [][2]string{{"Source", what}}
-	for _, r := range rep.runs {
+	for _, r := range rep.sides {
 		how := "all rows of " + code(r.Source)
 		if r.Mode != "" {
 			how = "server mode " + md(r.Mode) + " in " + code(r.Source)

@@ -110,34 +110,18 @@ type Row struct {
 func (r Row) Record() []string {
 	hasVolume := r.Operation != "list"
 	anyOK := r.ClientOK > 0
-	rate := func(v float64, ok bool) string {
+	// opt is s, or an empty field for a figure that does not exist.
+	opt := func(ok bool, s string) string {
 		if !ok {
 			return ""
 		}
-		return strconv.FormatFloat(v, 'f', 0, 64)
+		return s
 	}
-	seconds := func(v float64, ok bool) string {
-		if !ok {
-			return ""
-		}
-		return strconv.FormatFloat(v, 'f', 6, 64)
-	}
-	count := func(n int, ok bool) string {
-		if !ok {
-			return ""
-		}
-		return strconv.Itoa(n)
-	}
-	count64 := func(n int64, ok bool) string {
-		if !ok {
-			return ""
-		}
-		return strconv.FormatInt(n, 10)
-	}
-	volumeBytes := ""
-	if hasVolume {
-		volumeBytes = strconv.FormatInt(r.VolumeBytes, 10)
-	}
+	rate := func(v float64, ok bool) string { return opt(ok, strconv.FormatFloat(v, 'f', 0, 64)) }
+	seconds := func(v float64, ok bool) string { return opt(ok, strconv.FormatFloat(v, 'f', 6, 64)) }
+	count := func(n int, ok bool) string { return opt(ok, strconv.Itoa(n)) }
+	count64 := func(n int64, ok bool) string { return opt(ok, strconv.FormatInt(n, 10)) }
+	volumeBytes := count64(r.VolumeBytes, hasVolume)
 	return []string{
 		strconv.Itoa(r.No), r.Timestamp, r.Operation, r.Volume, volumeBytes,
 		strconv.Itoa(r.ClientWorkers), r.ClientPool,
@@ -262,39 +246,46 @@ func (p *fieldParser) fail(name, format string, args ...any) {
 // figure is a time, rate or CPU time: a finite number, not negative; def
 // for an empty field.
 func (p *fieldParser) figure(name string, def float64) float64 {
-	s := p.str(name)
-	if s == "" {
-		return def
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	switch {
-	case err != nil && !errors.Is(err, strconv.ErrRange):
-		p.fail(name, "%q is not a number", s)
-	case math.IsNaN(f) || math.IsInf(f, 0):
-		p.fail(name, "%q is not a finite number", s)
-	case f < 0:
-		p.fail(name, "%s is negative", s)
-	default:
-		return f
-	}
-	return def
+	return nonNegative(p, name, def, func(s string) (float64, string) {
+		f, err := strconv.ParseFloat(s, 64)
+		switch {
+		case err != nil && !errors.Is(err, strconv.ErrRange):
+			return 0, "a number"
+		case math.IsNaN(f) || math.IsInf(f, 0):
+			return 0, "a finite number"
+		}
+		return f, ""
+	})
 }
 
 // count64 is a count or a size in bytes: a whole number, not negative;
 // def for an empty field.
 func (p *fieldParser) count64(name string, def int64) int64 {
+	return nonNegative(p, name, def, func(s string) (int64, string) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, "a whole number"
+		}
+		return n, ""
+	})
+}
+
+// nonNegative is the named field as parse reads it, def for an empty
+// field and, with p's error set, for one that is not what parse wants (it
+// says what: "a number") or is negative.
+func nonNegative[T int64 | float64](p *fieldParser, name string, def T, parse func(string) (T, string)) T {
 	s := p.str(name)
 	if s == "" {
 		return def
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
+	v, want := parse(s)
 	switch {
-	case err != nil:
-		p.fail(name, "%q is not a whole number", s)
-	case n < 0:
+	case want != "":
+		p.fail(name, "%q is not %s", s, want)
+	case v < 0:
 		p.fail(name, "%s is negative", s)
 	default:
-		return n
+		return v
 	}
 	return def
 }

@@ -6,7 +6,7 @@ import (
 	"io"
 )
 
-// TextMatcher is a content writer for a client that knows the base64
+// Base64Matcher is a content writer for a client that knows the base64
 // text it expects (a load generator checking content it generated): the
 // content a reply streams is handed to it as that text, JSON escapes
 // undone and line breaks left out, instead of being decoded, so that
@@ -14,15 +14,15 @@ import (
 // content value the reply holds whole (see ReadReplyKeys: one before
 // "status", or a short one under a key other than the first) still
 // arrives decoded, through Write.
-type TextMatcher interface {
+type Base64Matcher interface {
 	io.Writer
-	// MatchText consumes the longest prefix of text that is the text
+	// MatchBase64 consumes the longest prefix of b64 that is the base64
 	// expected next, and returns its length.
-	MatchText(text []byte) int
-	// Mismatch returns the error for text, which starts with a character
-	// MatchText did not take (neither the closing quote, nor a line break
+	MatchBase64(b64 []byte) int
+	// Mismatch returns the error for b64, which starts with a character
+	// MatchBase64 did not take (neither the closing quote, nor a line break
 	// or an escape), and holds what the reader has buffered after it.
-	Mismatch(text []byte) error
+	Mismatch(b64 []byte) error
 	// Decoded is the size of the content the text matched so far stands
 	// for.
 	Decoded() int64
@@ -35,7 +35,7 @@ type TextMatcher interface {
 // none of them while the text is the expected one: m compares first, and
 // only the character it stops at is looked at. It returns m.Decoded().
 // Whether the text was complete is m's to say: the string may end early.
-func matchJSONString(br *bufio.Reader, m TextMatcher) (int64, error) {
+func matchJSONString(br *bufio.Reader, m Base64Matcher) (int64, error) {
 	for {
 		buf, err := peekBuffered(br)
 		if err != nil {
@@ -44,7 +44,7 @@ func matchJSONString(br *bufio.Reader, m TextMatcher) (int64, error) {
 			}
 			return m.Decoded(), fmt.Errorf("read content: %w", err)
 		}
-		k := m.MatchText(buf)
+		k := m.MatchBase64(buf)
 		br.Discard(k)
 		if k == len(buf) {
 			continue
@@ -72,7 +72,7 @@ func matchJSONString(br *bufio.Reader, m TextMatcher) (int64, error) {
 			if !ok {
 				return m.Decoded(), badContent("escape %q is not a base64 character", e[:min(len(e), 6)])
 			}
-			if c != 0 && m.MatchText([]byte{c}) != 1 {
+			if c != 0 && m.MatchBase64([]byte{c}) != 1 {
 				return m.Decoded(), m.Mismatch([]byte{c})
 			}
 			br.Discard(width)

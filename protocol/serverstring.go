@@ -7,22 +7,22 @@ import (
 	"unicode/utf8"
 )
 
-// MaxServerText bounds how much of a text a server chose (an error's
+// MaxServerString bounds how much of a string a server chose (an error's
 // reason, a mode, a hash) is quoted in a message.
-const MaxServerText = 200
+const MaxServerString = 200
 
-// ServerText makes text a server chose fit to quote on a terminal, in a
-// log line, a CSV cell or a report: data, not markup or control. Control
-// characters (line breaks, ESC, DEL, C1), the format characters that
-// reorder or hide text (U+202E, U+200B, ...), the line and paragraph
-// separators and invalid UTF-8 are written as Go escapes (\r, \x1b,
-// \u202e), and the text is cut at MaxServerText bytes, saying how long it
-// was. Printable text, accents and other scripts among it, is left as it
-// is: "file \"x\" not found" stays readable.
-func ServerText(s string) string {
+// ServerString makes a string a server chose fit to quote on a terminal,
+// in a log line, a CSV cell or a report: data, not markup or control.
+// Control characters (line breaks, ESC, DEL, C1), the format characters
+// that reorder or hide what is written (U+202E, U+200B, ...), the line
+// and paragraph separators and invalid UTF-8 are written as Go escapes
+// (\r, \x1b, \u202e), and the string is cut at MaxServerString bytes,
+// saying how long it was. Printable characters, accents and other scripts
+// among them, are left as they are: "file \"x\" not found" stays readable.
+func ServerString(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
-		if b.Len() >= MaxServerText {
+		if b.Len() >= MaxServerString {
 			fmt.Fprintf(&b, "... (%d bytes in all)", len(s))
 			break
 		}

@@ -9,10 +9,10 @@ import (
 	"time"
 )
 
-// quietPair is a loopback TCP connection whose server side reads
-// requests with a quiet time, as fileserverd does, and whose client side
+// endPausePair is a loopback TCP connection whose server side reads
+// requests with an end pause, as fileserverd does, and whose client side
 // the test writes.
-func quietPair(t *testing.T, quiet, quietWrite time.Duration) (*RequestReader, net.Conn) {
+func endPausePair(t *testing.T, endPause, endPauseWrite time.Duration) (*RequestReader, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -31,20 +31,20 @@ func quietPair(t *testing.T, quiet, quietWrite time.Duration) (*RequestReader, n
 	t.Cleanup(func() { server.Close(); client.Close() })
 	// A hang is a failure, not a test that never ends.
 	server.SetDeadline(time.Now().Add(20 * time.Second))
-	qc := &quietConn{Conn: server}
+	qc := &pauseConn{Conn: server}
 	rr := NewRequestReader(bufio.NewReaderSize(qc, ReaderSize))
-	rr.Quiet, rr.QuietWrite = quiet, quietWrite
-	rr.SetQuietWait = qc.clock.SetQuietWait
+	rr.EndPause, rr.EndPauseWrite = endPause, endPauseWrite
+	rr.SetPauseWait = qc.clock.SetPauseWait
 	return rr, client
 }
 
-// quietConn reads with the deadline a QuietClock asks for, or 20 s.
-type quietConn struct {
+// pauseConn reads with the deadline a PauseClock asks for, or 20 s.
+type pauseConn struct {
 	net.Conn
-	clock QuietClock
+	clock PauseClock
 }
 
-func (c *quietConn) Read(p []byte) (int, error) {
+func (c *pauseConn) Read(p []byte) (int, error) {
 	for {
 		d := c.clock.Deadline()
 		if d.IsZero() {
@@ -79,17 +79,17 @@ func send(c net.Conn, pause time.Duration, pieces ...string) <-chan error {
 	return done
 }
 
-// TestQuietEndsRequest checks that a request without a terminator is
+// TestEndPauseEndsRequest checks that a request without a terminator is
 // served once nothing more arrives for long enough, and only where it can
-// be whole: a pause of Quiet ends a request that reads, and a payload that
+// be whole: a pause of EndPause ends a request that reads, and a payload that
 // cannot go on (padded, or its length reached); one that changes storage
-// (DELETE, a payload that may go on) waits for QuietWrite; a pause inside
+// (DELETE, a payload that may go on) waits for EndPauseWrite; a pause inside
 // a head that needs more, or after a line of base64 of any width, shorter
-// than QuietWrite, does not cut the request.
-func TestQuietEndsRequest(t *testing.T) {
+// than EndPauseWrite, does not cut the request.
+func TestEndPauseEndsRequest(t *testing.T) {
 	t.Parallel()
-	const quiet, quietWrite = 30 * time.Millisecond, time.Second
-	pause := 4 * quiet
+	const endPause, endPauseWrite = 30 * time.Millisecond, time.Second
+	pause := 4 * endPause
 	line64 := strings.Repeat("QUJD", 16)
 	tests := []struct {
 		name    string
@@ -97,7 +97,7 @@ func TestQuietEndsRequest(t *testing.T) {
 		command string
 		args    []string
 		payload string // for an UPLOAD
-		// write: the request ends only at the longer pause, QuietWrite;
+		// write: the request ends only at the longer pause, EndPauseWrite;
 		// otherwise well before it.
 		write bool
 	}{
@@ -129,7 +129,7 @@ func TestQuietEndsRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rr, client := quietPair(t, quiet, quietWrite)
+			rr, client := endPausePair(t, endPause, endPauseWrite)
 			began := time.Now()
 			sent := send(client, pause, tt.pieces...)
 			req, err := rr.Read()
@@ -146,13 +146,13 @@ func TestQuietEndsRequest(t *testing.T) {
 				t.Fatalf("read %+v with payload %q, want %s %q with payload %q", req, got.String(), tt.command, tt.args, tt.payload)
 			}
 			// Which pause ended it: it cannot end before its pause has
-			// passed, and one that ends at Quiet ends well before QuietWrite.
+			// passed, and one that ends at EndPause ends well before EndPauseWrite.
 			el, pauses := time.Since(began), time.Duration(len(tt.pieces)-1)*pause
-			if tt.write && el < pauses+quietWrite {
-				t.Errorf("read after %s, before the pause of QuietWrite (%s) after the last piece", el, quietWrite)
+			if tt.write && el < pauses+endPauseWrite {
+				t.Errorf("read after %s, before the pause of EndPauseWrite (%s) after the last piece", el, endPauseWrite)
 			}
-			if !tt.write && el >= pauses+quietWrite {
-				t.Errorf("read after %s: it waited for QuietWrite (%s), not for Quiet or its end", el, quietWrite)
+			if !tt.write && el >= pauses+endPauseWrite {
+				t.Errorf("read after %s: it waited for EndPauseWrite (%s), not for EndPause or its end", el, endPauseWrite)
 			}
 			if err := <-sent; err != nil {
 				t.Fatalf("send: %v", err)
@@ -167,12 +167,12 @@ func TestQuietEndsRequest(t *testing.T) {
 	}
 }
 
-// TestQuietEndsSkip checks that skipping a bad request stops at a line
+// TestEndPauseEndsSkip checks that skipping a bad request stops at a line
 // break followed by a pause, so a client that ends requests with one CRLF
 // gets on after an error, while a pause mid-line does not end the skip.
-func TestQuietEndsSkip(t *testing.T) {
+func TestEndPauseEndsSkip(t *testing.T) {
 	t.Parallel()
-	rr, client := quietPair(t, 30*time.Millisecond, time.Second)
+	rr, client := endPausePair(t, 30*time.Millisecond, time.Second)
 	sent := send(client, 120*time.Millisecond, "GET  a b", "c d\r\n", "LIST\r\n")
 	if _, err := rr.Read(); err == nil {
 		t.Fatal("a double space read as a request")

@@ -6,14 +6,14 @@ import (
 )
 
 // ErrPause is what a read returns once the pause a RequestReader waits for
-// (SetQuietWait) has passed with nothing arriving. Other time-outs (an
+// (SetPauseWait) has passed with nothing arriving. Other time-outs (an
 // idle or a head deadline that came first) are errors, not pauses: the
 // request has not ended because the server stopped waiting.
 var ErrPause error = pauseError{}
 
 type pauseError struct{}
 
-func (pauseError) Error() string { return "pause: nothing arrived for the quiet time" }
+func (pauseError) Error() string { return "pause: nothing arrived for the time waited" }
 
 // Timeout and Temporary make it a net.Error time-out, for code that does
 // not look for it by name.
@@ -23,13 +23,13 @@ func (pauseError) Temporary() bool { return true }
 // isPause reports whether err is ErrPause.
 func isPause(err error) bool { return errors.Is(err, ErrPause) }
 
-// QuietClock keeps, for one connection, when bytes last arrived, so that
-// the pause a RequestReader waits for (SetQuietWait) counts from there:
+// PauseClock keeps, for one connection, when bytes last arrived, so that
+// the pause a RequestReader waits for (SetPauseWait) counts from there:
 // the connection sets its read deadline to Deadline while one is asked
 // for (or sooner), calls Arrived after each read, and passes a read's
 // error through Pause. Two readers of the same bytes (the waiting room,
 // then a worker) thus wait for the same instant.
-type QuietClock struct {
+type PauseClock struct {
 	// Last is when bytes last arrived; the zero time: when the wait was
 	// asked for.
 	Last time.Time
@@ -43,9 +43,9 @@ type QuietClock struct {
 // silence. Pause looks again should the goroutine be late for it.
 const minCheck = time.Millisecond
 
-// SetQuietWait is the RequestReader's hook: a read should time out once
+// SetPauseWait is the RequestReader's hook: a read should time out once
 // nothing has arrived for d; zero ends the wait.
-func (q *QuietClock) SetQuietWait(d time.Duration) {
+func (q *PauseClock) SetPauseWait(d time.Duration) {
 	q.wait = d
 	if d > 0 && q.Last.IsZero() {
 		q.Last = time.Now()
@@ -54,7 +54,7 @@ func (q *QuietClock) SetQuietWait(d time.Duration) {
 
 // Deadline is when the wait asked for ends, or the zero time when none
 // is.
-func (q *QuietClock) Deadline() time.Time {
+func (q *PauseClock) Deadline() time.Time {
 	if q.wait <= 0 {
 		return time.Time{}
 	}
@@ -70,7 +70,7 @@ func (q *QuietClock) Deadline() time.Time {
 // a time-out that came first, is returned as it is. retry reports a
 // time-out that came while bytes (or EOF) were waiting, which happens
 // when the reader runs late: read again.
-func (q *QuietClock) Pause(err error, conn any) (_ error, retry bool) {
+func (q *PauseClock) Pause(err error, conn any) (_ error, retry bool) {
 	var ne interface{ Timeout() bool }
 	if err == nil || q.wait <= 0 || !errors.As(err, &ne) || !ne.Timeout() || q.set.IsZero() || time.Now().Before(q.set) {
 		return err, false
@@ -82,7 +82,7 @@ func (q *QuietClock) Pause(err error, conn any) (_ error, retry bool) {
 }
 
 // Arrived records a read of n bytes.
-func (q *QuietClock) Arrived(n int) {
+func (q *PauseClock) Arrived(n int) {
 	if n > 0 {
 		q.Last = time.Now()
 	}

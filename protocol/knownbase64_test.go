@@ -14,11 +14,11 @@ import (
 	"testing"
 )
 
-// pieceText is a Text in memory that hands its text and bytes out in
+// pieceBase64 is a Base64 in memory that hands its text and bytes out in
 // pieces as generated content does: a short header piece (headerChars,
 // headerBytes) at the start of each period (periodChars, periodBytes),
 // then the rest of the period, so that matching crosses piece bounds.
-type pieceText struct{ raw, text []byte }
+type pieceBase64 struct{ raw, text []byte }
 
 const (
 	periodBytes = 750
@@ -27,15 +27,15 @@ const (
 	headerChars = headerBytes / 3 * 4
 )
 
-func newPieceText(raw []byte) *pieceText {
-	return &pieceText{raw: raw, text: []byte(base64.StdEncoding.EncodeToString(raw))}
+func newPieceBase64(raw []byte) *pieceBase64 {
+	return &pieceBase64{raw: raw, text: []byte(base64.StdEncoding.EncodeToString(raw))}
 }
 
-func (p *pieceText) Size() int64 { return int64(len(p.raw)) }
+func (p *pieceBase64) Size() int64 { return int64(len(p.raw)) }
 
-func (p *pieceText) TextAt(at int64) []byte { return piece(p.text, at, periodChars, headerChars) }
+func (p *pieceBase64) Base64At(at int64) []byte { return piece(p.text, at, periodChars, headerChars) }
 
-func (p *pieceText) BytesAt(off int64) []byte { return piece(p.raw, off, periodBytes, headerBytes) }
+func (p *pieceBase64) BytesAt(off int64) []byte { return piece(p.raw, off, periodBytes, headerBytes) }
 
 func piece(b []byte, at, period, header int64) []byte {
 	end := (at/period + 1) * period
@@ -45,15 +45,15 @@ func piece(b []byte, at, period, header int64) []byte {
 	return b[at:min(int64(len(b)), end)]
 }
 
-// TestWriteText checks that WriteText writes the prefix, the text and
+// TestWriteBase64 checks that WriteBase64 writes the prefix, the text and
 // the suffix, counting the bytes sent, and that a failed write returns
 // what went.
-func TestWriteText(t *testing.T) {
+func TestWriteBase64(t *testing.T) {
 	for _, size := range []int{0, 1, 25, periodBytes + 2, 100*periodBytes + 1} {
 		raw := randomBytes(3, size)
 		var out bytes.Buffer
 		var moved int64
-		sent, err := WriteText(&out, newPieceText(raw), "UPLOAD x ", Terminator, func(n int64) { moved += n })
+		sent, err := WriteBase64(&out, newPieceBase64(raw), "UPLOAD x ", Terminator, func(n int64) { moved += n })
 		want := "UPLOAD x " + base64.StdEncoding.EncodeToString(raw) + Terminator
 		if err != nil || sent != int64(size) || moved != int64(size) || out.String() != want {
 			t.Errorf("size %d: sent %d, moved %d, %v; wrote %d bytes, want %d", size, sent, moved, err, out.Len(), len(want))
@@ -63,14 +63,14 @@ func TestWriteText(t *testing.T) {
 
 // checkReply reads a GET reply carrying text under data_file, or, with
 // before, a short content value before "status" (which ReadReplyKeys
-// keeps and decodes), through a textCheck of raw.
-func checkReply(t *testing.T, raw []byte, text string, before bool) (*textCheck, error) {
+// keeps and decodes), through a base64Check of raw.
+func checkReply(t *testing.T, raw []byte, text string, before bool) (*base64Check, error) {
 	t.Helper()
 	reply := `{"status": "OK", "data_namafile": "x", "data_file": "` + text + `"}` + Terminator
 	if before {
 		reply = `{"data_file": "` + text + `", "status": "OK"}` + Terminator
 	}
-	m := newTextCheck(newPieceText(raw), nil)
+	m := newBase64Check(newPieceBase64(raw), nil)
 	br := bufio.NewReaderSize(strings.NewReader(reply), ReaderSize)
 	r, err := ReadReplyKeys(br, ContentKeys(), m, NewBuffers())
 	if err == nil && !r.HasContent {
@@ -82,13 +82,13 @@ func checkReply(t *testing.T, raw []byte, text string, before bool) (*textCheck,
 	return m, err
 }
 
-// TestTextCheck checks a download of a Text by its text: the right text
+// TestBase64Check checks a download of a Base64 by its text: the right text
 // passes, with line breaks (raw, or escaped as Python's encodebytes and
 // json.dumps give them) and escaped slashes too, and held whole before
 // "status"; a flipped byte anywhere is named by its offset; short content
 // by the size received; more content, and a last quantum with unused
 // bits set, are refused.
-func TestTextCheck(t *testing.T) {
+func TestBase64Check(t *testing.T) {
 	const size = periodBytes + 25 // two periods, a last quantum of one byte
 	raw := randomBytes(5, size)
 	text := base64.StdEncoding.EncodeToString(raw)
@@ -167,10 +167,10 @@ func TestTextCheck(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// TestClientTextRoundTrip uploads a Text with UploadText and reads it
+// TestClientBase64RoundTrip uploads a Base64 with UploadBase64 and reads it
 // back with GetVerified, by its text and by its SHA-256, counting
 // progress both ways; a wrong expectation is an *IntegrityError.
-func TestClientTextRoundTrip(t *testing.T) {
+func TestClientBase64RoundTrip(t *testing.T) {
 	t.Parallel()
 	s := startFakeServer(t, nil)
 	raw := randomBytes(8, 10*periodBytes+2)
@@ -182,21 +182,21 @@ func TestClientTextRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	res, err := c.UploadText(testCtx(t), "t.bin", newPieceText(raw), sha)
+	res, err := c.UploadBase64(testCtx(t), "t.bin", newPieceBase64(raw), sha)
 	if err != nil || res.Sent != int64(len(raw)) || moved != res.Sent {
-		t.Fatalf("UploadText = %+v, %v; moved %d", res, err, moved)
+		t.Fatalf("UploadBase64 = %+v, %v; moved %d", res, err, moved)
 	}
-	for _, want := range []Expected{{Size: int64(len(raw)), Text: newPieceText(raw)}, {Size: int64(len(raw)), SHA256: sha}} {
+	for _, want := range []Expected{{Size: int64(len(raw)), Base64: newPieceBase64(raw)}, {Size: int64(len(raw)), SHA256: sha}} {
 		moved = 0
 		n, err := c.GetVerified(testCtx(t), "t.bin", want)
 		if err != nil || n != int64(len(raw)) || moved != n {
-			t.Errorf("GetVerified(text %v) = %d, %v; moved %d", want.Text != nil, n, err, moved)
+			t.Errorf("GetVerified(text %v) = %d, %v; moved %d", want.Base64 != nil, n, err, moved)
 		}
 	}
 	other := bytes.Clone(raw)
 	other[7] ^= 1
 	var ie *IntegrityError
-	if _, err := c.GetVerified(testCtx(t), "t.bin", Expected{Size: int64(len(raw)), Text: newPieceText(other)}); !errors.As(err, &ie) {
+	if _, err := c.GetVerified(testCtx(t), "t.bin", Expected{Size: int64(len(raw)), Base64: newPieceBase64(other)}); !errors.As(err, &ie) {
 		t.Errorf("GetVerified against other content: %v, want an *IntegrityError", err)
 	}
 	if _, err := c.GetVerified(testCtx(t), "t.bin", Expected{Size: int64(len(raw)) - 1, SHA256: sha}); !errors.As(err, &ie) {
@@ -207,26 +207,26 @@ func TestClientTextRoundTrip(t *testing.T) {
 	}
 }
 
-// flatText is a Text that hands out the rest of its text and bytes in one
+// flatBase64 is a Base64 that hands out the rest of its text and bytes in one
 // piece, as generated content does within a period of 1 MiB of text.
-type flatText struct{ raw, text []byte }
+type flatBase64 struct{ raw, text []byte }
 
-func (f *flatText) Size() int64              { return int64(len(f.raw)) }
-func (f *flatText) TextAt(at int64) []byte   { return f.text[at:] }
-func (f *flatText) BytesAt(off int64) []byte { return f.raw[off:] }
+func (f *flatBase64) Size() int64              { return int64(len(f.raw)) }
+func (f *flatBase64) Base64At(at int64) []byte { return f.text[at:] }
+func (f *flatBase64) BytesAt(off int64) []byte { return f.raw[off:] }
 
-// BenchmarkReadReplyText checks a GET reply's content against the text
+// BenchmarkReadReplyBase64 checks a GET reply's content against the text
 // it must be, as filestressd's downloads of generated content do
 // (Client.GetVerified): the counterpart of BenchmarkReadReplyContent's
 // decode, from memory.
-func BenchmarkReadReplyText(b *testing.B) {
+func BenchmarkReadReplyBase64(b *testing.B) {
 	data := randomBytes(6, benchSize)
-	want := &flatText{raw: data, text: []byte(base64.StdEncoding.EncodeToString(data))}
+	want := &flatBase64{raw: data, text: []byte(base64.StdEncoding.EncodeToString(data))}
 	prefix, suffix := ContentFrame("f", GetContentKey)
 	reply := []byte(prefix + string(want.text) + suffix)
 	b.SetBytes(benchSize)
 	for b.Loop() {
-		m := newTextCheck(want, nil)
+		m := newBase64Check(want, nil)
 		r, err := ReadReply(bufio.NewReaderSize(bytes.NewReader(reply), ReaderSize), GetContentKey, m, nil)
 		if err != nil || r.ContentBytes != benchSize || m.missing() != nil {
 			b.Fatalf("ReadReply = %+v, %v, %s", r, err, m.missing())
@@ -234,15 +234,15 @@ func BenchmarkReadReplyText(b *testing.B) {
 	}
 }
 
-// BenchmarkWriteText writes an upload of a Text, as filestressd's uploads
-// of generated content do (Client.UploadText), to io.Discard.
-func BenchmarkWriteText(b *testing.B) {
+// BenchmarkWriteBase64 writes an upload of a Base64, as filestressd's uploads
+// of generated content do (Client.UploadBase64), to io.Discard.
+func BenchmarkWriteBase64(b *testing.B) {
 	data := randomBytes(7, benchSize)
-	t := &flatText{raw: data, text: []byte(base64.StdEncoding.EncodeToString(data))}
+	t := &flatBase64{raw: data, text: []byte(base64.StdEncoding.EncodeToString(data))}
 	b.SetBytes(benchSize)
 	for b.Loop() {
-		if n, err := WriteText(io.Discard, t, "UPLOAD f ", Terminator, func(int64) {}); err != nil || n != benchSize {
-			b.Fatalf("WriteText = %d, %v", n, err)
+		if n, err := WriteBase64(io.Discard, t, "UPLOAD f ", Terminator, func(int64) {}); err != nil || n != benchSize {
+			b.Fatalf("WriteBase64 = %d, %v", n, err)
 		}
 	}
 }

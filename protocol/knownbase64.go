@@ -9,67 +9,67 @@ import (
 	"io"
 )
 
-// Text is content whose base64 text is known before it moves, as a load
+// Base64 is content whose base64 text is known before it moves, as a load
 // generator's generated content is: an upload writes the text as it is
-// (WriteText, Client.UploadText) and a download compares the text that
+// (WriteBase64, Client.UploadBase64) and a download compares the text that
 // arrives with it (Client.GetVerified), so that neither encodes, decodes
 // nor hashes a byte. The text is the content's padded standard base64,
-// TextLen(Size()) characters.
-type Text interface {
+// Base64Len(Size()) characters.
+type Base64 interface {
 	// Size is the content's length in bytes.
 	Size() int64
-	// TextAt returns the text from character at (below TextLen(Size()))
+	// Base64At returns the text from character at (below Base64Len(Size()))
 	// on, as far as it is at hand in one piece. It is valid until the
 	// next call, and the caller must not change it.
-	TextAt(at int64) []byte
+	Base64At(at int64) []byte
 	// BytesAt returns the content from byte off (below Size) on, as far
 	// as it is at hand in one piece, valid until the next call.
 	BytesAt(off int64) []byte
 }
 
-// TextLen is the length of the padded base64 text of size bytes.
-func TextLen(size int64) int64 { return (size + 2) / 3 * 4 }
+// Base64Len is the length of the padded base64 text of size bytes.
+func Base64Len(size int64) int64 { return (size + 2) / 3 * 4 }
 
-// textDecodedAt is the number of content bytes the first at characters of
+// base64DecodedAt is the number of content bytes the first at characters of
 // t's text stand for, counting whole quanta only until the text is
 // complete.
-func textDecodedAt(t Text, at int64) int64 {
-	if at >= TextLen(t.Size()) {
+func base64DecodedAt(t Base64, at int64) int64 {
+	if at >= Base64Len(t.Size()) {
 		return t.Size()
 	}
 	return at / 4 * 3
 }
 
-// textBytesAt fills p with t's content from offset off; p must not reach
+// readContentAt fills p with t's content from offset off; p must not reach
 // past the end.
-func textBytesAt(t Text, p []byte, off int64) {
+func readContentAt(t Base64, p []byte, off int64) {
 	for len(p) > 0 {
 		n := copy(p, t.BytesAt(off))
 		p, off = p[n:], off+int64(n)
 	}
 }
 
-// stageSize is what WriteText copies of each piece that does not fit
+// stageSize is what WriteBase64 copies of each piece that does not fit
 // whole: the pieces before it (a period's header, say) and its start go
 // out together from a buffer of the writer's own, and the rest of the
-// piece straight from the Text's memory.
+// piece straight from the Base64's memory.
 const stageSize = 32 << 10
 
-// WriteText writes prefix, t's text and suffix to w with no per-byte work
+// WriteBase64 writes prefix, t's text and suffix to w with no per-byte work
 // but the kernel's copy (see stageSize). It returns the content bytes
 // sent, counting whole quanta until all went, and passes progress (if not
 // nil) the bytes sent since its last call as they go.
-func WriteText(w io.Writer, t Text, prefix, suffix string, progress func(int64)) (int64, error) {
+func WriteBase64(w io.Writer, t Base64, prefix, suffix string, progress func(int64)) (int64, error) {
 	stage := make([]byte, 0, len(prefix)+stageSize)
 	stage = append(stage, prefix...)
-	chars := TextLen(t.Size())
+	chars := Base64Len(t.Size())
 	var at int64   // characters of the text staged or written
 	var out int64  // bytes written, prefix included
 	var done int64 // content bytes reported
 	write := func(p []byte) error {
 		n, err := w.Write(p)
 		out += int64(n)
-		if sent := textDecodedAt(t, min(max(out-int64(len(prefix)), 0), chars)); sent > done {
+		if sent := base64DecodedAt(t, min(max(out-int64(len(prefix)), 0), chars)); sent > done {
 			if progress != nil {
 				progress(sent - done)
 			}
@@ -78,7 +78,7 @@ func WriteText(w io.Writer, t Text, prefix, suffix string, progress func(int64))
 		return err
 	}
 	for at < chars {
-		p := t.TextAt(at)
+		p := t.Base64At(at)
 		at += int64(len(p))
 		room := cap(stage) - len(stage)
 		if len(p) <= room {
@@ -113,9 +113,9 @@ type contentCheck interface {
 	missing() error
 }
 
-// textCheck checks a download of a Text without decoding or hashing it:
+// base64Check checks a download of a Base64 without decoding or hashing it:
 // the reply's base64 text, JSON escapes undone and line breaks left out
-// (see TextMatcher), is compared with the expected text, piece by piece
+// (see Base64Matcher), is compared with the expected text, piece by piece
 // with bytes.Equal, as it arrives. That is as strict as comparing the
 // decoded bytes: base64 is a one-to-one map from bytes to canonical text,
 // the expected text is canonical, so the received text equals it exactly
@@ -125,8 +125,8 @@ type contentCheck interface {
 // received text valid base64, whole and of the right length. A content
 // value the reply held whole arrives decoded (Write) and is compared
 // byte by byte.
-type textCheck struct {
-	t        Text
+type base64Check struct {
+	t        Base64
 	size     int64
 	chars    int64
 	at       int64 // characters matched
@@ -135,18 +135,18 @@ type textCheck struct {
 	done     int64 // bytes reported to progress
 }
 
-var _ TextMatcher = (*textCheck)(nil)
+var _ Base64Matcher = (*base64Check)(nil)
 
-func newTextCheck(t Text, progress func(int64)) *textCheck {
-	return &textCheck{t: t, size: t.Size(), chars: TextLen(t.Size()), progress: progress}
+func newBase64Check(t Base64, progress func(int64)) *base64Check {
+	return &base64Check{t: t, size: t.Size(), chars: Base64Len(t.Size()), progress: progress}
 }
 
-// MatchText consumes the longest prefix of p that is the text expected
+// MatchBase64 consumes the longest prefix of p that is the text expected
 // next.
-func (m *textCheck) MatchText(p []byte) int {
+func (m *base64Check) MatchBase64(p []byte) int {
 	i := 0
 	for i < len(p) && m.at < m.chars {
-		want := m.t.TextAt(m.at)
+		want := m.t.Base64At(m.at)
 		k := min(len(want), len(p)-i)
 		same := commonPrefix(p[i:i+k], want[:k])
 		i += same
@@ -155,7 +155,7 @@ func (m *textCheck) MatchText(p []byte) int {
 			break
 		}
 	}
-	m.report()
+	m.tellProgress()
 	return i
 }
 
@@ -178,19 +178,19 @@ func commonPrefix(a, b []byte) int {
 }
 
 // Mismatch words the first difference: the offset of the first byte that
-// differs, found by decoding the quantum it is in as received (text
+// differs, found by decoding the quantum it is in as received (b64
 // holds what followed), or, for a quantum that ends the content early
-// with padding, the size received. Text that is no base64 there (a
+// with padding, the size received. Characters that are no base64 there (a
 // character outside the alphabet, padding out of place, data after the
-// padding, unused bits set, a string that ends inside a quantum) breaks
+// padding, unused bits set, a string that ends inside a quantum) break
 // the protocol rather than the content: it is a *ReplyError, as the
 // decoder's errors are for content that is decoded and hashed.
-func (m *textCheck) Mismatch(text []byte) error {
-	if !isBase64Char(text[0]) {
-		return badContent("invalid base64 at character %d: %q", m.at, text[0])
+func (m *base64Check) Mismatch(b64 []byte) error {
+	if !isBase64Char(b64[0]) {
+		return badContent("invalid base64 at character %d: %q", m.at, b64[0])
 	}
 	if m.at >= m.chars {
-		if m.chars > 0 && m.t.TextAt(m.chars - 1)[0] == '=' {
+		if m.chars > 0 && m.t.Base64At(m.chars - 1)[0] == '=' {
 			return badContent("invalid base64 at character %d: data after the padding", m.at)
 		}
 		return m.tooMuch()
@@ -199,12 +199,12 @@ func (m *textCheck) Mismatch(text []byte) error {
 	var got [4]byte
 	n := 0
 	for a := q; a < m.at; a++ {
-		got[n] = m.t.TextAt(a)[0]
+		got[n] = m.t.Base64At(a)[0]
 		n++
 	}
-	i := 0 // into text, past the characters taken
-	for ; i < len(text) && n < len(got); i++ {
-		ch := text[i]
+	i := 0 // into b64, past the characters taken
+	for ; i < len(b64) && n < len(got); i++ {
+		ch := b64[i]
 		if ch == '"' || ch == '\\' {
 			break
 		}
@@ -213,19 +213,19 @@ func (m *textCheck) Mismatch(text []byte) error {
 			n++
 		}
 	}
-	if n < len(got) && i < len(text) && text[i] == '"' {
+	if n < len(got) && i < len(b64) && b64[i] == '"' {
 		return badContent("invalid base64: length %d is not a multiple of 4 (missing padding?)", q+int64(n))
 	}
 	off := q / 4 * 3
 	var want, dec [3]byte
 	w := min(3, m.size-off)
-	textBytesAt(m.t, want[:w], off)
+	readContentAt(m.t, want[:w], off)
 	if n == len(got) {
 		k, err := base64.StdEncoding.Decode(dec[:], got[:])
 		switch {
 		case err != nil:
 			return badContent("invalid base64 at character %d: %q", q, got)
-		case k < 3 && afterPadding(text[i:]):
+		case k < 3 && afterPadding(b64[i:]):
 			return badContent("invalid base64 at character %d: data after the padding", q+4)
 		}
 		for i := range min(int64(k), w) {
@@ -241,11 +241,11 @@ func (m *textCheck) Mismatch(text []byte) error {
 		}
 		var canon [4]byte
 		for i := range canon {
-			canon[i] = m.t.TextAt(q + int64(i))[0]
+			canon[i] = m.t.Base64At(q + int64(i))[0]
 		}
 		return badContent("non-canonical base64 at character %d (%q, want %q): unused bits set", m.at, got, canon)
 	}
-	return m.differs(m.at*3/4, fmt.Sprintf(" (base64 character %d is %q)", m.at, text[0]))
+	return m.differs(m.at*3/4, fmt.Sprintf(" (base64 character %d is %q)", m.at, b64[0]))
 }
 
 // isBase64Char reports whether c belongs in standard base64: its
@@ -280,22 +280,22 @@ func afterPadding(rest []byte) bool {
 }
 
 // differs is the error for content that differs from byte off on.
-func (m *textCheck) differs(off int64, detail string) error {
+func (m *base64Check) differs(off int64, detail string) error {
 	return &IntegrityError{Reason: fmt.Sprintf("content differs from the expected from byte %d of %d on%s", off, m.size, detail)}
 }
 
-func (m *textCheck) tooMuch() error { return tooMuch(m.size) }
+func (m *base64Check) tooMuch() error { return tooMuch(m.size) }
 
 func tooMuch(size int64) error {
 	return &IntegrityError{Reason: fmt.Sprintf("the server sent more than the %d bytes expected", size)}
 }
 
 // Decoded is the content the matched text stands for.
-func (m *textCheck) Decoded() int64 { return textDecodedAt(m.t, m.at) }
+func (m *base64Check) Decoded() int64 { return base64DecodedAt(m.t, m.at) }
 
 // Write compares content bytes the reply held whole, decoded, with the
 // expected bytes.
-func (m *textCheck) Write(p []byte) (int, error) {
+func (m *base64Check) Write(p []byte) (int, error) {
 	if int64(len(p)) > m.size-m.n {
 		return 0, m.tooMuch()
 	}
@@ -309,12 +309,12 @@ func (m *textCheck) Write(p []byte) (int, error) {
 		}
 		i += k
 	}
-	m.report()
+	m.tellProgress()
 	return len(p), nil
 }
 
-// report passes what was matched since its last call to progress.
-func (m *textCheck) report() {
+// tellProgress passes what was matched since its last call to progress.
+func (m *base64Check) tellProgress() {
 	if r := m.received(); r > m.done {
 		if m.progress != nil {
 			m.progress(r - m.done)
@@ -323,9 +323,9 @@ func (m *textCheck) report() {
 	}
 }
 
-func (m *textCheck) received() int64 { return max(m.Decoded(), m.n) }
+func (m *base64Check) received() int64 { return max(m.Decoded(), m.n) }
 
-func (m *textCheck) missing() error {
+func (m *base64Check) missing() error {
 	if m.at == m.chars || m.n == m.size {
 		return nil
 	}

@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// quietServer listens on loopback and runs serve on every connection,
+// reuseServer listens on loopback and runs serve on every connection,
 // numbered from 1.
-func quietServer(t *testing.T, serve func(n int, c net.Conn)) string {
+func reuseServer(t *testing.T, serve func(n int, c net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,14 +44,14 @@ func quietServer(t *testing.T, serve func(n int, c net.Conn)) string {
 // its FIN) to the client's socket.
 func settle() { time.Sleep(50 * time.Millisecond) }
 
-// TestClientQuietSeesUnsolicitedReply checks that a Client with Reconnect
+// TestClientNothingToReadSeesUnsolicitedReply checks that a Client with Reconnect
 // does not reuse a connection on which the server sent a reply nobody
 // asked for, once it has arrived: the next request goes on a new
 // connection and gets its own reply, not the stale one.
-func TestClientQuietSeesUnsolicitedReply(t *testing.T) {
+func TestClientNothingToReadSeesUnsolicitedReply(t *testing.T) {
 	extra, sent := make(chan struct{}), make(chan struct{})
 	done := sent
-	addr := quietServer(t, func(n int, c net.Conn) {
+	addr := reuseServer(t, func(n int, c net.Conn) {
 		br := bufio.NewReader(c)
 		for {
 			if _, err := readUntilTerminator(br); err != nil {
@@ -85,12 +85,12 @@ func TestClientQuietSeesUnsolicitedReply(t *testing.T) {
 	}
 }
 
-// TestClientQuietSeesClose checks that a Client with Reconnect notices a
+// TestClientNothingToReadSeesClose checks that a Client with Reconnect notices a
 // reused connection the server has closed before it sends an upload,
 // which it cannot send twice: the upload goes on a new connection.
-func TestClientQuietSeesClose(t *testing.T) {
+func TestClientNothingToReadSeesClose(t *testing.T) {
 	closed := make(chan struct{}, 1)
-	addr := quietServer(t, func(n int, c net.Conn) {
+	addr := reuseServer(t, func(n int, c net.Conn) {
 		defer func() { closed <- struct{}{} }()
 		req, err := readUntilTerminator(bufio.NewReader(c))
 		if err != nil {
@@ -127,7 +127,7 @@ func TestClientQuietSeesClose(t *testing.T) {
 // dict keeps its keys, "status" last: an ERROR's reason under "data" is
 // the server's reason, and content before an OK status is the content.
 func TestClientStatusAfterContent(t *testing.T) {
-	addr := quietServer(t, func(n int, c net.Conn) {
+	addr := reuseServer(t, func(n int, c net.Conn) {
 		br := bufio.NewReader(c)
 		for {
 			req, err := readUntilTerminator(br)
