@@ -16,10 +16,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"fileserver/protocol/childproc"
 )
 
-// envChild marks a process-pool child and carries its childSpec as JSON.
-// It is not a flag, so that it stays out of -h and out of the way of
+// envChild marks a process-pool child and carries its childSpec as JSON
+// (childproc.Launcher). It is not a flag, so that it stays out of -h and out of the way of
 // anyone's command line.
 const envChild = "FILESTRESSD_CHILD"
 
@@ -52,17 +54,12 @@ type childMessage struct {
 	Result *workerResult `json:"result,omitempty"`
 }
 
-// childSpecFromEnv tells whether this process is a process-pool child.
+// childSpecFromEnv tells whether this process is a process-pool child,
+// and decodes its spec.
 func childSpecFromEnv() (childSpec, bool, error) {
-	v, ok := os.LookupEnv(envChild)
-	if !ok {
-		return childSpec{}, false, nil
-	}
 	var s childSpec
-	if err := json.Unmarshal([]byte(v), &s); err != nil {
-		return s, true, fmt.Errorf("child: bad %s: %w", envChild, err)
-	}
-	return s, true, nil
+	isChild, err := childproc.Config(envChild, &s)
+	return s, isChild, err
 }
 
 // runChildMain does a child's one transfer, once the parent says go, and
