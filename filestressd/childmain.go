@@ -20,8 +20,8 @@ import (
 	"fileserver/protocol/childproc"
 )
 
-// envChild marks a process-pool child and carries its childSpec as JSON
-// (childproc.Launcher). It is not a flag, so that it stays out of -h and out of the way of
+// envChild marks a process-pool child and carries its childSpec as JSON.
+// It is not a flag, so that it stays out of -h and out of the way of
 // anyone's command line.
 const envChild = "FILESTRESSD_CHILD"
 
@@ -54,8 +54,7 @@ type childMessage struct {
 	Result *workerResult `json:"result,omitempty"`
 }
 
-// childSpecFromEnv tells whether this process is a process-pool child,
-// and decodes its spec.
+// childSpecFromEnv tells whether this process is a process-pool child.
 func childSpecFromEnv() (childSpec, bool, error) {
 	var s childSpec
 	isChild, err := childproc.Config(envChild, &s)
