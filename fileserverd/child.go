@@ -7,88 +7,74 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strconv"
 	"syscall"
 	"time"
+
+	"fileserver/protocol/childproc"
 )
 
-// Environment a process-mode parent hands its children; the link to the
-// parent is fd 3, the shared counters fd 4 and the storage directory fd 5
-// (os/exec ExtraFiles).
+// envWorker marks a worker child and carries its childInfo as JSON
+// (childproc.Launcher). The child inherits the link to its parent as fd
+// fdLink, the shared counters as fdCounters, the storage directory as
+// fdStorage.
+const envWorker = "FILESERVERD_WORKER"
+
 const (
-	envWorker  = "FILESERVERD_WORKER"
-	envParent  = "FILESERVERD_PARENT"
-	envStarted = "FILESERVERD_STARTED"
-	fdLink     = 3
-	fdCounters = 4
-	fdStorage  = 5
+	fdLink = childproc.FirstFD + iota
+	fdCounters
+	fdStorage
 )
 
-// childInfo is what a worker child knows of its place in the pool.
+// childInfo is all a worker child is told: the parent's config, whole,
+// and the child's place in the pool.
 type childInfo struct {
-	id      int
-	parent  int
-	started time.Time
+	Config  config    `json:"config"`
+	ID      int       `json:"id"`
+	Parent  int       `json:"parent"`  // the parent's pid
+	Started time.Time `json:"started"` // the pool's start, for STATS
 }
 
-func (ci childInfo) env() []string {
-	return []string{
-		envWorker + "=" + strconv.Itoa(ci.id),
-		envParent + "=" + strconv.Itoa(ci.parent),
-		envStarted + "=" + strconv.FormatInt(ci.started.UnixNano(), 10),
-	}
-}
-
-// childFromEnv tells whether this process is a worker child.
+// childFromEnv tells whether this process is a worker child, and what it
+// was told. The parsed -allow, which JSON does not carry, is derived again.
 func childFromEnv() (childInfo, bool, error) {
-	w, ok := os.LookupEnv(envWorker)
-	if !ok {
-		return childInfo{}, false, nil
-	}
 	var ci childInfo
-	var err error
-	var started int64
-	if ci.id, err = strconv.Atoi(w); err == nil {
-		if ci.parent, err = strconv.Atoi(os.Getenv(envParent)); err == nil {
-			started, err = strconv.ParseInt(os.Getenv(envStarted), 10, 64)
-		}
+	isChild, err := childproc.Config(envWorker, &ci)
+	if isChild && err == nil {
+		ci.Config.allow, err = parseAllow(ci.Config.Allow)
 	}
-	if err != nil {
-		return ci, true, fmt.Errorf("worker child: bad environment: %w", err)
-	}
-	ci.started = time.Unix(0, started)
-	return ci, true, nil
+	return ci, isChild, err
 }
 
 // serveWorkerChild is a worker child's main: it serves what the parent
 // hands over the inherited link with one worker until ctx ends (the
 // parent's SIGTERM, or the parent's death through Pdeathsig on Linux) or
 // the link does (the parent stopping, or dead, on every platform).
-func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.Logger) error {
+func serveWorkerChild(ctx context.Context, ci childInfo, log *slog.Logger) error {
+	cfg := ci.Config
 	log = log.With("pid", os.Getpid())
-	if os.Getppid() != ci.parent {
-		return fmt.Errorf("worker %d: parent %d is gone", ci.id, ci.parent)
+	if os.Getppid() != ci.Parent {
+		return fmt.Errorf("worker %d: parent %d is gone", ci.ID, ci.Parent)
 	}
 	lf := os.NewFile(fdLink, "link")
 	lc, err := net.FileConn(lf)
 	lf.Close()
 	if err != nil {
-		return fmt.Errorf("worker %d: link to the parent: %w", ci.id, err)
+		return fmt.Errorf("worker %d: link to the parent: %w", ci.ID, err)
 	}
 	link, ok := lc.(*net.UnixConn)
 	if !ok {
 		lc.Close()
-		return fmt.Errorf("worker %d: fd %d is not a link to the parent", ci.id, fdLink)
+		return fmt.Errorf("worker %d: fd %d is not a link to the parent", ci.ID, fdLink)
 	}
 	cf := os.NewFile(fdCounters, "counters")
-	c, err := mapCounters(cf, cfg.Mode, cfg.Workers, ci.parent, ci.started)
+	c, err := mapCounters(cf, cfg.Mode, cfg.Workers, ci.Parent, ci.Started)
 	cf.Close()
 	if err != nil {
-		return fmt.Errorf("worker %d: %w", ci.id, err)
+		return fmt.Errorf("worker %d: %w", ci.ID, err)
 	}
 	st, err := inheritStore(fdStorage)
 	if err != nil {
-		return fmt.Errorf("worker %d: %w", ci.id, err)
+		return fmt.Errorf("worker %d: %w", ci.ID, err)
 	}
 	defer st.Close()
 	st.hardLinks = cfg.HardLinks
@@ -96,7 +82,7 @@ func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.L
 	linkDone := make(chan struct{})
 	go func() {
 		defer close(linkDone)
-		srv.serveLink(link, ci.id)
+		srv.serveLink(link, ci.ID)
 	}()
 
 	// The parent's SIGTERM ends ctx. The link's end does as well: the
@@ -106,8 +92,8 @@ func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.L
 	select {
 	case <-ctx.Done():
 	case <-linkDone:
-		if ctx.Err() == nil && os.Getppid() != ci.parent {
-			log.Warn("the parent is gone: stopping", "parent", ci.parent)
+		if ctx.Err() == nil && os.Getppid() != ci.Parent {
+			log.Warn("the parent is gone: stopping", "parent", ci.Parent)
 		}
 	}
 	// The parent stops its waiting room before it signals the children,

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -143,7 +142,7 @@ func TestReadFrameInParts(t *testing.T) {
 	}
 }
 
-// TestWorkerChildStopsWhenLinkEnds starts a real worker child the way
+// TestWorkerChildStopsWhenLinkEnds starts a real worker child as
 // execStarter does, but without Pdeathsig, with this test as its parent:
 // it serves a connection handed over its link, and once the link ends
 // (as when the parent dies: the kernel closes its end) it stops by
@@ -171,9 +170,15 @@ func TestWorkerChildStopsWhenLinkEnds(t *testing.T) {
 	}
 	defer link.Close()
 
-	cmd := exec.Command(serverBin, "-mode", "process", "-workers", "1", "-dir", dir)
-	cmd.Env = append(os.Environ(), childInfo{id: 1, parent: os.Getpid(), started: time.Now()}.env()...)
-	cmd.ExtraFiles = []*os.File{childEnd, cf, sd}
+	cfg, err := parseFlags([]string{"-mode", "process", "-workers", "1", "-dir", dir}, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &execStarter{cfg: cfg, exe: serverBin, started: time.Now(), counterFile: cf, storageDir: sd}
+	cmd, err := e.command(1, childEnd) // started without the launcher's Pdeathsig
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

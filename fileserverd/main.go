@@ -14,21 +14,27 @@ import (
 )
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Stdout, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
+	ci, isChild, err := childFromEnv()
+	if !isChild {
+		ci.Config, err = parseFlags(os.Args[1:], os.Stdout, os.Stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fileserverd:", err)
+			os.Exit(2)
+		}
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fileserverd:", err)
-		os.Exit(2)
-	}
-	if cfg.Version {
+	if ci.Config.Version {
 		fmt.Println(versionString())
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals(isChild)...)
 	defer stop()
-	if err := run(ctx, cfg); err != nil {
+	if err == nil { // a worker child's bad configuration is an error of its start
+		err = run(ctx, ci, isChild)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "fileserverd:", err)
 		os.Exit(1)
 	}
@@ -40,8 +46,8 @@ func main() {
 // leave temporary files. A worker child ignores SIGINT and SIGHUP, which
 // a terminal sends the whole process group: its parent decides when it
 // stops, with SIGTERM.
-func stopSignals() []os.Signal {
-	if _, child := os.LookupEnv(envWorker); child {
+func stopSignals(isChild bool) []os.Signal {
+	if isChild {
 		signal.Ignore(syscall.SIGINT, syscall.SIGHUP)
 		return []os.Signal{syscall.SIGTERM}
 	}
@@ -49,16 +55,15 @@ func stopSignals() []os.Signal {
 }
 
 // run serves until ctx ends, in the role this process has: a worker child
-// started by a process-mode parent, or the daemon itself.
-func run(ctx context.Context, cfg config) error {
+// started by a process-mode parent (ci is what it was told), or the daemon
+// itself (ci.Config is its command line).
+func run(ctx context.Context, ci childInfo, isChild bool) error {
+	cfg := ci.Config
 	log := newLogger(cfg.LogFormat, os.Stderr)
-	if child, ok, err := childFromEnv(); ok || err != nil {
-		if err != nil {
-			return err
-		}
-		return serveWorkerChild(ctx, cfg, child, log)
-	}
-	if cfg.Mode == "process" {
+	switch {
+	case isChild:
+		return serveWorkerChild(ctx, ci, log)
+	case cfg.Mode == "process":
 		return serveProcessPool(ctx, cfg, log)
 	}
 	return serveThreadPool(ctx, cfg, log)

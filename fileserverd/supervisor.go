@@ -29,7 +29,7 @@ const (
 )
 
 // proc is a started worker process as the supervisor sees it. The real
-// one is an exec'd child of this binary (execProc, workerexec.go); the
+// one is an exec'd child of this binary (workerChild, workerexec.go); the
 // supervisor's tests use a fake, so that restarts, backoff, clean-up and
 // stopping are tested without forking.
 type proc interface {

@@ -3,11 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -16,8 +16,8 @@ import (
 	"fileserver/protocol/childproc"
 )
 
-// execStarter starts process mode's worker processes: children of this
-// binary, re-executed with the parent's flags, that serve what the
+// execStarter starts process mode's worker children: this binary
+// re-executed with the parent's config (childInfo), serving what the
 // parent's waiting room hands them over a link of their own. Its start is
 // the supervisor's start function.
 type execStarter struct {
@@ -25,8 +25,8 @@ type execStarter struct {
 	log         *slog.Logger
 	exe         string
 	started     time.Time    // the pool's start, for the children's STATS
-	counterFile *os.File     // fd 4 in children (fd 3 is each child's own link)
-	storageDir  *os.File     // fd 5 in children: store's directory itself
+	counterFile *os.File     // fdCounters in children
+	storageDir  *os.File     // fdStorage in children: store's directory itself
 	room        *waitingRoom // the parent's: it accepts, children serve
 	counters    *counters
 }
@@ -36,36 +36,20 @@ type execStarter struct {
 // stays locked for the life of the pool (see serveProcessPool): the
 // child's Pdeathsig (Linux) fires when the thread that started it exits.
 func (e *execStarter) start(id int) (proc, error) {
-	args := []string{
-		"-mode", e.cfg.Mode, "-workers", strconv.Itoa(e.cfg.Workers), "-dir", e.cfg.Dir,
-		"-max-size", strconv.FormatInt(e.cfg.MaxSize, 10), "-idle-timeout", e.cfg.IdleTimeout.String(), "-quiet", e.cfg.Quiet.String(),
-		"-quiet-write", e.cfg.QuietWrite.String(), "-min-rate", strconv.FormatInt(e.cfg.MinRate, 10), "-min-rate-window", e.cfg.MinRateWindow.String(),
-		"-head-timeout", e.cfg.HeadTimeout.String(), "-keepalive-timeout", e.cfg.KeepAlive.String(),
-		"-max-conns", strconv.Itoa(e.cfg.MaxConns), "-max-conns-per-ip", strconv.Itoa(e.cfg.MaxConnsPerIP),
-		"-shutdown-timeout", e.cfg.ShutdownTimeout.String(), "-log-format", e.cfg.LogFormat,
-		"-allow", e.cfg.Allow, "-serve-hard-links=" + strconv.FormatBool(e.cfg.HardLinks),
-	}
-	cmd := exec.Command(e.exe, args...)
-	cmd.Env = append(childproc.WithoutEnv(os.Environ(), "FILESERVERD_", envNotifySocket+"="), childInfo{id: id, parent: os.Getpid(), started: e.started}.env()...)
-	if os.Getenv("GOMAXPROCS") == "" {
-		// A child serves one connection at a time: one P is all it can
-		// use, and fewer runtime threads per child leave the cores to the
-		// transfers when 50 children share them.
-		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
-	}
 	link, childEnd, err := newLink()
 	if err != nil {
 		return nil, fmt.Errorf("start worker %d: %w", id, err)
 	}
 	defer childEnd.Close() // the child has its copy once started
-	cmd.ExtraFiles = []*os.File{childEnd, e.counterFile, e.storageDir}
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	childproc.DieWithParent(cmd, syscall.SIGTERM) // and the link's end, everywhere (serveWorkerChild)
-	if err := cmd.Start(); err != nil {
+	cmd, err := e.command(id, childEnd)
+	if err == nil {
+		err = e.launcher().Start(cmd) // and the link's end tells it too, everywhere (serveWorkerChild)
+	}
+	if err != nil {
 		link.Close()
 		return nil, fmt.Errorf("start worker %d: %w", id, err)
 	}
-	p := &execProc{cmd: cmd}
+	p := &workerChild{cmd: cmd}
 	pid := cmd.Process.Pid
 	go dispatch(e.room, link, func() { e.log.Info("worker started", "worker", id, "pid", pid) }, func(wc *waitingConn) {
 		p.hold(wc)
@@ -77,8 +61,33 @@ func (e *execStarter) start(id int) (proc, error) {
 	return p, nil
 }
 
-// execProc is a running worker child, and the connection it was handed.
-type execProc struct {
+// launcher starts worker children: SIGTERM when the parent dies, and no
+// marker meant for the parent (systemd's NOTIFY_SOCKET) in their
+// environment.
+func (e *execStarter) launcher() childproc.Launcher {
+	return childproc.Launcher{Var: envWorker, Exe: e.exe, Drop: []string{"FILESERVERD_", envNotifySocket + "="}, DeathSignal: syscall.SIGTERM}
+}
+
+// command prepares worker child id: told the parent's config and its place
+// in the pool, given link, the counters and the storage directory.
+func (e *execStarter) command(id int, link *os.File) (*exec.Cmd, error) {
+	ci := childInfo{Config: e.cfg, ID: id, Parent: os.Getpid(), Started: e.started}
+	cmd, err := e.launcher().Command(context.Background(), ci, link, e.counterFile, e.storageDir)
+	if err != nil {
+		return nil, err
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// A child serves one connection at a time: one P is all it can
+		// use, and fewer runtime threads per child leave the cores to the
+		// transfers when 50 children share them.
+		cmd.Env = append(cmd.Env, "GOMAXPROCS=1")
+	}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd, nil
+}
+
+// workerChild is a running worker child, and the connection it was handed.
+type workerChild struct {
 	cmd *exec.Cmd
 
 	mu      sync.Mutex   // guards held and heldVia: dispatch sets them, the supervisor reads them
@@ -86,13 +95,13 @@ type execProc struct {
 	heldVia string       // guarded by mu: held's client address
 }
 
-func (p *execProc) pid() int                   { return p.cmd.Process.Pid }
-func (p *execProc) signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
-func (p *execProc) wait() error                { return p.cmd.Wait() }
+func (p *workerChild) pid() int                   { return p.cmd.Process.Pid }
+func (p *workerChild) signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+func (p *workerChild) wait() error                { return p.cmd.Wait() }
 
 // hold records the connection the child took, or nil once it answered
 // for it (dispatch calls it): the request a kill cuts.
-func (p *execProc) hold(wc *waitingConn) {
+func (p *workerChild) hold(wc *waitingConn) {
 	remote := "?"
 	if wc != nil && wc.conn.RemoteAddr() != nil {
 		remote = wc.conn.RemoteAddr().String()
@@ -102,7 +111,7 @@ func (p *execProc) hold(wc *waitingConn) {
 	p.mu.Unlock()
 }
 
-func (p *execProc) request() (attrs []any, desc string) {
+func (p *workerChild) request() (attrs []any, desc string) {
 	p.mu.Lock()
 	wc, remote := p.held, p.heldVia
 	p.mu.Unlock()

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"fileserver/protocol/childproc"
 )
 
 // envChild marks a process-pool child and carries its childSpec as JSON.
@@ -54,15 +56,9 @@ type childMessage struct {
 
 // childSpecFromEnv tells whether this process is a process-pool child.
 func childSpecFromEnv() (childSpec, bool, error) {
-	v, ok := os.LookupEnv(envChild)
-	if !ok {
-		return childSpec{}, false, nil
-	}
 	var s childSpec
-	if err := json.Unmarshal([]byte(v), &s); err != nil {
-		return s, true, fmt.Errorf("child: bad %s: %w", envChild, err)
-	}
-	return s, true, nil
+	isChild, err := childproc.Config(envChild, &s)
+	return s, isChild, err
 }
 
 // runChildMain does a child's one transfer, once the parent says go, and

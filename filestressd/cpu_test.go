@@ -125,11 +125,11 @@ func TestChildReportsCPU(t *testing.T) {
 // TestWaitReady checks that the release waits for every child to say it
 // is ready (or to be gone), and no longer than the setup's budget.
 func TestWaitReady(t *testing.T) {
-	kids := []*childHandle{{ready: make(chan struct{})}, {ready: make(chan struct{})}}
-	kids[0].isReady()
+	children := []*child{{ready: make(chan struct{})}, {ready: make(chan struct{})}}
+	children[0].isReady()
 	returned := make(chan struct{})
 	go func() {
-		waitReady(context.Background(), kids)
+		waitReady(context.Background(), children)
 		close(returned)
 	}()
 	select {
@@ -137,11 +137,11 @@ func TestWaitReady(t *testing.T) {
 		t.Fatal("waitReady returned while a child was not ready")
 	default:
 	}
-	kids[1].isReady()
-	kids[1].isReady() // once only
+	children[1].isReady()
+	children[1].isReady() // once only
 	<-returned
 
 	setup, cancel := context.WithCancel(context.Background())
 	cancel()
-	waitReady(setup, []*childHandle{{ready: make(chan struct{})}}) // returns: the budget is spent
+	waitReady(setup, []*child{{ready: make(chan struct{})}}) // returns: the budget is spent
 }

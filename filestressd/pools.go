@@ -1,7 +1,7 @@
 // The client's two worker pools, in one file as hey keeps its requester:
 // -pool thread runs each job in a goroutine (runGoroutinePool), -pool
 // process in a child process of filestressd (runChildPool, each child
-// held through a childHandle; childmain.go is the child's side). Both
+// held as a *child; childmain.go is the child's side). Both
 // release their workers together and gather their workerOutcomes with
 // collect into a window.
 
@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -178,41 +177,41 @@ func runChildPool(ctx, setup context.Context, timeout time.Duration, jobs []job,
 	if !ok {
 		return window{}, errors.New("process pool: the setup has no deadline")
 	}
-	kidsCtx, killKids := context.WithCancel(ctx) // ending it kills every child
-	defer killKids()
+	childCtx, killChildren := context.WithCancel(ctx) // ending it kills every child
+	defer killChildren()
 	results := make([]workerResult, len(jobs))
 	if opt.startAt.After(startBy) {
 		startBy = opt.startAt
 	}
 	spec := childSpec{StartBy: startBy.Add(timeout + childBackstop), Timeout: timeout, Progress: opt.progress}
-	kids := startChildren(kidsCtx, setup, exe, spec, jobs, results, pc, opt)
+	children := startChildren(childCtx, setup, exe, spec, jobs, results, pc, opt)
 
 	// The window's deadline runs from the release, after the children are
 	// ready; their reports are read from now on.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stop := context.AfterFunc(wctx, killKids)
+	stop := context.AfterFunc(wctx, killChildren)
 	defer stop()
-	out := make(chan workerOutcome, len(kids)) // buffered: a straggler never blocks
-	for _, k := range kids {
-		results[k.index] = unfinished(k.job, "child still running at the deadline")
-		go k.report(wctx, pc, out)
+	out := make(chan workerOutcome, len(children)) // buffered: a straggler never blocks
+	for _, c := range children {
+		results[c.index] = unfinished(c.job, "child still running at the deadline")
+		go c.report(wctx, pc, out)
 	}
-	waitReady(setup, kids)
+	waitReady(setup, children)
 	deadline := time.AfterFunc(releaseAt(ctx, opt.startAt, timeout), cancel)
 	defer deadline.Stop()
 	cpu := startCPU()
 	start := time.Now()
 	pc.release(start)
-	for _, k := range kids {
-		k.release()
+	for _, c := range children {
+		c.release()
 	}
-	fmt.Fprintf(opt.verbose, "filestressd: %d children released\n", len(kids))
-	end := collect(wctx, out, len(kids), results, pc, childWaitDelay+stragglerGrace, start)
+	fmt.Fprintf(opt.verbose, "filestressd: %d children released\n", len(children))
+	end := collect(wctx, out, len(children), results, pc, childWaitDelay+stragglerGrace, start)
 	w := window{results: results, start: start, end: end}
 	w.cpu, w.cpuKnown = cpu.stop()
-	for _, k := range kids {
-		if r := results[k.index]; r.cpuReported {
+	for _, c := range children {
+		if r := results[c.index]; r.cpuReported {
 			w.cpu += time.Duration(r.CPUMicros) * time.Microsecond
 		} else {
 			w.cpuMissing++
@@ -224,10 +223,10 @@ func runChildPool(ctx, setup context.Context, timeout time.Duration, jobs []job,
 // waitReady waits until every child is ready for the release, or gone,
 // or the setup's budget is spent: a child still starting then is released
 // with the others and its start-up counts in its time.
-func waitReady(setup context.Context, kids []*childHandle) {
-	for _, k := range kids {
+func waitReady(setup context.Context, children []*child) {
+	for _, c := range children {
 		select {
-		case <-k.ready:
+		case <-c.ready:
 		case <-setup.Done():
 			return
 		}
@@ -238,12 +237,11 @@ func waitReady(setup context.Context, kids []*childHandle) {
 // release, and returns those that started. A child that cannot be started
 // fails at once, its result filled in: kind timeout if the setup's budget
 // or ctx had ended, kind process otherwise.
-func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *progressCounters, opt childOptions) []*childHandle {
-	env := childproc.WithoutEnv(os.Environ(), envChild+"=")
-	var kids []*childHandle
+func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *progressCounters, opt childOptions) []*child {
+	var children []*child
 	for i, j := range jobs {
 		spec.Job = j
-		k, err := startChild(ctx, setup, exe, env, spec, opt.stderr)
+		c, err := startChild(ctx, setup, exe, spec, opt.stderr)
 		if err != nil {
 			kind := kindProcess
 			if ctx.Err() != nil || setup.Err() != nil {
@@ -253,17 +251,17 @@ func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs 
 			pc.finish(results[i])
 			continue
 		}
-		k.index = i
-		fmt.Fprintf(opt.verbose, "filestressd: worker %d: child pid %d\n", j.Worker, k.cmd.Process.Pid)
-		kids = append(kids, k)
+		c.index = i
+		fmt.Fprintf(opt.verbose, "filestressd: worker %d: child pid %d\n", j.Worker, c.cmd.Process.Pid)
+		children = append(children, c)
 	}
-	return kids
+	return children
 }
 
-// childHandle is the parent's handle on one child-pool worker: the
+// child is the parent's handle on one child-pool worker: the
 // process, its pipes, and whether it is ready for the release. The
 // child's own side is childmain.go.
-type childHandle struct {
+type child struct {
 	index     int // into the pool's jobs and results
 	job       job
 	cmd       *exec.Cmd
@@ -273,49 +271,46 @@ type childHandle struct {
 	readyOnce sync.Once
 }
 
-// isReady closes k.ready, once.
-func (k *childHandle) isReady() { k.readyOnce.Do(func() { close(k.ready) }) }
+// isReady closes c.ready, once.
+func (c *child) isReady() { c.readyOnce.Do(func() { close(c.ready) }) }
 
 // startChild starts filestressd re-executed as the child that does
-// spec.Job, waiting for its release. The child is killed when ctx ends
-// (exec.CommandContext). It dies with this process in two ways: on Linux
-// with the thread that forks it (Pdeathsig, childproc.DieWithParent),
-// even if this process died before the child ran; and on every platform
-// when its stdin, whose write end this process holds until the child has
-// exited, reaches EOF (watchParent). Nothing is started once the setup's
-// budget (setup) is spent.
-func startChild(ctx, setup context.Context, exe string, env []string, spec childSpec, stderr io.Writer) (*childHandle, error) {
+// spec.Job, waiting for its release, and killed when ctx ends. It dies
+// with this process in two ways: on Linux with the thread that forks it
+// (Pdeathsig), even if this process died before the child ran; and on
+// every platform when its stdin, whose write end this process holds until
+// the child has exited, reaches EOF (watchParent). Nothing is started once
+// the setup's budget (setup) is spent.
+func startChild(ctx, setup context.Context, exe string, spec childSpec, stderr io.Writer) (*child, error) {
 	if err := setup.Err(); err != nil {
 		return nil, fmt.Errorf("the setup's budget (-timeout) ran out before it: %w", err)
 	}
-	b, err := json.Marshal(spec)
+	l := childproc.Launcher{Var: envChild, Exe: exe, DeathSignal: syscall.SIGKILL}
+	cmd, err := l.Command(ctx, spec)
 	if err != nil {
-		return nil, fmt.Errorf("encode the child's job: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(slices.Clip(env), envChild+"="+string(b)) // a copy per child
-	cmd.Stderr = stderr
-	childproc.DieWithParent(cmd, syscall.SIGKILL)
-	cmd.WaitDelay = childWaitDelay
-	k := &childHandle{job: spec.Job, cmd: cmd, ready: make(chan struct{})}
-	if k.stdin, err = cmd.StdinPipe(); err != nil {
-		return nil, fmt.Errorf("stdin pipe: %w", err)
-	}
-	if k.stdout, err = cmd.StdoutPipe(); err != nil {
-		return nil, fmt.Errorf("stdout pipe: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	return k, nil
+	cmd.Stderr = stderr
+	cmd.WaitDelay = childWaitDelay
+	c := &child{job: spec.Job, cmd: cmd, ready: make(chan struct{})}
+	if c.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, fmt.Errorf("stdin pipe: %w", err)
+	}
+	if c.stdout, err = cmd.StdoutPipe(); err != nil {
+		return nil, fmt.Errorf("stdout pipe: %w", err)
+	}
+	if err := l.Start(cmd); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // release tells the child to start its transfer. A child that died
 // meanwhile does not hear it, and its exit says so in report. stdin stays
 // open: its end is how the child learns that this process is gone
 // (watchParent), and cmd.Wait closes it once the child has exited.
-func (k *childHandle) release() {
-	k.stdin.Write([]byte("go\n"))
+func (c *child) release() {
+	c.stdin.Write([]byte("go\n"))
 }
 
 // report reads the child's lines until it exits, adding its progress to
@@ -323,12 +318,12 @@ func (k *childHandle) release() {
 // line was read, or what its exit says if it reported none. ctx is the
 // window's: a child without a result after it ended was killed at the
 // deadline.
-func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan<- workerOutcome) {
+func (c *child) report(ctx context.Context, pc *progressCounters, out chan<- workerOutcome) {
 	var res *workerResult
 	var at time.Time
 	var moved int64
 	stage := ""
-	sc := bufio.NewScanner(k.stdout)
+	sc := bufio.NewScanner(c.stdout)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	for sc.Scan() { // ends when the child exits or is killed
 		var m childMessage
@@ -336,7 +331,7 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 			continue
 		}
 		if m.Ready {
-			k.isReady()
+			c.isReady()
 		}
 		if m.Moved > moved {
 			pc.moved.Add(m.Moved - moved)
@@ -349,16 +344,16 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 			res, at = m.Result, time.Now()
 		}
 	}
-	k.isReady() // a child that exited will never say so
-	err := k.cmd.Wait()
+	c.isReady() // a child that exited will never say so
+	err := c.cmd.Wait()
 	if res == nil {
 		at = time.Now()
 	}
-	r := childResult(ctx, k.job, res, stage, childproc.ExitStatus(err))
-	if kib, ok := childPeakRSS(k.cmd.ProcessState); ok {
+	r := childResult(ctx, c.job, res, stage, childproc.ExitStatus(err))
+	if kib, ok := childPeakRSS(c.cmd.ProcessState); ok {
 		r.MaxRSSKiB = kib // the whole life's, where the platform keeps it
 	}
-	out <- workerOutcome{index: k.index, result: r, at: at}
+	out <- workerOutcome{index: c.index, result: r, at: at}
 }
 
 // childResult is a child's own report, or what its exit says when it

@@ -1,6 +1,7 @@
-// Package childproc holds what both commands need to run child processes
-// of their own binary: words for how a child ended, and an environment
-// cleaned of the markers meant for this process only.
+// Package childproc is the one way both commands run child processes of
+// their own binary: it starts one with its configuration and descriptors,
+// tied to the parent's life (Launcher), decodes that configuration on the
+// child's side (Config), and words how a child ended.
 package childproc
 
 import (
