@@ -1,0 +1,381 @@
+// The client's two worker pools, in one file as hey keeps its requester:
+// -pool thread runs each job in a goroutine (runGoroutinePool), -pool
+// process in a child process of filestressd (runChildPool, each child
+// held through a childHandle; childmain.go is the child's side). Both
+// release their workers together and gather their workerOutcomes with
+// collect into a window.
+
+package stress
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"fileserver/protocol/childproc"
+)
+
+// stragglerGrace is how long a pool waits, after the deadline, for workers
+// to notice it before leaving them counted as timed out and returning
+// without them. Connections carry the deadline, so a worker notices at
+// once unless it is stuck outside the network (a read of -file that does
+// not return, say).
+const stragglerGrace = time.Second
+
+// progressCounters are what the progress line shows while a pool runs.
+type progressCounters struct {
+	moved  atomic.Int64 // file bytes moved by all workers
+	done   atomic.Int64 // workers finished
+	failed atomic.Int64 // of those, workers that failed
+	// released is when the workers were released, in nanoseconds since
+	// the Unix epoch; 0 before.
+	released atomic.Int64
+}
+
+// release notes the workers' release at t.
+func (pc *progressCounters) release(t time.Time) { pc.released.Store(t.UnixNano()) }
+
+// finish counts a finished worker, and whether it failed.
+func (pc *progressCounters) finish(r workerResult) {
+	pc.done.Add(1)
+	if !r.OK {
+		pc.failed.Add(1)
+	}
+}
+
+// window is what a pool did: every worker's result, when the workers were
+// released, and when the last one finished (or the deadline passed).
+type window struct {
+	results    []workerResult
+	start, end time.Time
+	// cpu is the client's CPU time, user and system, over the window:
+	// this process's from the release until the pool returned, plus, in
+	// the process pool, what each child reported of its own. cpuKnown is
+	// false when it could not be read.
+	cpu      time.Duration
+	cpuKnown bool
+	// cpuMissing counts children whose CPU time is not in cpu: killed, or
+	// left behind, before they reported a result.
+	cpuMissing int
+}
+
+// workerOutcome is one worker's result as its pool learns it.
+type workerOutcome struct {
+	index  int // into the pool's jobs and results
+	result workerResult
+	// at is when the result arrived: the end of the worker's transfer as
+	// both pools measure it (for a child, when its result line was read,
+	// not when it was reaped).
+	at time.Time
+}
+
+// unfinished is a worker's result until it reports: if it never does
+// before the pool gives up on it, it stays counted as a time-out.
+func unfinished(j job, why string) workerResult {
+	return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: why}
+}
+
+// collect receives n outcomes into results, until all have arrived or,
+// once ctx has ended, grace has passed: a worker that has not reported by
+// then keeps the result its slot already holds (see unfinished). It
+// returns the end of the window: when the last outcome arrived, or when
+// ctx ended if that came first.
+func collect(ctx context.Context, out <-chan workerOutcome, n int, results []workerResult, pc *progressCounters, grace time.Duration, start time.Time) time.Time {
+	end := start
+	done := ctx.Done()
+	var graceOver <-chan time.Time
+	for left := n; left > 0; { // each pass takes an outcome, or ends ctx's wait or the grace
+		select {
+		case o := <-out:
+			left--
+			pc.finish(o.result)
+			results[o.index] = o.result
+			if graceOver == nil && o.at.After(end) {
+				end = o.at
+			}
+		case <-done:
+			end = time.Now()
+			done, graceOver = nil, time.After(grace)
+		case <-graceOver:
+			return end
+		}
+	}
+	return end
+}
+
+// runGoroutinePool runs every job in its own goroutine, all at once, until
+// all are done or the window's deadline, timeout after their release (or
+// ctx's end), has passed.
+func runGoroutinePool(ctx context.Context, timeout time.Duration, jobs []job, pc *progressCounters) window {
+	results := make([]workerResult, len(jobs))
+	for i, j := range jobs {
+		results[i] = unfinished(j, "still running at the deadline")
+	}
+	out := make(chan workerOutcome, len(jobs)) // buffered: a straggler never blocks
+	cpu := startCPU()
+	start := time.Now()
+	pc.release(start)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for i, j := range jobs {
+		go func() {
+			r := runTransfer(wctx, j, &pc.moved)
+			out <- workerOutcome{index: i, result: r, at: time.Now()}
+		}()
+	}
+	end := collect(wctx, out, len(jobs), results, pc, stragglerGrace, start)
+	w := window{results: results, start: start, end: end}
+	w.cpu, w.cpuKnown = cpu.stop()
+	return w
+}
+
+// childWaitDelay bounds the wait for a killed child's pipes to close.
+const childWaitDelay = time.Second
+
+// childBackstop is how long after its deadlines (for the release, and for
+// the window) a child gives up on its own. The parent kills children at
+// the deadline itself; this only covers a parent that cannot (and
+// Pdeathsig and the end of stdin one that died).
+const childBackstop = time.Second
+
+// childOptions are how the parent runs its children.
+type childOptions struct {
+	progress bool      // children report bytes moved, for the progress line
+	stderr   io.Writer // the children's stderr
+	verbose  io.Writer // -v: each child's pid
+	startAt  time.Time // -start-at: the release waits for it
+}
+
+// runChildPool runs every job in its own child process (filestressd
+// re-executed with envChild set). It starts them all within the setup's
+// budget (setup), then releases them together; the window's deadline runs
+// from the release for timeout. It returns their results when all have
+// reported or the deadline has passed. Children die with this process
+// (Pdeathsig on Linux, the end of their stdin everywhere) and are killed
+// at the deadline or at ctx's end, so none outlives either.
+func runChildPool(ctx, setup context.Context, timeout time.Duration, jobs []job, pc *progressCounters, opt childOptions) (window, error) {
+	// Pdeathsig (Linux) fires when the thread that forked the child
+	// exits: keep this goroutine, which forks them all, on one thread
+	// meanwhile. Go never ends a thread that is not locked.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	exe, err := os.Executable()
+	if err != nil {
+		return window{}, fmt.Errorf("process pool: find own executable: %w", err)
+	}
+	startBy, ok := setup.Deadline()
+	if !ok {
+		return window{}, errors.New("process pool: the setup has no deadline")
+	}
+	kidsCtx, killKids := context.WithCancel(ctx) // ending it kills every child
+	defer killKids()
+	results := make([]workerResult, len(jobs))
+	if opt.startAt.After(startBy) {
+		startBy = opt.startAt
+	}
+	spec := childSpec{StartBy: startBy.Add(timeout + childBackstop), Timeout: timeout, Progress: opt.progress}
+	kids := startChildren(kidsCtx, setup, exe, spec, jobs, results, pc, opt)
+
+	// The window's deadline runs from the release, after the children are
+	// ready; their reports are read from now on.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(wctx, killKids)
+	defer stop()
+	out := make(chan workerOutcome, len(kids)) // buffered: a straggler never blocks
+	for _, k := range kids {
+		results[k.index] = unfinished(k.job, "child still running at the deadline")
+		go k.report(wctx, pc, out)
+	}
+	waitReady(setup, kids)
+	deadline := time.AfterFunc(releaseAt(ctx, opt.startAt, timeout), cancel)
+	defer deadline.Stop()
+	cpu := startCPU()
+	start := time.Now()
+	pc.release(start)
+	for _, k := range kids {
+		k.release()
+	}
+	fmt.Fprintf(opt.verbose, "filestressd: %d children released\n", len(kids))
+	end := collect(wctx, out, len(kids), results, pc, childWaitDelay+stragglerGrace, start)
+	w := window{results: results, start: start, end: end}
+	w.cpu, w.cpuKnown = cpu.stop()
+	for _, k := range kids {
+		if r := results[k.index]; r.cpuReported {
+			w.cpu += time.Duration(r.CPUMicros) * time.Microsecond
+		} else {
+			w.cpuMissing++
+		}
+	}
+	return w, nil
+}
+
+// waitReady waits until every child is ready for the release, or gone,
+// or the setup's budget is spent: a child still starting then is released
+// with the others and its start-up counts in its time.
+func waitReady(setup context.Context, kids []*childHandle) {
+	for _, k := range kids {
+		select {
+		case <-k.ready:
+		case <-setup.Done():
+			return
+		}
+	}
+}
+
+// startChildren starts a child for each job, each waiting for the
+// release, and returns those that started. A child that cannot be started
+// fails at once, its result filled in: kind timeout if the setup's budget
+// or ctx had ended, kind process otherwise.
+func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *progressCounters, opt childOptions) []*childHandle {
+	env := childproc.WithoutEnv(os.Environ(), envChild+"=")
+	var kids []*childHandle
+	for i, j := range jobs {
+		spec.Job = j
+		k, err := startChild(ctx, setup, exe, env, spec, opt.stderr)
+		if err != nil {
+			kind := kindProcess
+			if ctx.Err() != nil || setup.Err() != nil {
+				kind = kindTimeout
+			}
+			results[i] = workerResult{Worker: j.Worker, Kind: kind, Error: fmt.Sprintf("start child: %v", err)}
+			pc.finish(results[i])
+			continue
+		}
+		k.index = i
+		fmt.Fprintf(opt.verbose, "filestressd: worker %d: child pid %d\n", j.Worker, k.cmd.Process.Pid)
+		kids = append(kids, k)
+	}
+	return kids
+}
+
+// childHandle is the parent's handle on one child-pool worker: the
+// process, its pipes, and whether it is ready for the release. The
+// child's own side is childmain.go.
+type childHandle struct {
+	index     int // into the pool's jobs and results
+	job       job
+	cmd       *exec.Cmd
+	stdin     io.WriteCloser
+	stdout    io.Reader
+	ready     chan struct{} // closed by report once the child is ready, or gone
+	readyOnce sync.Once
+}
+
+// isReady closes k.ready, once.
+func (k *childHandle) isReady() { k.readyOnce.Do(func() { close(k.ready) }) }
+
+// startChild starts filestressd re-executed as the child that does
+// spec.Job, waiting for its release. The child is killed when ctx ends
+// (exec.CommandContext). It dies with this process in two ways: on Linux
+// with the thread that forks it (Pdeathsig, childproc.DieWithParent),
+// even if this process died before the child ran; and on every platform
+// when its stdin, whose write end this process holds until the child has
+// exited, reaches EOF (watchParent). Nothing is started once the setup's
+// budget (setup) is spent.
+func startChild(ctx, setup context.Context, exe string, env []string, spec childSpec, stderr io.Writer) (*childHandle, error) {
+	if err := setup.Err(); err != nil {
+		return nil, fmt.Errorf("the setup's budget (-timeout) ran out before it: %w", err)
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encode the child's job: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(slices.Clip(env), envChild+"="+string(b)) // a copy per child
+	cmd.Stderr = stderr
+	childproc.DieWithParent(cmd, syscall.SIGKILL)
+	cmd.WaitDelay = childWaitDelay
+	k := &childHandle{job: spec.Job, cmd: cmd, ready: make(chan struct{})}
+	if k.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, fmt.Errorf("stdin pipe: %w", err)
+	}
+	if k.stdout, err = cmd.StdoutPipe(); err != nil {
+		return nil, fmt.Errorf("stdout pipe: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// release tells the child to start its transfer. A child that died
+// meanwhile does not hear it, and its exit says so in report. stdin stays
+// open: its end is how the child learns that this process is gone
+// (watchParent), and cmd.Wait closes it once the child has exited.
+func (k *childHandle) release() {
+	k.stdin.Write([]byte("go\n"))
+}
+
+// report reads the child's lines until it exits, adding its progress to
+// pc, then sends its outcome: the result it reported, stamped when that
+// line was read, or what its exit says if it reported none. ctx is the
+// window's: a child without a result after it ended was killed at the
+// deadline.
+func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan<- workerOutcome) {
+	var res *workerResult
+	var at time.Time
+	var moved int64
+	stage := ""
+	sc := bufio.NewScanner(k.stdout)
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	for sc.Scan() { // ends when the child exits or is killed
+		var m childMessage
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			continue
+		}
+		if m.Ready {
+			k.isReady()
+		}
+		if m.Moved > moved {
+			pc.moved.Add(m.Moved - moved)
+			moved = m.Moved
+		}
+		if m.Stage != "" {
+			stage = m.Stage
+		}
+		if m.Result != nil {
+			res, at = m.Result, time.Now()
+		}
+	}
+	k.isReady() // a child that exited will never say so
+	err := k.cmd.Wait()
+	if res == nil {
+		at = time.Now()
+	}
+	r := childResult(ctx, k.job, res, stage, childproc.ExitStatus(err))
+	if kib, ok := childPeakRSS(k.cmd.ProcessState); ok {
+		r.MaxRSSKiB = kib // the whole life's, where the platform keeps it
+	}
+	out <- workerOutcome{index: k.index, result: r, at: at}
+}
+
+// childResult is a child's own report, or what its exit says when it
+// could not report, with the stage it last reported ("" for none).
+func childResult(ctx context.Context, j job, reported *workerResult, stage, status string) workerResult {
+	where := " before its transfer began"
+	if stage != "" {
+		where = " while " + stage
+	}
+	switch {
+	case reported != nil:
+		r := *reported
+		r.Worker = j.Worker
+		r.cpuReported = true
+		return r
+	case ctx.Err() != nil:
+		return workerResult{Worker: j.Worker, Kind: kindTimeout, Error: "child killed at the deadline" + where + " (" + status + ")"}
+	}
+	return workerResult{Worker: j.Worker, Kind: kindProcess, Error: "child exited without a result" + where + " (" + status + ")"}
+}

@@ -1,0 +1,93 @@
+package stress
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// cell is one measured cell: what was asked, what the workers did, what
+// the server counted, and the figures made of them.
+type cell struct {
+	cfg       config
+	timestamp time.Time // the start of the window
+	wall      time.Duration
+	results   []workerResult
+	server    serverView
+	sum       summary
+	want      expected   // a download's expected content
+	cost      serverCost // the server's process tree over the window
+	// uploads is the upload form the cell's uploads, or its download's
+	// test file, were written in; nil when it uploaded nothing.
+	uploads *uploadChoice
+	// clientCPU is the client's CPU time over the window (see window.cpu),
+	// when clientCPUKnown; cpuMissing children are not in it.
+	clientCPU      time.Duration
+	clientCPUKnown bool
+	cpuMissing     int
+}
+
+func newCell(cfg config, w window, server serverView) cell {
+	c := cell{cfg: cfg, timestamp: w.start, wall: w.end.Sub(w.start), results: w.results, server: server,
+		clientCPU: w.cpu, clientCPUKnown: w.cpuKnown, cpuMissing: w.cpuMissing}
+	c.sum = summarize(cfg, w.results, c.wall)
+	return c
+}
+
+// summary is a cell's figures. Times are over successful workers only:
+// a failed transfer has no meaningful duration.
+type summary struct {
+	ok, failed  int
+	kinds       map[string]int
+	times       []float64 // seconds, sorted
+	mean        float64
+	p50, p95    float64
+	max         float64
+	perClient   float64 // mean of volume / seconds over successful workers, B/s
+	aggregate   float64 // bytes moved by successful workers / wall, B/s
+	hasVolume   bool    // false for list, which moves no file
+	maxChildRSS int64   // KiB, process pool
+}
+
+func summarize(cfg config, results []workerResult, wall time.Duration) summary {
+	s := summary{kinds: map[string]int{}, hasVolume: cfg.Op != cellList}
+	var rateSum float64
+	for _, r := range results {
+		s.maxChildRSS = max(s.maxChildRSS, r.MaxRSSKiB)
+		if !r.OK {
+			s.failed++
+			s.kinds[r.Kind]++
+			continue
+		}
+		s.ok++
+		s.times = append(s.times, r.Seconds)
+		if r.Seconds > 0 {
+			rateSum += float64(cfg.Size) / r.Seconds
+		}
+	}
+	slices.Sort(s.times)
+	if s.ok > 0 {
+		var sum float64
+		for _, t := range s.times {
+			sum += t
+		}
+		s.mean = sum / float64(s.ok)
+		s.p50, s.p95 = percentile(s.times, 50), percentile(s.times, 95)
+		s.max = s.times[len(s.times)-1]
+		s.perClient = rateSum / float64(s.ok)
+	}
+	if w := wall.Seconds(); w > 0 {
+		s.aggregate = float64(cfg.Size) * float64(s.ok) / w
+	}
+	return s
+}
+
+// percentile is the nearest-rank percentile of sorted values: the
+// smallest value with at least p% of the values at or below it.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
