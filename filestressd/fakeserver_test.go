@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 )
 
@@ -223,12 +224,12 @@ func (f *fakeServer) uploadReply(n int64, sum string) []byte {
 // connection can go on.
 func (f *fakeServer) get(c net.Conn, bufs *protocol.Buffers, name string) bool {
 	prefix, suffix := protocol.ContentFrame(name, protocol.GetContentKey)
-	var src io.Reader = newContent(f.size, contentSeed).reader()
+	var src io.Reader = stress.TestFileContent(f.size)
 	switch f.mode {
 	case fakeDupPeriod:
-		src = &periodsReader{c: newContent(f.size, contentSeed), order: map[int64]int64{2: 1}}
+		src = periodsReader(f.size, map[int64]int64{2: 1})
 	case fakeSwapPeriod:
-		src = &periodsReader{c: newContent(f.size, contentSeed), order: map[int64]int64{1: 2, 2: 1}}
+		src = periodsReader(f.size, map[int64]int64{1: 2, 2: 1})
 	case fakeCorruptGet:
 		src = &flipByte{r: src, at: f.size / 2}
 	case fakeShortGet:
@@ -274,28 +275,26 @@ func (fb *flipByte) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// periodsReader yields a generated content with its whole periods
-// rearranged: period k is sent where order[k] says, the others in place.
-// Every byte is right for some offset, so only the period headers tell.
-type periodsReader struct {
-	c     *content
-	order map[int64]int64
-	off   int64
-}
+// periodSize is the period of stress's generated content (see its
+// content.go).
+const periodSize = 768 << 10
 
-func (r *periodsReader) Read(p []byte) (int, error) {
-	if r.off >= r.c.size {
-		return 0, io.EOF
+// periodsReader yields the test file's content of size bytes with its
+// whole periods rearranged: period k is sent where order[k] says, the
+// others in place. Every byte is right for some offset, so only the
+// period headers tell.
+func periodsReader(size int64, order map[int64]int64) io.Reader {
+	whole, _ := io.ReadAll(stress.TestFileContent(size))
+	out := make([]byte, size)
+	for off := int64(0); off < size; off++ {
+		k, j := off/periodSize, off%periodSize
+		from, moved := order[k]
+		if !moved {
+			from = k
+		}
+		out[off] = whole[from*periodSize+j]
 	}
-	k, j := r.off/periodSize, r.off%periodSize
-	p = p[:min(int64(len(p)), r.c.size-r.off, periodSize-j)]
-	from, moved := r.order[k]
-	if !moved {
-		from = k
-	}
-	r.c.readAt(p, from*periodSize+j)
-	r.off += int64(len(p))
-	return len(p), nil
+	return bytes.NewReader(out)
 }
 
 // waitAcked waits, at most five seconds, until the peer has acknowledged

@@ -13,6 +13,7 @@ import (
 
 	"fileserver/filestressd/report"
 	"fileserver/filestressd/results"
+	"fileserver/filestressd/stress"
 )
 
 const reportUsage = `filestressd report renders matrix CSVs into a Markdown report that leads
@@ -169,7 +170,7 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if err := runReport(cfg, stdout); err != nil {
-		fmt.Fprintln(stderr, "filestressd report:", oneLine(err))
+		fmt.Fprintln(stderr, "filestressd report:", stress.OneLine(err))
 		return exitFailed
 	}
 	return exitOK

@@ -71,7 +71,7 @@ func childSpecFromEnv() (childSpec, bool, error) {
 func runChildMain(spec childSpec, err error) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "filestressd:", err)
-		return exitFailed
+		return childFailed
 	}
 	// A parent that dies is seen two ways: on Linux, Pdeathsig kills this
 	// process even if the parent died before it ran (see startChild); on
@@ -82,29 +82,29 @@ func runChildMain(spec childSpec, err error) int {
 		baseFor(spec.Job.Src.Size) // made before the release
 	}
 	// The parent releases the children once all say they are ready, so
-	// that their start-up (exec, the runtime, the base period: 35-78 ms
-	// with 5 children here) is not inside the measured window.
+	// that their start-up (exec, the runtime, the base period) is not
+	// inside the measured window.
 	if b, err := json.Marshal(childMessage{Ready: true}); err == nil {
 		os.Stdout.Write(append(b, '\n'))
 	}
 	released := watchParent(os.Stdin, func() {
 		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: the parent is gone (end of its pipe): exiting\n", spec.Job.Worker)
-		os.Exit(exitFailed)
+		os.Exit(childFailed)
 	})
 	startCtx, cancelStart := context.WithDeadline(context.Background(), spec.StartBy)
 	err = waitForStart(startCtx, released)
 	cancelStart()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
-		return exitFailed
+		return childFailed
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), spec.Timeout+childBackstop)
 	defer cancel()
 	if err := runChildJob(ctx, spec, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "filestressd: child of worker %d: %v\n", spec.Job.Worker, err)
-		return exitFailed
+		return childFailed
 	}
-	return exitOK
+	return childOK
 }
 
 // watchParent reads the parent's pipe (the child's stdin): first the
@@ -174,7 +174,7 @@ func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 	}
 	stopProgress := func() {}
 	if spec.Progress {
-		stopProgress = everyTick(progressEvery, func(time.Time) { send(childMessage{Moved: moved.Load()}) }, func() {})
+		stopProgress = EveryTick(progressEvery, func(time.Time) { send(childMessage{Moved: moved.Load()}) }, func() {})
 	}
 	res := runWatched(ctx, spec.Job, &moved, newStageWatch(spec.Job, func(stage string) { send(childMessage{Stage: stage}) }))
 	stopProgress()
@@ -189,4 +189,24 @@ func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 		return fmt.Errorf("report result: %w", err)
 	}
 	return nil
+}
+
+// A child's exit status: childOK once it has reported its result,
+// childFailed when it could not (the parent counts a missing result as a
+// failure, and the reason is on the child's stderr).
+const (
+	childOK     = 0
+	childFailed = 1
+)
+
+// ChildMain runs this process as a process pool's child when it is one
+// (its parent set envChild): it returns the exit status and true. In any
+// other process it returns false at once, and filestressd goes on as a
+// command.
+func ChildMain() (status int, isChild bool) {
+	spec, ok, err := childSpecFromEnv()
+	if !ok {
+		return 0, false
+	}
+	return runChildMain(spec, err), true
 }

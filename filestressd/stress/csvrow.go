@@ -9,9 +9,9 @@ import (
 	"fileserver/protocol"
 )
 
-// row is the cell as the matrix CSV's row numbered no (see package
+// Row is the cell as the matrix CSV's row numbered no (see package
 // results, which owns the columns and writes them).
-func (c cell) row(no int) results.Row {
+func (c Result) Row(no int) results.Row {
 	r := results.Row{
 		No: no, Timestamp: c.timestamp.Format(time.RFC3339), Operation: string(c.cfg.Op),
 		Volume: volumeLabel(c.cfg), VolumeBytes: c.cfg.Size,
@@ -47,7 +47,7 @@ func (c cell) row(no int) results.Row {
 // uploaded), " upload=" and the upload form, e.g. "text upload=POST-nextline"
 // (see protocol.UploadForm.String). Empty for a host's row that did not
 // run (-host-failed): nothing was said to the server.
-func (c cell) requestForm() string {
+func (c Result) requestForm() string {
 	if c.cfg.HostFailed != "" {
 		return ""
 	}
@@ -64,7 +64,7 @@ func (c cell) requestForm() string {
 // verified is how the successful workers' transfers were verified:
 // reply, readback or none (several joined by "+", which one server does
 // not give); empty when none succeeded, and for list.
-func (c cell) verified() string {
+func (c Result) verified() string {
 	var ways []string
 	for _, r := range c.results {
 		if r.OK && r.Verified != "" && !slices.Contains(ways, r.Verified) {

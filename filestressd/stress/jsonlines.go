@@ -1,24 +1,17 @@
 package stress
 
-import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"time"
-
-	"fileserver/filestressd/results"
-)
+import "time"
 
 // jsonTime is how -json writes a timestamp: RFC 3339 in UTC with nine
 // decimals, always, so that the strings sort as the times do.
 const jsonTime = "2006-01-02T15:04:05.000000000Z07:00"
 
-// workerLine is one line of -json: a worker's raw result, with its cell's
+// WorkerRecord is one line of -json (encoding/json writes it): a worker's raw result, with its cell's
 // identity so that lines from many cells and runs can share a file. The
 // CSV row stays the cell's summary. A timestamp is left out when the
 // worker did not reach that stage (a failed connect has no connect), and
 // all of them when it never reported (a child killed at the deadline).
-type workerLine struct {
+type WorkerRecord struct {
 	RunID         string  `json:"run_id"`
 	Repeat        int     `json:"repeat"`
 	Op            string  `json:"op"`
@@ -46,17 +39,17 @@ type workerLine struct {
 	LastByte      string  `json:"last_byte,omitempty"`
 }
 
-// jsonLines lays a cell's workers out as -json lines; no is its CSV row
+// Records lays a cell's workers out as -json lines; no is its CSV row
 // (0 without -csv).
-func (c cell) jsonLines(no int) []workerLine {
+func (c Result) Records(no int) []WorkerRecord {
 	mode, workers, _ := c.serverIdentity()
 	volumeBytes := int64(0)
 	if c.sum.hasVolume {
 		volumeBytes = c.cfg.Size
 	}
-	lines := make([]workerLine, len(c.results))
+	lines := make([]WorkerRecord, len(c.results))
 	for i, r := range c.results {
-		l := workerLine{
+		l := WorkerRecord{
 			RunID: c.cfg.RunID, Repeat: c.cfg.Repeat, Op: string(c.cfg.Op), Volume: volumeLabel(c.cfg), VolumeBytes: volumeBytes,
 			ClientWorkers: c.cfg.Workers, ClientPool: c.cfg.Pool, ServerAddr: c.cfg.Addr, ServerMode: mode, ServerWorkers: workers,
 			CSVNo: no, RequestForm: c.requestForm(), Released: c.timestamp.UTC().Format(jsonTime),
@@ -80,21 +73,4 @@ func jsonStamp(ns int64) string {
 		return ""
 	}
 	return time.Unix(0, ns).UTC().Format(jsonTime)
-}
-
-// appendJSONLines appends lines to path, one JSON object a line, in a
-// single write so that a reader never sees half a cell; a failed write
-// leaves the file as it was (see results.AppendAll).
-func appendJSONLines(path string, lines []workerLine) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	for _, l := range lines {
-		if err := enc.Encode(l); err != nil { // Encode ends each with a newline
-			return fmt.Errorf("-json: %w", err)
-		}
-	}
-	if err := results.AppendAll(path, buf.Bytes()); err != nil {
-		return fmt.Errorf("-json: %w", err)
-	}
-	return nil
 }

@@ -9,8 +9,16 @@ import (
 // mb is the report's megabyte, as in the course's reports.
 const mb = 1 << 20
 
-// printSummary writes the human summary of a cell.
-func printSummary(w io.Writer, c cell) {
+// WriteSummary writes the cell's human summary to w and, to verbose
+// (filestressd -v), every upload form the probe tried in vain and one
+// line per worker.
+func (c Result) WriteSummary(w, verbose io.Writer) {
+	if c.uploads != nil {
+		for _, a := range c.uploads.failed {
+			fmt.Fprintf(verbose, "filestressd: upload probe: %s\n", a)
+		}
+	}
+	printWorkers(verbose, c.results)
 	s, cfg := c.sum, c.cfg
 	what := string(cfg.Op)
 	if s.hasVolume {
@@ -53,7 +61,7 @@ func printSummary(w io.Writer, c cell) {
 	if v := c.verified(); v != "" {
 		fmt.Fprintf(w, "verified:         %s (%s)\n", v, verifiedMeaning(cfg, v))
 	}
-	if cfg.Op == cellDownload && !c.want.reference {
+	if cfg.Op == CellDownload && !c.want.reference {
 		fmt.Fprintf(w, "content:          %s is %d bytes, sha256 %s as the setup downloaded it; the workers were checked for consistency with it, not against a reference (give -file for that)\n",
 			downloadName(cfg), c.want.size, c.want.sha256)
 	}
@@ -76,7 +84,7 @@ func printSummary(w io.Writer, c cell) {
 
 // peakRSSLine says the client's peak memory: filestressd's own and, in
 // the process pool, the largest child's, or why a figure is missing.
-func peakRSSLine(cfg config, s summary) string {
+func peakRSSLine(cfg Config, s summary) string {
 	line := "client peak RSS:  "
 	if kib, ok := selfPeakRSS(); ok {
 		line += fmt.Sprintf("%.1f MiB (filestressd)", float64(kib)/1024)
@@ -86,24 +94,24 @@ func peakRSSLine(cfg config, s summary) string {
 	switch {
 	case s.maxChildRSS > 0:
 		line += fmt.Sprintf(", %.1f MiB (largest child)", float64(s.maxChildRSS)/1024)
-	case cfg.Pool == poolProcess:
+	case cfg.Pool == PoolProcess:
 		line += "; the children's not known (none reported one)"
 	}
 	return line
 }
 
 // verifiedMeaning says what a cell's verified column means.
-func verifiedMeaning(cfg config, v string) string {
+func verifiedMeaning(cfg Config, v string) string {
 	switch {
-	case cfg.Op == cellDownload && cfg.File == "" && cfg.Name == "":
+	case cfg.Op == CellDownload && cfg.File == "" && cfg.Name == "":
 		return "the base64 received, compared with the expected content's"
-	case cfg.Op == cellDownload:
+	case cfg.Op == CellDownload:
 		return "size and sha256 of the content received"
-	case v == verifyReply:
+	case v == VerifyReply:
 		return "size and sha256 in the server's reply"
-	case v == verifyReadback:
+	case v == VerifyReadback:
 		return "each file read back with GET after the window"
-	case v == verifyNone:
+	case v == VerifyNone:
 		return "-verify none: the server's OK was taken on trust"
 	}
 	return "mixed"
@@ -136,7 +144,7 @@ func seconds(s float64) string {
 // cpuLine says the CPU time server and client used in the window, per MB
 // of the cell (workers x size) when it moves a volume, and the ratio
 // client / server; empty when neither is known.
-func (c cell) cpuLine() string {
+func (c Result) cpuLine() string {
 	srv, srvFrom, srvOK := c.serverCPU()
 	if !srvOK && !c.clientCPUKnown {
 		return ""

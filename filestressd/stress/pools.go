@@ -1,6 +1,6 @@
 // The client's two worker pools, in one file as hey keeps its requester:
-// -pool thread runs each job in a goroutine (runGoroutinePool), -pool
-// process in a child process of filestressd (runChildPool, each child
+// -pool thread runs each job in a goroutine (runThreadPool), -pool
+// process in a child process of filestressd (runProcessPool, each child
 // held through a childHandle; childmain.go is the child's side). Both
 // release their workers together and gather their workerOutcomes with
 // collect into a window.
@@ -33,8 +33,8 @@ import (
 // not return, say).
 const stragglerGrace = time.Second
 
-// progressCounters are what the progress line shows while a pool runs.
-type progressCounters struct {
+// Progress is a pool's live counters, for a progress line (Hooks.Progress).
+type Progress struct {
 	moved  atomic.Int64 // file bytes moved by all workers
 	done   atomic.Int64 // workers finished
 	failed atomic.Int64 // of those, workers that failed
@@ -44,13 +44,54 @@ type progressCounters struct {
 }
 
 // release notes the workers' release at t.
-func (pc *progressCounters) release(t time.Time) { pc.released.Store(t.UnixNano()) }
+func (pc *Progress) release(t time.Time) { pc.released.Store(t.UnixNano()) }
 
 // finish counts a finished worker, and whether it failed.
-func (pc *progressCounters) finish(r workerResult) {
+func (pc *Progress) finish(r workerResult) {
 	pc.done.Add(1)
 	if !r.OK {
 		pc.failed.Add(1)
+	}
+}
+
+// Moved is the file bytes all workers have moved so far.
+func (pc *Progress) Moved() int64 { return pc.moved.Load() }
+
+// Done is how many workers have finished so far, and how many of those
+// failed.
+func (pc *Progress) Done() (done, failed int64) { return pc.done.Load(), pc.failed.Load() }
+
+// Released is when the workers were released; zero before.
+func (pc *Progress) Released() time.Time {
+	if n := pc.released.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// EveryTick calls tick every interval on a goroutine of its own until the
+// returned function is called, which calls done there and returns once it
+// has: nothing is written after stop returns.
+func EveryTick(interval time.Duration, tick func(now time.Time), done func()) (stop func()) {
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				done()
+				return
+			case now := <-t.C:
+				tick(now)
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
 	}
 }
 
@@ -91,7 +132,7 @@ func unfinished(j job, why string) workerResult {
 // then keeps the result its slot already holds (see unfinished). It
 // returns the end of the window: when the last outcome arrived, or when
 // ctx ended if that came first.
-func collect(ctx context.Context, out <-chan workerOutcome, n int, results []workerResult, pc *progressCounters, grace time.Duration, start time.Time) time.Time {
+func collect(ctx context.Context, out <-chan workerOutcome, n int, results []workerResult, pc *Progress, grace time.Duration, start time.Time) time.Time {
 	end := start
 	done := ctx.Done()
 	var graceOver <-chan time.Time
@@ -114,10 +155,10 @@ func collect(ctx context.Context, out <-chan workerOutcome, n int, results []wor
 	return end
 }
 
-// runGoroutinePool runs every job in its own goroutine, all at once, until
+// runThreadPool runs every job in its own goroutine, all at once, until
 // all are done or the window's deadline, timeout after their release (or
 // ctx's end), has passed.
-func runGoroutinePool(ctx context.Context, timeout time.Duration, jobs []job, pc *progressCounters) window {
+func runThreadPool(ctx context.Context, timeout time.Duration, jobs []job, pc *Progress) window {
 	results := make([]workerResult, len(jobs))
 	for i, j := range jobs {
 		results[i] = unfinished(j, "still running at the deadline")
@@ -157,14 +198,14 @@ type childOptions struct {
 	startAt  time.Time // -start-at: the release waits for it
 }
 
-// runChildPool runs every job in its own child process (filestressd
+// runProcessPool runs every job in its own child process (filestressd
 // re-executed with envChild set). It starts them all within the setup's
 // budget (setup), then releases them together; the window's deadline runs
 // from the release for timeout. It returns their results when all have
 // reported or the deadline has passed. Children die with this process
 // (Pdeathsig on Linux, the end of their stdin everywhere) and are killed
 // at the deadline or at ctx's end, so none outlives either.
-func runChildPool(ctx, setup context.Context, timeout time.Duration, jobs []job, pc *progressCounters, opt childOptions) (window, error) {
+func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []job, pc *Progress, opt childOptions) (window, error) {
 	// Pdeathsig (Linux) fires when the thread that forked the child
 	// exits: keep this goroutine, which forks them all, on one thread
 	// meanwhile. Go never ends a thread that is not locked.
@@ -238,7 +279,7 @@ func waitReady(setup context.Context, kids []*childHandle) {
 // release, and returns those that started. A child that cannot be started
 // fails at once, its result filled in: kind timeout if the setup's budget
 // or ctx had ended, kind process otherwise.
-func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *progressCounters, opt childOptions) []*childHandle {
+func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *Progress, opt childOptions) []*childHandle {
 	env := childproc.WithoutEnv(os.Environ(), envChild+"=")
 	var kids []*childHandle
 	for i, j := range jobs {
@@ -323,7 +364,7 @@ func (k *childHandle) release() {
 // line was read, or what its exit says if it reported none. ctx is the
 // window's: a child without a result after it ended was killed at the
 // deadline.
-func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan<- workerOutcome) {
+func (k *childHandle) report(ctx context.Context, pc *Progress, out chan<- workerOutcome) {
 	var res *workerResult
 	var at time.Time
 	var moved int64
@@ -355,7 +396,7 @@ func (k *childHandle) report(ctx context.Context, pc *progressCounters, out chan
 		at = time.Now()
 	}
 	r := childResult(ctx, k.job, res, stage, childproc.ExitStatus(err))
-	if kib, ok := childPeakRSS(k.cmd.ProcessState); ok {
+	if kib, ok := ChildPeakRSS(k.cmd.ProcessState); ok {
 		r.MaxRSSKiB = kib // the whole life's, where the platform keeps it
 	}
 	out <- workerOutcome{index: k.index, result: r, at: at}

@@ -22,12 +22,12 @@ const readBackWorkers = 8
 // place; ctx, whose deadline is budget from now, bounds all of it: an
 // upload not read back when it runs out stays a failure, whose message
 // says the read-back timed out.
-func readBack(ctx context.Context, cfg config, jobs []job, results []workerResult, budget time.Duration) {
+func readBack(ctx context.Context, cfg Config, jobs []job, results []workerResult, budget time.Duration) {
 	sem := make(chan struct{}, readBackWorkers)
 	var wg sync.WaitGroup
 	for i := range results {
 		r := &results[i]
-		if !r.OK || r.Verified != verifyReadback {
+		if !r.OK || r.Verified != VerifyReadback {
 			continue
 		}
 		sem <- struct{}{}
@@ -47,7 +47,7 @@ func readBack(ctx context.Context, cfg config, jobs []job, results []workerResul
 // readBackOne downloads name and compares it with the size and SHA-256
 // that were sent. Any failure is a *protocol.IntegrityError: the upload cannot be
 // shown to have stored the right bytes.
-func readBackOne(ctx context.Context, cfg config, name string, size int64, sentSHA string) error {
+func readBackOne(ctx context.Context, cfg Config, name string, size int64, sentSHA string) error {
 	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
 	if err != nil {
 		return &protocol.IntegrityError{Reason: fmt.Sprintf("read back %q: connect: %v", name, err)}

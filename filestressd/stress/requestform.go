@@ -17,8 +17,8 @@ const probeTimeout = 5 * time.Second
 // LIST as text, and if the server refuses it (an ERROR reply, a closed
 // connection, no reply) as JSON, and keeps the form that works. A server
 // that takes neither fails the setup with a message naming the flags.
-func settleForm(ctx context.Context, cfg config) (protocol.Form, error) {
-	if cfg.Request != requestAuto {
+func settleForm(ctx context.Context, cfg Config) (protocol.Form, error) {
+	if cfg.Request != RequestAuto {
 		return cfg.Dialect.Form, nil
 	}
 	var refusals []error

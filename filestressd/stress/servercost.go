@@ -57,7 +57,7 @@ type costMeter struct {
 // peaks reset, the CPU times read. It runs after the setup, before the
 // window, and costs a few milliseconds (the listener's search reads every
 // process's descriptors).
-func startServerCost(cfg config) costMeter {
+func startServerCost(cfg Config) costMeter {
 	if err := procAvailable(); err != nil {
 		return costMeter{why: err.Error()}
 	}
@@ -89,7 +89,7 @@ func (m costMeter) stop() serverCost {
 
 // serverProcess is the pid whose tree is the server: -server-pid, or the
 // process listening on -addr when that is an address of this machine.
-func serverProcess(cfg config) (int, string, error) {
+func serverProcess(cfg Config) (int, string, error) {
 	if cfg.ServerPID > 0 {
 		return cfg.ServerPID, "-server-pid", nil
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,7 +22,7 @@ import (
 // upload happens once; or the base name of -file. Names filestressd makes
 // up are lower-case: some course servers lower-case the whole request, so
 // that stress-1MB.bin would be stored as stress-1mb.bin.
-func downloadName(c config) string {
+func downloadName(c Config) string {
 	switch {
 	case c.Name != "":
 		return c.Name
@@ -33,7 +34,7 @@ func downloadName(c config) string {
 
 // uploadName is worker w's own file, so that workers (and concurrent runs,
 // told apart by pid) never overwrite each other.
-func uploadName(c config, pid, w int) string {
+func uploadName(c Config, pid, w int) string {
 	base := protocol.FormatSize(c.Size) + ".bin"
 	if c.File != "" {
 		base = filepath.Base(c.File)
@@ -42,15 +43,15 @@ func uploadName(c config, pid, w int) string {
 }
 
 // volumeLabel is the volume as the matrix names it, e.g. "50MB".
-func volumeLabel(c config) string {
-	if c.Op == cellList {
+func volumeLabel(c Config) string {
+	if c.Op == CellList {
 		return ""
 	}
 	return protocol.FormatSize(c.Size)
 }
 
-// expected is what every download worker must receive.
-type expected struct {
+// knownContent is what every download worker must receive.
+type knownContent struct {
 	sha256 string
 	size   int64
 	// reference is false when the content is only what the setup's own
@@ -67,25 +68,25 @@ type expected struct {
 // the server's file is used as it is (checked against -file, if given);
 // otherwise the test file is uploaded if the server lacks it. Other
 // cells need none.
-func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writer) (expected, error) {
-	if cfg.Op != cellDownload {
-		return expected{}, nil
+func prepareDownload(ctx context.Context, cfg Config, src source, stdout io.Writer) (knownContent, error) {
+	if cfg.Op != CellDownload {
+		return knownContent{}, nil
 	}
 	name := downloadName(cfg)
 	if cfg.Name != "" && cfg.File == "" {
-		return fetchExpected(ctx, cfg, name)
+		return fetchKnownContent(ctx, cfg, name)
 	}
-	want := expected{size: src.Size, reference: true}
+	want := knownContent{size: src.Size, reference: true}
 	if !src.generated() {
 		// A -file is checked by its SHA-256; generated content by its
 		// text, which needs none (see protocol.Text).
 		var err error
 		if want.sha256, err = src.sha256(ctx); err != nil {
-			return expected{}, err
+			return knownContent{}, err
 		}
 	}
 	if cfg.Name != "" {
-		check := runTransfer(ctx, job{Op: cellDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: want.sha256, Dialect: cfg.Dialect}, nil)
+		check := runTransfer(ctx, job{Op: CellDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: want.sha256, Dialect: cfg.Dialect}, nil)
 		if !check.OK {
 			if check.Kind == kindConnect {
 				return want, check.err
@@ -105,20 +106,20 @@ func prepareDownload(ctx context.Context, cfg config, src source, stdout io.Writ
 	return want, nil
 }
 
-// fetchExpected downloads -name once and takes what arrived as what every
+// fetchKnownContent downloads -name once and takes what arrived as what every
 // worker must receive.
-func fetchExpected(ctx context.Context, cfg config, name string) (expected, error) {
+func fetchKnownContent(ctx context.Context, cfg Config, name string) (knownContent, error) {
 	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
 	if err != nil {
-		return expected{}, &connectError{err}
+		return knownContent{}, &connectError{err}
 	}
 	defer c.Close()
 	h := protocol.NewHash()
 	n, err := c.Get(ctx, name, h)
 	if err != nil {
-		return expected{}, fmt.Errorf("download -name %q: %w%s", name, err, contentKeyHint(err))
+		return knownContent{}, fmt.Errorf("download -name %q: %w%s", name, err, contentKeyHint(err))
 	}
-	return expected{sha256: hex.EncodeToString(h.Sum(nil)), size: n}, nil
+	return knownContent{sha256: hex.EncodeToString(h.Sum(nil)), size: n}, nil
 }
 
 // contentKeyHint names the flag that may cure an error, for setup errors.
@@ -139,8 +140,8 @@ func contentKeyHint(err error) string {
 // SHA-256, or "" for generated content, whose text is checked and whose
 // SHA-256 is computed only if it has to be uploaded. It returns the form
 // the file was uploaded in, nil when the server held it already.
-func ensureTestFile(ctx context.Context, cfg config, name string, src source, wantSHA string) (*uploadChoice, error) {
-	j := job{Op: cellDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: verifyAuto}
+func ensureTestFile(ctx context.Context, cfg Config, name string, src source, wantSHA string) (*uploadChoice, error) {
+	j := job{Op: CellDownload, Addr: cfg.Addr, Name: name, Src: src, WantSHA: wantSHA, Dialect: cfg.Dialect, Verify: VerifyAuto}
 	check := runTransfer(ctx, j, nil)
 	switch {
 	case check.OK:
@@ -162,7 +163,7 @@ func ensureTestFile(ctx context.Context, cfg config, name string, src source, wa
 			return nil, err
 		}
 	}
-	j.Op, j.Dialect.Upload = cellUpload, upload.form
+	j.Op, j.Dialect.Upload = CellUpload, upload.form
 	up := runTransfer(ctx, j, nil)
 	if !up.OK {
 		if up.Kind == kindConnect {
@@ -170,7 +171,7 @@ func ensureTestFile(ctx context.Context, cfg config, name string, src source, wa
 		}
 		return nil, fmt.Errorf("upload the test file %q as %s (with -name, a file already on the server is used instead): %w", name, upload.form, up.err)
 	}
-	if up.Verified == verifyReadback {
+	if up.Verified == VerifyReadback {
 		if err := readBackOne(ctx, cfg, name, src.Size, up.SentSHA256); err != nil {
 			return nil, fmt.Errorf("the test file %q as uploaded in %s: %w", name, upload.form, err)
 		}
@@ -202,7 +203,7 @@ func uploadedNames(jobs []job, results []workerResult) []string {
 // delete and every one after it go on a connection of their own, whose
 // first reply is the server's answer. A refusal there is counted, and
 // the error names how many files may be left.
-func deleteUploads(ctx context.Context, cfg config, names []string) error {
+func deleteUploads(ctx context.Context, cfg Config, names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
@@ -250,7 +251,7 @@ func refusal(err error) bool {
 }
 
 // deleteAlone deletes name on a connection of its own.
-func deleteAlone(ctx context.Context, cfg config, name string) error {
+func deleteAlone(ctx context.Context, cfg Config, name string) error {
 	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
 	if err != nil {
 		return err
@@ -273,4 +274,37 @@ func notFound(reason string) bool {
 		}
 	}
 	return false
+}
+
+// TestFileContent is the content of a download cell's test file of size
+// bytes: what WriteTestFile writes and the setup uploads.
+func TestFileContent(size int64) io.Reader {
+	return newContent(size, contentSeed).reader()
+}
+
+// WriteTestFile writes the test file of a download cell of size bytes
+// into dir: downloadName's name, TestFileContent, as `filestressd testfile` does; it
+// returns the file's path.
+func WriteTestFile(dir string, size int64) (string, error) {
+	name := downloadName(Config{Op: CellDownload, Size: size})
+	path := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("test file %q: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // after the rename, nothing is there
+	_, err = io.CopyBuffer(tmp, TestFileContent(size), make([]byte, 1<<20))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("test file %q: %w", path, err)
+	}
+	return path, nil
 }

@@ -11,7 +11,7 @@ import (
 // -server-workers, which run_matrix.sh passes for a server it started
 // (SERVER_CMD), since a course server has no STATS. from is "STATS",
 // "flags", or "" when neither says.
-func (c cell) serverIdentity() (mode string, workers int, from string) {
+func (c Result) serverIdentity() (mode string, workers int, from string) {
 	if m, w, ok := c.server.identity(); ok {
 		return m, w, "STATS"
 	}
@@ -23,7 +23,7 @@ func (c cell) serverIdentity() (mode string, workers int, from string) {
 
 // identityConflict says how STATS and -server-mode or -server-workers
 // disagree, when they do: STATS wins, and the summary and stderr say so.
-func (c cell) identityConflict() string {
+func (c Result) identityConflict() string {
 	m, w, ok := c.server.identity()
 	if !ok {
 		return ""
@@ -57,7 +57,7 @@ func identityText(mode string, workers int) string {
 // when it has them (fileserverd's whole process tree), else its process
 // tree's as /proc shows it (see serverCost). from says which, for the
 // summary: "" for STATS, as it always was.
-func (c cell) serverCPU() (d time.Duration, from string, ok bool) {
+func (c Result) serverCPU() (d time.Duration, from string, ok bool) {
 	if d, ok := c.server.cpu(); ok {
 		return d, "", true
 	}

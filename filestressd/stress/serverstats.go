@@ -27,7 +27,7 @@ const (
 // (and turns it into a failure if that byte cannot be sent), so a request
 // whose client has its whole reply is always in the counts: one STATS
 // after the setup is an exact "before" snapshot.
-func fetchStats(ctx context.Context, cfg config) (*protocol.Stats, error) {
+func fetchStats(ctx context.Context, cfg Config) (*protocol.Stats, error) {
 	ctx, cancel := context.WithTimeout(ctx, statsTimeout)
 	defer cancel()
 	c, err := protocol.DialWith(ctx, cfg.Addr, cfg.clientOptions())
@@ -53,7 +53,7 @@ func fetchStats(ctx context.Context, cfg config) (*protocol.Stats, error) {
 // its own is active, for at most settleBudget, and takes the last snapshot
 // whatever it says (on a server others are using, connections never
 // settle).
-func afterStats(ctx context.Context, cfg config, settle bool) (*protocol.Stats, error) {
+func afterStats(ctx context.Context, cfg Config, settle bool) (*protocol.Stats, error) {
 	s, err := fetchStats(ctx, cfg)
 	if err != nil || !settle {
 		return s, err
@@ -91,7 +91,7 @@ func (v serverView) restarted() bool {
 // counts returns the server's ok and failed counts of op during the
 // window, and whether they are known. A count that went down (see note)
 // gives 0, not a wrapped-around number.
-func (v serverView) counts(op cellOp) (ok, failed uint64, known bool) {
+func (v serverView) counts(op CellOp) (ok, failed uint64, known bool) {
 	if v.Before == nil || v.After == nil || v.restarted() {
 		return 0, 0, false
 	}
@@ -109,7 +109,7 @@ func delta(before, after uint64) uint64 {
 
 // note explains server counts that are missing or clamped, and a mode
 // left out.
-func (v serverView) note(op cellOp) string {
+func (v serverView) note(op CellOp) string {
 	notes := []string{v.countsNote(op)}
 	if m := v.statsMode(); m != "" && serverMode(m) == "" {
 		notes = append(notes, fmt.Sprintf("the server's STATS gives its mode as %.80q, which is neither thread nor process: server_mode left empty", m))
@@ -118,7 +118,7 @@ func (v serverView) note(op cellOp) string {
 }
 
 // countsNote explains server counts that are missing or clamped.
-func (v serverView) countsNote(op cellOp) string {
+func (v serverView) countsNote(op CellOp) string {
 	if v.Note != "" || v.Before == nil || v.After == nil {
 		return v.Note
 	}

@@ -32,11 +32,11 @@ func TestServerCountsRestartAndClamp(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v := serverView{Before: c.before, After: c.after}
-			ok, failed, known := v.counts(cellUpload)
+			ok, failed, known := v.counts(CellUpload)
 			if ok != c.ok || failed != c.failed || known != c.known {
 				t.Errorf("counts = %d, %d, %v; want %d, %d, %v", ok, failed, known, c.ok, c.failed, c.known)
 			}
-			note := v.note(cellUpload)
+			note := v.note(CellUpload)
 			if (c.note == "") != (note == "") || !strings.Contains(note, c.note) {
 				t.Errorf("note %q, want one mentioning %q", note, c.note)
 			}

@@ -27,7 +27,7 @@ type source struct {
 // is known and an upload can send it, and a download compare it, as text.
 func (s source) generated() bool { return s.Path == "" && !s.Unknown }
 
-func newSource(c config) source {
+func newSource(c Config) source {
 	return source{Path: c.File, Size: c.Size, Seed: contentSeed}
 }
 

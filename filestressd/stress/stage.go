@@ -19,7 +19,7 @@ const (
 // callback). report, if not nil, is called with each new stage, on the
 // worker's goroutine; the stage may be read from any.
 type stageWatch struct {
-	op     cellOp
+	op     CellOp
 	size   int64
 	report func(stage string)
 	moved  int64 // content bytes, on the worker's goroutine only
@@ -50,7 +50,7 @@ func (w *stageWatch) set(s string) {
 
 // connected moves on from the connect: to the upload, or to the reply.
 func (w *stageWatch) connected() {
-	if w.op == cellUpload {
+	if w.op == CellUpload {
 		w.set(stageSending)
 		w.progress(0)
 		return
@@ -62,11 +62,11 @@ func (w *stageWatch) connected() {
 func (w *stageWatch) progress(n int64) {
 	w.moved += n
 	switch {
-	case w.op == cellUpload && w.moved >= w.size:
+	case w.op == CellUpload && w.moved >= w.size:
 		w.set(stageAwaitUpload)
-	case w.op == cellDownload && w.moved >= w.size:
+	case w.op == CellDownload && w.moved >= w.size:
 		w.set(stageReplyEnd)
-	case w.op == cellDownload && n > 0:
+	case w.op == CellDownload && n > 0:
 		w.set(stageReceiving)
 	}
 }

@@ -40,7 +40,7 @@ func fromStartAt(w window, at time.Time) window {
 
 // hostFailedWindow is the window of -host-failed: every worker failed,
 // kind host, for reason; no time measured.
-func hostFailedWindow(cfg config) window {
+func hostFailedWindow(cfg Config) window {
 	start := cfg.StartAt
 	if start.IsZero() {
 		start = time.Now()

@@ -6,17 +6,17 @@ import (
 	"time"
 )
 
-// cell is one measured cell: what was asked, what the workers did, what
+// Result is one measured cell: what was asked, what the workers did, what
 // the server counted, and the figures made of them.
-type cell struct {
-	cfg       config
+type Result struct {
+	cfg       Config
 	timestamp time.Time // the start of the window
 	wall      time.Duration
 	results   []workerResult
 	server    serverView
 	sum       summary
-	want      expected   // a download's expected content
-	cost      serverCost // the server's process tree over the window
+	want      knownContent // a download's expected content
+	cost      serverCost   // the server's process tree over the window
 	// uploads is the upload form the cell's uploads, or its download's
 	// test file, were written in; nil when it uploaded nothing.
 	uploads *uploadChoice
@@ -27,8 +27,8 @@ type cell struct {
 	cpuMissing     int
 }
 
-func newCell(cfg config, w window, server serverView) cell {
-	c := cell{cfg: cfg, timestamp: w.start, wall: w.end.Sub(w.start), results: w.results, server: server,
+func newResult(cfg Config, w window, server serverView) Result {
+	c := Result{cfg: cfg, timestamp: w.start, wall: w.end.Sub(w.start), results: w.results, server: server,
 		clientCPU: w.cpu, clientCPUKnown: w.cpuKnown, cpuMissing: w.cpuMissing}
 	c.sum = summarize(cfg, w.results, c.wall)
 	return c
@@ -49,8 +49,8 @@ type summary struct {
 	maxChildRSS int64   // KiB, process pool
 }
 
-func summarize(cfg config, results []workerResult, wall time.Duration) summary {
-	s := summary{kinds: map[string]int{}, hasVolume: cfg.Op != cellList}
+func summarize(cfg Config, results []workerResult, wall time.Duration) summary {
+	s := summary{kinds: map[string]int{}, hasVolume: cfg.Op != CellList}
 	var rateSum float64
 	for _, r := range results {
 		s.maxChildRSS = max(s.maxChildRSS, r.MaxRSSKiB)

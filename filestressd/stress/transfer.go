@@ -13,7 +13,7 @@ import (
 // job is one worker's transfer. A process-pool child receives it as JSON.
 type job struct {
 	Worker int    `json:"worker"`
-	Op     cellOp `json:"op"`
+	Op     CellOp `json:"op"`
 	Addr   string `json:"addr"`
 	Name   string `json:"name"` // the server file, for upload and download
 	Src    source `json:"src"`
@@ -36,10 +36,10 @@ type workerResult struct {
 	Error   string  `json:"error,omitempty"`
 	Bytes   int64   `json:"bytes"`   // file bytes moved
 	Seconds float64 `json:"seconds"` // connect to last byte
-	// Verified is how the transfer was verified: verifyReply (an upload by
+	// Verified is how the transfer was verified: VerifyReply (an upload by
 	// the reply's size and sha256, a download by its content), or, for an
-	// upload, verifyReadback (still to be done, after the window, while
-	// the result is in a pool) or verifyNone. Empty for list.
+	// upload, VerifyReadback (still to be done, after the window, while
+	// the result is in a pool) or VerifyNone. Empty for list.
 	Verified string `json:"verified,omitempty"`
 	// SentSHA256 is the SHA-256 of what an upload sent, for the read-back.
 	SentSHA256 string `json:"sent_sha256,omitempty"`
@@ -141,11 +141,11 @@ type transferResult struct {
 // servers close the connection after every reply.
 func (j job) do(ctx context.Context, c *protocol.Client) (transferResult, error) {
 	switch j.Op {
-	case cellUpload:
+	case CellUpload:
 		return j.upload(ctx, c)
-	case cellDownload:
+	case CellDownload:
 		return j.download(ctx, c)
-	case cellList:
+	case CellList:
 		if _, err := c.ListEach(ctx, nil); err != nil { // counted, not held
 			return transferResult{}, fmt.Errorf("list: %w", err)
 		}
@@ -196,18 +196,18 @@ func (j job) upload(ctx context.Context, c *protocol.Client) (transferResult, er
 // it is an integrity failure: it cannot be checked) or none.
 func verdict(name, mode string, noDigest bool) (string, error) {
 	if !noDigest {
-		if mode == verifyReadback {
-			return verifyReadback, nil
+		if mode == VerifyReadback {
+			return VerifyReadback, nil
 		}
-		return verifyReply, nil
+		return VerifyReply, nil
 	}
 	switch mode {
-	case verifyReply:
+	case VerifyReply:
 		return "", &protocol.IntegrityError{Reason: fmt.Sprintf("upload %q: %v, so what the server stored cannot be checked (-verify auto or readback reads it back)", name, protocol.ErrNoDigest)}
-	case verifyNone:
-		return verifyNone, nil
+	case VerifyNone:
+		return VerifyNone, nil
 	}
-	return verifyReadback, nil
+	return VerifyReadback, nil
 }
 
 // download asks for the file with GET and checks the content as it
@@ -228,5 +228,5 @@ func (j job) download(ctx context.Context, c *protocol.Client) (transferResult, 
 	if err != nil {
 		return transferResult{bytes: n}, err
 	}
-	return transferResult{bytes: n, verified: verifyReply}, nil
+	return transferResult{bytes: n, verified: VerifyReply}, nil
 }

@@ -37,7 +37,7 @@ var probeContent = []byte("filestressd upload probe: Mixed Case 0123456789>\xef\
 // payload on its line), then the other verbs, the other layouts, and the
 // JSON shapes with the keys course servers use. A JSON dialect tries the
 // JSON forms first.
-func probeForms(form protocol.Form) []protocol.UploadForm {
+func ProbeForms(form protocol.Form) []protocol.UploadForm {
 	text := []protocol.UploadForm{
 		{Verb: protocol.VerbUpload, Layout: protocol.LayoutSameLine},
 		{Verb: protocol.VerbPost, Layout: protocol.LayoutSameLine},
@@ -91,13 +91,13 @@ func (u uploadChoice) how() string {
 // It runs in the setup, before the "before" STATS snapshot, so nothing of
 // it is in the window or the server's counts. A server that takes no form
 // fails the setup with what each attempt got and the flags to set.
-func settleUpload(ctx context.Context, cfg config) (uploadChoice, error) {
+func settleUpload(ctx context.Context, cfg Config) (uploadChoice, error) {
 	if !cfg.UploadProbe {
 		return uploadChoice{form: cfg.Dialect.UploadForm()}, nil
 	}
 	name := probeName()
 	var attempts []string
-	forms := probeForms(cfg.Dialect.Form)
+	forms := ProbeForms(cfg.Dialect.Form)
 	for _, u := range forms {
 		d := cfg.Dialect
 		d.Upload = u
@@ -194,11 +194,11 @@ func probeOutcome(err error) string {
 	case errors.Is(err, context.DeadlineExceeded) || protocol.IsTimeout(err):
 		return fmt.Sprintf("no reply within %s (the server may be waiting for more)", uploadProbeTimeout)
 	case errors.As(err, &ie):
-		return "other bytes (" + oneLine(err) + ")"
+		return "other bytes (" + OneLine(err) + ")"
 	case isClosed(err):
 		return "the connection closed without a reply"
 	}
-	return oneLine(err)
+	return OneLine(err)
 }
 
 // isClosed reports whether err is the server closing or resetting the

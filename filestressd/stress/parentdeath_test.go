@@ -1,4 +1,4 @@
-package main
+package stress
 
 import (
 	"bufio"
@@ -50,7 +50,7 @@ func TestChildSeesParentDeathByPipe(t *testing.T) {
 		}
 	}()
 	spec := childSpec{
-		Job:     job{Worker: 1, Op: cellList, Addr: ln.Addr().String()},
+		Job:     job{Worker: 1, Op: CellList, Addr: ln.Addr().String()},
 		StartBy: time.Now().Add(time.Minute),
 		Timeout: time.Minute,
 	}

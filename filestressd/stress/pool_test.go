@@ -2,7 +2,7 @@
 
 // Unix only: a FIFO (mkfifo) is what holds the stuck worker.
 
-package main
+package stress
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"fileserver/protocol/testkit"
 )
 
 // TestStragglerCountedAtDeadline checks the pools' last resort, in
@@ -21,19 +23,19 @@ import (
 // it, and the window ends at the deadline. The other worker, finished, is
 // counted as it was.
 func TestStragglerCountedAtDeadline(t *testing.T) {
-	f := startFakeServer(t, fakeHonest, 0)
+	s := testkit.StartServer(t, testkit.ServerOptions{Mode: "thread", Workers: 2})
 	fifo := filepath.Join(t.TempDir(), "never-written")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	jobs := []job{
-		{Worker: 1, Op: cellUpload, Addr: f.addr, Name: "stuck.bin", Src: source{Path: fifo, Size: 10}},
-		{Worker: 2, Op: cellList, Addr: f.addr},
+		{Worker: 1, Op: CellUpload, Addr: s.Addr, Name: "stuck.bin", Src: source{Path: fifo, Size: 10}},
+		{Worker: 2, Op: CellList, Addr: s.Addr},
 	}
 	const timeout = 300 * time.Millisecond
-	pc := &progressCounters{}
+	pc := &Progress{}
 	began := time.Now()
-	w := runGoroutinePool(context.Background(), timeout, jobs, pc)
+	w := runThreadPool(context.Background(), timeout, jobs, pc)
 	elapsed := time.Since(began)
 
 	// Let the stuck worker go: its open returns once a writer has come,
