@@ -43,18 +43,18 @@ const slowGetDelay = 600 * time.Millisecond
 // generated content of size bytes for any name, UPLOAD hashes what it
 // receives, DELETE and LIST succeed. The upload probe's file (a name
 // starting with probePrefix, at most maxProbeFile bytes) is stored and
-// served back honestly in every mode, so that the setup finds the form
-// and the mode's misbehaviour falls on the workers.
+// served back honestly whatever its fault, so that the setup finds the form
+// and the fault falls on the workers.
 type fakeServer struct {
-	addr string
-	mode string
-	size int64
-	ln   net.Listener
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	conn map[net.Conn]struct{}
-	quit chan struct{} // closed by cleanup
-	// stalled receives one value per upload the stall mode holds.
+	addr  string
+	fault string
+	size  int64
+	ln    net.Listener
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conn  map[net.Conn]struct{}
+	quit  chan struct{} // closed by cleanup
+	// stalled receives one value per upload fakeStall holds.
 	stalled chan struct{}
 	// probes holds the probe files uploaded, guarded by mu.
 	probes map[string][]byte
@@ -69,13 +69,13 @@ const (
 
 // startFakeServer listens on a free loopback port; cleanup closes it and
 // every connection, and waits for its goroutines.
-func startFakeServer(t *testing.T, mode string, size int64) *fakeServer {
+func startFakeServer(t *testing.T, fault string, size int64) *fakeServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeServer{addr: ln.Addr().String(), mode: mode, size: size, ln: ln, conn: map[net.Conn]struct{}{},
+	f := &fakeServer{addr: ln.Addr().String(), fault: fault, size: size, ln: ln, conn: map[net.Conn]struct{}{},
 		quit: make(chan struct{}), stalled: make(chan struct{}, 64), probes: map[string][]byte{}}
 	f.wg.Go(func() {
 		for { // ends when cleanup closes the listener
@@ -116,7 +116,7 @@ func (f *fakeServer) serve(c net.Conn) {
 		switch req.Command {
 		case "STATS":
 			reply = protocol.AppendError(nil, `unknown command "STATS"`)
-			if f.mode == fakeOldStats {
+			if f.fault == fakeOldStats {
 				reply = oldStatsReply()
 			}
 		case "LIST":
@@ -133,7 +133,7 @@ func (f *fakeServer) serve(c net.Conn) {
 				}
 				break
 			}
-			if f.mode == fakeStall {
+			if f.fault == fakeStall {
 				select {
 				case f.stalled <- struct{}{}:
 				default:
@@ -206,10 +206,10 @@ func oldStatsReply() []byte {
 }
 
 // uploadReply is the reply to an upload of n bytes with SHA-256 sum,
-// spoilt as the mode says.
+// spoilt as the fault says.
 func (f *fakeServer) uploadReply(n int64, sum string) []byte {
 	fields := []protocol.Field{{Key: "status", Value: "OK"}, {Key: "data", Value: "stored"}}
-	switch f.mode {
+	switch f.fault {
 	case fakeBadUpload:
 		return protocol.AppendReply(nil, append(fields, protocol.Field{Key: "size", Value: n}, protocol.Field{Key: "sha256", Value: sum[1:] + sum[:1]})...)
 	case fakeNoSize:
@@ -220,12 +220,12 @@ func (f *fakeServer) uploadReply(n int64, sum string) []byte {
 	return protocol.AppendReply(nil, append(fields, protocol.Field{Key: "size", Value: n}, protocol.Field{Key: "sha256", Value: sum})...)
 }
 
-// get sends the content, spoilt as the mode says. It reports whether the
+// get sends the content, spoilt as the fault says. It reports whether the
 // connection can go on.
 func (f *fakeServer) get(c net.Conn, bufs *protocol.Buffers, name string) bool {
 	prefix, suffix := protocol.ContentFrame(name, protocol.GetContentKey)
 	var src io.Reader = stress.TestFileContent(f.size)
-	switch f.mode {
+	switch f.fault {
 	case fakeDupPeriod:
 		src = periodsReader(f.size, map[int64]int64{2: 1})
 	case fakeSwapPeriod:

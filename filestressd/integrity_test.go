@@ -20,7 +20,7 @@ import (
 // says why.
 func TestIntegrityFailuresDetected(t *testing.T) {
 	cases := []struct {
-		mode   string
+		fault  string
 		op     stress.CellOp
 		pool   string
 		wantOK bool
@@ -52,12 +52,12 @@ func TestIntegrityFailuresDetected(t *testing.T) {
 		if c.size == "" {
 			c.size = "1MB"
 		}
-		t.Run(c.mode+"/"+string(c.op)+"/"+c.pool+"/"+c.size, func(t *testing.T) {
+		t.Run(c.fault+"/"+string(c.op)+"/"+c.pool+"/"+c.size, func(t *testing.T) {
 			size, err := protocol.ParseSize(c.size)
 			if err != nil {
 				t.Fatal(err)
 			}
-			f := startFakeServer(t, c.mode, size)
+			f := startFakeServer(t, c.fault, size)
 			r, row := runRow(t, "-addr", f.addr, "-op", string(c.op), "-size", c.size, "-workers", "3", "-pool", c.pool, "-timeout", "30s", "-v")
 			want := map[string]string{"client_ok": "0", "client_fail": "3", "errors": "integrity=3"}
 			if c.wantOK {

@@ -176,6 +176,8 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// runReport renders the report cfg asks for into cfg.Out, removes the
+// charts it no longer draws, and says on stdout what it read.
 func runReport(cfg reportConfig, stdout io.Writer) error {
 	first := cfg.CSV
 	switch {
@@ -190,65 +192,16 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 		return err
 	}
 	opt.Performance = perf
-	var files map[string][]byte
-	var what string
+	render := renderCSV
 	switch {
 	case len(cfg.Servers) > 0:
-		var ss []report.Server
-		var parts []string
-		for _, spec := range cfg.Servers {
-			rows, err := results.ReadFile(spec.File)
-			if err != nil {
-				return fmt.Errorf("-server %s: %w", spec.Label, err)
-			}
-			ss = append(ss, report.Server{Label: spec.Label, Source: spec.File, Rows: rows})
-			parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(rows)))
-		}
-		if opt.Workers, err = readWorkers(cfg, cfg.Servers); err != nil {
-			return err
-		}
-		if files, err = report.RenderServers(ss, opt); err != nil {
-			return err
-		}
-		what = fmt.Sprintf("%d servers (%s)", len(ss), strings.Join(parts, ", "))
+		render = renderServers
 	case len(cfg.Runs) > 0:
-		read := map[string][]report.Row{}
-		var runs []report.Run
-		var parts []string
-		var sources []report.ServerSpec
-		for _, spec := range cfg.Runs {
-			rows, ok := read[spec.File]
-			if !ok {
-				if rows, err = results.ReadFile(spec.File); err != nil {
-					return fmt.Errorf("-run %s: %w", spec.Label, err)
-				}
-				read[spec.File] = rows
-				sources = append(sources, report.ServerSpec{File: spec.File})
-			}
-			run := spec.Select(rows, spec.File)
-			runs = append(runs, run)
-			parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(run.Rows)))
-		}
-		if opt.Workers, err = readWorkers(cfg, sources); err != nil {
-			return err
-		}
-		if files, err = report.RenderRuns(runs, opt); err != nil {
-			return err
-		}
-		what = fmt.Sprintf("%d runs (%s)", len(runs), strings.Join(parts, ", "))
-	default:
-		rows, err := results.ReadFile(cfg.CSV)
-		if err != nil {
-			return err
-		}
-		if opt.Workers, err = readWorkers(cfg, []report.ServerSpec{{File: cfg.CSV}}); err != nil {
-			return err
-		}
-		opt.Source = filepath.Base(cfg.CSV)
-		if files, err = report.Render(rows, opt); err != nil {
-			return fmt.Errorf("%s: %w", cfg.CSV, err)
-		}
-		what = fmt.Sprintf("%s (%d rows)", cfg.CSV, len(rows))
+		render = renderRuns
+	}
+	files, what, err := render(cfg, opt)
+	if err != nil {
+		return err
 	}
 	if err := report.WriteDir(cfg.Out, files); err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -262,6 +215,68 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "report: removed %d charts no longer drawn: %s\n", len(removed), strings.Join(removed, ", "))
 	}
 	return nil
+}
+
+// renderServers renders the report of -server: each server's CSV, and
+// what was read, for the summary line.
+func renderServers(cfg reportConfig, opt report.Options) (files map[string][]byte, what string, err error) {
+	var ss []report.Server
+	var parts []string
+	for _, spec := range cfg.Servers {
+		rows, err := results.ReadFile(spec.File)
+		if err != nil {
+			return nil, "", fmt.Errorf("-server %s: %w", spec.Label, err)
+		}
+		ss = append(ss, report.Server{Label: spec.Label, Source: spec.File, Rows: rows})
+		parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(rows)))
+	}
+	if opt.Workers, err = readWorkers(cfg, cfg.Servers); err != nil {
+		return nil, "", err
+	}
+	files, err = report.RenderServers(ss, opt)
+	return files, fmt.Sprintf("%d servers (%s)", len(ss), strings.Join(parts, ", ")), err
+}
+
+// renderRuns renders the report of -run: the runs, each CSV read once.
+func renderRuns(cfg reportConfig, opt report.Options) (files map[string][]byte, what string, err error) {
+	read := map[string][]report.Row{}
+	var runs []report.Run
+	var parts []string
+	var sources []report.ServerSpec
+	for _, spec := range cfg.Runs {
+		rows, ok := read[spec.File]
+		if !ok {
+			if rows, err = results.ReadFile(spec.File); err != nil {
+				return nil, "", fmt.Errorf("-run %s: %w", spec.Label, err)
+			}
+			read[spec.File] = rows
+			sources = append(sources, report.ServerSpec{File: spec.File})
+		}
+		run := spec.Select(rows, spec.File)
+		runs = append(runs, run)
+		parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(run.Rows)))
+	}
+	if opt.Workers, err = readWorkers(cfg, sources); err != nil {
+		return nil, "", err
+	}
+	files, err = report.RenderRuns(runs, opt)
+	return files, fmt.Sprintf("%d runs (%s)", len(runs), strings.Join(parts, ", ")), err
+}
+
+// renderCSV renders the report of one -csv.
+func renderCSV(cfg reportConfig, opt report.Options) (files map[string][]byte, what string, err error) {
+	rows, err := results.ReadFile(cfg.CSV)
+	if err != nil {
+		return nil, "", err
+	}
+	if opt.Workers, err = readWorkers(cfg, []report.ServerSpec{{File: cfg.CSV}}); err != nil {
+		return nil, "", err
+	}
+	opt.Source = filepath.Base(cfg.CSV)
+	if files, err = report.Render(rows, opt); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", cfg.CSV, err)
+	}
+	return files, fmt.Sprintf("%s (%d rows)", cfg.CSV, len(rows)), nil
 }
 
 // perfLink is the path, relative to the report's directory, of the

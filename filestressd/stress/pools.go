@@ -219,41 +219,41 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 	if !ok {
 		return window{}, errors.New("process pool: the setup has no deadline")
 	}
-	kidsCtx, killKids := context.WithCancel(ctx) // ending it kills every child
-	defer killKids()
+	childrenCtx, killChildren := context.WithCancel(ctx) // ending it kills every child
+	defer killChildren()
 	results := make([]workerResult, len(jobs))
 	if opt.startAt.After(startBy) {
 		startBy = opt.startAt
 	}
 	spec := childSpec{StartBy: startBy.Add(timeout + childBackstop), Timeout: timeout, Progress: opt.progress}
-	kids := startChildren(kidsCtx, setup, exe, spec, jobs, results, pc, opt)
+	children := startChildren(childrenCtx, setup, exe, spec, jobs, results, pc, opt)
 
 	// The window's deadline runs from the release, after the children are
 	// ready; their reports are read from now on.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stop := context.AfterFunc(wctx, killKids)
+	stop := context.AfterFunc(wctx, killChildren)
 	defer stop()
-	out := make(chan workerOutcome, len(kids)) // buffered: a straggler never blocks
-	for _, k := range kids {
-		results[k.index] = unfinished(k.job, "child still running at the deadline")
-		go k.report(wctx, pc, out)
+	out := make(chan workerOutcome, len(children)) // buffered: a straggler never blocks
+	for _, c := range children {
+		results[c.index] = unfinished(c.job, "child still running at the deadline")
+		go c.report(wctx, pc, out)
 	}
-	waitReady(setup, kids)
+	waitReady(setup, children)
 	deadline := time.AfterFunc(releaseAt(ctx, opt.startAt, timeout), cancel)
 	defer deadline.Stop()
 	cpu := startCPU()
 	start := time.Now()
 	pc.release(start)
-	for _, k := range kids {
-		k.release()
+	for _, c := range children {
+		c.release()
 	}
-	fmt.Fprintf(opt.verbose, "filestressd: %d children released\n", len(kids))
-	end := collect(wctx, out, len(kids), results, pc, childWaitDelay+stragglerGrace, start)
+	fmt.Fprintf(opt.verbose, "filestressd: %d children released\n", len(children))
+	end := collect(wctx, out, len(children), results, pc, childWaitDelay+stragglerGrace, start)
 	w := window{results: results, start: start, end: end}
 	w.cpu, w.cpuKnown = cpu.stop()
-	for _, k := range kids {
-		if r := results[k.index]; r.cpuReported {
+	for _, c := range children {
+		if r := results[c.index]; r.cpuReported {
 			w.cpu += time.Duration(r.CPUMicros) * time.Microsecond
 		} else {
 			w.cpuMissing++
@@ -265,10 +265,10 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 // waitReady waits until every child is ready for the release, or gone,
 // or the setup's budget is spent: a child still starting then is released
 // with the others and its start-up counts in its time.
-func waitReady(setup context.Context, kids []*childHandle) {
-	for _, k := range kids {
+func waitReady(setup context.Context, children []*childHandle) {
+	for _, c := range children {
 		select {
-		case <-k.ready:
+		case <-c.ready:
 		case <-setup.Done():
 			return
 		}
@@ -281,10 +281,10 @@ func waitReady(setup context.Context, kids []*childHandle) {
 // or ctx had ended, kind process otherwise.
 func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *Progress, opt childOptions) []*childHandle {
 	env := childproc.WithoutEnv(os.Environ(), envChild+"=")
-	var kids []*childHandle
+	var children []*childHandle
 	for i, j := range jobs {
 		spec.Job = j
-		k, err := startChild(ctx, setup, exe, env, spec, opt.stderr)
+		c, err := startChild(ctx, setup, exe, env, spec, opt.stderr)
 		if err != nil {
 			kind := kindProcess
 			if ctx.Err() != nil || setup.Err() != nil {
@@ -294,11 +294,11 @@ func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs 
 			pc.finish(results[i])
 			continue
 		}
-		k.index = i
-		fmt.Fprintf(opt.verbose, "filestressd: worker %d: child pid %d\n", j.Worker, k.cmd.Process.Pid)
-		kids = append(kids, k)
+		c.index = i
+		fmt.Fprintf(opt.verbose, "filestressd: worker %d: child pid %d\n", j.Worker, c.cmd.Process.Pid)
+		children = append(children, c)
 	}
-	return kids
+	return children
 }
 
 // childHandle is the parent's handle on one child-pool worker: the

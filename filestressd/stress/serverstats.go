@@ -130,7 +130,9 @@ func (v serverView) countsNote(op CellOp) string {
 	b, a := v.Before.Requests[key], v.After.Requests[key]
 	switch {
 	case a.OK < b.OK:
-		return fmt.Sprintf("the server's ok count of %s went down from %d to %d during the window: it turns a request it counted ok into a failed one when the last bytes of the reply cannot be sent, so a request counted before the window failed during it; server_ok is clamped to 0 and may miss requests of the window",
+		return fmt.Sprintf("the server's ok count of %s went down from %d to %d during the window: "+
+			"it turns a request it counted ok into a failed one when the last bytes of the reply cannot be sent, "+
+			"so a request counted before the window failed during it; server_ok is clamped to 0 and may miss requests of the window",
 			key, b.OK, a.OK)
 	case a.Failed < b.Failed:
 		return fmt.Sprintf("the server's failed count of %s went down from %d to %d during the window: server_fail is clamped to 0", key, b.Failed, a.Failed)

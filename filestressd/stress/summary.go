@@ -72,7 +72,7 @@ func summarize(cfg Config, results []workerResult, wall time.Duration) summary {
 			sum += t
 		}
 		s.mean = sum / float64(s.ok)
-		s.p50, s.p95 = percentile(s.times, 50), percentile(s.times, 95)
+		s.p50, s.p95 = quantile(s.times, 0.50), quantile(s.times, 0.95)
 		s.max = s.times[len(s.times)-1]
 		s.perClient = rateSum / float64(s.ok)
 	}
@@ -82,12 +82,13 @@ func summarize(cfg Config, results []workerResult, wall time.Duration) summary {
 	return s
 }
 
-// percentile is the nearest-rank percentile of sorted values: the
-// smallest value with at least p% of the values at or below it.
-func percentile(sorted []float64, p float64) float64 {
+// quantile is the nearest-rank q-quantile of sorted values (q a
+// fraction): the smallest value with at least q of the values at or below
+// it. (The report's percentile takes p in percent.)
+func quantile(sorted []float64, q float64) float64 {
 	if len(sorted) == 0 {
 		return 0
 	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }

@@ -194,14 +194,14 @@ func (j job) upload(ctx context.Context, c *protocol.Client) (transferResult, er
 // reply with neither (noDigest), as course servers write them, leaves the
 // upload to a read-back after the window, unless -verify says reply (then
 // it is an integrity failure: it cannot be checked) or none.
-func verdict(name, mode string, noDigest bool) (string, error) {
+func verdict(name, verify string, noDigest bool) (string, error) {
 	if !noDigest {
-		if mode == VerifyReadback {
+		if verify == VerifyReadback {
 			return VerifyReadback, nil
 		}
 		return VerifyReply, nil
 	}
-	switch mode {
+	switch verify {
 	case VerifyReply:
 		return "", &protocol.IntegrityError{Reason: fmt.Sprintf("upload %q: %v, so what the server stored cannot be checked (-verify auto or readback reads it back)", name, protocol.ErrNoDigest)}
 	case VerifyNone:

@@ -119,7 +119,9 @@ func settleUpload(ctx context.Context, cfg Config) (uploadChoice, error) {
 		}
 		attempts = append(attempts, fmt.Sprintf("%s %s", u, err))
 	}
-	return uploadChoice{}, fmt.Errorf("the upload probe found no form in which the server stores %q and serves it back byte for byte; %s. Name the form with -upload-verb UPLOAD|POST|PUT and -upload-form sameline|nextline|length|size|json-params|json-named (-upload-keys NAME,PAYLOAD), the request form with -request and -terminator, or measure downloads of a file already on the server with -op download -name FILE",
+	return uploadChoice{}, fmt.Errorf("the upload probe found no form in which the server stores %q and serves it back byte for byte; %s. "+
+		"Name the form with -upload-verb UPLOAD|POST|PUT and -upload-form sameline|nextline|length|size|json-params|json-named (-upload-keys NAME,PAYLOAD), "+
+		"the request form with -request and -terminator, or measure downloads of a file already on the server with -op download -name FILE",
 		name, strings.Join(attempts, "; "))
 }
 
