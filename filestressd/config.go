@@ -26,17 +26,11 @@ summary printed and one row appended to a CSV file.
              every worker downloads it and checks what arrived
   list       every worker asks for the list of files
 
-Content is generated (deterministic: one shared 768 KiB period, repeated
-with each period's index patched in, so that an upload writes ready base64
-text and a download compares the text it receives; no file is held), or
-read from -file (encoded and hashed as it goes; a download is decoded and
-hashed). Workers are goroutines (-pool thread) or child processes of
-filestressd (-pool process). The setup (the download's test file, the
-server's counts, the children) has -timeout of its own; the workers then
-start together and, -timeout after that, every unfinished worker is
-stopped and counted as a failure of kind "timeout". The thread pool takes
-at most 256 workers, each owning about 360 KiB of buffers, so that
-filestressd stays under 128 MiB; the process pool takes up to 1024.
+Content is generated (deterministic, no file held) or read from -file.
+Workers are goroutines (-pool thread, up to 256) or child processes of
+filestressd (-pool process, up to 1024). The setup has -timeout of its
+own; the workers then start together and, -timeout after that, every
+unfinished worker is stopped and counted as a failure of kind "timeout".
 
 Usage:
   filestressd [flags]
@@ -68,12 +62,9 @@ Any course server (say a student's Python server on port 9000):
       requests end in one CRLF instead of CRLF CRLF
   filestressd -addr 127.0.0.1:9000 -upload-verb POST -upload-form length -op upload
       uploads as POST name <length> <base64>, without the probe
-Before a cell uploads, a probe finds the upload form the server takes:
-it uploads a small file in each form in turn (UPLOAD, POST, PUT; the
-payload on the same line, the next line, after its length or size;
-JSON), reads it back, deletes it, and keeps the first that round-trips.
-A server that closes the connection after every reply is dialled again
-for each request; one without STATS leaves the server columns empty.
+Before a cell uploads, a probe finds the upload form the server takes
+(each form in turn, read back and deleted). A server without STATS
+leaves the server columns empty.
 
 The server's cost, on this machine (Linux): with -server-pid, or when one
 process listens on a local -addr, its whole process tree's CPU time

@@ -11,7 +11,7 @@ import (
 )
 
 // readBackWorkers bounds the read-backs running at once: each holds a
-// client's buffers (about 360 KiB), and a pool may have 1024 workers.
+// client's buffers (workerBufferKiB), and a pool may have 1024 workers.
 const readBackWorkers = 8
 
 // readBack verifies, after the window, the uploads whose reply could not

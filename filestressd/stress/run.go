@@ -190,8 +190,8 @@ func OneLine(err error) string {
 // its upload checks the server's reply against. They are computed before
 // the setup and its budget: the time they take is in proportion to the
 // volume (the periods all workers share are hashed once, see
-// expectedSHA256: about 0.7 s per GB here) and owes nothing to the
-// server, and none of it falls in the window. Other cells need none.
+// expectedSHA256) and owes nothing to the server, and none of it falls
+// in the window. Other cells need none.
 func uploadSums(ctx context.Context, cfg Config, src source) ([]string, error) {
 	if cfg.Op != CellUpload || !src.generated() {
 		return nil, nil
