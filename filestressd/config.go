@@ -48,28 +48,20 @@ Examples:
       the second repeat of a cell in run lab1: its row, one JSON line per
       worker, and a progress line every 5 s when stderr is a log
 
-Any course server (say a student's Python server on port 9000):
+Any course server (say a student's Python server on port 9000; the README's
+"With course code" says what each does):
   filestressd -addr 127.0.0.1:9000 -op upload -size 1MB -workers 5
-      uploads verified by reading each file back (GET) after the window
-      when the reply gives no size and sha256 (-verify auto)
   filestressd -addr 127.0.0.1:9000 -op download -name photo.jpg -workers 5
-      downloads a file already on the server: every worker must get the
-      same bytes (add -file ./photo.jpg to check them against the original)
   filestressd -addr 127.0.0.1:9000 -request json -content-key data -op upload
-      JSON requests ({"command": "get", "params": ["name"]}), the probe
-      trying JSON uploads first, a GET reply's content under "data"
   filestressd -addr 127.0.0.1:9000 -terminator crlf -op download
-      requests end in one CRLF instead of CRLF CRLF
   filestressd -addr 127.0.0.1:9000 -upload-verb POST -upload-form length -op upload
-      uploads as POST name <length> <base64>, without the probe
+
 Before a cell uploads, a probe finds the upload form the server takes
 (each form in turn, read back and deleted). A server without STATS
 leaves the server columns empty.
 
-The server's cost, on this machine (Linux): with -server-pid, or when one
-process listens on a local -addr, its whole process tree's CPU time
-(server_cpu_s, unless STATS gives it) and peak resident memory
-(server_peak_rss_bytes) over the window:
+The server's cost over the window (Linux): its process tree's CPU time and
+peak memory, with -server-pid or when one process listens on a local -addr:
   filestressd -addr 127.0.0.1:9000 -op upload -size 10MB -workers 5 -server-pid 4242 \
       -server-mode process -server-workers 5 -csv mine.csv
 

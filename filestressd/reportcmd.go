@@ -41,18 +41,11 @@ default the first -run):
                          "none" selects rows without one (a server that
                          does not answer STATS)
 
-A run must hold one server mode, and -out is required with -run. Cells
-match on operation, volume, client and server workers; a run whose server
-workers are unknown (no STATS) is compared with each of the baseline's
-server worker counts. A difference is declared only when its 95%
-bootstrap interval excludes 1 and it is beyond the A/A noise floor (the
-comparison of two repeats of the same thing); a floor beyond ±5% declares
-no winner at all. A CSV with one sample per cell is judged by a ±5% band.
-
-The timelines read -workers-json, by default FILE-workers.jsonl beside
-each CSV (FILE.csv) when it exists, as run_matrix.sh keeps it for the
-largest cells; they are drawn for the largest cells of each file, or for
-each -timeline.
+A run must hold one server mode, and -out is required with -run. How cells
+are matched and when a difference is declared (a 95% bootstrap interval
+beyond the A/A noise floor): the README's "Reading the report". The
+timelines read -workers-json, by default FILE-workers.jsonl beside each
+FILE.csv.
 
 Usage:
   filestressd report [flags]

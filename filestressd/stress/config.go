@@ -69,17 +69,15 @@ const (
 	maxProcessWorkers = 1024
 )
 
-// Config is one cell: the server, the operation, the volume, the workers
-// and their pool, the time limit, and what the row says about the run
-// and the server. filestressd fills it from its flags, named after each
-// field below; Validate checks it.
+// Config is one cell, as filestressd's flags of the same names give it
+// (see -h and the README's flag table); Validate checks it.
 type Config struct {
 	Addr    string
 	Op      CellOp
 	Size    int64  // volume in bytes: -size, or the size of -file
 	File    string // "" for generated content
 	Workers int
-	Pool    string
+	Pool    string // PoolThread or PoolProcess
 	Timeout time.Duration
 	Keep    bool
 	// Name is -name: a download of a file already on the server.
@@ -96,29 +94,21 @@ type Config struct {
 	// UploadProbe is set when no upload flag names the upload form: the
 	// setup of a cell that uploads then probes for it (see settleUpload).
 	UploadProbe bool
-	// Repeat and RunID are -repeat and -run-id: which repeat of its cell
-	// this run is (1-based), and the name of the matrix run it belongs
-	// to, for the CSV's repeat and run_id columns and the -json lines.
+	// Repeat (1-based), RunID and Host go into the row and the -json lines.
 	Repeat int
 	RunID  string
-	// Host is -host: the name of the client host this cell part runs on,
-	// written in the CSV's host column (run_matrix.sh CLIENT_HOSTS).
-	Host string
-	// StartAt is -start-at: the wall-clock instant at which the workers
-	// are released, the same on every host of a cell; zero: at once,
-	// after the setup. The window, and its deadline, run from it.
+	Host   string
+	// StartAt is when the workers are released, the same on every host of
+	// a cell; zero: at once, after the setup. The window runs from it.
 	StartAt time.Time
-	// HostFailed is -host-failed: the reason this host's part of a cell
-	// did not run; a row is written in which every worker failed with
-	// kind host, and the server is not contacted.
+	// HostFailed is why this host's part of the cell did not run: every
+	// worker failed with kind host, and the server is not contacted.
 	HostFailed string
-	// ServerPID is -server-pid: the server's process, whose tree's CPU
-	// time and peak memory are measured over the window (0: the process
-	// listening on -addr, when it is local; see servercost.go).
+	// ServerPID is the server's process, whose tree's cost is measured
+	// over the window (0: the process listening on Addr, when local).
 	ServerPID int
-	// ServerMode and ServerWorkers are -server-mode and -server-workers:
-	// the server's mode and worker count for the row when the server has
-	// no STATS (run_matrix.sh SERVER_CMD); STATS wins where it answers.
+	// ServerMode and ServerWorkers are the row's server mode and worker
+	// count for a server without STATS; STATS wins where it answers.
 	ServerMode    string
 	ServerWorkers int
 }

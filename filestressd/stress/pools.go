@@ -190,22 +190,14 @@ const childWaitDelay = time.Second
 // Pdeathsig and the end of stdin one that died).
 const childBackstop = time.Second
 
-// childOptions are how the parent runs its children.
-type childOptions struct {
-	progress bool      // children report bytes moved, for the progress line
-	stderr   io.Writer // the children's stderr
-	verbose  io.Writer // -v: each child's pid
-	startAt  time.Time // -start-at: the release waits for it
-}
-
 // runProcessPool runs every job in its own child process (filestressd
 // re-executed with envChild set). It starts them all within the setup's
 // budget (setup), then releases them together; the window's deadline runs
-// from the release for timeout. It returns their results when all have
+// from the release (no sooner than startAt) for timeout. It returns their results when all have
 // reported or the deadline has passed. Children die with this process
 // (Pdeathsig on Linux, the end of their stdin everywhere) and are killed
 // at the deadline or at ctx's end, so none outlives either.
-func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []job, pc *Progress, opt childOptions) (window, error) {
+func runProcessPool(ctx, setup context.Context, timeout time.Duration, startAt time.Time, jobs []job, pc *Progress, h Hooks) (window, error) {
 	// Pdeathsig (Linux) fires when the thread that forked the child
 	// exits: keep this goroutine, which forks them all, on one thread
 	// meanwhile. Go never ends a thread that is not locked.
@@ -222,11 +214,11 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 	childrenCtx, killChildren := context.WithCancel(ctx) // ending it kills every child
 	defer killChildren()
 	results := make([]workerResult, len(jobs))
-	if opt.startAt.After(startBy) {
-		startBy = opt.startAt
+	if startAt.After(startBy) {
+		startBy = startAt
 	}
-	spec := childSpec{StartBy: startBy.Add(timeout + childBackstop), Timeout: timeout, Progress: opt.progress}
-	children := startChildren(childrenCtx, setup, exe, spec, jobs, results, pc, opt)
+	spec := childSpec{StartBy: startBy.Add(timeout + childBackstop), Timeout: timeout, Progress: h.Progress != nil}
+	children := startChildren(childrenCtx, setup, exe, spec, jobs, results, pc, h)
 
 	// The window's deadline runs from the release, after the children are
 	// ready; their reports are read from now on.
@@ -240,7 +232,7 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 		go c.report(wctx, pc, out)
 	}
 	waitReady(setup, children)
-	deadline := time.AfterFunc(releaseAt(ctx, opt.startAt, timeout), cancel)
+	deadline := time.AfterFunc(releaseAt(ctx, startAt, timeout), cancel)
 	defer deadline.Stop()
 	cpu := startCPU()
 	start := time.Now()
@@ -248,7 +240,7 @@ func runProcessPool(ctx, setup context.Context, timeout time.Duration, jobs []jo
 	for _, c := range children {
 		c.release()
 	}
-	fmt.Fprintf(opt.verbose, "filestressd: %d children released\n", len(children))
+	fmt.Fprintf(h.Verbose, "filestressd: %d children released\n", len(children))
 	end := collect(wctx, out, len(children), results, pc, childWaitDelay+stragglerGrace, start)
 	w := window{results: results, start: start, end: end}
 	w.cpu, w.cpuKnown = cpu.stop()
@@ -279,12 +271,12 @@ func waitReady(setup context.Context, children []*childHandle) {
 // release, and returns those that started. A child that cannot be started
 // fails at once, its result filled in: kind timeout if the setup's budget
 // or ctx had ended, kind process otherwise.
-func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *Progress, opt childOptions) []*childHandle {
+func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs []job, results []workerResult, pc *Progress, h Hooks) []*childHandle {
 	env := childproc.WithoutEnv(os.Environ(), envChild+"=")
 	var children []*childHandle
 	for i, j := range jobs {
 		spec.Job = j
-		c, err := startChild(ctx, setup, exe, env, spec, opt.stderr)
+		c, err := startChild(ctx, setup, exe, env, spec, h.Warnings)
 		if err != nil {
 			kind := kindProcess
 			if ctx.Err() != nil || setup.Err() != nil {
@@ -295,7 +287,7 @@ func startChildren(ctx, setup context.Context, exe string, spec childSpec, jobs 
 			continue
 		}
 		c.index = i
-		fmt.Fprintf(opt.verbose, "filestressd: worker %d: child pid %d\n", j.Worker, c.cmd.Process.Pid)
+		fmt.Fprintf(h.Verbose, "filestressd: worker %d: child pid %d\n", j.Worker, c.cmd.Process.Pid)
 		children = append(children, c)
 	}
 	return children

@@ -1,3 +1,14 @@
+// Package stress measures one cell of the load matrix against a server
+// of the course's protocol: a Config in, MeasureCell, a Result out (its
+// summary, CSV row and per-worker records), Hooks to watch it run.
+// filestressd is its command line, as vegeta's CLI is of its lib. The
+// process pool re-executes the running program as its children, so a
+// program that uses it calls ChildMain first:
+//
+//	if status, isChild := stress.ChildMain(); isChild {
+//		os.Exit(status)
+//	}
+//	res, err := stress.MeasureCell(ctx, cfg, stress.Hooks{Notes: os.Stdout})
 package stress
 
 import (
@@ -33,16 +44,6 @@ type Hooks struct {
 	Progress func(*Progress) (stop func())
 }
 
-// withDefaults returns h with io.Discard for the writers left nil.
-func (h Hooks) withDefaults() Hooks {
-	for _, w := range []*io.Writer{&h.Notes, &h.Warnings, &h.Verbose} {
-		if *w == nil {
-			*w = io.Discard
-		}
-	}
-	return h
-}
-
 // MeasureCell measures one cell: for an upload of generated content, the
 // SHA-256 of what each worker will send (see uploadSums); the setup
 // (setupCell) within a budget of cfg.Timeout of its own; the window,
@@ -52,7 +53,11 @@ func (h Hooks) withDefaults() Hooks {
 // server and every worker failed. An error means the cell did not run:
 // there is no Result to write.
 func MeasureCell(ctx context.Context, cfg Config, h Hooks) (Result, error) {
-	h = h.withDefaults()
+	for _, w := range []*io.Writer{&h.Notes, &h.Warnings, &h.Verbose} {
+		if *w == nil {
+			*w = io.Discard
+		}
+	}
 	if cfg.HostFailed != "" {
 		return newResult(cfg, hostFailedWindow(cfg), serverView{}), nil
 	}
@@ -173,7 +178,7 @@ func runWindow(ctx, setup context.Context, cfg Config, jobs []job, h Hooks) (win
 		defer h.Progress(pc)()
 	}
 	if cfg.Pool == PoolProcess {
-		w, err := runProcessPool(ctx, setup, cfg.Timeout, jobs, pc, childOptions{progress: h.Progress != nil, stderr: h.Warnings, verbose: h.Verbose, startAt: cfg.StartAt})
+		w, err := runProcessPool(ctx, setup, cfg.Timeout, cfg.StartAt, jobs, pc, h)
 		return fromStartAt(w, cfg.StartAt), err
 	}
 	timeout := releaseAt(ctx, cfg.StartAt, cfg.Timeout)
