@@ -174,10 +174,8 @@ func endless(c net.Conn, prefix, unit string, total int64) bool {
 // a hostile server: the thread pool's process with all of 50 workers, and
 // each process of the process pool (the parent, and every child with its
 // one worker). They are README's "Memory" figures with a wide margin,
-// and far below what a reply value held in memory costs: 16 MiB a worker
-// before issue 20 (0.7 GiB here, 1.46 GiB in the review, for 50 thread
-// workers against an upload reply that never ends; 35-84 MiB a child).
-// With the race detector, whose shadow memory multiplies everything,
+// and far below what a reply value held in memory costs (16 MiB a
+// worker). With the race detector, whose shadow memory multiplies everything,
 // they are not checked.
 const (
 	hostileThreadRSS  = 64 << 10

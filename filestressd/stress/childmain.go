@@ -1,4 +1,4 @@
-// A child-pool worker's own main: filestressd re-executed with envChild
+// A process-pool child's own main: filestressd re-executed with envChild
 // set reads its job, says it is ready, waits for the parent's release,
 // does its one transfer and reports the result on stdout. The parent's
 // side is pools.go.
