@@ -14,9 +14,9 @@ import (
 // cell, and that -h says so.
 func TestVerifyIgnoredOutsideUploads(t *testing.T) {
 	for _, op := range []stress.CellOp{stress.CellDownload, stress.CellList} {
-		for _, mode := range []string{stress.VerifyAuto, stress.VerifyReply, stress.VerifyReadback, stress.VerifyNone} {
-			if _, err := parseFlags([]string{"-op", string(op), "-size", "1KB", "-verify", mode}, io.Discard); err != nil {
-				t.Errorf("-op %s -verify %s: %v", op, mode, err)
+		for _, verify := range []string{stress.VerifyAuto, stress.VerifyReply, stress.VerifyReadback, stress.VerifyNone} {
+			if _, err := parseFlags([]string{"-op", string(op), "-size", "1KB", "-verify", verify}, io.Discard); err != nil {
+				t.Errorf("-op %s -verify %s: %v", op, verify, err)
 			}
 		}
 	}

@@ -32,7 +32,7 @@ const uploadProbeTimeout = 2 * time.Second
 // length of one and is given the other does not read the payload right.
 var probeContent = []byte("filestressd upload probe: Mixed Case 0123456789>\xef\xff")
 
-// probeForms are the upload forms the probe tries, in order: what
+// ProbeForms are the upload forms the probe tries, in order: what
 // fileserverd and most course servers take first (UPLOAD with the
 // payload on its line), then the other verbs, the other layouts, and the
 // JSON shapes with the keys course servers use. A JSON dialect tries the
@@ -87,7 +87,7 @@ func (u uploadChoice) how() string {
 
 // settleUpload returns the upload form of a cell that uploads: the one
 // the upload flags name, or, when they name none (cfg.UploadProbe), the
-// first of probeForms that round-trips the probe file (see probeUpload).
+// first of ProbeForms that round-trips the probe file (see probeUpload).
 // It runs in the setup, before the "before" STATS snapshot, so nothing of
 // it is in the window or the server's counts. A server that takes no form
 // fails the setup with what each attempt got and the flags to set.
