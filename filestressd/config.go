@@ -84,26 +84,21 @@ type options struct {
 	// Progress is the interval of the plain progress lines written to
 	// stderr when it is not a terminal; 0 writes none.
 	Progress time.Duration
+	// The flags read as text, which settle turns into the Config's values.
+	op, size, uploadVerb, uploadForm, uploadKeys, end string
 }
 
-// rawFlags are the flags read as text, which parseFlags then settles.
-type rawFlags struct {
-	op, size, uploadVerb, uploadForm, uploadKeys, end *string
-}
-
-// defineFlags declares every flag of a cell on fs, into o and the raw
-// values returned. The README's flag table has the details.
-func defineFlags(fs *flag.FlagSet, o *options) rawFlags {
+// defineFlags declares every flag of a cell on fs, into o. The README's
+// flag table has the details.
+func defineFlags(fs *flag.FlagSet, o *options) {
 	c := &o.Config
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8889", "server `address`, host:port")
-	raw := rawFlags{
-		op:         fs.String("op", string(stress.CellUpload), "`operation` to measure: upload, download or list"),
-		size:       fs.String("size", "10MB", "`volume` per worker: N with an optional unit KB, MB, GB (1 MB = 1048576 bytes)"),
-		uploadVerb: fs.String("upload-verb", stress.RequestAuto, "the upload's command `word`: UPLOAD, POST or PUT; auto: found by the probe"),
-		uploadForm: fs.String("upload-form", stress.RequestAuto, "where an upload's payload goes (`layout`): sameline, nextline, length,\nsize, json-params, json-named; auto: found by the probe"),
-		uploadKeys: fs.String("upload-keys", "", "json-named's `keys`, NAME,PAYLOAD (default filename,content); implies -upload-form json-named"),
-		end:        fs.String("terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (half-closing the connection)"),
-	}
+	fs.StringVar(&o.op, "op", string(stress.CellUpload), "`operation` to measure: upload, download or list")
+	fs.StringVar(&o.size, "size", "10MB", "`volume` per worker: N with an optional unit KB, MB, GB (1 MB = 1048576 bytes)")
+	fs.StringVar(&o.uploadVerb, "upload-verb", stress.RequestAuto, "the upload's command `word`: UPLOAD, POST or PUT; auto: found by the probe")
+	fs.StringVar(&o.uploadForm, "upload-form", stress.RequestAuto, "where an upload's payload goes (`layout`): sameline, nextline, length,\nsize, json-params, json-named; auto: found by the probe")
+	fs.StringVar(&o.uploadKeys, "upload-keys", "", "json-named's `keys`, NAME,PAYLOAD (default filename,content); implies -upload-form json-named")
+	fs.StringVar(&o.end, "terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (half-closing the connection)")
 	fs.StringVar(&c.File, "file", "", "upload or download this real `file` instead of generated content; its size is the volume")
 	fs.IntVar(&c.Workers, "workers", 1, "`number` of client workers, each moving one file at once: up to 256 (thread pool) or 1024 (process)")
 	fs.StringVar(&c.Pool, "pool", stress.PoolThread, "client `pool`: thread (goroutines) or process (child processes of filestressd)")
@@ -134,7 +129,6 @@ func defineFlags(fs *flag.FlagSet, o *options) rawFlags {
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process `pid`, whose tree's CPU time and peak memory are measured over the window\n(default: the process listening on -addr, when local)")
 	fs.StringVar(&c.ServerMode, "server-mode", "", "the server's `mode`, thread or process, for the row when the server has no STATS")
 	fs.IntVar(&c.ServerWorkers, "server-workers", 0, "the server's worker `count`, for the row when the server has no STATS")
-	return raw
 }
 
 // parseFlags reads the command line into options; -h prints the usage
@@ -142,7 +136,7 @@ func defineFlags(fs *flag.FlagSet, o *options) rawFlags {
 func parseFlags(args []string, help io.Writer) (options, error) {
 	o := options{}
 	fs := flag.NewFlagSet("filestressd", flag.ContinueOnError)
-	raw := defineFlags(fs, &o)
+	defineFlags(fs, &o)
 	if err := parseOrHelp(fs, args, usageText, help); err != nil {
 		return o, err
 	}
@@ -151,19 +145,19 @@ func parseFlags(args []string, help io.Writer) (options, error) {
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
-	if err := o.settle(raw, explicit); err != nil {
+	if err := o.settle(explicit); err != nil {
 		return o, err
 	}
 	return o, o.validate()
 }
 
-// settle turns the raw flags into the config's values: the operation,
+// settle turns the flags read as text into the config's values: the operation,
 // the dialect, and the volume from -size or -file.
-func (o *options) settle(raw rawFlags, explicit map[string]bool) error {
+func (o *options) settle(explicit map[string]bool) error {
 	c := &o.Config
-	c.Op = stress.CellOp(*raw.op)
+	c.Op = stress.CellOp(o.op)
 	var err error
-	if c.Dialect.End, err = protocol.ParseEnd(*raw.end); err != nil {
+	if c.Dialect.End, err = protocol.ParseEnd(o.end); err != nil {
 		return fmt.Errorf("-terminator: %w", err)
 	}
 	if c.Request != stress.RequestAuto {
@@ -171,7 +165,7 @@ func (o *options) settle(raw rawFlags, explicit map[string]bool) error {
 			return fmt.Errorf("-request %q: want auto, text or json", c.Request)
 		}
 	}
-	if c.Dialect.Upload, c.UploadProbe, err = parseUploadFlags(*raw.uploadVerb, *raw.uploadForm, *raw.uploadKeys); err != nil {
+	if c.Dialect.Upload, c.UploadProbe, err = parseUploadFlags(o.uploadVerb, o.uploadForm, o.uploadKeys); err != nil {
 		return err
 	}
 	if c.Name != "" && explicit["size"] {
@@ -186,7 +180,7 @@ func (o *options) settle(raw rawFlags, explicit map[string]bool) error {
 	case c.File != "":
 		c.Size, err = fileSize(c.File)
 	case c.Name == "":
-		if c.Size, err = protocol.ParseSize(*raw.size); err != nil {
+		if c.Size, err = protocol.ParseSize(o.size); err != nil {
 			err = fmt.Errorf("-size: %w", err)
 		}
 	}

@@ -191,13 +191,9 @@ func runChildJob(ctx context.Context, spec childSpec, stdout io.Writer) error {
 	return nil
 }
 
-// A child's exit status: childOK once it has reported its result,
-// childFailed when it could not (the parent counts a missing result as a
-// failure, and the reason is on the child's stderr).
-const (
-	childOK     = 0
-	childFailed = 1
-)
+// A child's exit status: childFailed when it could not report its result
+// (the parent counts it as a failure; the reason is on its stderr).
+const childOK, childFailed = 0, 1
 
 // ChildMain runs this process as a process pool's child when it is one
 // (its parent set envChild): it returns the exit status and true. In any
