@@ -7,7 +7,8 @@ import (
 )
 
 // Result is one measured cell: what was asked, what the workers did, what
-// the server counted, and the figures made of them.
+// the server counted, and the figures made of them, read through Row,
+// Records and WriteSummary.
 type Result struct {
 	cfg       Config
 	timestamp time.Time // the start of the window
