@@ -185,18 +185,15 @@ func runThreadPool(ctx context.Context, timeout time.Duration, jobs []job, pc *P
 const childWaitDelay = time.Second
 
 // childBackstop is how long after its deadlines (for the release, and for
-// the window) a child gives up on its own. The parent kills children at
-// the deadline itself; this only covers a parent that cannot (and
-// Pdeathsig and the end of stdin one that died).
+// the window) a child gives up on its own, should its parent not kill it.
 const childBackstop = time.Second
 
 // runProcessPool runs every job in its own child process (filestressd
 // re-executed with envChild set). It starts them all within the setup's
-// budget (setup), then releases them together; the window's deadline runs
-// from the release (no sooner than startAt) for timeout. It returns their results when all have
-// reported or the deadline has passed. Children die with this process
-// (Pdeathsig on Linux, the end of their stdin everywhere) and are killed
-// at the deadline or at ctx's end, so none outlives either.
+// budget (setup), then releases them together (no sooner than startAt);
+// the window's deadline is timeout after the release. It returns their
+// results when all have reported or the deadline has passed. Children are
+// killed then, or at ctx's end, and die with this process (startChild).
 func runProcessPool(ctx, setup context.Context, timeout time.Duration, startAt time.Time, jobs []job, pc *Progress, h Hooks) (window, error) {
 	// Pdeathsig (Linux) fires when the thread that forked the child
 	// exits: keep this goroutine, which forks them all, on one thread
