@@ -23,23 +23,14 @@ charts, the server's CPU per MB and peak memory, queue-wave timelines from
 per-worker JSON lines, the assignment's tables, and how to read it all.
 
 By default it reads one CSV (-csv) and compares process mode with thread
-mode. -server puts several servers' matrices side by side, each with both
-modes: thread versus process for each, and each server against the
-first (or -baseline) mode by mode, cell by cell:
+mode. -server puts several servers' matrices side by side (each with both
+modes; the first, or -baseline, is the baseline), -run any runs, each
+compared with the -baseline run (by default the first -run):
 
-  -server LABEL=FILE     FILE is one server's matrix CSV (both modes);
-                         repeat it, e.g. -server fileserverd=results/matrix.csv
-                         -server student=results/student.csv
-
--run puts any runs side by side, each compared with the -baseline run (by
-default the first -run):
-
-  -run LABEL=FILE        the rows of FILE whose server mode is LABEL if
-                         FILE has any (thread=m.csv: m.csv's thread rows),
-                         else all the rows of FILE
-  -run LABEL=FILE:MODE   the rows of FILE whose server mode is MODE; MODE
-                         "none" selects rows without one (a server that
-                         does not answer STATS)
+  -server LABEL=FILE     FILE is one server's matrix CSV (both modes)
+  -run LABEL=FILE[:MODE] the rows of FILE whose server mode is MODE, or
+                         LABEL if FILE has any, else all; MODE "none"
+                         selects rows without one (a server without STATS)
 
 A run must hold one server mode, and -out is required with -run. How cells
 are matched and when a difference is declared (a 95% bootstrap interval
