@@ -5,138 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 )
-
-// cellOp is the operation a cell measures, spelt as -op, the CSV's
-// operation column and the -json lines spell it. It is not a protocol.Op:
-// a download cell sends GET (see statsOp), and each cell op has a setup
-// and a cleanup of its own.
-type cellOp string
-
-// Operations filestressd can measure.
-const (
-	cellUpload   cellOp = "upload"
-	cellDownload cellOp = "download"
-	cellList     cellOp = "list"
-)
-
-// statsOp is the operation the server counts a cell's requests under: GET
-// for a download (fileserverd counts GET and DOWNLOAD together).
-func (o cellOp) statsOp() protocol.Op {
-	switch o {
-	case cellUpload:
-		return protocol.OpUpload
-	case cellDownload:
-		return protocol.OpGet
-	case cellList:
-		return protocol.OpList
-	}
-	return protocol.OpOther
-}
-
-// Client pools.
-const (
-	poolThread  = "thread"
-	poolProcess = "process"
-)
-
-// Upload verification (-verify).
-const (
-	verifyAuto     = "auto"     // the reply's size and sha256, or a read-back when it has neither
-	verifyReply    = "reply"    // the reply's size and sha256 only
-	verifyReadback = "readback" // a read-back after the window (and the reply's, if any)
-	verifyNone     = "none"     // no read-back (a reply's size and sha256 are still checked)
-)
-
-// requestAuto is -request auto: text, or JSON if the server refuses text;
-// and -upload-verb and -upload-form auto: the upload probe finds them.
-const requestAuto = "auto"
-
-// Bounds on -workers. Each worker is a connection and owns fixed buffers
-// of about 360 KiB (a 128 KiB reader, a 96 KiB raw and a 136 KiB encoded
-// chunk; see protocol.NewBuffers), whatever the volume. The thread pool
-// holds them all in one process, which must stay under 128 MiB: 256 of
-// them are 90 MiB, leaving room for the runtime. The process pool gives
-// each its own process, and is bounded by how many processes are sensible.
-const (
-	maxThreadWorkers  = 256
-	maxProcessWorkers = 1024
-)
-
-// config is everything filestressd is told on its command line.
-type config struct {
-	Addr    string
-	Op      cellOp
-	Size    int64  // volume in bytes: -size, or the size of -file
-	File    string // "" for generated content
-	Workers int
-	Pool    string
-	Timeout time.Duration
-	CSV     string
-	No      int // CSV row number; 0 = one past the last row
-	Keep    bool
-	Quiet   bool
-	Verbose bool
-	// Name is -name: a download of a file already on the server.
-	Name string
-	// Verify is how uploads are verified: verifyAuto, verifyReply,
-	// verifyReadback or verifyNone. Download and list ignore it.
-	Verify string
-	// Request is -request: requestAuto, or a protocol.Form.
-	Request string
-	// Dialect is how to speak to the server: -request (once settled),
-	// -terminator, -content-key, and the upload form (-upload-verb,
-	// -upload-form, -upload-keys, or the probe's, once settled).
-	Dialect protocol.Dialect
-	// UploadProbe is set when no upload flag names the upload form: the
-	// setup of a cell that uploads then probes for it (see settleUpload).
-	UploadProbe bool
-	// Repeat and RunID are -repeat and -run-id: which repeat of its cell
-	// this run is (1-based), and the name of the matrix run it belongs
-	// to, for the CSV's repeat and run_id columns and the -json lines.
-	Repeat int
-	RunID  string
-	// JSON is -json: append one JSON line per worker to this file.
-	JSON string
-	// Progress is -progress: the interval of the plain progress lines
-	// written to stderr when it is not a terminal; 0 writes none.
-	Progress time.Duration
-	// Host is -host: the name of the client host this cell part runs on,
-	// written in the CSV's host column (run_matrix.sh CLIENT_HOSTS).
-	Host string
-	// StartAt is -start-at: the wall-clock instant at which the workers
-	// are released, the same on every host of a cell; zero: at once,
-	// after the setup. The window, and its deadline, run from it.
-	StartAt time.Time
-	// HostFailed is -host-failed: the reason this host's part of a cell
-	// did not run; a row is written in which every worker failed with
-	// kind host, and the server is not contacted.
-	HostFailed string
-	// ServerPID is -server-pid: the server's process, whose tree's CPU
-	// time and peak memory are measured over the window (0: the process
-	// listening on -addr, when it is local; see servercost.go).
-	ServerPID int
-	// ServerMode and ServerWorkers are -server-mode and -server-workers:
-	// the server's mode and worker count for the row when the server has
-	// no STATS (run_matrix.sh SERVER_CMD); STATS wins where it answers.
-	ServerMode    string
-	ServerWorkers int
-}
-
-// maxStartAhead bounds how far in the future -start-at may be.
-const maxStartAhead = time.Hour
-
-// maxRunID bounds -run-id, which goes into every row and JSON line.
-const maxRunID = 200
 
 const usageText = `filestressd measures one cell of the load matrix against a file server
 that speaks the course's protocol (fileserverd): N client workers each move
@@ -151,17 +26,11 @@ summary printed and one row appended to a CSV file.
              every worker downloads it and checks what arrived
   list       every worker asks for the list of files
 
-Content is generated (deterministic: one shared 768 KiB period, repeated
-with each period's index patched in, so that an upload writes ready base64
-text and a download compares the text it receives; no file is held), or
-read from -file (encoded and hashed as it goes; a download is decoded and
-hashed). Workers are goroutines (-pool thread) or child processes of
-filestressd (-pool process). The setup (the download's test file, the
-server's counts, the children) has -timeout of its own; the workers then
-start together and, -timeout after that, every unfinished worker is
-stopped and counted as a failure of kind "timeout". The thread pool takes
-at most 256 workers, each owning about 360 KiB of buffers, so that
-filestressd stays under 128 MiB; the process pool takes up to 1024.
+Content is generated (deterministic, no file held) or read from -file.
+Workers are goroutines (-pool thread, up to 256) or child processes of
+filestressd (-pool process, up to 1024). The setup has -timeout of its
+own; the workers then start together and, -timeout after that, every
+unfinished worker is stopped and counted as a failure of kind "timeout".
 
 Usage:
   filestressd [flags]
@@ -179,31 +48,20 @@ Examples:
       the second repeat of a cell in run lab1: its row, one JSON line per
       worker, and a progress line every 5 s when stderr is a log
 
-Any course server (say a student's Python server on port 9000):
+Any course server (say a student's Python server on port 9000; the README's
+"With course code" says what each does):
   filestressd -addr 127.0.0.1:9000 -op upload -size 1MB -workers 5
-      uploads verified by reading each file back (GET) after the window
-      when the reply gives no size and sha256 (-verify auto)
   filestressd -addr 127.0.0.1:9000 -op download -name photo.jpg -workers 5
-      downloads a file already on the server: every worker must get the
-      same bytes (add -file ./photo.jpg to check them against the original)
   filestressd -addr 127.0.0.1:9000 -request json -content-key data -op upload
-      JSON requests ({"command": "get", "params": ["name"]}), the probe
-      trying JSON uploads first, a GET reply's content under "data"
   filestressd -addr 127.0.0.1:9000 -terminator crlf -op download
-      requests end in one CRLF instead of CRLF CRLF
   filestressd -addr 127.0.0.1:9000 -upload-verb POST -upload-form length -op upload
-      uploads as POST name <length> <base64>, without the probe
-Before a cell uploads, a probe finds the upload form the server takes:
-it uploads a small file in each form in turn (UPLOAD, POST, PUT; the
-payload on the same line, the next line, after its length or size;
-JSON), reads it back, deletes it, and keeps the first that round-trips.
-A server that closes the connection after every reply is dialled again
-for each request; one without STATS leaves the server columns empty.
 
-The server's cost, on this machine (Linux): with -server-pid, or when one
-process listens on a local -addr, its whole process tree's CPU time
-(server_cpu_s, unless STATS gives it) and peak resident memory
-(server_peak_rss_bytes) over the window:
+Before a cell uploads, a probe finds the upload form the server takes
+(each form in turn, read back and deleted). A server without STATS
+leaves the server columns empty.
+
+The server's cost over the window (Linux): its process tree's CPU time and
+peak memory, with -server-pid or when one process listens on a local -addr:
   filestressd -addr 127.0.0.1:9000 -op upload -size 10MB -workers 5 -server-pid 4242 \
       -server-mode process -server-workers 5 -csv mine.csv
 
@@ -213,92 +71,139 @@ not run (server unreachable, CSV unusable); 2 for bad flags.
 Flags:
 `
 
-// parseFlags reads the command line into a config; -h prints the usage
-// to help and returns flag.ErrHelp.
-func parseFlags(args []string, help io.Writer) (config, error) {
-	cfg := config{}
-	fs := flag.NewFlagSet("filestressd", flag.ContinueOnError)
-	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8889", "server `address`, host:port")
-	op := fs.String("op", string(cellUpload), "`operation` to measure: upload, download or list")
-	size := fs.String("size", "10MB", "`volume` per worker: N with an optional unit KB, MB, GB (1 MB = 1048576 bytes), e.g. 10MB, 50MB, 100MB")
-	fs.StringVar(&cfg.File, "file", "", "upload or download this real `file` instead of generated content; its size is the volume")
-	fs.IntVar(&cfg.Workers, "workers", 1, "`number` of client workers, each moving one file at once: 1 to 256 with -pool thread, 1 to 1024 with -pool process")
-	fs.StringVar(&cfg.Pool, "pool", poolThread, "client `pool`: thread (goroutines) or process (child processes of filestressd)")
-	fs.DurationVar(&cfg.Timeout, "timeout", 180*time.Second, "hard limit for the workers, from their release (`duration`, e.g. 30s, 5m); the setup before it has the same limit of its own")
-	fs.StringVar(&cfg.CSV, "csv", "", "append one row to this CSV `file`, writing the header first when it is new or empty")
-	fs.IntVar(&cfg.No, "no", 0, "row `number` for the CSV (default one past the last row of the CSV)")
-	fs.BoolVar(&cfg.Keep, "keep", false, "leave uploaded files on the server")
-	fs.BoolVar(&cfg.Quiet, "quiet", false, "print nothing on stdout and no progress line")
-	fs.BoolVar(&cfg.Verbose, "v", false, "report every worker (and child process id) on stderr")
-	fs.StringVar(&cfg.Name, "name", "", "download this `file` already on the server, uploading nothing, e.g. -name photo.jpg; checked against -file if given, else every worker must get the bytes the setup got")
-	fs.StringVar(&cfg.Verify, "verify", verifyAuto, "how uploads are verified (`mode`): auto (the reply's size and sha256, or read back with GET after the window if the reply has neither), reply, readback, or none (no read-back), e.g. -verify readback; download and list accept it and ignore it (a download is always checked as it arrives), so that one -verify can go to every cell of a matrix")
-	fs.StringVar(&cfg.Request, "request", requestAuto, "request `form` of LIST, GET, DELETE, STATS: text (GET name), json ({\"command\": \"get\", \"params\": [\"name\"]}),\nor auto: text, and json if the server refuses a text LIST; uploads follow -upload-form")
-	uploadVerb := fs.String("upload-verb", requestAuto, "the upload's command `word`: UPLOAD, POST or PUT; auto: found by the probe (any upload flag\nother than auto skips the probe; an upload flag left auto then takes its default)")
-	uploadForm := fs.String("upload-form", requestAuto, "where an upload's payload goes (`layout`): sameline, nextline, length (its base64 length first),\nsize (its decoded size first), json-params, json-named; auto: found by the probe")
-	uploadKeys := fs.String("upload-keys", "", "json-named's `keys`, NAME,PAYLOAD (default filename,content), e.g. namafile,isi; implies\n-upload-form json-named")
-	end := fs.String("terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (the request is ended by half-closing the connection), e.g. -terminator crlf")
-	fs.StringVar(&cfg.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content, e.g. -content-key data (default: data_file, file_data, or data, the last only when the reply carries neither other)")
-	fs.IntVar(&cfg.Repeat, "repeat", 1, "which repeat of this cell the run is (`n`, 1-based), written in the CSV's repeat column and the -json lines; run_matrix.sh sets it with REPEAT")
-	fs.StringVar(&cfg.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, written in the CSV's run_id column and the -json lines, e.g. 20261130T163700Z-12345 (run_matrix.sh makes one per invocation); any text without control characters, up to 200 bytes")
-	fs.StringVar(&cfg.JSON, "json", "", "append one JSON line per worker to this `file`: the cell (run_id, repeat, op, volume, client workers, pool, server address, mode and workers, CSV row), the worker's index, outcome, failure kind, bytes, and its timestamps (start, connect, request sent, first byte, last byte) as RFC 3339 UTC strings with nine decimals")
-	fs.DurationVar(&cfg.Progress, "progress", 0, "when stderr is not a terminal (a CI log, a file), write a plain progress line there at this `interval` during the window: elapsed, workers done (ok, failed), MB moved; e.g. -progress 5s; 0: none (on a terminal the redrawn line is shown instead, unless -quiet)")
-	fs.StringVar(&cfg.Host, "host", "", "the `name` of the client host running this part of a cell, written in the CSV's host column; run_matrix.sh CLIENT_HOSTS sets it, and the report merges the rows of one cell (same run_id and no) from several hosts")
-	fs.Func("start-at", "release the workers at this wall-clock `instant` (RFC 3339, e.g. 2026-11-30T18:00:05.000Z), after the setup: the same on every host of a cell, whose clocks must agree (NTP); the window and its -timeout run from it, even if the setup ends later", func(s string) error {
+// options is filestressd's command line: the cell, and where its
+// results go (-csv, -no, -json) and what is shown as it runs (-quiet, -v,
+// -progress).
+type options struct {
+	stress.Config
+	CSV     string
+	No      int // CSV row number; 0 = one past the last row
+	JSON    string
+	Quiet   bool
+	Verbose bool
+	// Progress is the interval of the plain progress lines written to
+	// stderr when it is not a terminal; 0 writes none.
+	Progress time.Duration
+	// The flags read as text, which settle turns into the Config's values.
+	op, size, uploadVerb, uploadForm, uploadKeys, end string
+}
+
+// defineFlags declares every flag of a cell on fs, into o. The README's
+// flag table has the details.
+func defineFlags(fs *flag.FlagSet, o *options) {
+	c := &o.Config
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8889", "server `address`, host:port")
+	fs.StringVar(&o.op, "op", string(stress.CellUpload), "`operation` to measure: upload, download or list")
+	fs.StringVar(&o.size, "size", "10MB", "`volume` per worker: N with an optional unit KB, MB, GB (1 MB = 1048576 bytes)")
+	fs.StringVar(&o.uploadVerb, "upload-verb", stress.RequestAuto, "the upload's command `word`: UPLOAD, POST or PUT; auto: found by the probe")
+	fs.StringVar(&o.uploadForm, "upload-form", stress.RequestAuto, "where an upload's payload goes (`layout`): sameline, nextline, length,\nsize, json-params, json-named; auto: found by the probe")
+	fs.StringVar(&o.uploadKeys, "upload-keys", "", "json-named's `keys`, NAME,PAYLOAD (default filename,content); implies -upload-form json-named")
+	fs.StringVar(&o.end, "terminator", string(protocol.EndCRLFCRLF), "what ends each request (`end`): crlfcrlf, crlf, lf, or none (half-closing the connection)")
+	fs.StringVar(&c.File, "file", "", "upload or download this real `file` instead of generated content; its size is the volume")
+	fs.IntVar(&c.Workers, "workers", 1, "`number` of client workers, each moving one file at once: up to 256 (thread pool) or 1024 (process)")
+	fs.StringVar(&c.Pool, "pool", stress.PoolThread, "client `pool`: thread (goroutines) or process (child processes of filestressd)")
+	fs.DurationVar(&c.Timeout, "timeout", 180*time.Second, "hard limit for the workers, from their release (`duration`); the setup has the same limit of its own")
+	fs.StringVar(&o.CSV, "csv", "", "append one row to this CSV `file`, writing the header first when it is new or empty")
+	fs.IntVar(&o.No, "no", 0, "row `number` for the CSV (default one past the last row of the CSV)")
+	fs.BoolVar(&c.Keep, "keep", false, "leave uploaded files on the server")
+	fs.BoolVar(&o.Quiet, "quiet", false, "print nothing on stdout and no progress line")
+	fs.BoolVar(&o.Verbose, "v", false, "report every worker (and child process id) on stderr")
+	fs.StringVar(&c.Name, "name", "", "download this `file` already on the server, uploading nothing; checked against -file if given,\nelse every worker must get the bytes the setup got")
+	fs.StringVar(&c.Verify, "verify", stress.VerifyAuto, "how uploads are verified (`how`): auto (the reply's size and sha256, else a read-back), reply,\nreadback, or none; download and list accept it and ignore it")
+	fs.StringVar(&c.Request, "request", stress.RequestAuto, "request `form` of LIST, GET, DELETE, STATS: text, json, or auto (json if the server refuses\na text LIST); uploads follow -upload-form")
+	fs.StringVar(&c.Dialect.ContentKey, "content-key", "", "the `key` of a GET reply's content (default: data_file, file_data, or data)")
+	fs.IntVar(&c.Repeat, "repeat", 1, "which repeat of this cell the run is (`n`, 1-based), for the CSV's repeat column and the -json lines")
+	fs.StringVar(&c.RunID, "run-id", "", "the `id` of the matrix run this cell belongs to, for the CSV's run_id column and the -json lines;\nany text without control characters, up to 200 bytes")
+	fs.StringVar(&o.JSON, "json", "", "append one JSON line per worker to this `file`: the cell, the worker's outcome, bytes and timestamps")
+	fs.DurationVar(&o.Progress, "progress", 0, "when stderr is not a terminal, write a plain progress line there at this `interval` during the window;\n0: none (a terminal shows a redrawn line, unless -quiet)")
+	fs.StringVar(&c.Host, "host", "", "the `name` of the client host running this part of a cell, for the CSV's host column")
+	fs.Func("start-at", "release the workers at this wall-clock `instant` (RFC 3339), after the setup, the same on every host\nof a cell; the window and its -timeout run from it", func(s string) error {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			return errors.New("want an RFC 3339 instant, e.g. 2026-11-30T18:00:05.5Z")
 		}
-		cfg.StartAt = t
+		c.StartAt = t
 		return nil
 	})
-	fs.StringVar(&cfg.HostFailed, "host-failed", "", "write this cell's row for -host without running it: every worker failed, kind host, with this `reason` (run_matrix.sh does, for a host that failed or hung); the server is not contacted")
-	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process `pid` (a server on this machine): its whole process tree's CPU time and peak resident memory are measured over the window; by default the process listening on -addr when that address is local")
-	fs.StringVar(&cfg.ServerMode, "server-mode", "", "the server's `mode`, thread or process, for the row when the server has no STATS (run_matrix.sh SERVER_CMD passes it); STATS wins where the server answers it")
-	fs.IntVar(&cfg.ServerWorkers, "server-workers", 0, "the server's worker `count`, for the row when the server has no STATS; STATS wins where the server answers it")
+	fs.StringVar(&c.HostFailed, "host-failed", "", "write this cell's row for -host without running it, every worker failed with kind host and this `reason`")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process `pid`, whose tree's CPU time and peak memory are measured over the window\n(default: the process listening on -addr, when local)")
+	fs.StringVar(&c.ServerMode, "server-mode", "", "the server's `mode`, thread or process, for the row when the server has no STATS")
+	fs.IntVar(&c.ServerWorkers, "server-workers", 0, "the server's worker `count`, for the row when the server has no STATS")
+}
+
+// parseFlags reads the command line into options; -h prints the usage
+// to help and returns flag.ErrHelp.
+func parseFlags(args []string, help io.Writer) (options, error) {
+	o := options{}
+	fs := flag.NewFlagSet("filestressd", flag.ContinueOnError)
+	defineFlags(fs, &o)
 	if err := parseOrHelp(fs, args, usageText, help); err != nil {
-		return cfg, err
+		return o, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected argument %q (every setting is a flag)", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q (every setting is a flag)", fs.Arg(0))
 	}
-	cfg.Op = cellOp(*op)
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	if err := o.settle(explicit); err != nil {
+		return o, err
+	}
+	return o, o.validate()
+}
+
+// settle turns the flags read as text into the config's values: the operation,
+// the dialect, and the volume from -size or -file.
+func (o *options) settle(explicit map[string]bool) error {
+	c := &o.Config
+	c.Op = stress.CellOp(o.op)
 	var err error
-	if cfg.Dialect.End, err = protocol.ParseEnd(*end); err != nil {
-		return cfg, fmt.Errorf("-terminator: %w", err)
+	if c.Dialect.End, err = protocol.ParseEnd(o.end); err != nil {
+		return fmt.Errorf("-terminator: %w", err)
 	}
-	if cfg.Request != requestAuto {
-		if cfg.Dialect.Form, err = protocol.ParseForm(cfg.Request); err != nil {
-			return cfg, fmt.Errorf("-request %q: want auto, text or json", cfg.Request)
+	if c.Request != stress.RequestAuto {
+		if c.Dialect.Form, err = protocol.ParseForm(c.Request); err != nil {
+			return fmt.Errorf("-request %q: want auto, text or json", c.Request)
 		}
 	}
-	if cfg.Dialect.Upload, cfg.UploadProbe, err = parseUploadFlags(*uploadVerb, *uploadForm, *uploadKeys); err != nil {
-		return cfg, err
+	if c.Dialect.Upload, c.UploadProbe, err = parseUploadFlags(o.uploadVerb, o.uploadForm, o.uploadKeys); err != nil {
+		return err
 	}
-	if cfg.Name != "" && explicit["size"] {
-		return cfg, errors.New("-size and -name exclude each other: the size of the server's file is the volume")
+	if c.Name != "" && explicit["size"] {
+		return errors.New("-size and -name exclude each other: the size of the server's file is the volume")
 	}
-	if explicit["no"] && cfg.No < 1 {
-		return cfg, fmt.Errorf("-no %d: want a row number of 1 or more", cfg.No)
+	if explicit["no"] && o.No < 1 {
+		return fmt.Errorf("-no %d: want a row number of 1 or more", o.No)
 	}
-	if cfg.File != "" {
-		if explicit["size"] {
-			return cfg, errors.New("-size and -file exclude each other: the size of -file is the volume")
+	switch {
+	case c.File != "" && explicit["size"]:
+		return errors.New("-size and -file exclude each other: the size of -file is the volume")
+	case c.File != "":
+		c.Size, err = fileSize(c.File)
+	case c.Name == "":
+		if c.Size, err = protocol.ParseSize(o.size); err != nil {
+			err = fmt.Errorf("-size: %w", err)
 		}
-		n, err := fileSize(cfg.File)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.Size = n
-	} else if cfg.Name == "" {
-		n, err := protocol.ParseSize(*size)
-		if err != nil {
-			return cfg, fmt.Errorf("-size: %w", err)
-		}
-		cfg.Size = n
 	}
-	return cfg, cfg.validate()
+	return err
+}
+
+// validate checks the cell (stress.Config.Validate) and the outputs.
+func (o options) validate() error {
+	if err := o.Config.Validate(); err != nil {
+		return err
+	}
+	if o.Progress < 0 {
+		return fmt.Errorf("-progress %s: want an interval, or 0 for none", o.Progress)
+	}
+	for _, out := range []struct{ flag, path string }{{"-csv", o.CSV}, {"-json", o.JSON}} {
+		if out.path == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(out.path)); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s %q: its directory does not exist", out.flag, out.path)
+		}
+	}
+	return nil
 }
 
 // parseUploadFlags reads -upload-verb, -upload-form and -upload-keys.
@@ -307,15 +212,15 @@ func parseFlags(args []string, help io.Writer) (config, error) {
 // request form has it (left empty: sameline for text, json-params for
 // JSON, see protocol.Dialect.UploadForm), or json-named with keys.
 func parseUploadFlags(verb, layout, keys string) (u protocol.UploadForm, probe bool, err error) {
-	if verb == requestAuto && layout == requestAuto && keys == "" {
+	if verb == stress.RequestAuto && layout == stress.RequestAuto && keys == "" {
 		return u, true, nil
 	}
-	if verb != requestAuto {
+	if verb != stress.RequestAuto {
 		if u.Verb, err = protocol.ParseUploadVerb(verb); err != nil {
 			return u, false, fmt.Errorf("-upload-verb %q: want auto, UPLOAD, POST or PUT", verb)
 		}
 	}
-	if layout != requestAuto {
+	if layout != stress.RequestAuto {
 		if u.Layout, err = protocol.ParseUploadLayout(layout); err != nil {
 			return u, false, fmt.Errorf("-upload-form: %w, or auto", err)
 		}
@@ -369,78 +274,4 @@ func fileSize(path string) (int64, error) {
 		return 0, fmt.Errorf("-file: %w", err)
 	}
 	return st.Size(), nil
-}
-
-// clientOptions is how setup, read-back, STATS and cleanup speak to the
-// server: its dialect, dialling again wherever it closes the connection.
-func (c config) clientOptions() protocol.Options {
-	return protocol.Options{Dialect: c.Dialect, Reconnect: true}
-}
-
-func (c config) validate() error {
-	switch {
-	case c.Op != cellUpload && c.Op != cellDownload && c.Op != cellList:
-		return fmt.Errorf("-op %q: want upload, download or list", c.Op)
-	case c.Pool != poolThread && c.Pool != poolProcess:
-		return fmt.Errorf("-pool %q: want thread or process", c.Pool)
-	case c.Workers < 1 || c.Workers > maxProcessWorkers:
-		return fmt.Errorf("-workers %d: want 1 to %d", c.Workers, maxProcessWorkers)
-	case c.Pool == poolThread && c.Workers > maxThreadWorkers:
-		return fmt.Errorf("-workers %d: the thread pool takes at most %d (each worker owns about 360 KiB of buffers, and the process stays under 128 MiB); use -pool process for more", c.Workers, maxThreadWorkers)
-	case c.Timeout <= 0:
-		return fmt.Errorf("-timeout %s: want a positive duration", c.Timeout)
-	case c.File != "" && c.Op == cellList:
-		return errors.New("-file has no meaning for -op list")
-	case c.Name != "" && c.Op != cellDownload:
-		return errors.New("-name is for -op download: it names a file already on the server")
-	case c.Verify != verifyAuto && c.Verify != verifyReply && c.Verify != verifyReadback && c.Verify != verifyNone:
-		return fmt.Errorf("-verify %q: want auto, reply, readback or none", c.Verify)
-	case strings.ContainsAny(c.Dialect.ContentKey, "\"\\"):
-		return fmt.Errorf("-content-key %q: want a key without quotes or backslashes", c.Dialect.ContentKey)
-	case c.Repeat < 1:
-		return fmt.Errorf("-repeat %d: want 1 or more", c.Repeat)
-	case len(c.RunID) > maxRunID || strings.IndexFunc(c.RunID, unicode.IsControl) >= 0 || !utf8.ValidString(c.RunID):
-		return fmt.Errorf("-run-id %q: want text without control characters, up to %d bytes", c.RunID, maxRunID)
-	case c.Progress < 0:
-		return fmt.Errorf("-progress %s: want an interval, or 0 for none", c.Progress)
-	case !c.StartAt.IsZero() && time.Until(c.StartAt) > maxStartAhead:
-		return fmt.Errorf("-start-at %s: more than %s ahead", c.StartAt.Format(time.RFC3339), maxStartAhead)
-	case len(c.Host) > maxRunID || strings.IndexFunc(c.Host, unicode.IsControl) >= 0 || strings.ContainsAny(c.Host, ",\"\n") || !utf8.ValidString(c.Host):
-		return fmt.Errorf("-host %q: want a name without commas, quotes or control characters, up to %d bytes", c.Host, maxRunID)
-	case c.HostFailed != "" && c.Host == "":
-		return errors.New("-host-failed needs -host: the row names the host that failed")
-	case c.ServerPID < 0:
-		return fmt.Errorf("-server-pid %d: want a process id", c.ServerPID)
-	case c.ServerMode != "" && c.ServerMode != "thread" && c.ServerMode != "process":
-		return fmt.Errorf("-server-mode %q: want thread or process", c.ServerMode)
-	case c.ServerWorkers < 0:
-		return fmt.Errorf("-server-workers %d: want 1 or more", c.ServerWorkers)
-	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("-addr %q: %w", c.Addr, err)
-	}
-	for _, out := range []struct{ flag, path string }{{"-csv", c.CSV}, {"-json", c.JSON}} {
-		if out.path == "" {
-			continue
-		}
-		if st, err := os.Stat(filepath.Dir(out.path)); err != nil || !st.IsDir() {
-			return fmt.Errorf("%s %q: its directory does not exist", out.flag, out.path)
-		}
-	}
-	// The longest names this run will use must be valid on the wire.
-	for _, name := range []string{downloadName(c), uploadName(c, 1<<22, c.Workers)} {
-		if err := checkSendableName(name); err != nil {
-			return fmt.Errorf("file name %q: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// checkSendableName tells whether name can be stored and sent as a parameter.
-func checkSendableName(name string) error {
-	if err := protocol.ValidateName(name); err != nil {
-		return err
-	}
-	_, err := protocol.AppendRequest(nil, "GET", name)
-	return err
 }

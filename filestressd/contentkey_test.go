@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"fileserver/filestressd/stress"
 )
 
 // TestCourseServerMessageUnderData downloads files by -name from a server
@@ -26,14 +28,14 @@ func TestCourseServerMessageUnderData(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		want := map[string]string{"client_ok": "3", "client_fail": "0", "volume_bytes": fmt.Sprint(size), "verified": verifyReply}
+		want := map[string]string{"client_ok": "3", "client_fail": "0", "volume_bytes": fmt.Sprint(size), "verified": stress.VerifyReply}
 		r, row := runRow(t, "-addr", s.addr, "-op", "download", "-name", name, "-workers", "3", "-timeout", "30s")
 		expect(t, row, want)
 		_, sum := fileSHA(t, orig)
 		if t.Failed() {
 			t.Fatalf("-name %s: the content's sha256 is %s\nstdout:\n%s\nstderr:\n%s", name, sum, r.stdout, r.stderr)
 		}
-		r, row = runRow(t, "-addr", s.addr, "-op", "download", "-name", name, "-file", orig, "-workers", "3", "-pool", poolProcess, "-timeout", "30s")
+		r, row = runRow(t, "-addr", s.addr, "-op", "download", "-name", name, "-file", orig, "-workers", "3", "-pool", stress.PoolProcess, "-timeout", "30s")
 		expect(t, row, want)
 		if t.Failed() {
 			t.Fatalf("-name %s -file:\nstdout:\n%s\nstderr:\n%s", name, r.stdout, r.stderr)

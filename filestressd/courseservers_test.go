@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol/childproc"
 	"fileserver/protocol/testkit"
 )
@@ -105,13 +106,13 @@ func TestCourseServers(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := startCourseServer(t, c.script, c.args...)
-			for _, op := range []cellOp{cellUpload, cellDownload} {
-				for _, pool := range []string{poolThread, poolProcess} {
+			for _, op := range []stress.CellOp{stress.CellUpload, stress.CellDownload} {
+				for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 					args := append([]string{"-addr", s.addr, "-op", string(op), "-size", c.size, "-workers", "3", "-pool", pool, "-timeout", "30s", "-v"}, c.flags...)
 					r, row := runRow(t, args...)
-					verified := verifyReadback
-					if op == cellDownload {
-						verified = verifyReply
+					verified := stress.VerifyReadback
+					if op == stress.CellDownload {
+						verified = stress.VerifyReply
 					}
 					expect(t, row, map[string]string{
 						"operation": string(op), "client_pool": pool, "client_ok": "3", "client_fail": "0", "errors": "",
@@ -156,7 +157,7 @@ func TestCourseServerCorruptingUploads(t *testing.T) {
 	}
 	// -verify none takes the server's word, and says so.
 	_, row = runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "2", "-verify", "none", "-upload-form", "sameline")
-	expect(t, row, map[string]string{"client_ok": "2", "verified": verifyNone})
+	expect(t, row, map[string]string{"client_ok": "2", "verified": stress.VerifyNone})
 	// -verify reply refuses a reply that cannot be checked.
 	_, row = runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "2", "-verify", "reply", "-upload-form", "sameline")
 	expect(t, row, map[string]string{"client_ok": "0", "errors": "integrity=2"})
@@ -176,15 +177,15 @@ func TestReferenceServerDownloadByName(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, pool := range []string{poolThread, poolProcess} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 		r, row := runRow(t, "-addr", s.addr, "-op", "download", "-name", "course-ref.bin", "-workers", "3", "-pool", pool, "-timeout", "30s")
-		expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "volume_bytes": "200003", "verified": verifyReply})
+		expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "volume_bytes": "200003", "verified": stress.VerifyReply})
 		_, sum := fileSHA(t, orig)
 		if !strings.Contains(r.stdout, "consistency") || !strings.Contains(r.stdout, sum) {
 			t.Errorf("the summary does not give the content's sha256 %s and say it was checked for consistency:\n%s", sum, r.stdout)
 		}
 		_, row = runRow(t, "-addr", s.addr, "-op", "download", "-name", "course-ref.bin", "-file", orig, "-workers", "3", "-pool", pool)
-		expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "verified": verifyReply})
+		expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "verified": stress.VerifyReply})
 	}
 	// Against another original, the setup fails: nothing is uploaded.
 	other := filepath.Join(t.TempDir(), "other.bin")

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"fileserver/filestressd/results"
-	"fileserver/protocol"
 )
 
 // TestCSVAppendAndNumbering checks the CSV: the header once, exactly the
@@ -117,71 +114,5 @@ func TestCSVRepeatLegacyAppend(t *testing.T) {
 	got, rows := readRows(t, path)
 	if !slices.Equal(got, header[:n]) || len(rows) != 2 || rows[1]["no"] != "2" || rows[0]["client_ok"] != "1" {
 		t.Errorf("header %q, rows %v: want the old header and rows 1 and 2", got, rows)
-	}
-}
-
-// TestCSVCPURoundTrip writes cells' rows through results.Append and reads
-// them back with results.ReadRows, the report's reader: the CPU columns as seconds; server_cpu_s
-// empty for a server whose STATS has no cpu_us, or that restarted; and,
-// appended to a CSV written before the CPU columns, rows without them,
-// which the report reads as not recorded.
-func TestCSVCPURoundTrip(t *testing.T) {
-	stats := func(pid int, cpuMicros uint64) *protocol.Stats {
-		return &protocol.Stats{Mode: "thread", Workers: 5, PID: pid, Started: "2026-01-01T10:00:00Z", CPUMicros: cpuMicros,
-			Requests: map[string]protocol.OpCount{"upload": {}}}
-	}
-	cfg := config{Op: cellUpload, Size: 10 << 20, Workers: 5, Pool: poolThread, Repeat: 1}
-	mk := func(before, after *protocol.Stats, clientCPU time.Duration) cell {
-		w := window{start: time.Now(), cpu: clientCPU, cpuKnown: true}
-		w.end = w.start.Add(time.Second)
-		return newCell(cfg, w, serverView{Before: before, After: after})
-	}
-	cells := []struct {
-		c              cell
-		server, client float64
-	}{
-		{mk(stats(7, 2_000_000), stats(7, 3_250_000), 300*time.Millisecond), 1.25, 0.3},
-		{mk(stats(7, 0), stats(7, 0), 200*time.Millisecond), -1, 0.2},               // no cpu_us
-		{mk(stats(7, 2_000_000), stats(8, 100_000), 100*time.Millisecond), -1, 0.1}, // restarted
-		{mk(nil, nil, 50*time.Millisecond), -1, 0.05},                               // no STATS
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "new.csv")
-	for _, tc := range cells {
-		if _, left, err := results.Append(path, 0, tc.c.row); err != nil || len(left) != 0 {
-			t.Fatalf("results.Append: %v, left out %q", err, left)
-		}
-	}
-	read := func(path string) []results.Row {
-		rows, err := results.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rows
-	}
-	rows := read(path)
-	if len(rows) != len(cells) {
-		t.Fatalf("%d rows read, want %d", len(rows), len(cells))
-	}
-	for i, tc := range cells {
-		if math.Abs(rows[i].ServerCPU-tc.server) > 1e-9 || math.Abs(rows[i].ClientCPU-tc.client) > 1e-9 {
-			t.Errorf("row %d: server CPU %v, client CPU %v; want %v, %v", i+1, rows[i].ServerCPU, rows[i].ClientCPU, tc.server, tc.client)
-		}
-	}
-	if _, csvRows := readRows(t, path); csvRows[1]["server_cpu_s"] != "" || csvRows[0]["server_cpu_s"] != "1.250000" || csvRows[0]["client_cpu_s"] != "0.300000" {
-		t.Errorf("CSV cells: %v", csvRows)
-	}
-
-	header := results.Header()
-	n := slices.Index(header, "server_cpu_s")
-	old := filepath.Join(dir, "old.csv")
-	if err := os.WriteFile(old, []byte(strings.Join(header[:n], ",")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, left, err := results.Append(old, 0, cells[0].c.row); err != nil || !slices.Equal(left, []string{"server_cpu_s", "client_cpu_s", "repeat", "run_id", "host", "request_form", "server_peak_rss_bytes", "server_peak_rss_scope"}) {
-		t.Fatalf("results.Append to an old CSV: %v, left out %q", err, left)
-	}
-	if rows := read(old); len(rows) != 1 || rows[0].ServerCPU != -1 || rows[0].ClientCPU != -1 {
-		t.Errorf("old CSV read back as %+v, want CPU not recorded (-1)", rows)
 	}
 }

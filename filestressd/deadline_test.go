@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fileserver/filestressd/stress"
 )
 
 var childPidRE = regexp.MustCompile(`worker (\d+): child pid (\d+)`)
@@ -20,7 +22,7 @@ var childPidRE = regexp.MustCompile(`worker (\d+): child pid (\d+)`)
 // process is left.
 func TestDeadline(t *testing.T) {
 	const timeout = time.Second
-	for _, pool := range []string{poolThread, poolProcess} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 		t.Run(pool, func(t *testing.T) {
 			s := startServer(t, "thread", 1)
 			r, row := runRow(t, "-addr", s.Addr, "-op", "upload", "-size", "1GB", "-workers", "8",
@@ -47,7 +49,7 @@ func TestDeadline(t *testing.T) {
 			if w, _ := strconv.ParseFloat(row["wall_s"], 64); w > (timeout + time.Second).Seconds() {
 				t.Errorf("wall_s %s, want about the %s deadline", row["wall_s"], timeout)
 			}
-			if pool == poolProcess {
+			if pool == stress.PoolProcess {
 				pids := childPidRE.FindAllStringSubmatch(r.stderr, -1)
 				if len(pids) != 8 {
 					t.Fatalf("want 8 child pids reported with -v, got %d:\n%s", len(pids), r.stderr)
@@ -81,7 +83,7 @@ func TestDeadline(t *testing.T) {
 // and then the workers' GETs take 1.2 s together, yet each GET fits in the
 // 1 s of -timeout, so every worker succeeds in both pools.
 func TestDeadlineCountsFromRelease(t *testing.T) {
-	for _, pool := range []string{poolThread, poolProcess} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 		t.Run(pool, func(t *testing.T) {
 			f := startFakeServer(t, fakeSlowGet, 64<<10)
 			r, row := runRow(t, "-addr", f.addr, "-op", "download", "-size", "64KB", "-workers", "3", "-pool", pool, "-timeout", "1s", "-v")

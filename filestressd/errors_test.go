@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"fileserver/filestressd/results"
+	"fileserver/filestressd/stress"
 )
 
 // freeClosedPort returns a loopback address nothing listens on.
@@ -51,8 +52,8 @@ func assertCleanError(t *testing.T, r stressRun, code int, mention, csvPath, csv
 // setup gives a clean error and no CSV row, for each operation.
 func TestUnreachableServer(t *testing.T) {
 	addr := freeClosedPort(t)
-	for _, op := range []cellOp{cellUpload, cellDownload, cellList} {
-		for _, pool := range []string{poolThread, poolProcess} {
+	for _, op := range []stress.CellOp{stress.CellUpload, stress.CellDownload, stress.CellList} {
+		for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 			t.Run(string(op)+"/"+pool, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "m.csv")
 				r := runStress(t, "-addr", addr, "-op", string(op), "-size", "64KB", "-pool", pool, "-workers", "2", "-csv", path)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 )
 
@@ -42,18 +43,18 @@ const slowGetDelay = 600 * time.Millisecond
 // generated content of size bytes for any name, UPLOAD hashes what it
 // receives, DELETE and LIST succeed. The upload probe's file (a name
 // starting with probePrefix, at most maxProbeFile bytes) is stored and
-// served back honestly in every mode, so that the setup finds the form
-// and the mode's misbehaviour falls on the workers.
+// served back honestly whatever its fault, so that the setup finds the form
+// and the fault falls on the workers.
 type fakeServer struct {
-	addr string
-	mode string
-	size int64
-	ln   net.Listener
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	conn map[net.Conn]struct{}
-	quit chan struct{} // closed by cleanup
-	// stalled receives one value per upload the stall mode holds.
+	addr  string
+	fault string
+	size  int64
+	ln    net.Listener
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conn  map[net.Conn]struct{}
+	quit  chan struct{} // closed by cleanup
+	// stalled receives one value per upload fakeStall holds.
 	stalled chan struct{}
 	// probes holds the probe files uploaded, guarded by mu.
 	probes map[string][]byte
@@ -68,13 +69,13 @@ const (
 
 // startFakeServer listens on a free loopback port; cleanup closes it and
 // every connection, and waits for its goroutines.
-func startFakeServer(t *testing.T, mode string, size int64) *fakeServer {
+func startFakeServer(t *testing.T, fault string, size int64) *fakeServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeServer{addr: ln.Addr().String(), mode: mode, size: size, ln: ln, conn: map[net.Conn]struct{}{},
+	f := &fakeServer{addr: ln.Addr().String(), fault: fault, size: size, ln: ln, conn: map[net.Conn]struct{}{},
 		quit: make(chan struct{}), stalled: make(chan struct{}, 64), probes: map[string][]byte{}}
 	f.wg.Go(func() {
 		for { // ends when cleanup closes the listener
@@ -115,7 +116,7 @@ func (f *fakeServer) serve(c net.Conn) {
 		switch req.Command {
 		case "STATS":
 			reply = protocol.AppendError(nil, `unknown command "STATS"`)
-			if f.mode == fakeOldStats {
+			if f.fault == fakeOldStats {
 				reply = oldStatsReply()
 			}
 		case "LIST":
@@ -132,7 +133,7 @@ func (f *fakeServer) serve(c net.Conn) {
 				}
 				break
 			}
-			if f.mode == fakeStall {
+			if f.fault == fakeStall {
 				select {
 				case f.stalled <- struct{}{}:
 				default:
@@ -205,10 +206,10 @@ func oldStatsReply() []byte {
 }
 
 // uploadReply is the reply to an upload of n bytes with SHA-256 sum,
-// spoilt as the mode says.
+// spoilt as the fault says.
 func (f *fakeServer) uploadReply(n int64, sum string) []byte {
 	fields := []protocol.Field{{Key: "status", Value: "OK"}, {Key: "data", Value: "stored"}}
-	switch f.mode {
+	switch f.fault {
 	case fakeBadUpload:
 		return protocol.AppendReply(nil, append(fields, protocol.Field{Key: "size", Value: n}, protocol.Field{Key: "sha256", Value: sum[1:] + sum[:1]})...)
 	case fakeNoSize:
@@ -219,16 +220,16 @@ func (f *fakeServer) uploadReply(n int64, sum string) []byte {
 	return protocol.AppendReply(nil, append(fields, protocol.Field{Key: "size", Value: n}, protocol.Field{Key: "sha256", Value: sum})...)
 }
 
-// get sends the content, spoilt as the mode says. It reports whether the
+// get sends the content, spoilt as the fault says. It reports whether the
 // connection can go on.
 func (f *fakeServer) get(c net.Conn, bufs *protocol.Buffers, name string) bool {
 	prefix, suffix := protocol.ContentFrame(name, protocol.GetContentKey)
-	var src io.Reader = newContent(f.size, contentSeed).reader()
-	switch f.mode {
+	var src io.Reader = stress.TestFileContent(f.size)
+	switch f.fault {
 	case fakeDupPeriod:
-		src = &periodsReader{c: newContent(f.size, contentSeed), order: map[int64]int64{2: 1}}
+		src = periodsReader(f.size, map[int64]int64{2: 1})
 	case fakeSwapPeriod:
-		src = &periodsReader{c: newContent(f.size, contentSeed), order: map[int64]int64{1: 2, 2: 1}}
+		src = periodsReader(f.size, map[int64]int64{1: 2, 2: 1})
 	case fakeCorruptGet:
 		src = &flipByte{r: src, at: f.size / 2}
 	case fakeShortGet:
@@ -274,28 +275,26 @@ func (fb *flipByte) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// periodsReader yields a generated content with its whole periods
-// rearranged: period k is sent where order[k] says, the others in place.
-// Every byte is right for some offset, so only the period headers tell.
-type periodsReader struct {
-	c     *content
-	order map[int64]int64
-	off   int64
-}
+// periodSize is the period of stress's generated content (see its
+// content.go).
+const periodSize = 768 << 10
 
-func (r *periodsReader) Read(p []byte) (int, error) {
-	if r.off >= r.c.size {
-		return 0, io.EOF
+// periodsReader yields the test file's content of size bytes with its
+// whole periods rearranged: period k is sent where order[k] says, the
+// others in place. Every byte is right for some offset, so only the
+// period headers tell.
+func periodsReader(size int64, order map[int64]int64) io.Reader {
+	whole, _ := io.ReadAll(stress.TestFileContent(size))
+	out := make([]byte, size)
+	for off := int64(0); off < size; off++ {
+		k, j := off/periodSize, off%periodSize
+		from, moved := order[k]
+		if !moved {
+			from = k
+		}
+		out[off] = whole[from*periodSize+j]
 	}
-	k, j := r.off/periodSize, r.off%periodSize
-	p = p[:min(int64(len(p)), r.c.size-r.off, periodSize-j)]
-	from, moved := r.order[k]
-	if !moved {
-		from = k
-	}
-	r.c.readAt(p, from*periodSize+j)
-	r.off += int64(len(p))
-	return len(p), nil
+	return bytes.NewReader(out)
 }
 
 // waitAcked waits, at most five seconds, until the peer has acknowledged

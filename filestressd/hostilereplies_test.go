@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 	"fileserver/protocol/testkit"
 )
@@ -105,7 +106,7 @@ func (s *hostileServer) serve(c net.Conn) {
 			continue
 		case req.Command == "GET":
 			prefix, suffix := protocol.ContentFrame(req.Args[0], protocol.GetContentKey)
-			if _, err := protocol.EncodeStream(c, newContent(s.size, contentSeed).reader(), bufs, prefix, suffix); err != nil {
+			if _, err := protocol.EncodeStream(c, stress.TestFileContent(s.size), bufs, prefix, suffix); err != nil {
 				return
 			}
 			continue
@@ -173,10 +174,8 @@ func endless(c net.Conn, prefix, unit string, total int64) bool {
 // a hostile server: the thread pool's process with all of 50 workers, and
 // each process of the process pool (the parent, and every child with its
 // one worker). They are README's "Memory" figures with a wide margin,
-// and far below what a reply value held in memory costs: 16 MiB a worker
-// before issue 20 (0.7 GiB here, 1.46 GiB in the review, for 50 thread
-// workers against an upload reply that never ends; 35-84 MiB a child).
-// With the race detector, whose shadow memory multiplies everything,
+// and far below what a reply value held in memory costs (16 MiB a
+// worker). With the race detector, whose shadow memory multiplies everything,
 // they are not checked.
 const (
 	hostileThreadRSS  = 64 << 10
@@ -200,7 +199,7 @@ func hostileCases(t *testing.T) []hostileCase {
 	contentText := func(size int64) string {
 		var b bytes.Buffer
 		enc := base64.NewEncoder(base64.StdEncoding, &b)
-		io.Copy(enc, newContent(size, contentSeed).reader())
+		io.Copy(enc, stress.TestFileContent(size))
 		enc.Close()
 		return b.String()
 	}
@@ -215,7 +214,7 @@ func hostileCases(t *testing.T) []hostileCase {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		if _, err := io.Copy(f, newContent(size, contentSeed).reader()); err != nil {
+		if _, err := io.Copy(f, stress.TestFileContent(size)); err != nil {
 			t.Fatal(err)
 		}
 		return path
@@ -232,7 +231,7 @@ func hostileCases(t *testing.T) []hostileCase {
 			h: hostileHandlers{upload: func(c net.Conn, n int64, sum string) bool {
 				return endless(c, `{"status": "OK", "data": "`, "stored ", 24*mib)
 			}},
-			kind: kindTimeout, threadMsg: "context deadline exceeded (upload", processMsg: "child killed at the deadline while waiting for the upload's reply",
+			kind: "timeout", threadMsg: "context deadline exceeded (upload", processMsg: "child killed at the deadline while waiting for the upload's reply",
 		},
 		{
 			name: "LIST that never ends",
@@ -240,7 +239,7 @@ func hostileCases(t *testing.T) []hostileCase {
 			h: hostileHandlers{list: func(c net.Conn) bool {
 				return endless(c, `{"status": "OK", "data": ["a.bin"`, `, "a.bin"`, 24*mib)
 			}},
-			kind: kindTimeout, threadMsg: "context deadline exceeded (LIST reply", processMsg: "child killed at the deadline while waiting for the reply",
+			kind: "timeout", threadMsg: "context deadline exceeded (LIST reply", processMsg: "child killed at the deadline while waiting for the reply",
 		},
 		{
 			name: "2,000,000 nested arrays",
@@ -249,7 +248,7 @@ func hostileCases(t *testing.T) []hostileCase {
 			h: hostileHandlers{get: func(c net.Conn, name string) bool {
 				return endless(c, `{"status": "OK", "data_namafile": "x", "data": `, "[", 2_000_000)
 			}},
-			kind: kindProtocol, msg: "values nested more than 1024 deep",
+			kind: "protocol", msg: "values nested more than 1024 deep",
 		},
 		{
 			name: "white space that never ends",
@@ -258,7 +257,7 @@ func hostileCases(t *testing.T) []hostileCase {
 			h: hostileHandlers{get: func(c net.Conn, name string) bool {
 				return endless(c, `{"status": "OK", "data_namafile": "x", "data": [`, " ", 24*mib)
 			}},
-			kind: kindProtocol, msg: "more than 65536 bytes of white space",
+			kind: "protocol", msg: "more than 65536 bytes of white space",
 		},
 		{
 			name: "data_file twice, the second corrupt",
@@ -267,13 +266,13 @@ func hostileCases(t *testing.T) []hostileCase {
 			h: hostileHandlers{get: func(c net.Conn, name string) bool {
 				prefix, suffix := protocol.ContentFrame(name, protocol.GetContentKey)
 				bufs := protocol.NewBuffers()
-				if _, err := protocol.EncodeStream(c, newContent(mib, contentSeed).reader(), bufs, prefix, `", "data_file": "`); err != nil {
+				if _, err := protocol.EncodeStream(c, stress.TestFileContent(mib), bufs, prefix, `", "data_file": "`); err != nil {
 					return false
 				}
-				_, err := protocol.EncodeStream(c, &flipByte{r: newContent(mib, contentSeed).reader(), at: mib / 2}, bufs, "", suffix)
+				_, err := protocol.EncodeStream(c, &flipByte{r: stress.TestFileContent(mib), at: mib / 2}, bufs, "", suffix)
 				return err == nil
 			}},
-			kind: kindProtocol, msg: `the key "data_file" comes twice`,
+			kind: "protocol", msg: `the key "data_file" comes twice`,
 		},
 		{
 			name: "echoed upload",
@@ -298,20 +297,20 @@ func hostileCases(t *testing.T) []hostileCase {
 			name: "bad base64, generated content",
 			args: []string{"-op", "download", "-size", "1MB"},
 			size: mib, h: hostileHandlers{get: badGet},
-			kind: kindProtocol, msg: "invalid base64",
+			kind: "protocol", msg: "invalid base64",
 		},
 		{
 			name: "bad base64, -file",
 			args: []string{"-op", "download", "-file", writeFile("real.bin", mib)},
 			size: mib, h: hostileHandlers{get: badGet},
-			kind: kindProtocol, msg: "invalid base64",
+			kind: "protocol", msg: "invalid base64",
 		},
 		{
 			name: "connection closed without a reply",
 			args: []string{"-op", "download", "-size", "64KB"},
 			size: 64 << 10,
 			h:    hostileHandlers{get: func(c net.Conn, name string) bool { return false }},
-			kind: kindProtocol, msg: "the server closed the connection without replying",
+			kind: "protocol", msg: "the server closed the connection without replying",
 		},
 		{
 			name: "GET that stops inside the content",
@@ -321,7 +320,7 @@ func hostileCases(t *testing.T) []hostileCase {
 				prefix, _ := protocol.ContentFrame(name, protocol.GetContentKey)
 				return endless(c, prefix+text[:len(text)/2], "", 0)
 			}},
-			kind: kindTimeout, threadMsg: "context deadline exceeded (GET reply: read content", processMsg: "child killed at the deadline while receiving the content",
+			kind: "timeout", threadMsg: "context deadline exceeded (GET reply: read content", processMsg: "child killed at the deadline while receiving the content",
 		},
 	}
 }
@@ -337,7 +336,7 @@ func hostileCases(t *testing.T) []hostileCase {
 func TestHostileReplies(t *testing.T) {
 	uploadFlags := uploadFormFlags(t)
 	for _, tc := range hostileCases(t) {
-		for _, pool := range []string{poolThread, poolProcess} {
+		for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 			t.Run(tc.name+"/"+pool, func(t *testing.T) {
 				s := startHostileServer(t, tc.size, tc.h)
 				dir := t.TempDir()
@@ -355,7 +354,7 @@ func TestHostileReplies(t *testing.T) {
 				}
 				msg := tc.msg
 				switch {
-				case msg == "" && pool == poolThread:
+				case msg == "" && pool == stress.PoolThread:
 					msg = tc.threadMsg
 				case msg == "":
 					msg = tc.processMsg
@@ -376,7 +375,7 @@ func TestHostileReplies(t *testing.T) {
 					expect(t, row, map[string]string{"client_ok": "50", "client_fail": "0"})
 				}
 				bound := int64(hostileThreadRSS)
-				if pool == poolProcess {
+				if pool == stress.PoolProcess {
 					bound = hostileProcessRSS
 				}
 				if testkit.RaceFlags() == nil && polled > bound {
@@ -400,16 +399,16 @@ func uploadFormFlags(t *testing.T) []string {
 }
 
 // readWorkerLines reads a -json file.
-func readWorkerLines(t *testing.T, path string) []workerLine {
+func readWorkerLines(t *testing.T, path string) []stress.WorkerRecord {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lines []workerLine
+	var lines []stress.WorkerRecord
 	dec := json.NewDecoder(bytes.NewReader(b))
 	for dec.More() {
-		var l workerLine
+		var l stress.WorkerRecord
 		if err := dec.Decode(&l); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
@@ -486,7 +485,7 @@ func TestHostileStatsMode(t *testing.T) {
 		}}))
 		return err == nil
 	}
-	for _, pool := range []string{poolThread, poolProcess} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 		t.Run(pool, func(t *testing.T) {
 			s := startHostileServer(t, 0, hostileHandlers{stats: stats})
 			dir := t.TempDir()

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 )
 
@@ -19,44 +20,44 @@ import (
 // says why.
 func TestIntegrityFailuresDetected(t *testing.T) {
 	cases := []struct {
-		mode   string
-		op     cellOp
+		fault  string
+		op     stress.CellOp
 		pool   string
 		wantOK bool
 		why    string // what -v says of each failed worker
 		size   string // 1MB if empty
 	}{
-		{fakeHonest, cellDownload, poolThread, true, "", ""},
-		{fakeHonest, cellDownload, poolProcess, true, "", "3MB"},
-		{fakeHonest, cellUpload, poolProcess, true, "", ""},
-		{fakeCorruptGet, cellDownload, poolThread, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
-		{fakeCorruptGet, cellDownload, poolProcess, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
-		{fakeShortGet, cellDownload, poolThread, false, "received 950272 bytes, want 1048576", ""},
-		{fakeDupPeriod, cellDownload, poolThread, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
-		{fakeDupPeriod, cellDownload, poolProcess, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
-		{fakeSwapPeriod, cellDownload, poolThread, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
-		{fakeSwapPeriod, cellDownload, poolProcess, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
-		{fakeCutGet, cellDownload, poolThread, false, "truncated", ""},
-		{fakeCutGet, cellDownload, poolProcess, false, "truncated", ""},
-		{fakePrefixGet, cellDownload, poolThread, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
-		{fakePrefixGet, cellDownload, poolProcess, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
-		{fakeResetGet, cellDownload, poolThread, false, "connection reset by peer", ""},
-		{fakeResetGet, cellDownload, poolProcess, false, "connection reset by peer", ""},
-		{fakeBadUpload, cellUpload, poolThread, false, "server stored", ""},
-		{fakeBadUpload, cellUpload, poolProcess, false, "server stored", ""},
-		{fakeNoSize, cellUpload, poolThread, false, "no usable size", ""},
-		{fakeBadSize, cellUpload, poolProcess, false, "no usable size", ""},
+		{fakeHonest, stress.CellDownload, stress.PoolThread, true, "", ""},
+		{fakeHonest, stress.CellDownload, stress.PoolProcess, true, "", "3MB"},
+		{fakeHonest, stress.CellUpload, stress.PoolProcess, true, "", ""},
+		{fakeCorruptGet, stress.CellDownload, stress.PoolThread, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
+		{fakeCorruptGet, stress.CellDownload, stress.PoolProcess, false, "content differs from the expected from byte 524288 of 1048576 on", ""},
+		{fakeShortGet, stress.CellDownload, stress.PoolThread, false, "received 950272 bytes, want 1048576", ""},
+		{fakeDupPeriod, stress.CellDownload, stress.PoolThread, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
+		{fakeDupPeriod, stress.CellDownload, stress.PoolProcess, false, "content differs from the expected from byte 1572864 of 3145728 on", "3MB"},
+		{fakeSwapPeriod, stress.CellDownload, stress.PoolThread, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
+		{fakeSwapPeriod, stress.CellDownload, stress.PoolProcess, false, "content differs from the expected from byte 786432 of 3145728 on", "3MB"},
+		{fakeCutGet, stress.CellDownload, stress.PoolThread, false, "truncated", ""},
+		{fakeCutGet, stress.CellDownload, stress.PoolProcess, false, "truncated", ""},
+		{fakePrefixGet, stress.CellDownload, stress.PoolThread, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
+		{fakePrefixGet, stress.CellDownload, stress.PoolProcess, false, "truncated: the server closed or reset the connection after 0 of 1048576 bytes", ""},
+		{fakeResetGet, stress.CellDownload, stress.PoolThread, false, "connection reset by peer", ""},
+		{fakeResetGet, stress.CellDownload, stress.PoolProcess, false, "connection reset by peer", ""},
+		{fakeBadUpload, stress.CellUpload, stress.PoolThread, false, "server stored", ""},
+		{fakeBadUpload, stress.CellUpload, stress.PoolProcess, false, "server stored", ""},
+		{fakeNoSize, stress.CellUpload, stress.PoolThread, false, "no usable size", ""},
+		{fakeBadSize, stress.CellUpload, stress.PoolProcess, false, "no usable size", ""},
 	}
 	for _, c := range cases {
 		if c.size == "" {
 			c.size = "1MB"
 		}
-		t.Run(c.mode+"/"+string(c.op)+"/"+c.pool+"/"+c.size, func(t *testing.T) {
+		t.Run(c.fault+"/"+string(c.op)+"/"+c.pool+"/"+c.size, func(t *testing.T) {
 			size, err := protocol.ParseSize(c.size)
 			if err != nil {
 				t.Fatal(err)
 			}
-			f := startFakeServer(t, c.mode, size)
+			f := startFakeServer(t, c.fault, size)
 			r, row := runRow(t, "-addr", f.addr, "-op", string(c.op), "-size", c.size, "-workers", "3", "-pool", c.pool, "-timeout", "30s", "-v")
 			want := map[string]string{"client_ok": "0", "client_fail": "3", "errors": "integrity=3"}
 			if c.wantOK {

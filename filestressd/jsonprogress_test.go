@@ -13,10 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fileserver/filestressd/stress"
 )
 
 // readJSONLines reads a -json file: each line decoded into a map, and,
-// strictly, into workerLine.
+// strictly, into stress.WorkerRecord.
 func readJSONLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
 	f, err := os.Open(path)
@@ -34,9 +36,9 @@ func readJSONLines(t *testing.T, path string) []map[string]any {
 		}
 		dec := json.NewDecoder(strings.NewReader(sc.Text()))
 		dec.DisallowUnknownFields()
-		var l workerLine
+		var l stress.WorkerRecord
 		if err := dec.Decode(&l); err != nil {
-			t.Fatalf("%s line %d is not a workerLine: %v", path, len(lines)+1, err)
+			t.Fatalf("%s line %d is not a stress.WorkerRecord: %v", path, len(lines)+1, err)
 		}
 		lines = append(lines, m)
 	}
@@ -71,11 +73,11 @@ func TestJSONWorkerLines(t *testing.T) {
 	dir := t.TempDir()
 	jsonPath, csvPath := filepath.Join(dir, "workers.jsonl"), filepath.Join(dir, "matrix.csv")
 	type cellRun struct {
-		op      cellOp
+		op      stress.CellOp
 		pool    string
 		workers int
 	}
-	cells := []cellRun{{cellDownload, poolThread, 3}, {cellUpload, poolProcess, 3}, {cellUpload, poolThread, 4}}
+	cells := []cellRun{{stress.CellDownload, stress.PoolThread, 3}, {stress.CellUpload, stress.PoolProcess, 3}, {stress.CellUpload, stress.PoolThread, 4}}
 	total := 0
 	for i, c := range cells {
 		mustRun(t, "-addr", s.Addr, "-op", string(c.op), "-size", "1MB", "-workers", strconv.Itoa(c.workers), "-pool", c.pool,
@@ -108,7 +110,7 @@ func TestJSONWorkerLines(t *testing.T) {
 			}
 			w, _ := l["worker"].(float64)
 			workers = append(workers, int(w))
-			if _, hasPID := l["pid"]; hasPID != (c.pool == poolProcess) {
+			if _, hasPID := l["pid"]; hasPID != (c.pool == stress.PoolProcess) {
 				t.Errorf("cell %d (%s pool): pid present %v: %v", i+1, c.pool, hasPID, l)
 			}
 			released, start, connect := stamp(t, l, "released"), stamp(t, l, "start"), stamp(t, l, "connect")
@@ -146,7 +148,7 @@ func TestJSONWorkerLines(t *testing.T) {
 // wrong sha256, all of them); the line for a list without -csv names no
 // CSV row and no volume.
 func TestJSONFailedWorkers(t *testing.T) {
-	for _, pool := range []string{poolThread, poolProcess} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 		t.Run(pool, func(t *testing.T) {
 			f := startFakeServer(t, fakeBadUpload, 0)
 			path := filepath.Join(t.TempDir(), "w.jsonl")
@@ -156,7 +158,7 @@ func TestJSONFailedWorkers(t *testing.T) {
 				t.Fatalf("%d lines, want 2", len(lines))
 			}
 			for _, l := range lines {
-				if l["outcome"] != "failed" || l["kind"] != kindIntegrity || !strings.Contains(fmt.Sprint(l["error"]), "server stored") {
+				if l["outcome"] != "failed" || l["kind"] != "integrity" || !strings.Contains(fmt.Sprint(l["error"]), "server stored") {
 					t.Errorf("want a failed line of kind integrity: %v", l)
 				}
 				for _, k := range []string{"csv_no", "server_mode", "server_workers", "seconds"} {
@@ -190,7 +192,7 @@ var progressRE = regexp.MustCompile(`^filestressd: progress (\d+\.\d)s: (\d+)/(\
 // not go back and counts no larger than the cell's, even with -quiet;
 // without -progress there are none.
 func TestProgressLines(t *testing.T) {
-	for _, pool := range []string{poolThread, poolProcess} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 		t.Run(pool, func(t *testing.T) {
 			f := startFakeServer(t, fakeSlowGet, 64<<10)
 			args := []string{"-addr", f.addr, "-op", "download", "-size", "64KB", "-workers", "2", "-pool", pool, "-timeout", "10s", "-quiet"}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"testing"
+
+	"fileserver/filestressd/stress"
 )
 
 // TestLargeTransfersBoundedMemory moves 100 MB per worker, both ways and
@@ -17,10 +19,10 @@ func TestLargeTransfersBoundedMemory(t *testing.T) {
 	const limitKiB = 64 << 10 // 64 MiB, against 100 MB files
 	s := startServer(t, "thread", 4)
 	for _, c := range []struct {
-		op   cellOp
+		op   stress.CellOp
 		pool string
 	}{
-		{cellUpload, poolThread}, {cellDownload, poolThread}, {cellUpload, poolProcess}, {cellDownload, poolProcess},
+		{stress.CellUpload, stress.PoolThread}, {stress.CellDownload, stress.PoolThread}, {stress.CellUpload, stress.PoolProcess}, {stress.CellDownload, stress.PoolProcess},
 	} {
 		t.Run(string(c.op)+"/"+c.pool, func(t *testing.T) {
 			r, row := runRow(t, "-addr", s.Addr, "-op", string(c.op), "-size", "100MB", "-workers", "4", "-pool", c.pool, "-timeout", "100s")

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"fileserver/filestressd/stress"
 )
 
 // TestCourseServerLFOnly uploads to a server that reads a request per
@@ -13,9 +15,9 @@ import (
 // deleted, and nothing is said to be left.
 func TestCourseServerLFOnly(t *testing.T) {
 	s := startCourseServer(t, "lf_only.py")
-	for _, pool := range []string{poolThread, poolProcess} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 		r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "8", "-pool", pool, "-timeout", "30s")
-		expect(t, row, map[string]string{"client_ok": "8", "client_fail": "0", "verified": verifyReadback})
+		expect(t, row, map[string]string{"client_ok": "8", "client_fail": "0", "verified": stress.VerifyReadback})
 		left, _ := filepath.Glob(filepath.Join(s.dir, "stress-up-*"))
 		if len(left) != 0 || strings.Contains(r.stderr, "warning") {
 			t.Errorf("%s pool: uploads left on the server: %v\nstderr:\n%s", pool, left, r.stderr)

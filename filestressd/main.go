@@ -1,7 +1,9 @@
 // Command filestressd measures one cell of the load matrix against a
 // fileserverd (or any server of the course's protocol): N client workers,
 // goroutines or child processes, each moving one verified file at once,
-// summarised on stdout and appended as one CSV row. See -h.
+// summarised on stdout and appended as one CSV row. See -h. The cell is
+// measured by package stress; this command reads its flags into a
+// stress.Config and writes its stress.Result.
 package main
 
 import (
@@ -11,8 +13,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"fileserver/filestressd/stress"
 )
 
 // Exit statuses: a cell that ran is 0 even with failed workers, because
@@ -24,8 +27,8 @@ const (
 )
 
 func main() {
-	if spec, ok, err := childSpecFromEnv(); ok {
-		os.Exit(runChildMain(spec, err))
+	if status, isChild := stress.ChildMain(); isChild {
+		os.Exit(status)
 	}
 	if len(os.Args) > 1 && os.Args[1] == "report" {
 		os.Exit(reportMain(os.Args[2:], os.Stdout, os.Stderr))
@@ -33,7 +36,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "testfile" {
 		os.Exit(testfileMain(os.Args[2:], os.Stdout, os.Stderr))
 	}
-	cfg, err := parseFlags(os.Args[1:], os.Stdout)
+	o, err := parseFlags(os.Args[1:], os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(exitOK)
 	}
@@ -43,13 +46,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "filestressd:", oneLine(err))
+	if err := runCell(ctx, o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "filestressd:", stress.OneLine(err))
 		os.Exit(exitFailed)
 	}
-}
-
-// oneLine keeps an error message on one line, as scripts read it.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 	"fileserver/protocol/childproc"
 	"fileserver/protocol/testkit"
@@ -26,12 +27,6 @@ import (
 var stressBin string
 
 func TestMain(m *testing.M) {
-	if os.Getenv(treeHelperEnv) != "" { // a helper of the server cost's tests
-		os.Exit(treeHelperMain())
-	}
-	if bin, ok := os.LookupEnv(envStandInParent); ok {
-		os.Exit(runStandInParent(bin, os.Getenv(envStandInSpec)))
-	}
 	testkit.Main(m,
 		testkit.Binary{Pkg: testkit.ServerPkg},
 		testkit.Binary{Pkg: ".", Flags: testkit.RaceFlags(), Path: &stressBin})
@@ -87,7 +82,7 @@ func runStress(t *testing.T, args ...string) stressRun {
 	if strings.Contains(r.stderr, "DATA RACE") {
 		t.Errorf("the race detector found a race in filestressd or a child:\n%s", r.stderr)
 	}
-	if kib, ok := childPeakRSS(cmd.ProcessState); ok {
+	if kib, ok := stress.ChildPeakRSS(cmd.ProcessState); ok {
 		r.maxRSSKiB = kib
 	}
 	return r

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"fileserver/filestressd/stress"
 )
 
 // TestOpsBothPools runs upload, download and list in both client pools
@@ -18,8 +21,8 @@ import (
 // download file holds the generated content.
 func TestOpsBothPools(t *testing.T) {
 	s := startServer(t, "thread", 5)
-	for _, op := range []cellOp{cellUpload, cellDownload, cellList} {
-		for _, pool := range []string{poolThread, poolProcess} {
+	for _, op := range []stress.CellOp{stress.CellUpload, stress.CellDownload, stress.CellList} {
+		for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 			t.Run(string(op)+"/"+pool, func(t *testing.T) {
 				r, row := runRow(t, "-addr", s.Addr, "-op", string(op), "-size", "1MB", "-workers", "3", "-pool", pool, "-timeout", "30s")
 				want := map[string]string{
@@ -28,7 +31,7 @@ func TestOpsBothPools(t *testing.T) {
 					"server_ok": "3", "server_fail": "0", "server_mode": "thread", "server_workers": "5",
 					"volume": "1MB", "volume_bytes": "1048576",
 				}
-				if op == cellList {
+				if op == stress.CellList {
 					want["volume"], want["volume_bytes"], want["throughput_per_client_Bps"], want["aggregate_Bps"] = "", "", "", ""
 				}
 				expect(t, row, want)
@@ -37,7 +40,7 @@ func TestOpsBothPools(t *testing.T) {
 						t.Errorf("column %s = %q, want a positive number of seconds", col, row[col])
 					}
 				}
-				if op != cellList {
+				if op != stress.CellList {
 					if v, err := strconv.ParseFloat(row["throughput_per_client_Bps"], 64); err != nil || v <= 0 {
 						t.Errorf("throughput_per_client_Bps = %q, want positive", row["throughput_per_client_Bps"])
 					}
@@ -53,10 +56,9 @@ func TestOpsBothPools(t *testing.T) {
 		}
 	}
 	n, sum := fileSHA(t, filepath.Join(s.Dir, "stress-1mb.bin"))
-	want, err := source{Size: 1 << 20, Seed: contentSeed}.sha256(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := sha256.New()
+	io.Copy(h, stress.TestFileContent(1<<20))
+	want := hex.EncodeToString(h.Sum(nil))
 	if n != 1<<20 || sum != want {
 		t.Errorf("server's stress-1mb.bin: %d bytes sha256 %s, want %d bytes sha256 %s", n, sum, 1<<20, want)
 	}

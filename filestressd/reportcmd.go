@@ -13,6 +13,7 @@ import (
 
 	"fileserver/filestressd/report"
 	"fileserver/filestressd/results"
+	"fileserver/filestressd/stress"
 )
 
 const reportUsage = `filestressd report renders matrix CSVs into a Markdown report that leads
@@ -22,36 +23,20 @@ charts, the server's CPU per MB and peak memory, queue-wave timelines from
 per-worker JSON lines, the assignment's tables, and how to read it all.
 
 By default it reads one CSV (-csv) and compares process mode with thread
-mode. -server puts several servers' matrices side by side, each with both
-modes: thread versus process for each, and each server against the
-first (or -baseline) mode by mode, cell by cell:
+mode. -server puts several servers' matrices side by side (each with both
+modes; the first, or -baseline, is the baseline), -run any runs, each
+compared with the -baseline run (by default the first -run):
 
-  -server LABEL=FILE     FILE is one server's matrix CSV (both modes);
-                         repeat it, e.g. -server fileserverd=results/matrix.csv
-                         -server student=results/student.csv
+  -server LABEL=FILE     FILE is one server's matrix CSV (both modes)
+  -run LABEL=FILE[:MODE] the rows of FILE whose server mode is MODE, or
+                         LABEL if FILE has any, else all; MODE "none"
+                         selects rows without one (a server without STATS)
 
--run puts any runs side by side, each compared with the -baseline run (by
-default the first -run):
-
-  -run LABEL=FILE        the rows of FILE whose server mode is LABEL if
-                         FILE has any (thread=m.csv: m.csv's thread rows),
-                         else all the rows of FILE
-  -run LABEL=FILE:MODE   the rows of FILE whose server mode is MODE; MODE
-                         "none" selects rows without one (a server that
-                         does not answer STATS)
-
-A run must hold one server mode, and -out is required with -run. Cells
-match on operation, volume, client and server workers; a run whose server
-workers are unknown (no STATS) is compared with each of the baseline's
-server worker counts. A difference is declared only when its 95%
-bootstrap interval excludes 1 and it is beyond the A/A noise floor (the
-comparison of two repeats of the same thing); a floor beyond ±5% declares
-no winner at all. A CSV with one sample per cell is judged by a ±5% band.
-
-The timelines read -workers-json, by default FILE-workers.jsonl beside
-each CSV (FILE.csv) when it exists, as run_matrix.sh keeps it for the
-largest cells; they are drawn for the largest cells of each file, or for
-each -timeline.
+A run must hold one server mode, and -out is required with -run. How cells
+are matched and when a difference is declared (a 95% bootstrap interval
+beyond the A/A noise floor): the README's "Reading the report". The
+timelines read -workers-json, by default FILE-workers.jsonl beside each
+FILE.csv.
 
 Usage:
   filestressd report [flags]
@@ -91,7 +76,7 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 	fs := flag.NewFlagSet("filestressd report", flag.ContinueOnError)
 	fs.StringVar(&cfg.CSV, "csv", "results/matrix.csv", "matrix CSV to read (`file`); not with -run or -server")
 	fs.StringVar(&cfg.Out, "out", "", "`directory` for README.md and the charts (default: the CSV's directory, or the first -server's; required with -run)")
-	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures for the report to link to as \"Performance against the machine\" (default: performance.md beside the CSV, if there)")
+	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures for the report to link to\n(default: performance.md beside the CSV, if there)")
 	fs.DurationVar(&cfg.Wall, "wall", 0, "the matrix's total wall time, to state in the report (default: the sum of the cells' wall times)")
 	fs.Func("run", "a run to show, as `LABEL=FILE[:MODE]`; repeat the flag for each run (see above)", func(s string) error {
 		spec, err := report.ParseRunSpec(s)
@@ -100,14 +85,14 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 		}
 		return err
 	})
-	fs.Func("server", "a server's matrix CSV with both modes, as `LABEL=FILE`; repeat the flag for each server, the first the baseline (see above)", func(s string) error {
+	fs.Func("server", "a server's matrix CSV with both modes, as `LABEL=FILE`; repeat the flag for each server,\nthe first the baseline (see above)", func(s string) error {
 		spec, err := report.ParseServerSpec(s)
 		if err == nil {
 			cfg.Servers = append(cfg.Servers, spec)
 		}
 		return err
 	})
-	fs.Func("workers-json", "per-worker JSON lines (filestressd -json) for the timelines, as `FILE` (with -server, LABEL=FILE); repeat for more; \"\" draws none (default: FILE-workers.jsonl beside each FILE.csv, if there)", func(s string) error {
+	fs.Func("workers-json", "per-worker JSON lines (filestressd -json) for the timelines, as `FILE` (with -server, LABEL=FILE);\nrepeat for more; \"\" draws none (default: FILE-workers.jsonl beside each FILE.csv, if there)", func(s string) error {
 		if s == "" {
 			cfg.noWorkers = true
 			return nil
@@ -115,14 +100,14 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 		cfg.WorkersJSON = append(cfg.WorkersJSON, s)
 		return nil
 	})
-	fs.Func("timeline", "a `cell` to draw the queue waves of, as OP-VOLUME-CLIENTSxSERVERS, e.g. download-100MB-50x5; repeat for more (default: the largest cells of each -workers-json file)", func(s string) error {
+	fs.Func("timeline", "a `cell` to draw the queue waves of, as OP-VOLUME-CLIENTSxSERVERS, e.g. download-100MB-50x5;\nrepeat for more (default: the largest cells of each -workers-json file)", func(s string) error {
 		spec, err := report.ParseCellSpec(s)
 		if err == nil {
 			cfg.Timelines = append(cfg.Timelines, spec)
 		}
 		return err
 	})
-	fs.Func("note", "a line of the report's \"Machine and run\" table, as `NAME=TEXT`, e.g. -note \"Network=lan1g: tbf 1gbit on every veth\"; repeat the flag for more (run_matrix.sh LAB=1 names the network and the hosts)", func(s string) error {
+	fs.Func("note", "a line of the report's \"Machine and run\" table, as `NAME=TEXT`, e.g. -note \"Network=lan1g: tbf 1gbit on every veth\";\nrepeat the flag for more", func(s string) error {
 		name, text, ok := strings.Cut(s, "=")
 		if !ok || name == "" || strings.ContainsAny(s, "|\n") {
 			return fmt.Errorf("want NAME=TEXT without | or line breaks, got %q", s)
@@ -169,12 +154,14 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if err := runReport(cfg, stdout); err != nil {
-		fmt.Fprintln(stderr, "filestressd report:", oneLine(err))
+		fmt.Fprintln(stderr, "filestressd report:", stress.OneLine(err))
 		return exitFailed
 	}
 	return exitOK
 }
 
+// runReport renders the report cfg asks for into cfg.Out, removes the
+// charts it no longer draws, and says on stdout what it read.
 func runReport(cfg reportConfig, stdout io.Writer) error {
 	first := cfg.CSV
 	switch {
@@ -189,65 +176,16 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 		return err
 	}
 	opt.Performance = perf
-	var files map[string][]byte
-	var what string
+	render := renderCSV
 	switch {
 	case len(cfg.Servers) > 0:
-		var ss []report.Server
-		var parts []string
-		for _, spec := range cfg.Servers {
-			rows, err := results.ReadFile(spec.File)
-			if err != nil {
-				return fmt.Errorf("-server %s: %w", spec.Label, err)
-			}
-			ss = append(ss, report.Server{Label: spec.Label, Source: spec.File, Rows: rows})
-			parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(rows)))
-		}
-		if opt.Workers, err = readWorkers(cfg, cfg.Servers); err != nil {
-			return err
-		}
-		if files, err = report.RenderServers(ss, opt); err != nil {
-			return err
-		}
-		what = fmt.Sprintf("%d servers (%s)", len(ss), strings.Join(parts, ", "))
+		render = renderServers
 	case len(cfg.Runs) > 0:
-		read := map[string][]report.Row{}
-		var runs []report.Side
-		var parts []string
-		var sources []report.ServerSpec
-		for _, spec := range cfg.Runs {
-			rows, ok := read[spec.File]
-			if !ok {
-				if rows, err = results.ReadFile(spec.File); err != nil {
-					return fmt.Errorf("-run %s: %w", spec.Label, err)
-				}
-				read[spec.File] = rows
-				sources = append(sources, report.ServerSpec{File: spec.File})
-			}
-			run := spec.Select(rows, spec.File)
-			runs = append(runs, run)
-			parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(run.Rows)))
-		}
-		if opt.Workers, err = readWorkers(cfg, sources); err != nil {
-			return err
-		}
-		if files, err = report.RenderRuns(runs, opt); err != nil {
-			return err
-		}
-		what = fmt.Sprintf("%d runs (%s)", len(runs), strings.Join(parts, ", "))
-	default:
-		rows, err := results.ReadFile(cfg.CSV)
-		if err != nil {
-			return err
-		}
-		if opt.Workers, err = readWorkers(cfg, []report.ServerSpec{{File: cfg.CSV}}); err != nil {
-			return err
-		}
-		opt.Source = filepath.Base(cfg.CSV)
-		if files, err = report.Render(rows, opt); err != nil {
-			return fmt.Errorf("%s: %w", cfg.CSV, err)
-		}
-		what = fmt.Sprintf("%s (%d rows)", cfg.CSV, len(rows))
+		render = renderRuns
+	}
+	files, what, err := render(cfg, opt)
+	if err != nil {
+		return err
 	}
 	if err := report.WriteDir(cfg.Out, files); err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -261,6 +199,68 @@ func runReport(cfg reportConfig, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "report: removed %d charts no longer drawn: %s\n", len(removed), strings.Join(removed, ", "))
 	}
 	return nil
+}
+
+// renderServers renders the report of -server: each server's CSV, and
+// what was read, for the summary line.
+func renderServers(cfg reportConfig, opt report.Options) (files map[string][]byte, what string, err error) {
+	var ss []report.Server
+	var parts []string
+	for _, spec := range cfg.Servers {
+		rows, err := results.ReadFile(spec.File)
+		if err != nil {
+			return nil, "", fmt.Errorf("-server %s: %w", spec.Label, err)
+		}
+		ss = append(ss, report.Server{Label: spec.Label, Source: spec.File, Rows: rows})
+		parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(rows)))
+	}
+	if opt.Workers, err = readWorkers(cfg, cfg.Servers); err != nil {
+		return nil, "", err
+	}
+	files, err = report.RenderServers(ss, opt)
+	return files, fmt.Sprintf("%d servers (%s)", len(ss), strings.Join(parts, ", ")), err
+}
+
+// renderRuns renders the report of -run: the runs, each CSV read once.
+func renderRuns(cfg reportConfig, opt report.Options) (files map[string][]byte, what string, err error) {
+	read := map[string][]report.Row{}
+	var runs []report.Side
+	var parts []string
+	var sources []report.ServerSpec
+	for _, spec := range cfg.Runs {
+		rows, ok := read[spec.File]
+		if !ok {
+			if rows, err = results.ReadFile(spec.File); err != nil {
+				return nil, "", fmt.Errorf("-run %s: %w", spec.Label, err)
+			}
+			read[spec.File] = rows
+			sources = append(sources, report.ServerSpec{File: spec.File})
+		}
+		run := spec.Select(rows, spec.File)
+		runs = append(runs, run)
+		parts = append(parts, fmt.Sprintf("%s=%s: %d rows", spec.Label, spec.File, len(run.Rows)))
+	}
+	if opt.Workers, err = readWorkers(cfg, sources); err != nil {
+		return nil, "", err
+	}
+	files, err = report.RenderRuns(runs, opt)
+	return files, fmt.Sprintf("%d runs (%s)", len(runs), strings.Join(parts, ", ")), err
+}
+
+// renderCSV renders the report of one -csv.
+func renderCSV(cfg reportConfig, opt report.Options) (files map[string][]byte, what string, err error) {
+	rows, err := results.ReadFile(cfg.CSV)
+	if err != nil {
+		return nil, "", err
+	}
+	if opt.Workers, err = readWorkers(cfg, []report.ServerSpec{{File: cfg.CSV}}); err != nil {
+		return nil, "", err
+	}
+	opt.Source = filepath.Base(cfg.CSV)
+	if files, err = report.Render(rows, opt); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", cfg.CSV, err)
+	}
+	return files, fmt.Sprintf("%s (%d rows)", cfg.CSV, len(rows)), nil
 }
 
 // perfLink is the path, relative to the report's directory, of the

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"fileserver/filestressd/stress"
 )
 
 // startPoolServer runs testdata/course/servers/pool_server.py in a mode
@@ -32,7 +34,7 @@ func TestServerCostOfACourseServer(t *testing.T) {
 			r, row := runRow(t, "-addr", s.addr, "-op", op, "-size", "2MB", "-workers", "3", "-timeout", "30s",
 				"-server-mode", mode, "-server-workers", "3")
 			expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "server_mode": mode, "server_workers": "3",
-				"server_ok": "", "server_peak_rss_scope": scopeWindow})
+				"server_ok": "", "server_peak_rss_scope": "window"})
 			peak, err := strconv.ParseInt(row["server_peak_rss_bytes"], 10, 64)
 			// Each Python process holds about 10 MiB; a 2 MB transfer
 			// costs a few times its base64 in one of them.
@@ -66,7 +68,7 @@ func TestServerCostOfFileserverd(t *testing.T) {
 	srv := startServer(t, "process", 2)
 	r, row := runRow(t, "-addr", srv.Addr, "-op", "download", "-size", "1MB", "-workers", "2",
 		"-server-pid", strconv.Itoa(srv.Cmd.Process.Pid), "-server-mode", "thread", "-server-workers", "2")
-	expect(t, row, map[string]string{"client_ok": "2", "server_mode": "process", "server_workers": "2", "server_ok": "2", "server_peak_rss_scope": scopeWindow})
+	expect(t, row, map[string]string{"client_ok": "2", "server_mode": "process", "server_workers": "2", "server_ok": "2", "server_peak_rss_scope": "window"})
 	if peak, err := strconv.ParseInt(row["server_peak_rss_bytes"], 10, 64); err != nil || peak < 3<<20 {
 		t.Errorf("server_peak_rss_bytes %q, want the parent's and 2 children's few MiB each", row["server_peak_rss_bytes"])
 	}
@@ -111,7 +113,7 @@ func TestTestfileForAServerWithoutUpload(t *testing.T) {
 		t.Errorf("testfile printed %q, want %q", r.stdout, want)
 	}
 	r, row := runRow(t, "-addr", s.addr, "-op", "download", "-size", "300KB", "-workers", "3", "-timeout", "30s")
-	expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "verified": verifyReply})
+	expect(t, row, map[string]string{"client_ok": "3", "client_fail": "0", "verified": stress.VerifyReply})
 	if strings.Contains(r.stdout, "uploaded it") {
 		t.Errorf("the setup uploaded the test file instead of finding it:\n%s", r.stdout)
 	}

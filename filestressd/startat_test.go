@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fileserver/filestressd/stress"
 )
 
 // TestStartAt checks -start-at and -host in both pools: the workers wait
@@ -15,7 +17,7 @@ import (
 // release.
 func TestStartAt(t *testing.T) {
 	s := startServer(t, "thread", 4)
-	for _, pool := range []string{poolThread, poolProcess} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 		t.Run(pool, func(t *testing.T) {
 			at := time.Now().Add(1500 * time.Millisecond).Truncate(time.Second).Add(time.Second)
 			began := time.Now()

@@ -9,9 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 )
 
@@ -56,43 +55,11 @@ func testfileMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "filestressd testfile: %v (see -h)\n", err)
 		return exitUsage
 	}
-	path, err := writeTestFile(*dir, n)
+	path, err := stress.WriteTestFile(*dir, n)
 	if err != nil {
-		fmt.Fprintln(stderr, "filestressd testfile:", oneLine(err))
+		fmt.Fprintln(stderr, "filestressd testfile:", stress.OneLine(err))
 		return exitFailed
 	}
 	fmt.Fprintln(stdout, path)
 	return exitOK
-}
-
-// writeTestFile writes the test file of a download cell of size bytes
-// into dir: downloadName's name, the content newSource gives such a cell
-// (generated, the download's tag).
-func writeTestFile(dir string, size int64) (string, error) {
-	name := downloadName(config{Op: cellDownload, Size: size})
-	path := filepath.Join(dir, name)
-	tmp, err := os.CreateTemp(dir, "."+name+".*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("test file %q: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // after the rename, nothing is there
-	src := newSource(config{Size: size})
-	r, err := src.open()
-	if err == nil {
-		_, err = io.CopyBuffer(tmp, r, make([]byte, 1<<20))
-		r.Close()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return "", fmt.Errorf("test file %q: %w", path, err)
-	}
-	return path, nil
 }

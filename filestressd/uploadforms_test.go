@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 )
 
@@ -42,9 +42,9 @@ func leftOnServer(t *testing.T, dir string) []string {
 // forUploadingCells calls cell for an upload and a download cell in each
 // client pool, the download's 64KB test file removed from s first, so
 // that every cell has to upload.
-func forUploadingCells(s courseServer, cell func(op cellOp, pool string)) {
-	for _, op := range []cellOp{cellUpload, cellDownload} {
-		for _, pool := range []string{poolThread, poolProcess} {
+func forUploadingCells(s courseServer, cell func(op stress.CellOp, pool string)) {
+	for _, op := range []stress.CellOp{stress.CellUpload, stress.CellDownload} {
+		for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 			os.Remove(filepath.Join(s.dir, "stress-64kb.bin"))
 			cell(op, pool)
 		}
@@ -72,7 +72,7 @@ func TestCourseServerUploadForms(t *testing.T) {
 		t.Run(c.script, func(t *testing.T) {
 			t.Parallel()
 			s := startCourseServer(t, c.script)
-			forUploadingCells(s, func(op cellOp, pool string) {
+			forUploadingCells(s, func(op stress.CellOp, pool string) {
 				before := len(s.requests(t))
 				r, row := runRow(t, "-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "3", "-pool", pool, "-timeout", "30s", "-v")
 				expect(t, row, map[string]string{
@@ -94,7 +94,7 @@ func TestCourseServerUploadForms(t *testing.T) {
 					t.Fatalf("%s/%s: the server saw no probe file: %q", op, pool, log)
 				}
 				for _, l := range log[:last] {
-					if strings.Contains(l, "stress-up-") || op == cellDownload && strings.Contains(l, "stress-64kb.bin") && !strings.HasPrefix(strings.ToUpper(l), "GET") {
+					if strings.Contains(l, "stress-up-") || op == stress.CellDownload && strings.Contains(l, "stress-64kb.bin") && !strings.HasPrefix(strings.ToUpper(l), "GET") {
 						t.Errorf("%s/%s: %q came before the probe ended: %q", op, pool, l, log)
 					}
 				}
@@ -116,15 +116,15 @@ func TestCourseServerUploadForms(t *testing.T) {
 // without a probe.
 func TestCourseServerNoUploadForm(t *testing.T) {
 	s := startCourseServer(t, "no_upload.py")
-	for _, op := range []cellOp{cellUpload, cellDownload} {
-		for _, pool := range []string{poolThread, poolProcess} {
+	for _, op := range []stress.CellOp{stress.CellUpload, stress.CellDownload} {
+		for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 			csv := filepath.Join(t.TempDir(), "m.csv")
 			r := runStress(t, "-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-pool", pool, "-timeout", "30s", "-csv", csv)
 			msg := strings.TrimSpace(r.stderr)
 			if r.code != exitFailed || strings.Contains(msg, "\n") {
 				t.Fatalf("%s/%s: exit %d, stderr %q; want exit 1 and one line", op, pool, r.code, r.stderr)
 			}
-			for _, u := range probeForms(protocol.FormText) {
+			for _, u := range stress.ProbeForms(protocol.FormText) {
 				if !regexp.MustCompile(regexp.QuoteMeta(u.String()) + ` got ERROR "(upload tidak diizinkan|request tidak dikenali)"`).MatchString(msg) {
 					t.Errorf("%s/%s: the error does not say what %s got: %s", op, pool, u, msg)
 				}
@@ -158,12 +158,7 @@ func TestCourseServerNoUploadForm(t *testing.T) {
 // file of size bytes, as the setup would upload it.
 func expectedContent(t *testing.T, size int64) []byte {
 	t.Helper()
-	r, err := newSource(config{Size: size}).open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(r)
+	b, err := io.ReadAll(stress.TestFileContent(size))
 	if err != nil || int64(len(b)) != size {
 		t.Fatalf("generated %d of %d bytes: %v", len(b), size, err)
 	}
@@ -188,7 +183,7 @@ func TestUploadFlagsSkipProbe(t *testing.T) {
 		t.Run(c.script, func(t *testing.T) {
 			t.Parallel()
 			s := startCourseServer(t, c.script)
-			forUploadingCells(s, func(op cellOp, pool string) {
+			forUploadingCells(s, func(op stress.CellOp, pool string) {
 				args := append([]string{"-addr", s.addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-pool", pool, "-timeout", "30s"}, c.flags...)
 				r, row := runRow(t, args...)
 				expect(t, row, map[string]string{"client_ok": "2", "client_fail": "0", "request_form": "text upload=" + c.form})
@@ -214,7 +209,7 @@ func TestUploadFlagsSkipProbe(t *testing.T) {
 					u.NameKey, u.PayloadKey = "namafile", "isi"
 				}
 				_, row := runRow(t, append([]string{"-addr", addr, "-op", "upload", "-size", "100KB", "-workers", "2"}, flags...)...)
-				expect(t, row, map[string]string{"client_ok": "2", "client_fail": "0", "server_ok": "2", "verified": verifyReply, "request_form": "text upload=" + u.String()})
+				expect(t, row, map[string]string{"client_ok": "2", "client_fail": "0", "server_ok": "2", "verified": stress.VerifyReply, "request_form": "text upload=" + u.String()})
 			}
 		}
 		if strings.Contains(srv.Log.String(), "stress-probe-") {
@@ -284,30 +279,12 @@ func TestParseUploadFlags(t *testing.T) {
 	}
 }
 
-// TestProbeContent checks that the probe file's base64 has what a server
-// can get wrong: both cases, digits, "+", "/" and padding; and that its
-// name is lower-case.
-func TestProbeContent(t *testing.T) {
-	text := base64.StdEncoding.EncodeToString(probeContent)
-	for _, class := range []string{"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz", "0123456789", "+", "/", "="} {
-		if !strings.ContainsAny(text, class) {
-			t.Errorf("the probe's base64 %s has none of %q", text, class)
-		}
-	}
-	if protocol.Base64Len(int64(len(probeContent))) == int64(len(probeContent)) {
-		t.Error("the probe's length and size are the same: the length and size layouts cannot be told apart")
-	}
-	if n := probeName(); n != strings.ToLower(n) || protocol.ValidateName(n) != nil {
-		t.Errorf("probe name %q", n)
-	}
-}
-
 // TestProbeServerUnreachable checks that the upload probe, meeting a
 // server it cannot connect to (the LIST probe skipped by -request text),
 // stops at once with the setup's "unreachable", not a list of forms.
 func TestProbeServerUnreachable(t *testing.T) {
 	addr := freeClosedPort(t)
-	for _, op := range []cellOp{cellUpload, cellDownload} {
+	for _, op := range []stress.CellOp{stress.CellUpload, stress.CellDownload} {
 		path := filepath.Join(t.TempDir(), "m.csv")
 		r := runStress(t, "-addr", addr, "-op", string(op), "-size", "64KB", "-request", "text", "-csv", path)
 		assertCleanError(t, r, exitFailed, "unreachable", path, "")

@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"fileserver/filestressd/stress"
 )
 
 // TestVerifyIgnoredOutsideUploads checks that -verify, an upload setting,
@@ -11,22 +13,22 @@ import (
 // run_matrix.sh can pass one STRESS_FLAGS="-verify readback" to every
 // cell, and that -h says so.
 func TestVerifyIgnoredOutsideUploads(t *testing.T) {
-	for _, op := range []cellOp{cellDownload, cellList} {
-		for _, mode := range []string{verifyAuto, verifyReply, verifyReadback, verifyNone} {
-			if _, err := parseFlags([]string{"-op", string(op), "-size", "1KB", "-verify", mode}, io.Discard); err != nil {
-				t.Errorf("-op %s -verify %s: %v", op, mode, err)
+	for _, op := range []stress.CellOp{stress.CellDownload, stress.CellList} {
+		for _, verify := range []string{stress.VerifyAuto, stress.VerifyReply, stress.VerifyReadback, stress.VerifyNone} {
+			if _, err := parseFlags([]string{"-op", string(op), "-size", "1KB", "-verify", verify}, io.Discard); err != nil {
+				t.Errorf("-op %s -verify %s: %v", op, verify, err)
 			}
 		}
 	}
-	if _, err := parseFlags([]string{"-op", string(cellDownload), "-verify", "sometimes"}, io.Discard); err == nil {
+	if _, err := parseFlags([]string{"-op", string(stress.CellDownload), "-verify", "sometimes"}, io.Discard); err == nil {
 		t.Error("-verify sometimes accepted")
 	}
 	s := startServer(t, "thread", 2)
-	for _, op := range []cellOp{cellDownload, cellList} {
-		r, row := runRow(t, "-addr", s.Addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-verify", verifyReadback)
+	for _, op := range []stress.CellOp{stress.CellDownload, stress.CellList} {
+		r, row := runRow(t, "-addr", s.Addr, "-op", string(op), "-size", "64KB", "-workers", "2", "-verify", stress.VerifyReadback)
 		expect(t, row, map[string]string{"operation": string(op), "client_ok": "2", "client_fail": "0"})
-		if op == cellDownload {
-			expect(t, row, map[string]string{"verified": verifyReply})
+		if op == stress.CellDownload {
+			expect(t, row, map[string]string{"verified": stress.VerifyReply})
 		}
 		if t.Failed() {
 			t.Fatalf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"fileserver/filestressd/stress"
 )
 
 // TestUploadWorkersSendOwnContent checks that every upload worker sends
@@ -14,8 +16,8 @@ import (
 // kind integrity, in both pools and with -verify auto or readback.
 func TestUploadWorkersSendOwnContent(t *testing.T) {
 	s := startCourseServer(t, "one_name.py")
-	for _, pool := range []string{poolThread, poolProcess} {
-		for _, verify := range []string{verifyAuto, verifyReadback} {
+	for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
+		for _, verify := range []string{stress.VerifyAuto, stress.VerifyReadback} {
 			r, row := runRow(t, "-addr", s.addr, "-op", "upload", "-size", "64KB", "-workers", "4", "-pool", pool, "-verify", verify, "-timeout", "30s", "-v")
 			ok, _ := strconv.Atoi(row["client_ok"])
 			fail, _ := strconv.Atoi(row["client_fail"])
