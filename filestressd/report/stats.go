@@ -26,7 +26,7 @@ const (
 // median is the middle value of xs, the mean of the two middle ones for an
 // even count; NaN for none. xs is not modified.
 func median(xs []float64) float64 {
-	return percentile(sortedCopy(xs), 0.5)
+	return linearQuantile(sortedCopy(xs), 0.5)
 }
 
 func sortedCopy(xs []float64) []float64 {
@@ -35,11 +35,11 @@ func sortedCopy(xs []float64) []float64 {
 	return s
 }
 
-// percentile is the p-th quantile (0 <= p <= 1) of sorted values, linear
+// linearQuantile is the p-th quantile (0 <= p <= 1) of sorted values, linear
 // between the closest ranks: rank h = (n-1)p from 0, value
 // s[floor h] + (h - floor h)(s[floor h + 1] - s[floor h]) (type 7 of
 // Hyndman and Fan, R's and NumPy's default). NaN for no values.
-func percentile(sorted []float64, p float64) float64 {
+func linearQuantile(sorted []float64, p float64) float64 {
 	if len(sorted) == 0 {
 		return math.NaN()
 	}
@@ -107,7 +107,7 @@ func bootMedians(xs []float64, seed uint64, b int) []float64 {
 			re[j] = xs[g.intn(len(xs))]
 		}
 		slices.Sort(re)
-		out[i] = percentile(re, 0.5)
+		out[i] = linearQuantile(re, 0.5)
 	}
 	return out
 }
@@ -117,7 +117,7 @@ func bootMedians(xs []float64, seed uint64, b int) []float64 {
 func interval(values []float64) (lo, hi float64) {
 	s := sortedCopy(values)
 	tail := (1 - confidence) / 2
-	return percentile(s, tail), percentile(s, 1-tail)
+	return linearQuantile(s, tail), linearQuantile(s, 1-tail)
 }
 
 // ratioInterval is the 95% bootstrap interval of num / den from the two

@@ -31,15 +31,15 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
+func TestLinearQuantile(t *testing.T) {
 	s := []float64{10, 20, 30, 40}
 	for _, tc := range []struct{ p, want float64 }{
 		{0, 10}, {1, 40}, {0.5, 25},
 		{0.25, 17.5}, // rank 3 × 0.25 = 0.75: 10 + 0.75 × 10
 		{0.9, 37},    // rank 2.7: 30 + 0.7 × 10
 	} {
-		if got := percentile(s, tc.p); !near(got, tc.want) {
-			t.Errorf("percentile(%v, %v) = %v, want %v", s, tc.p, got, tc.want)
+		if got := linearQuantile(s, tc.p); !near(got, tc.want) {
+			t.Errorf("linearQuantile(%v, %v) = %v, want %v", s, tc.p, got, tc.want)
 		}
 	}
 	// 2000 draws, as the bootstrap has: the 2.5th percentile is at rank
@@ -51,8 +51,8 @@ func TestPercentile(t *testing.T) {
 	if lo, hi := interval(draws); !near(lo, 50.975) || !near(hi, 1950.025) {
 		t.Errorf("interval of 1..2000 = %v, %v; want 50.975, 1950.025", lo, hi)
 	}
-	if !math.IsNaN(percentile(nil, 0.5)) {
-		t.Error("percentile of nothing is not NaN")
+	if !math.IsNaN(linearQuantile(nil, 0.5)) {
+		t.Error("linearQuantile of nothing is not NaN")
 	}
 }
 

@@ -77,13 +77,13 @@ func TestSourceSHA256(t *testing.T) {
 // TestQuantileAndKinds checks the figures the CSV is built from.
 func TestQuantileAndKinds(t *testing.T) {
 	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
-	if p := quantile(v, 0.50); p != 10 {
+	if p := nearestRank(v, 0.50); p != 10 {
 		t.Errorf("p50 = %v, want 10", p)
 	}
-	if p := quantile(v, 0.95); p != 19 {
+	if p := nearestRank(v, 0.95); p != 19 {
 		t.Errorf("p95 = %v, want 19", p)
 	}
-	if p := quantile([]float64{7}, 0.95); p != 7 {
+	if p := nearestRank([]float64{7}, 0.95); p != 7 {
 		t.Errorf("p95 of one = %v, want 7", p)
 	}
 	got := formatKinds(map[string]int{"io": 2, "integrity": 1, "timeout": 3, "zz": 1, "server": 0})

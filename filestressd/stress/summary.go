@@ -73,7 +73,7 @@ func summarize(cfg Config, results []workerResult, wall time.Duration) summary {
 			sum += t
 		}
 		s.mean = sum / float64(s.ok)
-		s.p50, s.p95 = quantile(s.times, 0.50), quantile(s.times, 0.95)
+		s.p50, s.p95 = nearestRank(s.times, 0.50), nearestRank(s.times, 0.95)
 		s.max = s.times[len(s.times)-1]
 		s.perClient = rateSum / float64(s.ok)
 	}
@@ -83,10 +83,10 @@ func summarize(cfg Config, results []workerResult, wall time.Duration) summary {
 	return s
 }
 
-// quantile is the nearest-rank q-quantile of sorted values (q a
+// nearestRank is the nearest-rank q-quantile of sorted values (q a
 // fraction): the smallest value with at least q of the values at or below
-// it. (The report's percentile takes p in percent.)
-func quantile(sorted []float64, q float64) float64 {
+// it. (The report interpolates: linearQuantile.)
+func nearestRank(sorted []float64, q float64) float64 {
 	if len(sorted) == 0 {
 		return 0
 	}
