@@ -74,7 +74,7 @@ func TestSourceSHA256(t *testing.T) {
 	}
 }
 
-// TestQuantileAndKinds checks the figures the CSV is built from.
+// TestNearestRankAndKinds checks the figures the CSV is built from.
 func TestNearestRankAndKinds(t *testing.T) {
 	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}
 	if p := nearestRank(v, 0.50); p != 10 {
