@@ -258,7 +258,7 @@ func (r *waitingRoom) readHead(wc *waitingConn, deadline time.Time, l limit) boo
 	rec := &recorder{conn: wc.conn, head: deadline}
 	br := bufio.NewReaderSize(rec, headBufSize)
 	rr := protocol.NewRequestReader(br)
-	rr.Quiet, rr.QuietWrite, rr.SetQuietWait = r.srv.cfg.Quiet, r.srv.cfg.QuietWrite, rec.clock.SetQuietWait
+	rr.Quiet, rr.QuietWrite, rr.SetQuietWait = r.srv.cfg.EndPause, r.srv.cfg.EndPauseWrite, rec.clock.SetQuietWait
 	req, err := rr.Read()
 	switch {
 	case err == io.EOF && len(rec.bytes) == 0:

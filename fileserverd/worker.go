@@ -42,7 +42,7 @@ type worker struct {
 func newWorker(s *server, id int) *worker {
 	br := bufio.NewReaderSize(nil, protocol.ReaderSize)
 	requests := protocol.NewRequestReader(br)
-	requests.Quiet, requests.QuietWrite = s.cfg.Quiet, s.cfg.QuietWrite
+	requests.Quiet, requests.QuietWrite = s.cfg.EndPause, s.cfg.EndPauseWrite
 	bufs := protocol.NewBuffers()
 	return &worker{
 		srv: s, id: id,
