@@ -16,17 +16,17 @@ const numOps = protocol.NumOps
 
 // Word offsets inside one slot of counters.
 const (
-	wActive    = iota                     // connections being served
-	wConns                                // connections accepted
-	wBytesIn                              // bytes read from clients
-	wBytesOut                             // bytes written to clients
-	wCurrent                              // 1 + the operation in progress, 0 when none
-	wOps                                  // ok and failed per operation, 2*numOps words
-	wWaiting   = wOps + 2*numOps          // connections in the waiting room, between requests
-	wLimits    = wWaiting + 1             // connections closed or refused by each limit, numLimits words
-	wCPU       = wLimits + int(numLimits) // process mode: CPU microseconds (see rusageMicros)
-	wQueued    = wCPU + 1                 // slot 0: waiting-room connections whose request arrived, waiting for a worker
-	wRoomSTATS = wQueued + 1              // slot 0: connections whose STATS the waiting room is answering
+	wActive    = iota                         // connections being served
+	wConns                                    // connections accepted
+	wBytesIn                                  // bytes read from clients
+	wBytesOut                                 // bytes written to clients
+	wCurrent                                  // 1 + the operation in progress, 0 when none
+	wOps                                      // ok and failed per operation, 2*numOps words
+	wWaiting   = wOps + 2*numOps              // connections in the waiting room, between requests
+	wLimits    = wWaiting + 1                 // connections closed or refused by each limit, protocol.NumLimits words
+	wCPU       = wLimits + protocol.NumLimits // process mode: CPU microseconds (see rusageMicros)
+	wQueued    = wCPU + 1                     // slot 0: waiting-room connections whose request arrived, waiting for a worker
+	wRoomSTATS = wQueued + 1                  // slot 0: connections whose STATS the waiting room is answering
 	slotWords  = wRoomSTATS + 1
 )
 
@@ -182,19 +182,6 @@ func (c *counters) reap(worker int) (interrupted bool) {
 // wRestarts is the word of slot 0 that counts replaced worker processes.
 const wRestarts = 0
 
-// limit is one of the limits that close or refuse a connection, an index
-// into protocol.Limits.
-type limit int
-
-const (
-	limitHeadTimeout limit = iota
-	limitKeepAlive
-	limitMaxConns
-	limitMaxConnsPerIP
-	limitMinRate
-	numLimits
-)
-
 // waiting moves a connection into (+1) or out of (-1) the waiting room.
 func (wc workerCounters) waiting(delta int) {
 	atomic.AddUint64(&wc.w[wWaiting], uint64(int64(delta)))
@@ -213,7 +200,7 @@ func (wc workerCounters) roomSTATS(delta int) {
 }
 
 // limited counts a connection that a limit closed or refused.
-func (wc workerCounters) limited(l limit) { atomic.AddUint64(&wc.w[wLimits+int(l)], 1) }
+func (wc workerCounters) limited(l protocol.Limit) { atomic.AddUint64(&wc.w[wLimits+int(l)], 1) }
 
 func (c *counters) restarted() { atomic.AddUint64(&c.slot(0)[wRestarts], 1) }
 
@@ -234,7 +221,7 @@ func (c *counters) snapshot() protocol.Stats {
 		}
 	}
 	ops := make([]protocol.OpCount, numOps)
-	limits := make([]uint64, numLimits)
+	var limits [protocol.NumLimits]uint64
 	// The waiting room of thread mode counts in slot 0, each child's in
 	// its own slot.
 	for id := 0; id <= c.workers; id++ {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -58,13 +59,13 @@ type waitingRoom struct {
 	stop     chan struct{}     // closed when the server stops
 
 	mu        sync.Mutex
-	held      map[net.Conn]string  // guarded by mu: every connection held, waiting or served, with its client address
-	perIP     map[string]int       // guarded by mu: connections held per client address
-	waitingOn map[net.Conn]bool    // guarded by mu: connections in the room, not with a worker
-	stopped   bool                 // guarded by mu
-	freed     *sync.Cond           // on mu: a held connection was released, or the server stops
-	lastLog   [numLimits]time.Time // guarded by mu
-	unlogged  [numLimits]int       // guarded by mu: events since the last log line
+	held      map[net.Conn]string           // guarded by mu: every connection held, waiting or served, with its client address
+	perIP     map[string]int                // guarded by mu: connections held per client address
+	waitingOn map[net.Conn]bool             // guarded by mu: connections in the room, not with a worker
+	stopped   bool                          // guarded by mu
+	freed     *sync.Cond                    // on mu: a held connection was released, or the server stops
+	lastLog   [protocol.NumLimits]time.Time // guarded by mu
+	unlogged  [protocol.NumLimits]int       // guarded by mu: events since the last log line
 }
 
 // waitingConn is a connection and the bytes read from it while it waited.
@@ -141,20 +142,20 @@ func (r *waitingRoom) acceptLoop(ln net.Listener) {
 			continue
 		}
 		r.counters.accepted()
-		go r.wait(&waitingConn{conn: conn}, time.Now().Add(r.srv.cfg.HeadTimeout), limitHeadTimeout)
+		go r.wait(&waitingConn{conn: conn}, time.Now().Add(r.srv.cfg.HeadTimeout), protocol.LimitHeadTimeout)
 	}
 }
 
 // admit holds conn unless a cap forbids it.
-func (r *waitingRoom) admit(conn net.Conn) (limit, bool) {
+func (r *waitingRoom) admit(conn net.Conn) (protocol.Limit, bool) {
 	ip := clientIP(conn)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
 	case len(r.held) >= r.maxConns:
-		return limitMaxConns, false
+		return protocol.LimitMaxConns, false
 	case r.maxPerIP > 0 && r.perIP[ip] >= r.maxPerIP:
-		return limitMaxConnsPerIP, false
+		return protocol.LimitMaxConnsPerIP, false
 	}
 	r.held[conn] = ip
 	r.perIP[ip]++
@@ -186,14 +187,14 @@ func clientIP(conn net.Conn) string {
 // park puts a connection back in the room after a request, to wait for
 // its next one.
 func (r *waitingRoom) park(conn net.Conn) {
-	go r.wait(&waitingConn{conn: conn}, time.Now().Add(r.srv.cfg.KeepAlive), limitKeepAlive)
+	go r.wait(&waitingConn{conn: conn}, time.Now().Add(r.srv.cfg.KeepAlive), protocol.LimitKeepAlive)
 }
 
 // wait waits until the client sends something before deadline, reads the
 // request's head within -head-timeout, and hands the connection to a
 // worker; or closes it when a limit passes (l: which one). A STATS it
 // answers itself, then waits for the next request.
-func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
+func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l protocol.Limit) {
 	if !r.enter(wc.conn) {
 		r.release(wc.conn)
 		return
@@ -214,7 +215,7 @@ func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
 			if len(rest) == 0 {
 				// Like a worker that is done: wait for the next request.
 				wc.replay = nil
-				deadline, l = time.Now().Add(r.srv.cfg.KeepAlive), limitKeepAlive
+				deadline, l = time.Now().Add(r.srv.cfg.KeepAlive), protocol.LimitKeepAlive
 				continue
 			}
 			wc.replay = rest // pipelined behind the STATS: for a worker
@@ -237,11 +238,11 @@ func (r *waitingRoom) wait(wc *waitingConn, deadline time.Time, l limit) {
 // reads a request's head within -head-timeout into wc.replay. It reports
 // whether a worker (or answerStats) should see what it read; if not, a
 // limit closed it, or the client did.
-func (r *waitingRoom) readHead(wc *waitingConn, deadline time.Time, l limit) bool {
+func (r *waitingRoom) readHead(wc *waitingConn, deadline time.Time, l protocol.Limit) bool {
 	wc.conn.SetReadDeadline(deadline)
 	if err := waitReadable(wc.conn); err != nil {
 		if protocol.IsTimeout(err) {
-			if l == limitKeepAlive {
+			if l == protocol.LimitKeepAlive {
 				// Said nothing: an ERROR now would be read as the
 				// reply to the client's next request.
 				r.limited(l, wc.conn, "")
@@ -251,7 +252,7 @@ func (r *waitingRoom) readHead(wc *waitingConn, deadline time.Time, l limit) boo
 		}
 		return false
 	}
-	if l == limitKeepAlive {
+	if l == protocol.LimitKeepAlive {
 		deadline = time.Now().Add(r.srv.cfg.HeadTimeout)
 		wc.conn.SetReadDeadline(deadline)
 	}
@@ -264,7 +265,7 @@ func (r *waitingRoom) readHead(wc *waitingConn, deadline time.Time, l limit) boo
 	case err == io.EOF && len(rec.bytes) == 0:
 		return false // closed before a request: nothing to answer
 	case err != nil && protocol.IsTimeout(err):
-		r.limited(limitHeadTimeout, wc.conn, fmt.Sprintf("request head not complete within %s (-head-timeout), closing", r.srv.cfg.HeadTimeout))
+		r.limited(protocol.LimitHeadTimeout, wc.conn, fmt.Sprintf("request head not complete within %s (-head-timeout), closing", r.srv.cfg.HeadTimeout))
 		return false
 	}
 	// A request, or a malformed one, or a head cut by EOF: a worker
@@ -401,7 +402,7 @@ func (r *waitingRoom) shutdown() {
 // limited counts a connection closed or refused by limit l, answers it
 // with an ERROR unless reason is empty, and logs it, at most one line per
 // limit each refusalLogEvery with the count of those not logged.
-func (r *waitingRoom) limited(l limit, conn net.Conn, reason string) {
+func (r *waitingRoom) limited(l protocol.Limit, conn net.Conn, reason string) {
 	r.counters.limited(l)
 	if reason != "" {
 		conn.SetWriteDeadline(time.Now().Add(time.Second))
@@ -417,13 +418,11 @@ func (r *waitingRoom) limited(l limit, conn net.Conn, reason string) {
 	n := r.unlogged[l]
 	r.lastLog[l], r.unlogged[l] = now, 0
 	r.mu.Unlock()
-	r.srv.log.Info("connection closed", "limit", protocol.Limits[l], "by", limitFlag(l), "remote", conn.RemoteAddr().String(), "count", n)
+	r.srv.log.Info("connection closed", "limit", l.String(), "by", limitFlag(l), "remote", conn.RemoteAddr().String(), "count", n)
 }
 
 // limitFlag names the flag that sets a limit.
-func limitFlag(l limit) string {
-	return [...]string{"-head-timeout", "-keepalive-timeout", "-max-conns", "-max-conns-per-ip", "-min-rate"}[l]
-}
+func limitFlag(l protocol.Limit) string { return "-" + strings.ReplaceAll(l.String(), "_", "-") }
 
 // waitReadable blocks until conn has something to read (or EOF, or an
 // error) or its read deadline passes, reading nothing: a waiting

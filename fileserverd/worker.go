@@ -197,39 +197,19 @@ func (w *worker) handle(mc *meteredConn) requestOutcome {
 		// the error is not the request's).
 		return w.badRequest(mc, requestOutcome{op: protocol.OpOther, command: "?", keep: true}, err)
 	}
-	o := requestOutcome{command: req.Command, keep: true}
-	switch req.Command {
-	case "LIST":
-		o.op = protocol.OpList
-	case "GET", "DOWNLOAD":
-		o.op = protocol.OpGet
-	case "UPLOAD":
-		o.op = protocol.OpUpload
-	case "DELETE":
-		o.op = protocol.OpDelete
-	case "STATS":
-		o.op = protocol.OpStats
-	case "":
-		// A JSON request whose content came before its command: only an
-		// UPLOAD may carry content, which upload checks at the end.
-		o.op, o.command = protocol.OpUpload, "UPLOAD"
-	default:
-		// The request reader refuses the commands it does not know.
-		o.op, o.command = protocol.OpOther, sanitize(req.Command)
-		return w.fail(mc, o, fmt.Sprintf("unknown command %q: use %s", o.command, protocol.CommandList))
+	o := requestOutcome{op: req.Op(), command: req.Command, keep: true}
+	if o.command == "" {
+		o.command = "UPLOAD" // a JSON request whose content came before its command
 	}
 	w.counters.begin(o.op)
 	if req.HasPayload {
 		return w.upload(mc, o, req)
 	}
-	want := 1
-	if o.op == protocol.OpList || o.op == protocol.OpStats {
-		want = 0
-	}
-	if len(req.Args) != want {
+	// Only an UPLOAD takes content, and the reader refuses one without.
+	if want := req.Params(); len(req.Args) != want {
 		return w.fail(mc, o, fmt.Sprintf("%s takes %d parameter(s), got %d", req.Command, want, len(req.Args)))
 	}
-	if want == 1 {
+	if len(req.Args) == 1 {
 		o.name = req.Args[0]
 		if err := protocol.ValidateName(o.name); err != nil {
 			o.name = sanitize(o.name)
@@ -340,7 +320,7 @@ func (w *worker) finalWrite(mc *meteredConn, o requestOutcome, last []byte) requ
 // countSlow counts a transfer that the minimum rate cut.
 func (w *worker) countSlow(err error) {
 	if isTooSlow(err) {
-		w.counters.limited(limitMinRate)
+		w.counters.limited(protocol.LimitMinRate)
 	}
 }
 

@@ -80,20 +80,40 @@ func IsRequestError(err error) (*RequestError, bool) {
 }
 
 // commands maps every command word a client may send, upper-cased, to the
-// command it means, with the number of parameters it takes (-1: UPLOAD,
-// a name and content).
+// command it means, the number of parameters it takes (-1: UPLOAD, a name
+// and content) and the operation it counts as.
 var commands = map[string]struct {
 	canonical string
 	params    int
+	op        Op
 }{
-	"LIST":     {"LIST", 0},
-	"STATS":    {"STATS", 0},
-	"GET":      {"GET", 1},
-	"DOWNLOAD": {"DOWNLOAD", 1},
-	"DELETE":   {"DELETE", 1},
-	"UPLOAD":   {"UPLOAD", -1},
-	"POST":     {"UPLOAD", -1},
-	"PUT":      {"UPLOAD", -1},
+	"LIST":     {"LIST", 0, OpList},
+	"STATS":    {"STATS", 0, OpStats},
+	"GET":      {"GET", 1, OpGet},
+	"DOWNLOAD": {"DOWNLOAD", 1, OpGet},
+	"DELETE":   {"DELETE", 1, OpDelete},
+	"UPLOAD":   {"UPLOAD", -1, OpUpload},
+	"POST":     {"UPLOAD", -1, OpUpload},
+	"PUT":      {"UPLOAD", -1, OpUpload},
+}
+
+// Op is the operation the request counts as. A JSON request whose
+// command has not come yet (its content came first) is an UPLOAD, the
+// only command that may carry content.
+func (r *Request) Op() Op {
+	if r.Command == "" {
+		return OpUpload
+	}
+	return commands[r.Command].op
+}
+
+// Params is how many parameters the request's command takes, or -1 for
+// an UPLOAD: a name and content.
+func (r *Request) Params() int {
+	if r.Command == "" {
+		return -1
+	}
+	return commands[r.Command].params
 }
 
 // CommandList names the commands for error messages.
