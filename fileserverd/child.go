@@ -128,6 +128,7 @@ func serveWorkerChild(ctx context.Context, cfg config, ci childInfo, log *slog.L
 // connections the parent hands over through link, one at a time, and
 // tells the parent what became of each, until the link closes.
 func (s *server) serveLink(link *net.UnixConn, id int) {
+	s.gauges = s.counters.worker(id)
 	w := newWorker(s, id)
 	buf := make([]byte, handOffHead+maxReplay)
 	oob := make([]byte, syscall.CmsgSpace(4))
@@ -135,7 +136,7 @@ func (s *server) serveLink(link *net.UnixConn, id int) {
 		return
 	}
 	for {
-		wc, err := receive(link, buf, oob)
+		c, err := receive(link, buf, oob)
 		if err != nil {
 			// errLinkClosed: the parent stopping (it closes the link once
 			// its room is shut, before or after its SIGTERM arrives) or
@@ -145,15 +146,16 @@ func (s *server) serveLink(link *net.UnixConn, id int) {
 			}
 			return
 		}
+		s.hold(c, false)
 		if _, err := link.Write([]byte{handBackReceived}); err != nil {
-			wc.conn.Close()
+			c.close()
 			return
 		}
 		v := handBackClosed
-		if w.serveConn(wc) {
+		if w.serveConn(c) {
 			v = handBackPark
 		}
-		wc.conn.Close() // the parent holds the connection too
+		c.close() // the parent holds the connection too
 		if _, err := link.Write([]byte{v}); err != nil {
 			return
 		}

@@ -19,8 +19,7 @@ import (
 // room read of it, in one frame. The child serves it like a thread-mode worker
 // and answers with one byte: park it (wait for its next request in the
 // parent's room) or closed. One room for all children: a ready connection
-// goes to whichever child is free, never behind another's transfer, and
-// the children no longer all wake for every new connection.
+// goes to whichever child is free, never behind another's transfer.
 
 // Link messages from the child: what became of the connection it was
 // handed.
@@ -66,8 +65,8 @@ func newLink() (parent *net.UnixConn, child *os.File, err error) {
 // detach takes a connection out of the parent's poller while a child
 // serves it: it returns a duplicate of its descriptor and closes the
 // net.Conn. Were the parent's copy still registered, every segment of an
-// upload the child reads would wake the parent too (measured: 7% off the
-// upload rate). attach makes a net.Conn of the descriptor again.
+// upload the child reads would wake the parent too. attach makes a
+// net.Conn of the descriptor again.
 func detach(conn net.Conn) (int, error) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
@@ -107,23 +106,23 @@ func attach(fd int) (net.Conn, error) {
 
 // handOff sends the connection fd, with the bytes read of it and when
 // they arrived, to the child at the other end of link.
-func handOff(link *net.UnixConn, fd int, wc *waitingConn) error {
-	msg := make([]byte, handOffHead, handOffHead+len(wc.replay))
+func handOff(link *net.UnixConn, fd int, c *conn) error {
+	msg := make([]byte, handOffHead, handOffHead+len(c.replay))
 	msg[0] = handOffHeader
 	var ns int64
-	if !wc.lastIn.IsZero() {
-		ns = wc.lastIn.UnixNano()
+	if !c.lastIn.IsZero() {
+		ns = c.lastIn.UnixNano()
 	}
 	binary.LittleEndian.PutUint64(msg[1:], uint64(ns))
-	binary.BigEndian.PutUint32(msg[1+handOffTimeLen:], uint32(len(wc.replay)))
-	msg = append(msg, wc.replay...)
+	binary.BigEndian.PutUint32(msg[1+handOffTimeLen:], uint32(len(c.replay)))
+	msg = append(msg, c.replay...)
 	_, _, err := link.WriteMsgUnix(msg, syscall.UnixRights(fd), nil)
 	return err
 }
 
-// receive waits for the next connection the parent hands over. buf must
-// hold handOffHead and maxReplay bytes.
-func receive(link *net.UnixConn, buf, oob []byte) (*waitingConn, error) {
+// receive waits for the next connection the parent hands over, not yet
+// held by a server. buf must hold handOffHead and maxReplay bytes.
+func receive(link *net.UnixConn, buf, oob []byte) (*conn, error) {
 	n, oobn, _, _, err := link.ReadMsgUnix(buf, oob)
 	if n == 0 && (err == nil || errors.Is(err, io.EOF)) {
 		return nil, errLinkClosed
@@ -140,16 +139,17 @@ func receive(link *net.UnixConn, buf, oob []byte) (*waitingConn, error) {
 		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "conn")
-	conn, err := net.FileConn(f)
+	nc, err := net.FileConn(f)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("handed-off connection: %w", err)
 	}
-	wc := &waitingConn{conn: conn, replay: append([]byte(nil), buf[handOffHead:n]...)}
+	c := newConn(nc)
+	c.replay = append([]byte(nil), buf[handOffHead:n]...)
 	if ns := int64(binary.LittleEndian.Uint64(buf[1:])); ns != 0 {
-		wc.lastIn = time.Unix(0, ns)
+		c.lastIn = time.Unix(0, ns)
 	}
-	return wc, nil
+	return c, nil
 }
 
 // readFrame completes the frame of which buf holds the first n bytes
@@ -203,7 +203,7 @@ func receivedFD(oob []byte) (int, error) {
 // each, until the child dies or the server stops. hold learns each
 // connection the child took, and nil once the child answered for it: the
 // supervisor names the request of a child it kills.
-func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*waitingConn)) {
+func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*conn)) {
 	defer link.Close()
 	verdict := make([]byte, 1)
 	// No connection for a child before it can serve: until then the
@@ -213,55 +213,66 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 	}
 	started()
 	for {
-		wc, ok := room.next()
+		c, ok := room.next()
 		if !ok {
 			return
 		}
-		fd, err := detach(wc.conn)
-		if err != nil {
-			room.release(wc.conn)
-			continue
-		}
-		err = handOff(link, fd, wc)
-		if err == nil {
-			// A child that dies before it says it has the connection
-			// never touched it: another child serves it.
-			var n int
-			n, err = link.Read(verdict)
-			if err == nil && (n != 1 || verdict[0] != handBackReceived) {
-				err = fmt.Errorf("worker link: %q, want receipt", verdict[:n])
-			}
-		}
-		if err != nil {
-			// The child is gone: another takes the connection.
-			if conn, err := attach(fd); err == nil {
-				room.rekey(wc.conn, conn)
-				wc.conn = conn
-				room.requeue(wc)
-			} else {
-				room.release(wc.conn)
-			}
+		if !c.setState(stateHandedOver) {
+			c.close()
 			return
 		}
-		hold(wc)
-		n, err := link.Read(verdict)
-		if err == nil && n == 1 {
-			hold(nil)
+		fd, err := detach(c.nc)
+		if err != nil {
+			c.close()
+			continue
 		}
-		if err == nil && n == 1 && verdict[0] == handBackPark {
-			if conn, err := attach(fd); err == nil {
-				room.rekey(wc.conn, conn)
-				room.park(conn)
-				continue
-			}
-		} else {
-			syscall.Close(fd)
-		}
-		// Closed by the child, or the child died serving it (the request
-		// failed, its counter slot says so): the client sees the close.
-		room.release(wc.conn)
-		if err != nil || n != 1 {
+		if !lend(link, fd, c, verdict, hold) {
 			return
 		}
 	}
+}
+
+// lend hands c, whose descriptor is fd, to the child at the other end of
+// link, and acts on what the child says of it: the connection goes back
+// to the room, is closed, or, when the child died before its receipt,
+// waits for another child. It reports whether the child lives on.
+func lend(link *net.UnixConn, fd int, c *conn, verdict []byte, hold func(*conn)) bool {
+	room := c.srv.room
+	err := handOff(link, fd, c)
+	if err == nil {
+		// A child that dies before it says it has the connection
+		// never touched it: another child serves it.
+		var n int
+		n, err = link.Read(verdict)
+		if err == nil && (n != 1 || verdict[0] != handBackReceived) {
+			err = fmt.Errorf("worker link: %q, want receipt", verdict[:n])
+		}
+	}
+	if err != nil {
+		if nc, err := attach(fd); err == nil {
+			c.nc = nc
+			go room.queue(c)
+		} else {
+			c.close()
+		}
+		return false
+	}
+	hold(c)
+	n, err := link.Read(verdict)
+	if err == nil && n == 1 {
+		hold(nil)
+	}
+	if err == nil && n == 1 && verdict[0] == handBackPark {
+		if nc, err := attach(fd); err == nil {
+			c.nc = nc
+			room.park(c)
+			return true
+		}
+	} else {
+		syscall.Close(fd)
+	}
+	// Closed by the child, or the child died serving it (the request
+	// failed, its counter slot says so): the client sees the close.
+	c.close()
+	return err == nil && n == 1
 }

@@ -83,14 +83,14 @@ func serveProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	logListening(log, cfg, ln)
 	srv := newServer(cfg, st, e.counters, log)
-	e.room = newWaitingRoom(srv, 0, cfg.Workers)
+	e.room = newWaitingRoom(srv, cfg.Workers)
 	srv.room = e.room
 	s := newSupervisor(cfg, log, e.counters, st, e.start)
 	// stop stops handing out connections, then the children.
 	stop := func() error {
 		sdNotify(log, "STOPPING=1")
 		ln.Close()
-		e.room.shutdown()
+		srv.stop()
 		cf.Close()
 		return s.stopAll()
 	}

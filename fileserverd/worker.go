@@ -60,14 +60,14 @@ func newWorker(s *server, id int) *worker {
 // until the server stops, and gives each back to the room or closes it.
 func (w *worker) run() {
 	for {
-		wc, ok := w.srv.room.next()
+		c, ok := w.srv.room.next()
 		if !ok {
 			return
 		}
-		if w.serveConn(wc) {
-			w.srv.room.park(wc.conn)
+		if w.serveConn(c) {
+			w.srv.room.park(c)
 		} else {
-			w.srv.room.release(wc.conn)
+			c.close()
 		}
 	}
 }
@@ -78,51 +78,44 @@ func (w *worker) run() {
 // connection should go back to the waiting room: a request is done and
 // nothing more has arrived, so the worker is free for another. The caller
 // parks or closes it.
-func (w *worker) serveConn(wc *waitingConn) (park bool) {
-	conn := wc.conn
-	tc, ok := w.srv.track(conn)
-	if !ok {
+func (w *worker) serveConn(c *conn) (park bool) {
+	if !c.setState(stateServing) {
 		return
 	}
-	defer w.srv.untrack(tc)
-	w.counters.connOpened()
-	defer w.counters.connClosed()
-
-	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout, replay: wc.replay,
+	mc := &meteredConn{Conn: c.nc, idle: w.srv.cfg.IdleTimeout, replay: c.replay,
 		rate: rateMeter{rate: float64(w.srv.cfg.MinRate), window: w.srv.cfg.MinRateWindow}}
 	// The room's clock: a pause it saw end the head has passed here too.
-	mc.quiet.Last = wc.lastIn
+	mc.quiet.Last = c.lastIn
 	w.br.Reset(mc)
 	w.requests.SetQuietWait = mc.setQuietWait
 	defer func() {
 		w.br.Reset(nil)
 		w.requests.SetQuietWait = nil
 	}()
-	remote := conn.RemoteAddr().String()
 	for {
 		if len(mc.replay) == 0 && !w.requests.Pending() {
 			// Nothing more yet: wait for it in the waiting room.
-			conn.SetDeadline(time.Time{})
+			c.nc.SetDeadline(time.Time{})
 			return !w.srv.isStopping()
 		}
-		if !w.srv.setIdle(tc, true) {
+		if !c.setState(stateIdle) {
 			return
 		}
 		err := w.requests.Next()
-		if !w.srv.setIdle(tc, false) {
+		if !c.setState(stateServing) {
 			return
 		}
 		if err != nil {
 			if protocol.IsTimeout(err) {
-				w.log.Info("idle timeout", "remote", remote, "idle", w.srv.cfg.IdleTimeout)
+				w.log.Info("idle timeout", "remote", c.remote, "idle", w.srv.cfg.IdleTimeout)
 				w.sendError(mc, fmt.Sprintf("idle timeout: no request for %s, closing", w.srv.cfg.IdleTimeout))
 			} else if re, ok := protocol.IsRequestError(err); ok {
-				w.log.Info("closing", "remote", remote, "error", re.Reason)
+				w.log.Info("closing", "remote", c.remote, "error", re.Reason)
 				w.sendError(mc, re.Reason+", closing")
 			}
 			return
 		}
-		if !w.serveRequest(mc, remote) {
+		if !w.serveRequest(c, mc) {
 			return
 		}
 	}
@@ -155,16 +148,16 @@ func (o *requestOutcome) close(why string) {
 }
 
 // serveRequest reads, serves and logs one request.
-func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
+func (w *worker) serveRequest(c *conn, mc *meteredConn) bool {
 	start := time.Now()
 	mc.rate.start()
-	o := w.handle(mc)
+	o := w.handle(c, mc)
 	mc.rate.stop()
 	w.count(&o)
 	in, out := mc.take()
 	w.counters.transferred(in, out)
 	w.counters.cpuUsed()
-	attrs := []any{"remote", remote, "cmd", o.command}
+	attrs := []any{"remote", c.remote, "cmd", o.command}
 	if o.name != "" {
 		attrs = append(attrs, "name", o.name)
 	}
@@ -187,10 +180,10 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 	return o.keep
 }
 
-func (w *worker) handle(mc *meteredConn) requestOutcome {
+func (w *worker) handle(c *conn, mc *meteredConn) requestOutcome {
 	w.counters.begin(protocol.OpOther)
 	req, err := w.requests.Read()
-	w.srv.serving(mc.Conn, w.id, req) // for shutdown to name it should it cut it
+	c.serving(w.id, req)
 	if err != nil {
 		// keep: like any bad request, a malformed head is answered and
 		// skipped, and the connection goes on (badRequest closes it when

@@ -67,9 +67,9 @@ func (e *execStarter) start(id int) (proc, error) {
 	}
 	p := &execProc{cmd: cmd}
 	pid := cmd.Process.Pid
-	go dispatch(e.room, link, func() { e.log.Info("worker started", "worker", id, "pid", pid) }, func(wc *waitingConn) {
-		p.hold(wc)
-		if wc == nil {
+	go dispatch(e.room, link, func() { e.log.Info("worker started", "worker", id, "pid", pid) }, func(c *conn) {
+		p.hold(c)
+		if c == nil {
 			// A request is done: the parent's own share of it, for STATS.
 			e.counters.supervisorCPU()
 		}
@@ -81,9 +81,9 @@ func (e *execStarter) start(id int) (proc, error) {
 type execProc struct {
 	cmd *exec.Cmd
 
-	mu      sync.Mutex   // guards held and heldVia: dispatch sets them, the supervisor reads them
-	held    *waitingConn // guarded by mu: the connection the child serves, or nil
-	heldVia string       // guarded by mu: held's client address
+	mu      sync.Mutex // guards held and heldVia: dispatch sets them, the supervisor reads them
+	held    []byte     // guarded by mu: the head of the connection the child serves, or nil
+	heldVia string     // guarded by mu: its client address
 }
 
 func (p *execProc) pid() int                   { return p.cmd.Process.Pid }
@@ -92,26 +92,25 @@ func (p *execProc) wait() error                { return p.cmd.Wait() }
 
 // hold records the connection the child took, or nil once it answered
 // for it (dispatch calls it): the request a kill cuts.
-func (p *execProc) hold(wc *waitingConn) {
-	remote := "?"
-	if wc != nil && wc.conn.RemoteAddr() != nil {
-		remote = wc.conn.RemoteAddr().String()
-	}
+func (p *execProc) hold(c *conn) {
 	p.mu.Lock()
-	p.held, p.heldVia = wc, remote
+	p.held, p.heldVia = nil, ""
+	if c != nil {
+		p.held, p.heldVia = c.replay, c.remote
+	}
 	p.mu.Unlock()
 }
 
 func (p *execProc) request() (attrs []any, desc string) {
 	p.mu.Lock()
-	wc, remote := p.held, p.heldVia
+	head, remote := p.held, p.heldVia
 	p.mu.Unlock()
-	if wc == nil {
+	if head == nil {
 		return nil, ""
 	}
 	// The head as the waiting room recorded it: the parent never reads
 	// further, so a pipelined request behind it goes unnamed.
-	req, _ := protocol.NewRequestReader(bufio.NewReader(bytes.NewReader(wc.replay))).Read()
+	req, _ := protocol.NewRequestReader(bufio.NewReader(bytes.NewReader(head))).Read()
 	cmd, name := requestName(req)
 	attrs = []any{"remote", remote, "cmd", cmd}
 	if name != "" {
