@@ -35,7 +35,7 @@ type execStarter struct {
 // connections from the room. It must be called from the thread that
 // stays locked for the life of the pool (see serveProcessPool): the
 // child's Pdeathsig (Linux) fires when the thread that started it exits.
-func (e *execStarter) start(id int) (proc, error) {
+func (e *execStarter) start(id int) (child, error) {
 	args := []string{
 		"-mode", e.cfg.Mode, "-workers", strconv.Itoa(e.cfg.Workers), "-dir", e.cfg.Dir,
 		"-max-size", strconv.FormatInt(e.cfg.MaxSize, 10), "-idle-timeout", e.cfg.IdleTimeout.String(), "-quiet", e.cfg.EndPause.String(),
