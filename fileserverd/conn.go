@@ -9,46 +9,36 @@ import (
 )
 
 // connState is where a connection is in its life. It changes only
-// through conn.setState, which keeps the STATS gauges (gauges) and the
-// server's count of connections with a worker in step with it.
+// through conn.setState, which keeps the STATS gauges and the count of
+// connections with a worker in step with it:
 //
-//	                 accept (acceptLoop), or a hand-over (a worker child)
-//	                   |
-//	                   v
-//	                  new
-//	                   |  the room waits for its head (wait)
-//	        park       v          a STATS it answers itself
-//	  +-----------> waiting <----------------> answering
-//	  |                |
-//	  |                |  the head has arrived
-//	  |                v
-//	  |              ready <----------------------------+
-//	  |             /      \                             |
-//	  |   a worker /        \ a child's dispatch         | the child died
-//	  |   takes it v         v takes it (process mode)   | before its receipt
-//	  |        serving     handedOver -------------------+
-//	  |         ^   |            |
-//	  |   next  |   v  pipelined |
-//	  |   bytes |  idle          |
-//	  |         |   |            |
-//	  +---------+---+------------+
+//	      accept            hand-over (in a worker child)
+//	         \                 /
+//	          v               v
+//	                 new
+//	           wait |   \ serveConn (in a worker child)
+//	                v    +----------------------------+
+//	 park ----> waiting <---> answering (a STATS)     |
+//	                |                                 |
+//	                | its head has arrived            |
+//	                v                                 v
+//	              ready --- a worker takes it ---> serving <---> idle
+//	              |   ^                               |
+//	     dispatch |   | the child died                | park
+//	              v   | before its receipt            v
+//	            handedOver ------- park -------->  waiting
 //
-//	and from every state: closed (the client, a limit, an error, or shutdown)
+//	and from every state: closed
 //
-// Who moves a connection: it has one owner at a time, the goroutine the
-// state names, and only that goroutine calls setState or touches the
-// fields of conn that say "owner". The owner of new is the accept loop
-// (or a worker child's link loop); of waiting, answering and ready, the
-// room's goroutine for that connection (wait), which hands it on through
-// the room's ready channel; of serving and idle, its worker; of
-// handedOver, the dispatcher of the child that serves it. park starts a
-// new room goroutine, which is the owner from then on.
-//
-// Shutdown (server.stop) may close a connection's socket from another
-// goroutine, under server.mu, in the states where no request is in
-// flight (waiting, answering, idle); its owner then sees the error and
-// closes it. Once the server is stopping, setState refuses every move but
-// to closed.
+// A connection has one owner at a time, and only its owner calls setState
+// or touches the fields marked "owner": the accept loop (or a worker
+// child's link loop) in new; the room's goroutine for it (wait) in
+// waiting, answering and ready, which hands it on through the room's
+// ready channel; its worker in serving and idle; in handedOver, the
+// dispatcher of the child serving it. Shutdown (server.stop) closes the
+// socket, under server.mu, of those on which no request is in flight
+// (closedByStop), and from then on setState refuses every move but to
+// closed.
 type connState int
 
 const (

@@ -226,53 +226,44 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 			c.close()
 			continue
 		}
-		if !lend(link, fd, c, verdict, hold) {
+		err = handOff(link, fd, c)
+		if err == nil {
+			// A child that dies before it says it has the connection
+			// never touched it: another child serves it.
+			var n int
+			n, err = link.Read(verdict)
+			if err == nil && (n != 1 || verdict[0] != handBackReceived) {
+				err = fmt.Errorf("worker link: %q, want receipt", verdict[:n])
+			}
+		}
+		if err != nil {
+			if nc, err := attach(fd); err == nil {
+				c.nc = nc
+				go room.queue(c)
+			} else {
+				c.close()
+			}
+			return
+		}
+		hold(c)
+		n, err := link.Read(verdict)
+		if err == nil && n == 1 {
+			hold(nil)
+		}
+		if err == nil && n == 1 && verdict[0] == handBackPark {
+			if nc, err := attach(fd); err == nil {
+				c.nc = nc
+				room.park(c)
+				continue
+			}
+		} else {
+			syscall.Close(fd)
+		}
+		// Closed by the child, or the child died serving it (the request
+		// failed, its counter slot says so): the client sees the close.
+		c.close()
+		if err != nil || n != 1 {
 			return
 		}
 	}
-}
-
-// lend hands c, whose descriptor is fd, to the child at the other end of
-// link, and acts on what the child says of it: the connection goes back
-// to the room, is closed, or, when the child died before its receipt,
-// waits for another child. It reports whether the child lives on.
-func lend(link *net.UnixConn, fd int, c *conn, verdict []byte, hold func(*conn)) bool {
-	room := c.srv.room
-	err := handOff(link, fd, c)
-	if err == nil {
-		// A child that dies before it says it has the connection
-		// never touched it: another child serves it.
-		var n int
-		n, err = link.Read(verdict)
-		if err == nil && (n != 1 || verdict[0] != handBackReceived) {
-			err = fmt.Errorf("worker link: %q, want receipt", verdict[:n])
-		}
-	}
-	if err != nil {
-		if nc, err := attach(fd); err == nil {
-			c.nc = nc
-			go room.queue(c)
-		} else {
-			c.close()
-		}
-		return false
-	}
-	hold(c)
-	n, err := link.Read(verdict)
-	if err == nil && n == 1 {
-		hold(nil)
-	}
-	if err == nil && n == 1 && verdict[0] == handBackPark {
-		if nc, err := attach(fd); err == nil {
-			c.nc = nc
-			room.park(c)
-			return true
-		}
-	} else {
-		syscall.Close(fd)
-	}
-	// Closed by the child, or the child died serving it (the request
-	// failed, its counter slot says so): the client sees the close.
-	c.close()
-	return err == nil && n == 1
 }

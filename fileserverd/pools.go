@@ -112,10 +112,7 @@ func serveProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 // kernel; with one P per core a blocked call holds its P until the runtime
 // hands it off, and the other workers wait. A few spare Ps let them run
 // meanwhile, as the separate runtimes of process mode do: one P per worker,
-// as process mode has one runtime per worker. Measured with 50 clients x
-// 100 MB uploads on 2 cores: 0.44 of a plain TCP copy with 2 Ps, 0.52 with
-// 8; and, alternating in one session, 368 MB/s aggregate with 8 Ps against
-// 432 with 50 (4 runs each), downloads unchanged (662 and 710).
+// as process mode has one runtime per worker (results/performance.md).
 func threadModeProcs(workers int) int {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return 0

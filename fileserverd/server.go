@@ -88,15 +88,17 @@ func requestName(req *protocol.Request) (cmd, name string) {
 	return cmd, name
 }
 
-// describeRequest words a cut request for an error message.
-func describeRequest(cmd, name, remote string) string {
-	if cmd == "" {
-		return "a request not yet read from " + remote
+// describeRequest is a cut request for the log (attrs) and for an error
+// message (desc).
+func describeRequest(cmd, name, remote string) (attrs []any, desc string) {
+	attrs, desc = []any{"remote", remote, "cmd", cmd}, cmd
+	switch {
+	case cmd == "":
+		desc = "a request not yet read"
+	case name != "":
+		attrs, desc = append(attrs, "name", name), fmt.Sprintf("%s %q", cmd, name)
 	}
-	if name != "" {
-		cmd += fmt.Sprintf(" %q", name)
-	}
-	return cmd + " from " + remote
+	return attrs, desc + " from " + remote
 }
 
 // stop stops the room and the workers taking connections: those in the
@@ -170,21 +172,18 @@ func (s *server) reportCut(cut []*conn) error {
 	}
 	var rows []row
 	s.mu.Lock()
-	for _, tc := range cut {
-		stuck := tc.state.withWorker()
-		who, attrs := "a worker", []any{}
-		if tc.worker != 0 {
-			who, attrs = fmt.Sprintf("worker %d", tc.worker), []any{"worker", tc.worker}
+	for _, c := range cut {
+		stuck := c.state.withWorker()
+		attrs, desc := describeRequest(c.cmd, c.name, c.remote)
+		who := "a worker"
+		if c.worker != 0 {
+			who, attrs = fmt.Sprintf("worker %d", c.worker), append([]any{"worker", c.worker}, attrs...)
 		}
-		attrs = append(attrs, "remote", tc.remote, "cmd", tc.cmd)
-		if tc.name != "" {
-			attrs = append(attrs, "name", tc.name)
-		}
-		desc := who + ": " + describeRequest(tc.cmd, tc.name, tc.remote)
+		desc = who + ": " + desc
 		if stuck {
 			desc += fmt.Sprintf(" (abandoned: its worker was still blocked %s later)", shutdownGrace)
 		}
-		rows = append(rows, row{tc.worker, append(attrs, "worker_abandoned", stuck), desc})
+		rows = append(rows, row{c.worker, append(attrs, "worker_abandoned", stuck), desc})
 	}
 	s.mu.Unlock()
 	if len(rows) == 0 {

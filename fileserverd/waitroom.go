@@ -20,17 +20,13 @@ import (
 // hostage. The waiting room keeps such connections away from the workers:
 // a goroutine per connection waits, without a buffer, until the client
 // sends something, then reads the request's head through a small reader,
-// and only then hands the connection, with the bytes it read, to a worker.
-// After a request, a connection with nothing more to read comes back here
-// to wait for its next one. Thread mode has one waiting room for all its
-// workers; in process mode the parent has it, for all its children, and
-// hands them connections (handoff.go).
-//
-// The room accepts while every worker is busy: a connection whose request
-// has arrived waits here for a free worker (STATS counts them as
-// waiting_for_worker), where the caps and counts see it, not in the
-// kernel's listen queue. A STATS request that arrives here is answered
-// here, so that STATS works even then.
+// and only then hands the connection, with the bytes it read, to a free
+// worker (thread mode) or child (process mode's parent: handoff.go).
+// Waiting there, not in the kernel's listen queue, connections are seen
+// by the caps and STATS, and a STATS is answered by the room itself, so
+// that it works while every worker is busy. After a request, a connection
+// with nothing more to read comes back to wait for its next one (conn.go
+// has the whole life of a connection).
 
 // headBufSize is the reader a waiting connection reads its head through,
 // allocated only once the client has sent something.

@@ -190,7 +190,8 @@ func (w *worker) handle(c *conn, mc *meteredConn) requestOutcome {
 		// the error is not the request's).
 		return w.badRequest(mc, requestOutcome{op: protocol.OpOther, command: "?", keep: true}, err)
 	}
-	o := requestOutcome{op: req.Op(), command: req.Command, keep: true}
+	op, params := req.Op()
+	o := requestOutcome{op: op, command: req.Command, keep: true}
 	if o.command == "" {
 		o.command = "UPLOAD" // a JSON request whose content came before its command
 	}
@@ -199,8 +200,8 @@ func (w *worker) handle(c *conn, mc *meteredConn) requestOutcome {
 		return w.upload(mc, o, req)
 	}
 	// Only an UPLOAD takes content, and the reader refuses one without.
-	if want := req.Params(); len(req.Args) != want {
-		return w.fail(mc, o, fmt.Sprintf("%s takes %d parameter(s), got %d", req.Command, want, len(req.Args)))
+	if len(req.Args) != params {
+		return w.fail(mc, o, fmt.Sprintf("%s takes %d parameter(s), got %d", req.Command, params, len(req.Args)))
 	}
 	if len(req.Args) == 1 {
 		o.name = req.Args[0]

@@ -112,9 +112,5 @@ func (p *execProc) request() (attrs []any, desc string) {
 	// further, so a pipelined request behind it goes unnamed.
 	req, _ := protocol.NewRequestReader(bufio.NewReader(bytes.NewReader(head))).Read()
 	cmd, name := requestName(req)
-	attrs = []any{"remote", remote, "cmd", cmd}
-	if name != "" {
-		attrs = append(attrs, "name", name)
-	}
-	return attrs, describeRequest(cmd, name, remote)
+	return describeRequest(cmd, name, remote)
 }

@@ -97,23 +97,16 @@ var commands = map[string]struct {
 	"PUT":      {"UPLOAD", -1, OpUpload},
 }
 
-// Op is the operation the request counts as. A JSON request whose
-// command has not come yet (its content came first) is an UPLOAD, the
-// only command that may carry content.
-func (r *Request) Op() Op {
-	if r.Command == "" {
-		return OpUpload
+// Op is the operation the request counts as, and params the number of
+// parameters its command takes (-1: UPLOAD, a name and content). A JSON
+// request whose command has not come yet (its content came first) is an
+// UPLOAD, the only command that may carry content.
+func (r *Request) Op() (op Op, params int) {
+	c, ok := commands[r.Command]
+	if !ok {
+		return OpUpload, -1
 	}
-	return commands[r.Command].op
-}
-
-// Params is how many parameters the request's command takes, or -1 for
-// an UPLOAD: a name and content.
-func (r *Request) Params() int {
-	if r.Command == "" {
-		return -1
-	}
-	return commands[r.Command].params
+	return c.op, c.params
 }
 
 // CommandList names the commands for error messages.
