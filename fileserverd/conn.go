@@ -37,8 +37,8 @@ import (
 // ready channel; its worker in serving and idle; in handedOver, the
 // dispatcher of the child serving it. Shutdown (server.stop) closes the
 // socket, under server.mu, of those on which no request is in flight
-// (closedByStop), and from then on setState refuses every move but to
-// closed.
+// (closedByStop), and from then on setState closes a connection it is
+// asked to move elsewhere.
 type connState int
 
 const (
@@ -153,19 +153,19 @@ func (s *server) hold(c *conn, caps bool) (over protocol.Limit, ok bool) {
 
 // setState moves c to state to, and the gauges and the count of
 // connections with a worker with it. Only c's owner calls it. Once the
-// server is stopping it refuses every move but to closed, and returns
-// false: the caller closes c. Moving to closed closes the socket and
+// server is stopping it refuses every move but to closed: it closes c
+// instead, and returns false. Moving to closed closes the socket and
 // forgets c; closing it again does nothing.
-func (c *conn) setState(to connState) bool {
+func (c *conn) setState(to connState) (moved bool) {
 	s := c.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	from := c.state
-	if from == stateClosed && to == stateClosed {
-		return true
+	from, moved := c.state, !s.stopping || to == stateClosed
+	if !moved {
+		to = stateClosed
 	}
-	if s.stopping && to != stateClosed {
-		return false
+	if from == stateClosed && to == stateClosed {
+		return moved
 	}
 	if from == to || moves[from]&(1<<to) == 0 {
 		panic(fmt.Sprintf("connection from %s: no move from %s to %s", c.remote, from, to))
@@ -191,7 +191,7 @@ func (c *conn) setState(to connState) bool {
 		}
 		s.freed.Broadcast()
 	}
-	return true
+	return moved
 }
 
 // close moves c to closed, from any state.

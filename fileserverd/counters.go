@@ -28,13 +28,12 @@ const (
 	slotWords = wRestarts + 1
 )
 
-// counters are the server's counts: slot 0 for the waiting room and the
-// supervisor (worker restarts, the STATS the room answers itself), slot i
-// for worker i, each written by its worker alone (in thread mode, the
-// gauges of every connection are in slot 0). In
-// process mode they live in a shared memory mapping that every child
-// writes its slot of, so any child can answer STATS for all of them, and
-// the supervisor can still read a slot after its child died.
+// counters are the server's counts: slot 0 for the waiting room, the
+// supervisor and thread mode's gauges, slot i for worker i, each written
+// by its worker alone. In process mode they live in a shared memory
+// mapping that every child writes its slot of, so any child can answer
+// STATS for all of them, and the supervisor can still read a slot after
+// its child died.
 type counters struct {
 	words   []uint64 // accessed atomically: each slot written by its owner, read by STATS and reap
 	workers int

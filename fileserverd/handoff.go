@@ -218,7 +218,6 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 			return
 		}
 		if !c.setState(stateHandedOver) {
-			c.close()
 			return
 		}
 		fd, err := detach(c.nc)

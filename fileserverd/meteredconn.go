@@ -15,14 +15,14 @@ import (
 // average, so a silent, stalled or dripping client frees its worker. A
 // non-zero until caps the deadlines, to bound how long skipping a bad
 // request may take; while the request reader waits to see whether a
-// request without a terminator has ended, the read deadline is its quiet
+// request without a terminator has ended, the read deadline is its pause
 // clock's. It belongs to the one worker serving the connection: nothing
 // else touches it.
 type meteredConn struct {
 	net.Conn
 	idle    time.Duration
 	until   time.Time
-	quiet   protocol.QuietClock // when bytes last arrived, and the pause waited for
+	pause   protocol.QuietClock // when bytes last arrived, and the pause waited for
 	rate    rateMeter
 	replay  []byte // read first: what the waiting room read of the head
 	in, out int64
@@ -56,8 +56,8 @@ func (c *meteredConn) setDeadline(set func(time.Time) error, limit time.Time) (t
 	return false
 }
 
-// setQuietWait is the request reader's hook for its pauses.
-func (c *meteredConn) setQuietWait(d time.Duration) { c.quiet.SetQuietWait(d) }
+// setPauseWait is the request reader's hook for its pauses.
+func (c *meteredConn) setPauseWait(d time.Duration) { c.pause.SetQuietWait(d) }
 
 func (c *meteredConn) Read(p []byte) (int, error) {
 	if len(c.replay) > 0 {
@@ -67,15 +67,15 @@ func (c *meteredConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	for {
-		timedByRate := c.setDeadline(c.Conn.SetReadDeadline, c.deadline(c.quiet.Deadline()))
+		timedByRate := c.setDeadline(c.Conn.SetReadDeadline, c.deadline(c.pause.Deadline()))
 		start := time.Now()
 		n, err := c.Conn.Read(p)
 		c.in += int64(n)
-		c.quiet.Arrived(n)
+		c.pause.Arrived(n)
 		if slow := c.rate.moved(n, time.Since(start)); slow != nil {
 			return n, slow
 		}
-		err, retry := c.quiet.Pause(err, c.Conn)
+		err, retry := c.pause.Pause(err, c.Conn)
 		switch {
 		case n > 0:
 			return n, err

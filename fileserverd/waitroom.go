@@ -129,7 +129,6 @@ func (r *waitingRoom) park(c *conn) {
 // answers itself, then waits for the next request.
 func (r *waitingRoom) wait(c *conn, deadline time.Time, l protocol.Limit) {
 	if !c.setState(stateWaiting) {
-		c.close()
 		return
 	}
 	for {
@@ -154,7 +153,6 @@ func (r *waitingRoom) wait(c *conn, deadline time.Time, l protocol.Limit) {
 // queue waits for a free worker to take c, whose head has arrived.
 func (r *waitingRoom) queue(c *conn) {
 	if !c.setState(stateReady) {
-		c.close()
 		return
 	}
 	select {
@@ -217,7 +215,7 @@ func (r *waitingRoom) answerStats(c *conn) (rest []byte, ok bool) {
 	if !c.setState(stateAnswering) {
 		return nil, false
 	}
-	defer c.setState(stateWaiting) // refused once stopping: the next read fails
+	defer c.setState(stateWaiting) // or closed, once stopping
 	start := time.Now()
 	r.counters.begin(protocol.OpStats)
 	if r.srv.counters.mapping != nil {

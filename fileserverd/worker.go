@@ -85,9 +85,9 @@ func (w *worker) serveConn(c *conn) (park bool) {
 	mc := &meteredConn{Conn: c.nc, idle: w.srv.cfg.IdleTimeout, replay: c.replay,
 		rate: rateMeter{rate: float64(w.srv.cfg.MinRate), window: w.srv.cfg.MinRateWindow}}
 	// The room's clock: a pause it saw end the head has passed here too.
-	mc.quiet.Last = c.lastIn
+	mc.pause.Last = c.lastIn
 	w.br.Reset(mc)
-	w.requests.SetQuietWait = mc.setQuietWait
+	w.requests.SetQuietWait = mc.setPauseWait
 	defer func() {
 		w.br.Reset(nil)
 		w.requests.SetQuietWait = nil

@@ -38,8 +38,8 @@ type execStarter struct {
 func (e *execStarter) start(id int) (child, error) {
 	args := []string{
 		"-mode", e.cfg.Mode, "-workers", strconv.Itoa(e.cfg.Workers), "-dir", e.cfg.Dir,
-		"-max-size", strconv.FormatInt(e.cfg.MaxSize, 10), "-idle-timeout", e.cfg.IdleTimeout.String(), "-quiet", e.cfg.EndPause.String(),
-		"-quiet-write", e.cfg.EndPauseWrite.String(), "-min-rate", strconv.FormatInt(e.cfg.MinRate, 10), "-min-rate-window", e.cfg.MinRateWindow.String(),
+		"-max-size", strconv.FormatInt(e.cfg.MaxSize, 10), "-idle-timeout", e.cfg.IdleTimeout.String(), "-end-pause", e.cfg.EndPause.String(),
+		"-end-pause-write", e.cfg.EndPauseWrite.String(), "-min-rate", strconv.FormatInt(e.cfg.MinRate, 10), "-min-rate-window", e.cfg.MinRateWindow.String(),
 		"-head-timeout", e.cfg.HeadTimeout.String(), "-keepalive-timeout", e.cfg.KeepAlive.String(),
 		"-max-conns", strconv.Itoa(e.cfg.MaxConns), "-max-conns-per-ip", strconv.Itoa(e.cfg.MaxConnsPerIP),
 		"-shutdown-timeout", e.cfg.ShutdownTimeout.String(), "-log-format", e.cfg.LogFormat,
