@@ -47,7 +47,7 @@ const (
 	stateAnswering                   // in the room, which answers its STATS itself
 	stateReady                       // its head has arrived: queued for a free worker
 	stateServing                     // a worker serves a request on it
-	stateIdle                        // its worker waits for the rest of pipelined bytes
+	stateIdle                        // its worker waits for the next request to begin
 	stateHandedOver                  // process mode's parent: a worker child serves it
 	stateClosed                      // closed and forgotten
 	numStates
@@ -117,8 +117,8 @@ type conn struct {
 
 	// Guarded by server.mu: shutdown reads them, to close and to name.
 	state  connState
-	worker int    // the worker serving it, once one has read a request
-	cmd    string // the request being served (or the last one served)
+	worker int    // the worker serving it, once it has read a request
+	cmd    string // the request it serves (or the last one it served)
 	name   string // its file name, if it has one
 }
 
@@ -179,6 +179,7 @@ func (c *conn) setState(to connState) (moved bool) {
 	switch {
 	case to.withWorker() && !from.withWorker():
 		s.withWorker.Add(1)
+		c.worker, c.cmd, c.name = 0, "", "" // none read by this worker yet
 	case from.withWorker() && !to.withWorker():
 		s.withWorker.Done()
 	}
