@@ -146,7 +146,7 @@ func (s *server) serveLink(link *net.UnixConn, id int) {
 			}
 			return
 		}
-		s.hold(c, false)
+		s.admit(c, false)
 		if _, err := link.Write([]byte{handBackReceived}); err != nil {
 			c.close()
 			return

@@ -18,7 +18,7 @@ import (
 //	                 new
 //	           wait |   \ serveConn (in a worker child)
 //	                v    +----------------------------+
-//	 park ----> waiting <---> answering (a STATS)     |
+//	            waiting <---> answering (a STATS)     |
 //	                |                                 |
 //	                | its head has arrived            |
 //	                v                                 v
@@ -26,12 +26,12 @@ import (
 //	              |   ^                               |
 //	     dispatch |   | the child died                | park
 //	              v   | before its receipt            v
-//	            handedOver ------- park -------->  waiting
+//	            handedOver ------- park -------->  waiting (the same)
 //
 //	and from every state: closed
 //
 // A connection has one owner at a time, and only its owner calls setState
-// or touches the fields marked "owner": the accept loop (or a worker
+// or touches the owner's fields of conn: the accept loop (or a worker
 // child's link loop) in new; the room's goroutine for it (wait) in
 // waiting, answering and ready, which hands it on through the room's
 // ready channel; its worker in serving and idle; in handedOver, the
@@ -78,10 +78,10 @@ const (
 	numGauges
 )
 
-// gauges are the gauges that count a connection in each state. In
+// stateGauges are the gauges that count a connection in each state. In
 // process mode the parent counts what is in its room, and each child the
 // connection it serves, in its own slot.
-var gauges = [numStates][]gauge{
+var stateGauges = [numStates][]gauge{
 	stateWaiting:   {gaugeWaiting},
 	stateAnswering: {gaugeActive},
 	stateReady:     {gaugeWaiting, gaugeWaitingForWorker},
@@ -107,8 +107,8 @@ type conn struct {
 	remote string // the client's address, for logs
 	ip     string // the client's host, for -max-conns-per-ip
 
-	// Owner: what the room read of the next request, for the worker to
-	// read again.
+	// The owner's (see connState): the socket, and what the room read of
+	// the next request, for the worker to read again.
 	nc      net.Conn  // the socket: a new net.Conn once a child hands it back
 	replay  []byte    // the head, with the blank lines before it and what came after it
 	lastIn  time.Time // when its last byte arrived: the worker's pauses count from there
@@ -133,10 +133,10 @@ func newConn(nc net.Conn) *conn {
 	return c
 }
 
-// hold makes c one of the connections s holds, in state new; with caps,
+// admit makes c one of the connections s holds, in state new; with caps,
 // only if -max-conns and -max-conns-per-ip allow it (if not: which one
 // forbids it). A worker child holds what its parent hands over uncapped.
-func (s *server) hold(c *conn, caps bool) (over protocol.Limit, ok bool) {
+func (s *server) admit(c *conn, caps bool) (over protocol.Limit, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -170,10 +170,10 @@ func (c *conn) setState(to connState) (moved bool) {
 	if from == to || moves[from]&(1<<to) == 0 {
 		panic(fmt.Sprintf("connection from %s: no move from %s to %s", c.remote, from, to))
 	}
-	for _, g := range gauges[from] {
+	for _, g := range stateGauges[from] {
 		s.gauges.gauge(g, -1)
 	}
-	for _, g := range gauges[to] {
+	for _, g := range stateGauges[to] {
 		s.gauges.gauge(g, +1)
 	}
 	switch {

@@ -107,7 +107,7 @@ func (r *waitingRoom) acceptLoop(ln net.Listener) {
 			continue
 		}
 		c := newConn(nc)
-		if l, ok := s.hold(c, true); !ok {
+		if l, ok := s.admit(c, true); !ok {
 			r.limited(l, nc, fmt.Sprintf("too many connections (%s), closing", limitFlag(l)))
 			nc.Close()
 			continue
