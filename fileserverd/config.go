@@ -38,17 +38,11 @@ type config struct {
 }
 
 const usageText = `fileserverd serves files over the course's text protocol (LIST, GET,
-DOWNLOAD, UPLOAD, DELETE, STATS; JSON replies end in CRLF CRLF, content in
-base64), with a fixed pool of workers: N goroutines (-mode thread) or N
-child processes of this binary to which the parent hands connections
-(-mode process). Each worker serves one connection at a time; connections
-wait for a request, and for a free worker, in the waiting room.
-
-Requests are read as real course clients send them: ended by CRLF CRLF,
-one CRLF or LF, EOF, or nothing (a pause ends them: -end-pause for LIST, GET,
-STATS, the longer -end-pause-write for UPLOAD and DELETE); commands in any
-case, POST and PUT for UPLOAD; base64 with line breaks; a length before the
-payload; or JSON ({"command": "upload", "params": ["name", "<base64>"]}).
+DOWNLOAD, UPLOAD, DELETE, STATS), with a fixed pool of workers: N goroutines
+(-mode thread) or N child processes (-mode process), each serving one
+connection at a time; connections wait for a request, and for a free
+worker, in the waiting room. Requests are read however course clients end
+them, text or JSON, down to a pause (-end-pause); see the README.
 
 Usage:
   fileserverd [flags]

@@ -37,8 +37,8 @@ import (
 // ready channel; its worker in serving and idle; in handedOver, the
 // dispatcher of the child serving it. Shutdown (server.stop) closes the
 // socket, under server.mu, of those on which no request is in flight
-// (closedByStop), and from then on setState closes a connection it is
-// asked to move elsewhere.
+// (waiting, answering, idle), and from then on setState closes a
+// connection it is asked to move elsewhere.
 type connState int
 
 const (
@@ -78,9 +78,8 @@ const (
 	numGauges
 )
 
-// stateGauges are the gauges that count a connection in each state. In
-// process mode the parent counts what is in its room, and each child the
-// connection it serves, in its own slot.
+// stateGauges are the gauges that count a connection in each state, in
+// the slot of its process (server.gauges).
 var stateGauges = [numStates][]gauge{
 	stateWaiting:   {gaugeWaiting},
 	stateAnswering: {gaugeActive},
@@ -93,15 +92,8 @@ var stateGauges = [numStates][]gauge{
 // connection: shutdown waits for them, and cuts them at its timeout.
 func (s connState) withWorker() bool { return s == stateServing || s == stateIdle }
 
-// closedByStop tells the states shutdown closes at once: no request is
-// in flight.
-func (s connState) closedByStop() bool {
-	return s == stateWaiting || s == stateAnswering || s == stateIdle
-}
-
 // conn is one client connection and everything the server knows about
-// it, from its accept (or, in a worker child, its hand-over) to its
-// close.
+// it, from its accept (or hand-over, in a worker child) to its close.
 type conn struct {
 	srv    *server
 	remote string // the client's address, for logs

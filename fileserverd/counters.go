@@ -11,17 +11,14 @@ import (
 	"fileserver/protocol"
 )
 
-// numOps is how many protocol.Ops the counters keep, ok and failed each.
-const numOps = protocol.NumOps
-
 // Word offsets inside one slot of counters.
 const (
 	wConns    = iota                         // connections accepted
 	wBytesIn                                 // bytes read from clients
 	wBytesOut                                // bytes written to clients
 	wCurrent                                 // 1 + the operation in progress, 0 when none
-	wOps                                     // ok and failed per operation, 2*numOps words
-	wLimits   = wOps + 2*numOps              // connections closed or refused by each limit, protocol.NumLimits words
+	wOps                                     // ok and failed per operation, 2*protocol.NumOps words
+	wLimits   = wOps + 2*protocol.NumOps     // connections closed or refused by each limit, protocol.NumLimits words
 	wCPU      = wLimits + protocol.NumLimits // process mode: CPU microseconds (see rusageMicros)
 	wGauges   = wCPU + 1                     // connections counted by each gauge, numGauges words (conn.go)
 	wRestarts = wGauges + int(numGauges)     // slot 0: worker processes replaced
@@ -158,7 +155,7 @@ func (c *counters) reap(worker int) (interrupted bool) {
 	// before it is used as an index: a bad value counts as "other".
 	if cur := atomic.SwapUint64(&w[wCurrent], 0); cur != 0 {
 		op := protocol.OpOther
-		if cur <= uint64(numOps) {
+		if cur <= uint64(protocol.NumOps) {
 			op = protocol.Op(cur - 1)
 		}
 		atomic.AddUint64(&w[wOps+2*int(op)+1], 1)
@@ -197,7 +194,7 @@ func (c *counters) snapshot() protocol.Stats {
 			s.CPUMicros += atomic.LoadUint64(&c.slot(id)[wCPU])
 		}
 	}
-	ops := make([]protocol.OpCount, numOps)
+	ops := make([]protocol.OpCount, protocol.NumOps)
 	var limits [protocol.NumLimits]uint64
 	for id := 0; id <= c.workers; id++ {
 		w := c.slot(id)
@@ -230,9 +227,12 @@ func (c *counters) snapshot() protocol.Stats {
 func statsFields(s protocol.Stats) []protocol.Field {
 	reqs := make([]protocol.Field, 0, protocol.NumOps)
 	for _, op := range protocol.Ops() {
-		name := op.String()
-		oc := s.Requests[name]
-		reqs = append(reqs, protocol.Field{Key: name, Value: []protocol.Field{{Key: "ok", Value: oc.OK}, {Key: "failed", Value: oc.Failed}}})
+		oc := s.Requests[op.String()]
+		reqs = append(reqs, protocol.Field{Key: op.String(), Value: []protocol.Field{{Key: "ok", Value: oc.OK}, {Key: "failed", Value: oc.Failed}}})
+	}
+	limits := make([]protocol.Field, 0, protocol.NumLimits)
+	for _, name := range protocol.Limits {
+		limits = append(limits, protocol.Field{Key: name, Value: s.Limits[name]})
 	}
 	return []protocol.Field{
 		{Key: "mode", Value: s.Mode},
@@ -248,15 +248,7 @@ func statsFields(s protocol.Stats) []protocol.Field {
 		{Key: "waiting_connections", Value: s.WaitingConnections},
 		{Key: "waiting_for_worker", Value: s.WaitingForWorker},
 		{Key: "cpu_us", Value: s.CPUMicros},
-		{Key: "limits", Value: limitFields(s.Limits)},
+		{Key: "limits", Value: limits},
 		{Key: "requests", Value: reqs},
 	}
-}
-
-func limitFields(m map[string]uint64) []protocol.Field {
-	f := make([]protocol.Field, 0, len(protocol.Limits))
-	for _, name := range protocol.Limits {
-		f = append(f, protocol.Field{Key: name, Value: m[name]})
-	}
-	return f
 }

@@ -11,15 +11,12 @@ import (
 	"time"
 )
 
-// In process mode the parent accepts every connection and keeps it in its
-// waiting room until its request head has arrived; then it hands the
-// connection to a free worker child over a link of their own, a Unix
-// socket pair (SOCK_SEQPACKET on Linux, SOCK_STREAM where there is none:
-// linkPair): the connection's descriptor (SCM_RIGHTS) and the bytes the
-// room read of it, in one frame. The child serves it like a thread-mode worker
-// and answers with one byte: park it (wait for its next request in the
-// parent's room) or closed. One room for all children: a ready connection
-// goes to whichever child is free, never behind another's transfer.
+// In process mode the parent's waiting room hands a connection whose head
+// has arrived to a free worker child over a link of their own, a Unix
+// socket pair (linkPair): its descriptor (SCM_RIGHTS) and the bytes the
+// room read of it, in one frame. The child serves it like a thread-mode
+// worker and answers with one byte: park it (in the parent's room) or
+// closed. A ready connection goes to whichever child is free.
 
 // Link messages from the child: what became of the connection it was
 // handed.

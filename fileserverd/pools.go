@@ -32,7 +32,7 @@ func serveThreadPool(ctx context.Context, cfg config, log *slog.Logger) error {
 	c := newCounters(cfg.Mode, cfg.Workers, os.Getpid(), time.Now())
 	srv := newServer(cfg, st, c, log)
 	logListening(log, cfg, ln)
-	srv.serve(ln, workerIDs(cfg.Workers))
+	srv.serve(ln, cfg.Workers)
 	sdNotify(log, readyState(cfg, ln))
 
 	<-ctx.Done()
@@ -162,12 +162,4 @@ func logFinalStats(log *slog.Logger, s protocol.Stats) {
 		attrs = append(attrs, name+"_ok", s.Requests[name].OK, name+"_failed", s.Requests[name].Failed)
 	}
 	log.Info("stopped", attrs...)
-}
-
-func workerIDs(n int) []int {
-	ids := make([]int, n)
-	for i := range ids {
-		ids[i] = i + 1
-	}
-	return ids
 }

@@ -55,13 +55,12 @@ func newServer(cfg config, st *store, c *counters, log *slog.Logger) *server {
 	return s
 }
 
-// serve runs thread mode: one accept loop feeds the workers with the
-// given ids through the waiting room.
-func (s *server) serve(ln net.Listener, ids []int) {
-	s.room = newWaitingRoom(s, len(ids))
-	for _, id := range ids {
-		w := newWorker(s, id)
-		s.loops.Go(w.run)
+// serve runs thread mode: one accept loop feeds workers 1 to n through
+// the waiting room.
+func (s *server) serve(ln net.Listener, n int) {
+	s.room = newWaitingRoom(s, n)
+	for id := 1; id <= n; id++ {
+		s.loops.Go(newWorker(s, id).run)
 	}
 	s.loops.Go(func() { s.room.acceptLoop(ln) })
 }
@@ -115,20 +114,19 @@ func (s *server) stop() {
 		close(s.room.stop)
 	}
 	for c := range s.conns {
-		if c.state.closedByStop() {
+		switch c.state {
+		case stateWaiting, stateAnswering, stateIdle:
 			c.nc.Close()
 		}
 	}
 	s.freed.Broadcast()
 }
 
-// shutdown stops the server gracefully (stop), lets requests in flight
-// finish until ctx ends, and then closes their connections. It then waits
-// for thread mode's accept loop and workers, which return once the room
-// is shut and their connection is done. A worker that has not returned
-// shutdownGrace later is blocked where no close reaches it (the file
-// system) and is abandoned, so that the process can still exit. The
-// caller closes the listener first, so that the accept loop returns. Its
+// shutdown stops the server (stop), lets requests in flight finish until
+// ctx ends, then closes their connections, and waits for thread mode's
+// accept loop and workers. A worker still there shutdownGrace later is
+// blocked where no close reaches it (the file system) and is abandoned,
+// so that the process can exit. The caller closes the listener first. Its
 // error names every request it cut.
 func (s *server) shutdown(ctx context.Context) error {
 	s.stop()

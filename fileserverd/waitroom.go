@@ -16,17 +16,13 @@ import (
 )
 
 // A worker serves one connection at a time, so a connection that sends
-// nothing, or trickles its head a byte at a time, would hold a worker
-// hostage. The waiting room keeps such connections away from the workers:
-// a goroutine per connection waits, without a buffer, until the client
-// sends something, then reads the request's head through a small reader,
-// and only then hands the connection, with the bytes it read, to a free
-// worker (thread mode) or child (process mode's parent: handoff.go).
-// Waiting there, not in the kernel's listen queue, connections are seen
-// by the caps and STATS, and a STATS is answered by the room itself, so
-// that it works while every worker is busy. After a request, a connection
-// with nothing more to read comes back to wait for its next one (conn.go
-// has the whole life of a connection).
+// nothing, or trickles its head, would hold a worker hostage. The waiting
+// room keeps them away: a goroutine per connection waits, without a
+// buffer, for the client to send, reads the request's head through a
+// small reader, and only then hands the connection, with what it read, to
+// a free worker (or child: handoff.go), answering a STATS itself. Waiting
+// here, not in the listen queue, connections are seen by the caps and
+// STATS. conn.go has the whole life of a connection.
 
 // headBufSize is the reader a waiting connection reads its head through,
 // allocated only once the client has sent something.
@@ -224,31 +220,26 @@ func (r *waitingRoom) answerStats(c *conn) (rest []byte, ok bool) {
 	reply := protocol.AppendReply(nil, protocol.Field{Key: "status", Value: protocol.StatusOK},
 		protocol.Field{Key: "data", Value: statsFields(r.srv.counters.snapshot())})
 	r.counters.done(protocol.OpStats, true)
-	c.nc.SetWriteDeadline(time.Now().Add(r.replyTimeout()))
+	timeout := r.srv.cfg.IdleTimeout // or a minute, for a reply the room writes itself
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(timeout))
 	_, err := c.nc.Write(reply)
 	c.nc.SetWriteDeadline(time.Time{})
 	r.counters.transferred(int64(c.headLen), int64(len(reply)))
-	remote := c.remote
 	if err != nil {
 		r.counters.undo(protocol.OpStats)
-		r.srv.log.Warn("request failed", "remote", remote, "cmd", "STATS", "outcome", "error", "error", fmt.Sprintf("write reply: %v", err), "closing", "the reply could not be sent")
+		r.srv.log.Warn("request failed", "remote", c.remote, "cmd", "STATS", "outcome", "error", "error", fmt.Sprintf("write reply: %v", err), "closing", "the reply could not be sent")
 		return nil, false
 	}
-	r.srv.log.Info("request", "remote", remote, "cmd", "STATS", "bytes", 0, "in", c.headLen, "out", len(reply),
+	r.srv.log.Info("request", "remote", c.remote, "cmd", "STATS", "bytes", 0, "in", c.headLen, "out", len(reply),
 		"duration", time.Since(start).Round(time.Microsecond), "outcome", "ok", "served_by", "waiting room")
 	rest = c.replay[c.headLen:]
 	for len(rest) > 0 && (rest[0] == '\r' || rest[0] == '\n') {
 		rest = rest[1:]
 	}
 	return rest, true
-}
-
-// replyTimeout bounds a reply the room writes itself.
-func (r *waitingRoom) replyTimeout() time.Duration {
-	if r.srv.cfg.IdleTimeout > 0 {
-		return r.srv.cfg.IdleTimeout
-	}
-	return time.Minute
 }
 
 // next gives a worker the next connection whose head arrived; ok is false

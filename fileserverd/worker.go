@@ -423,10 +423,7 @@ func (w *worker) refuseUnnamed(mc *meteredConn, o requestOutcome, req *protocol.
 		o.name = sanitize(req.Args[0])
 	}
 	o = w.fail(mc, o, w.uploadError(&o, err).Error())
-	if skipped != nil {
-		w.countSlow(skipped)
-		o.close(fmt.Sprintf("the end of the refused request was not found: %v", skipped))
-	}
+	w.skipped(&o, skipped)
 	return o
 }
 
@@ -480,10 +477,7 @@ func (w *worker) refusePayload(mc *meteredConn, o requestOutcome, req *protocol.
 	case !isRequestLevel(err):
 		o.close(fmt.Sprintf("reading the refused request: %v", err))
 	default:
-		if serr := w.requests.Skip(skipLimit); serr != nil {
-			w.countSlow(serr)
-			o.close(fmt.Sprintf("the end of the refused request was not found: %v", serr))
-		}
+		w.skipped(&o, w.requests.Skip(skipLimit))
 	}
 	return o
 }
@@ -519,11 +513,17 @@ func (w *worker) badRequest(mc *meteredConn, o requestOutcome, err error) reques
 	if !o.keep {
 		return o
 	}
-	if serr := w.skipRest(mc, o, err); serr != nil {
-		w.countSlow(serr)
-		o.close(fmt.Sprintf("the end of the refused request was not found: %v", serr))
-	}
+	w.skipped(&o, w.skipRest(mc, o, err))
 	return o
+}
+
+// skipped closes the connection after a refused request whose end a skip
+// did not find (err is why), and counts a skip the minimum rate cut.
+func (w *worker) skipped(o *requestOutcome, err error) {
+	if err != nil {
+		w.countSlow(err)
+		o.close(fmt.Sprintf("the end of the refused request was not found: %v", err))
+	}
 }
 
 // isRequestLevel tells an error the client can be told about from a broken

@@ -98,9 +98,8 @@ var commands = map[string]struct {
 }
 
 // Op is the operation the request counts as, and params the number of
-// parameters its command takes (-1: UPLOAD, a name and content). A JSON
-// request whose command has not come yet (its content came first) is an
-// UPLOAD, the only command that may carry content.
+// parameters its command takes (-1: UPLOAD, a name and content); a JSON
+// request whose content came before its command is an UPLOAD.
 func (r *Request) Op() (op Op, params int) {
 	c, ok := commands[r.Command]
 	if !ok {

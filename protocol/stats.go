@@ -1,11 +1,10 @@
 package protocol
 
-// Limit is one of the limits that close or refuse a connection. Its
-// String is the key STATS counts it under, and the server's flag that
-// sets it with dashes: head_timeout, -head-timeout.
+// Limit is one of the limits that close or refuse a connection, in the
+// order STATS lists them. Its String is the key STATS counts it under,
+// and the server's flag that sets it with dashes: -head-timeout.
 type Limit int
 
-// The limits, in the order STATS lists them.
 const (
 	LimitHeadTimeout   Limit = iota // no head within -head-timeout
 	LimitKeepAlive                  // no next request within -keepalive-timeout
