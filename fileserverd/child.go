@@ -114,6 +114,7 @@ func serveWorkerChild(ctx context.Context, ci childInfo, log *slog.Logger) error
 // connections the parent hands over through link, one at a time, and
 // tells the parent what became of each, until the link closes.
 func (s *server) serveLink(link *net.UnixConn, id int) {
+	s.gauges = s.counters.worker(id)
 	w := newWorker(s, id)
 	buf := make([]byte, handOffHead+maxReplay)
 	oob := make([]byte, syscall.CmsgSpace(4))
@@ -121,7 +122,7 @@ func (s *server) serveLink(link *net.UnixConn, id int) {
 		return
 	}
 	for {
-		wc, err := receive(link, buf, oob)
+		c, err := receive(link, buf, oob)
 		if err != nil {
 			// errLinkClosed: the parent stopping (it closes the link once
 			// its room is shut, before or after its SIGTERM arrives) or
@@ -131,15 +132,16 @@ func (s *server) serveLink(link *net.UnixConn, id int) {
 			}
 			return
 		}
+		s.admit(c, false)
 		if _, err := link.Write([]byte{handBackReceived}); err != nil {
-			wc.conn.Close()
+			c.close()
 			return
 		}
 		v := handBackClosed
-		if w.serveConn(wc) {
+		if w.serveConn(c) {
 			v = handBackPark
 		}
-		wc.conn.Close() // the parent holds the connection too
+		c.close() // the parent holds the connection too
 		if _, err := link.Write([]byte{v}); err != nil {
 			return
 		}

@@ -20,8 +20,8 @@ type config struct {
 	Workers         int
 	MaxSize         int64
 	IdleTimeout     time.Duration
-	Quiet           time.Duration // ends a request that only reads, sent without a terminator
-	QuietWrite      time.Duration // the same for one that changes storage (UPLOAD, DELETE)
+	EndPause        time.Duration // ends a request that only reads, sent without a terminator
+	EndPauseWrite   time.Duration // the same for one that changes storage (UPLOAD, DELETE)
 	MinRate         int64         // bytes per second a transfer must move; 0: no minimum
 	MinRateWindow   time.Duration // what MinRate is averaged over
 	HeadTimeout     time.Duration // a request's head must arrive within it
@@ -38,17 +38,11 @@ type config struct {
 }
 
 const usageText = `fileserverd serves files over the course's text protocol (LIST, GET,
-DOWNLOAD, UPLOAD, DELETE, STATS; JSON replies end in CRLF CRLF, content in
-base64), with a fixed pool of workers: N goroutines (-mode thread) or N
-child processes of this binary to which the parent hands connections
-(-mode process). Each worker serves one connection at a time; the others wait in
-the waiting room.
-
-Requests are read as real course clients send them: ended by CRLF CRLF,
-one CRLF or LF, EOF, or nothing (a pause ends them: -quiet for LIST, GET,
-STATS, the longer -quiet-write for UPLOAD and DELETE); commands in any
-case, POST and PUT for UPLOAD; base64 with line breaks; a length before the
-payload; or JSON ({"command": "upload", "params": ["name", "<base64>"]}).
+DOWNLOAD, UPLOAD, DELETE, STATS), with a fixed pool of workers: N goroutines
+(-mode thread) or N child processes (-mode process), each serving one
+connection at a time; connections wait for a request, and for a free
+worker, in the waiting room. Requests are read however course clients end
+them, text or JSON, down to a pause (-end-pause); see the README.
 
 Usage:
   fileserverd [flags]
@@ -60,7 +54,7 @@ Examples:
   fileserverd -allow 10.0.0.0/8,127.0.0.1        # the lab subnet and this host only
   fileserverd -head-timeout 5s -max-conns-per-ip 20   # a lab server shared by a class
   printf 'LIST\r\n\r\n' | nc -q1 127.0.0.1 8889
-  printf 'list' | nc 127.0.0.1 8889              # answered after -quiet
+  printf 'list' | nc 127.0.0.1 8889              # answered after -end-pause
 
 Flags:
 `
@@ -73,24 +67,29 @@ func parseFlags(args []string, help, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("fileserverd", flag.ContinueOnError)
 	fs.SetOutput(stderr) // the flag package's own error line
 	fs.Usage = func() {} // printed below, where it is known which stream it goes to
-	fs.StringVar(&cfg.Addr, "addr", ":8889", "listen `address`, host:port (port 0 picks a free one, e.g. 127.0.0.1:0)")
-	fs.StringVar(&cfg.Dir, "dir", "files", "storage `directory`, created if missing (e.g. /var/lib/fileserverd); under systemd, $STATE_DIRECTORY unless given")
-	fs.StringVar(&cfg.Mode, "mode", "thread", "concurrency `model`: thread (a pool of goroutines) or process (a pool of child processes)")
-	fs.IntVar(&cfg.Workers, "workers", 5, "`number` of workers, each serving one connection at a time (e.g. 1, 5, 50)")
-	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB, 1GB; 1 MB = 1048576 bytes)")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that sends or accepts nothing for this `duration` (e.g. 30s; 0 = never)")
-	fs.DurationVar(&cfg.Quiet, "quiet", 75*time.Millisecond, "a LIST, GET or STATS without a terminator ends after this `duration` of silence (see README); 0 = never")
-	fs.DurationVar(&cfg.QuietWrite, "quiet-write", time.Second, "a DELETE, or an upload after a line break, without a terminator ends after this `duration` of silence, never sooner; 0 = never")
-	minRate := fs.String("min-rate", "1KB/s", "an upload body or a download slower than this `rate` (e.g. 1KB/s; 0 = off) is cut, with an ERROR")
+	fs.StringVar(&cfg.Addr, "addr", ":8889", "listen `address`, host:port (port 0 picks a free one)")
+	fs.StringVar(&cfg.Dir, "dir", "files", "storage `directory`, created if missing; under systemd, $STATE_DIRECTORY unless given")
+	fs.StringVar(&cfg.Mode, "mode", "thread", "concurrency `model`: thread (goroutines) or process (child processes)")
+	fs.IntVar(&cfg.Workers, "workers", 5, "`number` of workers, each serving one connection at a time")
+	maxSize := fs.String("max-size", "1GB", "largest accepted upload, decoded (`size`, e.g. 100MB; 1 MB = 1048576 bytes)")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", time.Minute, "close a connection that moves nothing for this `duration` (0 = never)")
+	endPause := "a LIST, GET or STATS without a terminator ends after this `duration` of silence (0 = never)"
+	endPauseWrite := "the same for a DELETE or an UPLOAD, never sooner than -end-pause (0 = never)"
+	fs.DurationVar(&cfg.EndPause, "end-pause", 75*time.Millisecond, endPause)
+	fs.DurationVar(&cfg.EndPauseWrite, "end-pause-write", time.Second, endPauseWrite)
+	// Their old names, kept working, left out of -h (printDefaults).
+	fs.DurationVar(&cfg.EndPause, "quiet", 75*time.Millisecond, endPause)
+	fs.DurationVar(&cfg.EndPauseWrite, "quiet-write", time.Second, endPauseWrite)
+	minRate := fs.String("min-rate", "1KB/s", "cut, with an ERROR, an upload or download slower than this `rate` (0 = off)")
 	fs.DurationVar(&cfg.MinRateWindow, "min-rate-window", 10*time.Second, "the `duration` -min-rate is averaged over, counting only time spent waiting for the client")
-	fs.DurationVar(&cfg.HeadTimeout, "head-timeout", 10*time.Second, "a new connection must send a whole request head within this `duration` (like net/http's ReadHeaderTimeout), else it gets an ERROR and is closed; it waits for it outside the workers")
-	fs.DurationVar(&cfg.KeepAlive, "keepalive-timeout", 15*time.Second, "a connection between requests waits this `duration` for its next one, outside the workers, then is closed")
-	fs.IntVar(&cfg.MaxConns, "max-conns", 4096, "most connections held at once, waiting or served (`number`); past it a new one gets an ERROR and is closed")
-	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most connections from one client address (`number`); 0: no cap (filestressd opens 50 from one address)")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`, then cut them")
+	fs.DurationVar(&cfg.HeadTimeout, "head-timeout", 10*time.Second, "a new connection must send a whole request head within this `duration`, else it is closed")
+	fs.DurationVar(&cfg.KeepAlive, "keepalive-timeout", 15*time.Second, "a connection between requests waits this `duration` for its next one, then is closed")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 4096, "most connections held at once, waiting or served (a `number`)")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most connections from one client address (`number`; 0 = no cap)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM or SIGINT, let requests in flight finish for up to this `duration`")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log `format` on stderr: text or json")
-	fs.StringVar(&cfg.Allow, "allow", "", "serve only clients in these comma-separated `CIDRs` (e.g. 10.0.0.0/8,192.168.1.0/24); others are closed and logged (default: everyone)")
-	fs.BoolVar(&cfg.HardLinks, "serve-hard-links", false, "serve files that have other hard links; off by default because a hard link can make a file from outside the storage directory readable")
+	fs.StringVar(&cfg.Allow, "allow", "", "serve only clients in these comma-separated `CIDRs` (default: everyone)")
+	fs.BoolVar(&cfg.HardLinks, "serve-hard-links", false, "serve files that have other hard links (see README)")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and build information, and exit")
 	if err := fs.Parse(args); err != nil {
 		out := stderr
@@ -99,7 +98,7 @@ func parseFlags(args []string, help, stderr io.Writer) (config, error) {
 		}
 		fs.SetOutput(out)
 		fmt.Fprint(out, usageText)
-		fs.PrintDefaults()
+		printDefaults(fs)
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
@@ -121,6 +120,20 @@ func parseFlags(args []string, help, stderr io.Writer) (config, error) {
 	return cfg, cfg.validate()
 }
 
+// printDefaults is fs.PrintDefaults without the old names kept as
+// aliases (-quiet, -quiet-write).
+func printDefaults(fs *flag.FlagSet) {
+	shown := flag.NewFlagSet("", flag.ContinueOnError)
+	shown.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "quiet" && f.Name != "quiet-write" {
+			shown.Var(f.Value, f.Name, f.Usage)
+			shown.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	shown.PrintDefaults()
+}
+
 func (c config) validate() error {
 	switch {
 	case c.Mode != "thread" && c.Mode != "process":
@@ -129,10 +142,10 @@ func (c config) validate() error {
 		return fmt.Errorf("-workers %d: want 1 to 4096", c.Workers)
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("-log-format %q: want text or json", c.LogFormat)
-	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0 || c.Quiet < 0 || c.QuietWrite < 0 || c.HeadTimeout <= 0 || c.KeepAlive <= 0 || c.MinRateWindow <= 0:
+	case c.IdleTimeout < 0 || c.ShutdownTimeout < 0 || c.EndPause < 0 || c.EndPauseWrite < 0 || c.HeadTimeout <= 0 || c.KeepAlive <= 0 || c.MinRateWindow <= 0:
 		return errors.New("timeouts must not be negative, and -head-timeout, -keepalive-timeout and -min-rate-window must be above 0")
-	case c.QuietWrite > 0 && c.QuietWrite < c.Quiet:
-		return fmt.Errorf("-quiet-write %s is shorter than -quiet %s: a pause would end an upload sooner than a LIST", c.QuietWrite, c.Quiet)
+	case c.EndPauseWrite > 0 && c.EndPauseWrite < c.EndPause:
+		return fmt.Errorf("-end-pause-write %s is shorter than -end-pause %s: a pause would end an upload sooner than a LIST", c.EndPauseWrite, c.EndPause)
 	case c.MaxConns < 1 || c.MaxConnsPerIP < 0:
 		return fmt.Errorf("-max-conns %d, -max-conns-per-ip %d: want at least 1, and 0 or more", c.MaxConns, c.MaxConnsPerIP)
 	case c.Dir == "":

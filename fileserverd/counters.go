@@ -11,31 +11,26 @@ import (
 	"fileserver/protocol"
 )
 
-// numOps is how many protocol.Ops the counters keep, ok and failed each.
-const numOps = protocol.NumOps
-
 // Word offsets inside one slot of counters.
 const (
-	wActive    = iota                     // connections being served
-	wConns                                // connections accepted
-	wBytesIn                              // bytes read from clients
-	wBytesOut                             // bytes written to clients
-	wCurrent                              // 1 + the operation in progress, 0 when none
-	wOps                                  // ok and failed per operation, 2*numOps words
-	wWaiting   = wOps + 2*numOps          // connections in the waiting room, between requests
-	wLimits    = wWaiting + 1             // connections closed or refused by each limit, numLimits words
-	wCPU       = wLimits + int(numLimits) // process mode: CPU microseconds (see rusageMicros)
-	wQueued    = wCPU + 1                 // slot 0: waiting-room connections whose request arrived, waiting for a worker
-	wRoomSTATS = wQueued + 1              // slot 0: connections whose STATS the waiting room is answering
-	slotWords  = wRoomSTATS + 1
+	wConns    = iota                         // connections accepted
+	wBytesIn                                 // bytes read from clients
+	wBytesOut                                // bytes written to clients
+	wCurrent                                 // 1 + the operation in progress, 0 when none
+	wOps                                     // ok and failed per operation, 2*protocol.NumOps words
+	wLimits   = wOps + 2*protocol.NumOps     // connections closed or refused by each limit, protocol.NumLimits words
+	wCPU      = wLimits + protocol.NumLimits // process mode: CPU microseconds (see rusageMicros)
+	wGauges   = wCPU + 1                     // connections counted by each gauge, numGauges words (conn.go)
+	wRestarts = wGauges + int(numGauges)     // slot 0: worker processes replaced
+	slotWords = wRestarts + 1
 )
 
-// counters are the server's counts: slot 0 for the waiting room and the
-// supervisor (worker restarts, the STATS the room answers itself), slot i
-// for worker i, each written by its worker alone. In
-// process mode they live in a shared memory mapping that every child
-// writes its slot of, so any child can answer STATS for all of them, and
-// the supervisor can still read a slot after its child died.
+// counters are the server's counts: slot 0 for the waiting room, the
+// supervisor and thread mode's gauges, slot i for worker i, each written
+// by its worker alone. In process mode they live in a shared memory
+// mapping that every child writes its slot of, so any child can answer
+// STATS for all of them, and the supervisor can still read a slot after
+// its child died.
 type counters struct {
 	words   []uint64 // accessed atomically: each slot written by its owner, read by STATS and reap
 	workers int
@@ -123,14 +118,8 @@ func (c *counters) supervisorCPU() {
 	atomic.StoreUint64(&c.slot(0)[wCPU], rusageMicros(syscall.RUSAGE_SELF)+rusageMicros(syscall.RUSAGE_CHILDREN))
 }
 
-// connOpened counts a connection a worker serves, from when it takes it
-// from the waiting room until it gives it back or closes it.
-func (wc workerCounters) connOpened() { atomic.AddUint64(&wc.w[wActive], 1) }
-
 // accepted counts a connection accepted, once whatever it does after.
 func (wc workerCounters) accepted() { atomic.AddUint64(&wc.w[wConns], 1) }
-
-func (wc workerCounters) connClosed() { atomic.AddUint64(&wc.w[wActive], ^uint64(0)) }
 
 func (wc workerCounters) begin(op protocol.Op) { atomic.StoreUint64(&wc.w[wCurrent], uint64(op+1)) }
 
@@ -166,54 +155,26 @@ func (c *counters) reap(worker int) (interrupted bool) {
 	// before it is used as an index: a bad value counts as "other".
 	if cur := atomic.SwapUint64(&w[wCurrent], 0); cur != 0 {
 		op := protocol.OpOther
-		if cur <= uint64(numOps) {
+		if cur <= uint64(protocol.NumOps) {
 			op = protocol.Op(cur - 1)
 		}
 		atomic.AddUint64(&w[wOps+2*int(op)+1], 1)
 		interrupted = true
 	}
-	atomic.StoreUint64(&w[wActive], 0)
+	atomic.StoreUint64(&w[wGauges+int(gaugeActive)], 0)
 	// The child's CPU is now in RUSAGE_CHILDREN: count it there only.
 	atomic.StoreUint64(&w[wCPU], 0)
 	c.supervisorCPU()
 	return interrupted
 }
 
-// wRestarts is the word of slot 0 that counts replaced worker processes.
-const wRestarts = 0
-
-// limit is one of the limits that close or refuse a connection, an index
-// into protocol.Limits.
-type limit int
-
-const (
-	limitHeadTimeout limit = iota
-	limitKeepAlive
-	limitMaxConns
-	limitMaxConnsPerIP
-	limitMinRate
-	numLimits
-)
-
-// waiting moves a connection into (+1) or out of (-1) the waiting room.
-func (wc workerCounters) waiting(delta int) {
-	atomic.AddUint64(&wc.w[wWaiting], uint64(int64(delta)))
-}
-
-// queued moves a connection into (+1) or out of (-1) the room's queue for
-// a free worker.
-func (wc workerCounters) queued(delta int) {
-	atomic.AddUint64(&wc.w[wQueued], uint64(int64(delta)))
-}
-
-// roomSTATS moves a connection into (+1) or out of (-1) the STATS the
-// waiting room answers: it is served then, as by a worker.
-func (wc workerCounters) roomSTATS(delta int) {
-	atomic.AddUint64(&wc.w[wRoomSTATS], uint64(int64(delta)))
+// gauge adds delta to a gauge (conn.setState).
+func (wc workerCounters) gauge(g gauge, delta int) {
+	atomic.AddUint64(&wc.w[wGauges+int(g)], uint64(int64(delta)))
 }
 
 // limited counts a connection that a limit closed or refused.
-func (wc workerCounters) limited(l limit) { atomic.AddUint64(&wc.w[wLimits+int(l)], 1) }
+func (wc workerCounters) limited(l protocol.Limit) { atomic.AddUint64(&wc.w[wLimits+int(l)], 1) }
 
 func (c *counters) restarted() { atomic.AddUint64(&c.slot(0)[wRestarts], 1) }
 
@@ -233,31 +194,16 @@ func (c *counters) snapshot() protocol.Stats {
 			s.CPUMicros += atomic.LoadUint64(&c.slot(id)[wCPU])
 		}
 	}
-	ops := make([]protocol.OpCount, numOps)
-	limits := make([]uint64, numLimits)
-	// The waiting room of thread mode counts in slot 0, each child's in
-	// its own slot.
+	ops := make([]protocol.OpCount, protocol.NumOps)
+	var limits [protocol.NumLimits]uint64
 	for id := 0; id <= c.workers; id++ {
 		w := c.slot(id)
-		s.WaitingConnections += int64(atomic.LoadUint64(&w[wWaiting]))
-		s.WaitingForWorker += int64(atomic.LoadUint64(&w[wQueued]))
+		s.ActiveConnections += int64(atomic.LoadUint64(&w[wGauges+int(gaugeActive)]))
+		s.WaitingConnections += int64(atomic.LoadUint64(&w[wGauges+int(gaugeWaiting)]))
+		s.WaitingForWorker += int64(atomic.LoadUint64(&w[wGauges+int(gaugeWaitingForWorker)]))
 		s.Connections += atomic.LoadUint64(&w[wConns])
 		for l := range limits {
 			limits[l] += atomic.LoadUint64(&w[wLimits+l])
-		}
-	}
-	s.Limits = map[string]uint64{}
-	for l, name := range protocol.Limits {
-		s.Limits[name] = limits[l]
-	}
-	// Requests and bytes: every worker's slot, and slot 0 for the STATS
-	// requests the waiting room answers itself.
-	for id := 0; id <= c.workers; id++ {
-		w := c.slot(id)
-		if id > 0 {
-			s.ActiveConnections += int64(atomic.LoadUint64(&w[wActive]))
-		} else {
-			s.ActiveConnections += int64(atomic.LoadUint64(&w[wRoomSTATS]))
 		}
 		s.BytesIn += atomic.LoadUint64(&w[wBytesIn])
 		s.BytesOut += atomic.LoadUint64(&w[wBytesOut])
@@ -269,6 +215,10 @@ func (c *counters) snapshot() protocol.Stats {
 	for _, op := range protocol.Ops() {
 		s.Requests[op.String()] = ops[op]
 	}
+	s.Limits = map[string]uint64{}
+	for l, name := range protocol.Limits {
+		s.Limits[name] = limits[l]
+	}
 	return s
 }
 
@@ -277,9 +227,12 @@ func (c *counters) snapshot() protocol.Stats {
 func statsFields(s protocol.Stats) []protocol.Field {
 	reqs := make([]protocol.Field, 0, protocol.NumOps)
 	for _, op := range protocol.Ops() {
-		name := op.String()
-		oc := s.Requests[name]
-		reqs = append(reqs, protocol.Field{Key: name, Value: []protocol.Field{{Key: "ok", Value: oc.OK}, {Key: "failed", Value: oc.Failed}}})
+		oc := s.Requests[op.String()]
+		reqs = append(reqs, protocol.Field{Key: op.String(), Value: []protocol.Field{{Key: "ok", Value: oc.OK}, {Key: "failed", Value: oc.Failed}}})
+	}
+	limits := make([]protocol.Field, 0, protocol.NumLimits)
+	for _, name := range protocol.Limits {
+		limits = append(limits, protocol.Field{Key: name, Value: s.Limits[name]})
 	}
 	return []protocol.Field{
 		{Key: "mode", Value: s.Mode},
@@ -295,15 +248,7 @@ func statsFields(s protocol.Stats) []protocol.Field {
 		{Key: "waiting_connections", Value: s.WaitingConnections},
 		{Key: "waiting_for_worker", Value: s.WaitingForWorker},
 		{Key: "cpu_us", Value: s.CPUMicros},
-		{Key: "limits", Value: limitFields(s.Limits)},
+		{Key: "limits", Value: limits},
 		{Key: "requests", Value: reqs},
 	}
-}
-
-func limitFields(m map[string]uint64) []protocol.Field {
-	f := make([]protocol.Field, 0, len(protocol.Limits))
-	for _, name := range protocol.Limits {
-		f = append(f, protocol.Field{Key: name, Value: m[name]})
-	}
-	return f
 }

@@ -11,16 +11,12 @@ import (
 	"time"
 )
 
-// In process mode the parent accepts every connection and keeps it in its
-// waiting room until its request head has arrived; then it hands the
-// connection to a free worker child over a link of their own, a Unix
-// socket pair (SOCK_SEQPACKET on Linux, SOCK_STREAM where there is none:
-// linkPair): the connection's descriptor (SCM_RIGHTS) and the bytes the
-// room read of it, in one frame. The child serves it like a thread-mode worker
-// and answers with one byte: park it (wait for its next request in the
-// parent's room) or closed. One room for all children: a ready connection
-// goes to whichever child is free, never behind another's transfer, and
-// the children no longer all wake for every new connection.
+// In process mode the parent's waiting room hands a connection whose head
+// has arrived to a free worker child over a link of their own, a Unix
+// socket pair (linkPair): its descriptor (SCM_RIGHTS) and the bytes the
+// room read of it, in one frame. The child serves it like a thread-mode
+// worker and answers with one byte: park it (in the parent's room) or
+// closed. A ready connection goes to whichever child is free.
 
 // Link messages from the child: what became of the connection it was
 // handed.
@@ -66,8 +62,8 @@ func newLink() (parent *net.UnixConn, child *os.File, err error) {
 // detach takes a connection out of the parent's poller while a child
 // serves it: it returns a duplicate of its descriptor and closes the
 // net.Conn. Were the parent's copy still registered, every segment of an
-// upload the child reads would wake the parent too (measured: 7% off the
-// upload rate). attach makes a net.Conn of the descriptor again.
+// upload the child reads would wake the parent too. attach makes a
+// net.Conn of the descriptor again.
 func detach(conn net.Conn) (int, error) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
@@ -107,23 +103,23 @@ func attach(fd int) (net.Conn, error) {
 
 // handOff sends the connection fd, with the bytes read of it and when
 // they arrived, to the child at the other end of link.
-func handOff(link *net.UnixConn, fd int, wc *waitingConn) error {
-	msg := make([]byte, handOffHead, handOffHead+len(wc.replay))
+func handOff(link *net.UnixConn, fd int, c *conn) error {
+	msg := make([]byte, handOffHead, handOffHead+len(c.replay))
 	msg[0] = handOffHeader
 	var ns int64
-	if !wc.lastIn.IsZero() {
-		ns = wc.lastIn.UnixNano()
+	if !c.lastIn.IsZero() {
+		ns = c.lastIn.UnixNano()
 	}
 	binary.LittleEndian.PutUint64(msg[1:], uint64(ns))
-	binary.BigEndian.PutUint32(msg[1+handOffTimeLen:], uint32(len(wc.replay)))
-	msg = append(msg, wc.replay...)
+	binary.BigEndian.PutUint32(msg[1+handOffTimeLen:], uint32(len(c.replay)))
+	msg = append(msg, c.replay...)
 	_, _, err := link.WriteMsgUnix(msg, syscall.UnixRights(fd), nil)
 	return err
 }
 
-// receive waits for the next connection the parent hands over. buf must
-// hold handOffHead and maxReplay bytes.
-func receive(link *net.UnixConn, buf, oob []byte) (*waitingConn, error) {
+// receive waits for the next connection the parent hands over, not yet
+// held by a server. buf must hold handOffHead and maxReplay bytes.
+func receive(link *net.UnixConn, buf, oob []byte) (*conn, error) {
 	n, oobn, _, _, err := link.ReadMsgUnix(buf, oob)
 	if n == 0 && (err == nil || errors.Is(err, io.EOF)) {
 		return nil, errLinkClosed
@@ -140,16 +136,17 @@ func receive(link *net.UnixConn, buf, oob []byte) (*waitingConn, error) {
 		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "conn")
-	conn, err := net.FileConn(f)
+	nc, err := net.FileConn(f)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("handed-off connection: %w", err)
 	}
-	wc := &waitingConn{conn: conn, replay: append([]byte(nil), buf[handOffHead:n]...)}
+	c := newConn(nc)
+	c.replay = append([]byte(nil), buf[handOffHead:n]...)
 	if ns := int64(binary.LittleEndian.Uint64(buf[1:])); ns != 0 {
-		wc.lastIn = time.Unix(0, ns)
+		c.lastIn = time.Unix(0, ns)
 	}
-	return wc, nil
+	return c, nil
 }
 
 // readFrame completes the frame of which buf holds the first n bytes
@@ -203,7 +200,7 @@ func receivedFD(oob []byte) (int, error) {
 // each, until the child dies or the server stops. hold learns each
 // connection the child took, and nil once the child answered for it: the
 // supervisor names the request of a child it kills.
-func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*waitingConn)) {
+func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*conn)) {
 	defer link.Close()
 	verdict := make([]byte, 1)
 	// No connection for a child before it can serve: until then the
@@ -213,16 +210,19 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 	}
 	started()
 	for {
-		wc, ok := room.next()
+		c, ok := room.next()
 		if !ok {
 			return
 		}
-		fd, err := detach(wc.conn)
+		if !c.setState(stateHandedOver) {
+			return
+		}
+		fd, err := detach(c.nc)
 		if err != nil {
-			room.release(wc.conn)
+			c.close()
 			continue
 		}
-		err = handOff(link, fd, wc)
+		err = handOff(link, fd, c)
 		if err == nil {
 			// A child that dies before it says it has the connection
 			// never touched it: another child serves it.
@@ -233,25 +233,23 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 			}
 		}
 		if err != nil {
-			// The child is gone: another takes the connection.
-			if conn, err := attach(fd); err == nil {
-				room.rekey(wc.conn, conn)
-				wc.conn = conn
-				room.requeue(wc)
+			if nc, err := attach(fd); err == nil {
+				c.nc = nc
+				go room.queue(c)
 			} else {
-				room.release(wc.conn)
+				c.close()
 			}
 			return
 		}
-		hold(wc)
+		hold(c)
 		n, err := link.Read(verdict)
 		if err == nil && n == 1 {
 			hold(nil)
 		}
 		if err == nil && n == 1 && verdict[0] == handBackPark {
-			if conn, err := attach(fd); err == nil {
-				room.rekey(wc.conn, conn)
-				room.park(conn)
+			if nc, err := attach(fd); err == nil {
+				c.nc = nc
+				room.park(c)
 				continue
 			}
 		} else {
@@ -259,7 +257,7 @@ func dispatch(room *waitingRoom, link *net.UnixConn, started func(), hold func(*
 		}
 		// Closed by the child, or the child died serving it (the request
 		// failed, its counter slot says so): the client sees the close.
-		room.release(wc.conn)
+		c.close()
 		if err != nil || n != 1 {
 			return
 		}

@@ -78,7 +78,7 @@ func TestHandOffFrames(t *testing.T) {
 				if n > 0 {
 					lastIn = time.Unix(1_800_000_000, int64(n))
 				}
-				if err := handOff(parent, fd, &waitingConn{replay: replay, lastIn: lastIn}); err != nil {
+				if err := handOff(parent, fd, &conn{replay: replay, lastIn: lastIn}); err != nil {
 					t.Fatal(err)
 				}
 				syscall.Close(fd)
@@ -92,8 +92,8 @@ func TestHandOffFrames(t *testing.T) {
 				if !wc.lastIn.Equal(lastIn) {
 					t.Errorf("%d replayed bytes: arrived at %v, received as %v", n, lastIn, wc.lastIn)
 				}
-				wc.conn.Write([]byte("ok"))
-				wc.conn.Close()
+				wc.nc.Write([]byte("ok"))
+				wc.nc.Close()
 				if got, _ := io.ReadAll(client); string(got) != "ok" {
 					t.Errorf("%d replayed bytes: the client read %q through the handed-off connection, want ok", n, got)
 				}
@@ -214,7 +214,7 @@ func TestWorkerChildStopsWhenLinkEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Close(fd)
-	if err := handOff(link, fd, &waitingConn{replay: []byte("LIST\r\n\r\n"), lastIn: time.Now()}); err != nil {
+	if err := handOff(link, fd, &conn{replay: []byte("LIST\r\n\r\n"), lastIn: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := link.Read(verdict); err != nil || n != 1 || verdict[0] != handBackReceived {

@@ -18,7 +18,7 @@ import (
 // string and allocation of os.Root.Lstat, as LIST asks for every name.
 // name comes from the directory itself, so it has no '/', and fstatat on
 // fd cannot leave the directory. name must have room for the NUL the
-// system call needs within its capacity (a lister slot).
+// system call needs within its capacity (a lister cell).
 func (s *store) listable(fd int, name []byte) bool {
 	path := append(name, 0)
 	var st syscall.Stat_t

@@ -6,32 +6,31 @@ import (
 	"slices"
 )
 
-// nameSlot holds one name: NAME_MAX bytes and a NUL, for fstatat.
-const nameSlot = 256
+// nameCell holds one name: NAME_MAX bytes and a NUL, for fstatat.
+const nameCell = 256
 
 // lister walks the storage directory in sorted order in a fixed amount of
 // memory. LIST emits names in sorted order without holding them all: each
 // pass reads the whole directory through the dirents buffer and keeps
 // only the batch smallest names after the last one emitted, so a
 // directory of n names takes n/batch+1 passes. The names sit in fixed
-// slots, so a LIST of any directory allocates nothing and leaves no
-// garbage (a process-mode child would otherwise grow its heap by
-// megabytes for one LIST). A worker's lister works in the worker's
-// transfer buffers, which LIST does not otherwise use: 544 names a pass,
-// and 20,000 names of 253 bytes in 37 passes (BenchmarkList: 0.7 s).
+// cells, so a LIST of any directory allocates nothing and leaves no
+// garbage (a process-mode child's heap would grow for every LIST). A
+// worker's lister works in the worker's transfer buffers, which LIST does
+// not otherwise use.
 type lister struct {
 	dirents []byte   // getdents64 buffer (Linux)
-	slots   []byte   // name slots: cap(batch) of them, then last
-	batch   [][]byte // a max-heap of the kept names, each in its own slot
-	last    []byte   // the last name emitted, in its own slot
+	cells   []byte   // name cells: cap(batch) of them, then last
+	batch   [][]byte // a max-heap of the kept names, each in its own cell
+	last    []byte   // the last name emitted, in its own cell
 }
 
-// newLister makes a lister that works in slots and dirents, which must
-// hold at least two name slots and one directory entry.
-func newLister(slots, dirents []byte) *lister {
-	n := len(slots)/nameSlot - 1
-	l := &lister{dirents: dirents, slots: slots, batch: make([][]byte, 0, n)}
-	l.last = l.slots[n*nameSlot : n*nameSlot : (n+1)*nameSlot]
+// newLister makes a lister that works in cells and dirents, which must
+// hold at least two name cells and one directory entry.
+func newLister(cells, dirents []byte) *lister {
+	n := len(cells)/nameCell - 1
+	l := &lister{dirents: dirents, cells: cells, batch: make([][]byte, 0, n)}
+	l.last = l.cells[n*nameCell : n*nameCell : (n+1)*nameCell]
 	return l
 }
 
@@ -79,8 +78,8 @@ func (l *lister) keep(name []byte) {
 	h := l.batch
 	if len(h) < cap(h) {
 		i := len(h)
-		slot := l.slots[i*nameSlot : i*nameSlot : (i+1)*nameSlot]
-		h = append(h, append(slot, name...))
+		cell := l.cells[i*nameCell : i*nameCell : (i+1)*nameCell]
+		h = append(h, append(cell, name...))
 		for i > 0 { // sift up
 			p := (i - 1) / 2
 			if bytes.Compare(h[p], h[i]) >= 0 {

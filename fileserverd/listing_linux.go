@@ -34,7 +34,7 @@ func (l *lister) pass(_ *os.File, fd int) error {
 				break
 			}
 			buf = buf[size:]
-			if len(name) == 0 || len(name) >= nameSlot || name[0] == '.' ||
+			if len(name) == 0 || len(name) >= nameCell || name[0] == '.' ||
 				(typ != syscall.DT_REG && typ != syscall.DT_UNKNOWN) ||
 				bytes.Compare(name, l.last) <= 0 {
 				continue

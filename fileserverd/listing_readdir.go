@@ -19,7 +19,7 @@ func (l *lister) passReadDir(d *os.File) error {
 		ents, err := d.ReadDir(readDirBatch)
 		for _, e := range ents {
 			name := []byte(e.Name())
-			if len(name) == 0 || len(name) >= nameSlot || name[0] == '.' ||
+			if len(name) == 0 || len(name) >= nameCell || name[0] == '.' ||
 				e.Type()&fs.ModeType != 0 || bytes.Compare(name, l.last) <= 0 {
 				continue
 			}

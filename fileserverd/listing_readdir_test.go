@@ -38,8 +38,8 @@ func TestPassReadDirKeepsWhatGetdentsKeeps(t *testing.T) {
 	}
 	defer d.Close()
 	fd := int(d.Fd())
-	getdents := newLister(make([]byte, (batch+1)*nameSlot), make([]byte, 4096))
-	readDir := newLister(make([]byte, (batch+1)*nameSlot), nil)
+	getdents := newLister(make([]byte, (batch+1)*nameCell), make([]byte, 4096))
+	readDir := newLister(make([]byte, (batch+1)*nameCell), nil)
 	run := func(l *lister, pass func() error) []string {
 		t.Helper()
 		if _, err := d.Seek(0, 0); err != nil {

@@ -51,7 +51,7 @@ func TestListerSortedInPasses(t *testing.T) {
 				}
 				defer st.Close()
 				st.hardLinks = hardLinks
-				l := newLister(make([]byte, (listBatch+1)*nameSlot), make([]byte, 4096))
+				l := newLister(make([]byte, (listBatch+1)*nameCell), make([]byte, 4096))
 				for round := range 2 { // a lister is reused
 					var got []string
 					if err := l.each(st, func(name []byte) error {

@@ -15,7 +15,7 @@ import (
 // average, so a silent, stalled or dripping client frees its worker. A
 // non-zero until caps the deadlines, to bound how long skipping a bad
 // request may take; while the request reader waits to see whether a
-// request without a terminator has ended, the read deadline is its quiet
+// request without a terminator has ended, the read deadline is its pause
 // clock's. It belongs to the one worker serving the connection: nothing
 // else touches it.
 type meteredConn struct {

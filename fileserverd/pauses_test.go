@@ -72,7 +72,7 @@ func TestPausedUploadsStoredWhole(t *testing.T) {
 					defer func() { <-sem }()
 					res := runScript(t, d.Addr, 1, 20*time.Second, u.steps...)
 					if res.longest >= time.Second {
-						// Not the pause under test: one of -quiet-write
+						// Not the pause under test: one of -end-pause-write
 						// (1 s) may end an upload after a line break.
 						t.Logf("%s: the client's pause overran to %s; not checked", u.name, res.longest)
 						overran.Add(1)
@@ -95,7 +95,7 @@ func TestPausedUploadsStoredWhole(t *testing.T) {
 
 // TestPausedNameActsOnWholeName sends DELETE a or UPLOAD a, pauses 200
 // ms, then sends the rest of the name: the full name is acted on, never
-// a. Today's code deleted a (the pause of -quiet ended the DELETE).
+// a. Today's code deleted a (the pause of -end-pause ended the DELETE).
 func TestPausedNameActsOnWholeName(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {

@@ -32,7 +32,7 @@ func serveThreadPool(ctx context.Context, cfg config, log *slog.Logger) error {
 	c := newCounters(cfg.Mode, cfg.Workers, os.Getpid(), time.Now())
 	srv := newServer(cfg, st, c, log)
 	logListening(log, cfg, ln)
-	srv.serve(ln, workerIDs(cfg.Workers))
+	srv.serve(ln, cfg.Workers)
 	sdNotify(log, readyState(cfg, ln))
 
 	<-ctx.Done()
@@ -83,14 +83,14 @@ func serveProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	logListening(log, cfg, ln)
 	srv := newServer(cfg, st, e.counters, log)
-	e.room = newWaitingRoom(srv, 0, cfg.Workers)
+	e.room = newWaitingRoom(srv, cfg.Workers)
 	srv.room = e.room
 	s := newSupervisor(cfg, log, e.counters, st, e.start)
 	// stop stops handing out connections, then the children.
 	stop := func() error {
 		sdNotify(log, "STOPPING=1")
 		ln.Close()
-		e.room.shutdown()
+		srv.stop()
 		cf.Close()
 		return s.stopAll()
 	}
@@ -112,10 +112,7 @@ func serveProcessPool(ctx context.Context, cfg config, log *slog.Logger) error {
 // kernel; with one P per core a blocked call holds its P until the runtime
 // hands it off, and the other workers wait. A few spare Ps let them run
 // meanwhile, as the separate runtimes of process mode do: one P per worker,
-// as process mode has one runtime per worker. Measured with 50 clients x
-// 100 MB uploads on 2 cores: 0.44 of a plain TCP copy with 2 Ps, 0.52 with
-// 8; and, alternating in one session, 368 MB/s aggregate with 8 Ps against
-// 432 with 50 (4 runs each), downloads unchanged (662 and 710).
+// as process mode has one runtime per worker (results/performance.md).
 func threadModeProcs(workers int) int {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return 0
@@ -165,12 +162,4 @@ func logFinalStats(log *slog.Logger, s protocol.Stats) {
 		attrs = append(attrs, name+"_ok", s.Requests[name].OK, name+"_failed", s.Requests[name].Failed)
 	}
 	log.Info("stopped", attrs...)
-}
-
-func workerIDs(n int) []int {
-	ids := make([]int, n)
-	for i := range ids {
-		ids[i] = i + 1
-	}
-	return ids
 }

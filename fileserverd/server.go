@@ -22,41 +22,45 @@ import (
 // before it kills it (killGrace).
 const shutdownGrace = 5 * time.Second
 
-// server serves connections with a fixed set of workers: each worker
-// accepts one connection, serves it to the end, and accepts the next, so
-// at most len(workers) connections are served at once and the rest wait in
-// the listen queue. In thread mode the workers are goroutines of one
-// process; in process mode each child runs a server with one worker.
+// server serves connections with a fixed set of workers, each serving
+// one connection at a time, fed by the waiting room. In thread mode the
+// workers are goroutines of one process; in process mode the parent has
+// the room and each child runs a server with one worker.
 type server struct {
 	cfg      config
 	store    *store
 	counters *counters
 	log      *slog.Logger
 
-	room *waitingRoom // set before serving starts, then only read
+	// Set before serving starts, then only read.
+	room   *waitingRoom   // nil in a worker child
+	gauges workerCounters // the slot this process counts its connections' states in (conn.go)
 
-	mu       sync.Mutex                // guards stopping, conns, and the fields of each trackedConn that say so
-	stopping bool                      // guarded by mu: set once, by shutdown
-	conns    map[net.Conn]*trackedConn // guarded by mu: by the connection track was given
+	mu       sync.Mutex         // guards stopping, conns, perIP, and each conn's fields that say so
+	stopping bool               // guarded by mu: set once, by stop
+	conns    map[*conn]struct{} // guarded by mu: every connection held, not closed
+	perIP    map[string]int     // guarded by mu: connections held per client address
+	freed    *sync.Cond         // on mu: a connection was closed, or the server stops
 
 	// loops counts thread mode's accept loop and worker goroutines:
 	// shutdown waits for them, so that none touches the store after the
 	// caller closes it.
-	loops  sync.WaitGroup
-	active sync.WaitGroup // connections being served: track adds, untrack is done
+	loops      sync.WaitGroup
+	withWorker sync.WaitGroup // connections a worker holds (connState.withWorker)
 }
 
 func newServer(cfg config, st *store, c *counters, log *slog.Logger) *server {
-	return &server{cfg: cfg, store: st, counters: c, log: log, conns: map[net.Conn]*trackedConn{}}
+	s := &server{cfg: cfg, store: st, counters: c, log: log, gauges: c.worker(0), conns: map[*conn]struct{}{}, perIP: map[string]int{}}
+	s.freed = sync.NewCond(&s.mu)
+	return s
 }
 
-// serve runs thread mode: one accept loop feeds the workers with the
-// given ids through the waiting room.
-func (s *server) serve(ln net.Listener, ids []int) {
-	s.room = newWaitingRoom(s, 0, len(ids))
-	for _, id := range ids {
-		w := newWorker(s, id)
-		s.loops.Go(w.run)
+// serve runs thread mode: one accept loop feeds workers 1 to n through
+// the waiting room.
+func (s *server) serve(ln net.Listener, n int) {
+	s.room = newWaitingRoom(s, n)
+	for id := 1; id <= n; id++ {
+		s.loops.Go(newWorker(s, id).run)
 	}
 	s.loops.Go(func() { s.room.acceptLoop(ln) })
 }
@@ -65,54 +69,6 @@ func (s *server) isStopping() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.stopping
-}
-
-// trackedConn is a connection a worker serves, known to shutdown.
-type trackedConn struct {
-	net.Conn
-	remote string // set once, by track, before it is shared
-
-	// The rest are guarded by server.mu: shutdown reads them from another
-	// goroutine, to name the requests it cuts.
-	idle   bool   // guarded by server.mu: the worker waits for the next request on it
-	worker int    // guarded by server.mu: the worker serving it, once it has read a request
-	cmd    string // guarded by server.mu: the request being served (or the last one served)
-	name   string // guarded by server.mu: its file name, if it has one
-}
-
-// track registers a connection; it returns false when shutting down.
-func (s *server) track(c net.Conn) (*trackedConn, bool) {
-	remote := "?"
-	if a := c.RemoteAddr(); a != nil {
-		remote = a.String()
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopping {
-		return nil, false
-	}
-	tc := &trackedConn{Conn: c, remote: remote}
-	s.conns[c] = tc
-	s.active.Add(1)
-	return tc, true
-}
-
-func (s *server) untrack(tc *trackedConn) {
-	s.mu.Lock()
-	delete(s.conns, tc.Conn)
-	s.mu.Unlock()
-	s.active.Done()
-}
-
-// serving records the request a worker has read on c (req is nil when
-// its head was malformed), for shutdown to name should it cut it.
-func (s *server) serving(c net.Conn, worker int, req *protocol.Request) {
-	cmd, name := requestName(req)
-	s.mu.Lock()
-	if tc, ok := s.conns[c]; ok {
-		tc.worker, tc.cmd, tc.name = worker, cmd, name
-	}
-	s.mu.Unlock()
 }
 
 // requestName is a request's command and file name as the log shows
@@ -131,51 +87,52 @@ func requestName(req *protocol.Request) (cmd, name string) {
 	return cmd, name
 }
 
-// describeRequest words a cut request for an error message.
-func describeRequest(cmd, name, remote string) string {
-	if cmd == "" {
-		return "a request not yet read from " + remote
+// describeRequest is a cut request for the log (attrs) and for an error
+// message (desc).
+func describeRequest(cmd, name, remote string) (attrs []any, desc string) {
+	attrs, desc = []any{"remote", remote, "cmd", cmd}, cmd
+	switch {
+	case cmd == "":
+		desc = "a request not yet read"
+	case name != "":
+		attrs, desc = append(attrs, "name", name), fmt.Sprintf("%s %q", cmd, name)
 	}
-	if name != "" {
-		cmd += fmt.Sprintf(" %q", name)
-	}
-	return cmd + " from " + remote
+	return attrs, desc + " from " + remote
 }
 
-// setIdle marks a connection as waiting for a request, or returns false
-// when the server is stopping (the worker should close it then).
-func (s *server) setIdle(tc *trackedConn, idle bool) bool {
+// stop stops the room and the workers taking connections: those in the
+// room, and those a worker waits on for the rest of a request, are closed
+// at once, as no request is in flight on them.
+func (s *server) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tc.idle = idle
-	return !s.stopping
-}
-
-// shutdown stops the workers gracefully: connections in the waiting room,
-// and those a worker waits on for their next request, are closed at once,
-// requests in flight may finish until ctx ends, and then their
-// connections are closed. It then waits for thread mode's accept loop and
-// workers, which return once the room is shut and their connection is
-// done. A worker that has not returned shutdownGrace later is blocked
-// where no close reaches it (the file system) and is abandoned, so that
-// the process can still exit. The caller closes the listener first, so
-// that the accept loop returns. Its error names every request it cut.
-func (s *server) shutdown(ctx context.Context) error {
-	if s.room != nil {
-		s.room.shutdown()
+	if s.stopping {
+		return
 	}
-	s.mu.Lock()
 	s.stopping = true
-	for _, tc := range s.conns {
-		if tc.idle {
-			tc.Close()
+	if s.room != nil {
+		close(s.room.stop)
+	}
+	for c := range s.conns {
+		switch c.state {
+		case stateWaiting, stateAnswering, stateIdle:
+			c.nc.Close()
 		}
 	}
-	s.mu.Unlock()
+	s.freed.Broadcast()
+}
 
+// shutdown stops the server (stop), lets requests in flight finish until
+// ctx ends, then closes their connections, and waits for thread mode's
+// accept loop and workers. A worker still there shutdownGrace later is
+// blocked where no close reaches it (the file system) and is abandoned,
+// so that the process can exit. The caller closes the listener first. Its
+// error names every request it cut.
+func (s *server) shutdown(ctx context.Context) error {
+	s.stop()
 	done := make(chan struct{})
 	go func() {
-		s.active.Wait()
+		s.withWorker.Wait()
 		s.loops.Wait()
 		close(done)
 	}()
@@ -185,10 +142,12 @@ func (s *server) shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.mu.Lock()
-	cut := make([]*trackedConn, 0, len(s.conns))
-	for _, tc := range s.conns {
-		tc.Close()
-		cut = append(cut, tc)
+	var cut []*conn
+	for c := range s.conns {
+		if c.state.withWorker() {
+			c.nc.Close()
+			cut = append(cut, c)
+		}
 	}
 	s.mu.Unlock()
 	grace := time.NewTimer(shutdownGrace)
@@ -203,7 +162,7 @@ func (s *server) shutdown(ctx context.Context) error {
 // reportCut logs the requests that shutdown cut, saying whether each
 // worker returned within the grace or was abandoned, and returns an error
 // naming them all.
-func (s *server) reportCut(cut []*trackedConn) error {
+func (s *server) reportCut(cut []*conn) error {
 	type row struct {
 		worker int
 		attrs  []any
@@ -211,21 +170,18 @@ func (s *server) reportCut(cut []*trackedConn) error {
 	}
 	var rows []row
 	s.mu.Lock()
-	for _, tc := range cut {
-		_, stuck := s.conns[tc.Conn]
-		who, attrs := "a worker", []any{}
-		if tc.worker != 0 {
-			who, attrs = fmt.Sprintf("worker %d", tc.worker), []any{"worker", tc.worker}
+	for _, c := range cut {
+		stuck := c.state.withWorker()
+		attrs, desc := describeRequest(c.cmd, c.name, c.remote)
+		who := "a worker"
+		if c.worker != 0 {
+			who, attrs = fmt.Sprintf("worker %d", c.worker), append([]any{"worker", c.worker}, attrs...)
 		}
-		attrs = append(attrs, "remote", tc.remote, "cmd", tc.cmd)
-		if tc.name != "" {
-			attrs = append(attrs, "name", tc.name)
-		}
-		desc := who + ": " + describeRequest(tc.cmd, tc.name, tc.remote)
+		desc = who + ": " + desc
 		if stuck {
 			desc += fmt.Sprintf(" (abandoned: its worker was still blocked %s later)", shutdownGrace)
 		}
-		rows = append(rows, row{tc.worker, append(attrs, "worker_abandoned", stuck), desc})
+		rows = append(rows, row{c.worker, append(attrs, "worker_abandoned", stuck), desc})
 	}
 	s.mu.Unlock()
 	if len(rows) == 0 {

@@ -28,11 +28,11 @@ const (
 	reapGrace = 2 * time.Second
 )
 
-// proc is a started worker process as the supervisor sees it. The real
+// child is a started worker process as the supervisor sees it. The real
 // one is an exec'd child of this binary (workerChild, workerexec.go); the
 // supervisor's tests use a fake, so that restarts, backoff, clean-up and
 // stopping are tested without forking.
-type proc interface {
+type child interface {
 	pid() int
 	signal(os.Signal) error
 	// wait blocks until the process exits and returns how it ended (an
@@ -43,11 +43,11 @@ type proc interface {
 	request() (attrs []any, desc string)
 }
 
-// workerProcess is the supervisor's handle on the process behind one
-// worker id: the running process, or a slot reserved for a restart after
-// backoff (p is nil then).
-type workerProcess struct {
-	p       proc
+// supervisedChild is the supervisor's handle on the process behind one
+// worker id: the running process, or a place kept for a restart after
+// backoff (c is nil then).
+type supervisedChild struct {
+	c       child
 	started time.Time
 	backoff time.Duration // the backoff it was started after
 	// quickDeaths counts the processes for this id in a row that died
@@ -55,8 +55,8 @@ type workerProcess struct {
 	quickDeaths int
 }
 
-// procExit is how a worker process ended.
-type procExit struct {
+// childExit is how a worker process ended.
+type childExit struct {
 	id, pid int
 	err     error
 }
@@ -72,7 +72,7 @@ type supervisor struct {
 	log      *slog.Logger
 	counters *counters
 	store    *store
-	start    func(id int) (proc, error) // starts the worker process for id
+	start    func(id int) (child, error) // starts the worker process for id
 
 	minBackoff, maxBackoff time.Duration
 	stableAfter            time.Duration
@@ -83,21 +83,21 @@ type supervisor struct {
 	// backoffs asked for instead of waiting them out.
 	after func(d time.Duration, f func())
 
-	workers  map[int]*workerProcess // by worker id
-	exits    chan procExit
+	workers  map[int]*supervisedChild // by worker id
+	exits    chan childExit
 	restarts chan int // worker ids whose backoff has passed
 }
 
 // newSupervisor makes a supervisor for n worker processes with the
 // production timings.
-func newSupervisor(cfg config, log *slog.Logger, c *counters, st *store, start func(id int) (proc, error)) *supervisor {
+func newSupervisor(cfg config, log *slog.Logger, c *counters, st *store, start func(id int) (child, error)) *supervisor {
 	return &supervisor{
 		log: log, counters: c, store: st, start: start,
 		minBackoff: minBackoff, maxBackoff: maxBackoff, stableAfter: stableAfter,
 		shutdownTimeout: cfg.ShutdownTimeout, killAfter: cfg.ShutdownTimeout + killGrace, abandonAfter: reapGrace,
 		after:   func(d time.Duration, f func()) { time.AfterFunc(d, f) },
-		workers: map[int]*workerProcess{},
-		exits:   make(chan procExit, cfg.Workers), restarts: make(chan int, cfg.Workers),
+		workers: map[int]*supervisedChild{},
+		exits:   make(chan childExit, cfg.Workers), restarts: make(chan int, cfg.Workers),
 	}
 }
 
@@ -108,10 +108,10 @@ func (s *supervisor) launch(id int, backoff time.Duration, quickDeaths int) erro
 	if err != nil {
 		return err
 	}
-	s.workers[id] = &workerProcess{p: p, started: time.Now(), backoff: backoff, quickDeaths: quickDeaths}
+	s.workers[id] = &supervisedChild{c: p, started: time.Now(), backoff: backoff, quickDeaths: quickDeaths}
 	go func() {
 		err := p.wait()
-		s.exits <- procExit{id: id, pid: p.pid(), err: err}
+		s.exits <- childExit{id: id, pid: p.pid(), err: err}
 	}()
 	return nil
 }
@@ -153,7 +153,7 @@ func (s *supervisor) supervise(ctx context.Context) {
 			s.log.Warn("worker keeps dying; restarting after backoff", "worker", ex.id, "deaths_in_a_row", quick, "backoff", backoff)
 			s.reserve(ex.id, backoff, quick)
 		case id := <-s.restarts:
-			if wp, ok := s.workers[id]; ok && wp.p == nil {
+			if wp, ok := s.workers[id]; ok && wp.c == nil {
 				s.restartNow(id, wp.backoff, wp.quickDeaths)
 			}
 		case <-ctx.Done():
@@ -167,9 +167,9 @@ func (s *supervisor) nextBackoff(last time.Duration) time.Duration {
 	return min(max(2*last, s.minBackoff), s.maxBackoff)
 }
 
-// reserve keeps id's slot, not running, and restarts it after backoff.
+// reserve keeps id's place, not running, and restarts it after backoff.
 func (s *supervisor) reserve(id int, backoff time.Duration, quickDeaths int) {
-	s.workers[id] = &workerProcess{backoff: backoff, quickDeaths: quickDeaths}
+	s.workers[id] = &supervisedChild{backoff: backoff, quickDeaths: quickDeaths}
 	s.after(backoff, func() { s.restarts <- id })
 }
 
@@ -183,13 +183,13 @@ func (s *supervisor) restartNow(id int, backoff time.Duration, quickDeaths int) 
 // settle logs a worker process's exit, with the request it held if any,
 // and clears what it left: its counter slot and its temporary upload
 // files.
-func (s *supervisor) settle(ex procExit, wp *workerProcess, msg string) {
+func (s *supervisor) settle(ex childExit, wp *supervisedChild, msg string) {
 	attrs := []any{"worker", ex.id, "pid", ex.pid, "status", childproc.ExitStatus(ex.err)}
 	if s.counters.reap(ex.id) {
 		attrs = append(attrs, "interrupted_request", true)
 	}
-	if wp != nil && wp.p != nil {
-		req, _ := wp.p.request()
+	if wp != nil && wp.c != nil {
+		req, _ := wp.c.request()
 		attrs = append(attrs, req...)
 	}
 	if n, _ := s.store.removeTemps(ex.pid); n > 0 {
@@ -210,12 +210,12 @@ func (s *supervisor) settle(ex procExit, wp *workerProcess, msg string) {
 func (s *supervisor) stopAll() error {
 	running := 0
 	for id, wp := range s.workers {
-		if wp.p == nil {
+		if wp.c == nil {
 			delete(s.workers, id)
 			continue
 		}
 		running++
-		wp.p.signal(syscall.SIGTERM)
+		wp.c.signal(syscall.SIGTERM)
 	}
 	s.log.Info("shutting down", "workers", running, "timeout", s.shutdownTimeout)
 	kill := time.After(s.killAfter)
@@ -230,22 +230,22 @@ func (s *supervisor) stopAll() error {
 			s.settle(ex, wp, "worker stopped")
 			if ex.err != nil && !killedBySIGTERM(ex.err) {
 				msg := fmt.Sprintf("worker %d (pid %d): %s", ex.id, ex.pid, childproc.ExitStatus(ex.err))
-				if _, req := wp.p.request(); req != "" {
+				if _, req := wp.c.request(); req != "" {
 					msg += ", cutting " + req
 				}
 				errs = append(errs, errors.New(msg))
 			}
 		case <-kill:
 			for id, wp := range s.workers {
-				req, _ := wp.p.request()
-				s.log.Warn("worker outlived the shutdown timeout; killing it", append([]any{"worker", id, "pid", wp.p.pid()}, req...)...)
-				wp.p.signal(syscall.SIGKILL)
+				req, _ := wp.c.request()
+				s.log.Warn("worker outlived the shutdown timeout; killing it", append([]any{"worker", id, "pid", wp.c.pid()}, req...)...)
+				wp.c.signal(syscall.SIGKILL)
 			}
 			abandon = time.After(s.abandonAfter)
 		case <-abandon:
 			for id, wp := range s.workers {
-				pid := wp.p.pid()
-				req, desc := wp.p.request()
+				pid := wp.c.pid()
+				req, desc := wp.c.request()
 				s.log.Warn("worker did not exit after SIGKILL; abandoned", append([]any{"worker", id, "pid", pid, "waited", s.abandonAfter}, req...)...)
 				msg := fmt.Sprintf("worker %d (pid %d): still running %s after SIGKILL (blocked in the kernel), abandoned", id, pid, s.abandonAfter)
 				if desc != "" {

@@ -22,8 +22,8 @@ import (
 // worker processes: no fork, no exec. The real children are tested
 // end to end in lifecycle_test.go and shutdown_test.go.
 
-// fakeProc is a worker process whose exit the test triggers.
-type fakeProc struct {
+// fakeChild is a worker process whose exit the test triggers.
+type fakeChild struct {
 	id, pidv int
 	exit     chan error // what wait returns, once sent
 	// on SIGTERM / SIGKILL: exit with this error, or ignore the signal
@@ -34,11 +34,11 @@ type fakeProc struct {
 	signals []os.Signal // guarded by mu
 }
 
-func (f *fakeProc) pid() int                            { return f.pidv }
-func (f *fakeProc) wait() error                         { return <-f.exit }
-func (f *fakeProc) request() (attrs []any, desc string) { return nil, "" }
+func (f *fakeChild) pid() int                            { return f.pidv }
+func (f *fakeChild) wait() error                         { return <-f.exit }
+func (f *fakeChild) request() (attrs []any, desc string) { return nil, "" }
 
-func (f *fakeProc) signal(sig os.Signal) error {
+func (f *fakeChild) signal(sig os.Signal) error {
 	f.mu.Lock()
 	f.signals = append(f.signals, sig)
 	f.mu.Unlock()
@@ -55,7 +55,7 @@ func (f *fakeProc) signal(sig os.Signal) error {
 	return nil
 }
 
-func (f *fakeProc) gotSignals() []os.Signal {
+func (f *fakeChild) gotSignals() []os.Signal {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.signals)
@@ -81,7 +81,7 @@ type supervisorHarness struct {
 	s      *supervisor
 	dir    string
 	log    *lockedBuffer
-	starts chan *fakeProc     // every process started, in order
+	starts chan *fakeChild    // every process started, in order
 	delays chan time.Duration // every backoff the supervisor waited
 	cancel context.CancelFunc // ends supervise
 	done   chan struct{}      // closed when supervise returned
@@ -116,7 +116,7 @@ func (b *lockedBuffer) String() string {
 func newSupervisorHarness(t *testing.T, workers int, stableAfter time.Duration) *supervisorHarness {
 	t.Helper()
 	h := &supervisorHarness{t: t, dir: t.TempDir(), log: &lockedBuffer{},
-		starts: make(chan *fakeProc, 100), delays: make(chan time.Duration, 100),
+		starts: make(chan *fakeChild, 100), delays: make(chan time.Duration, 100),
 		done: make(chan struct{}), nextPid: 1000, behave: obeysSIGTERM}
 	st, err := openStore(h.dir)
 	if err != nil {
@@ -148,7 +148,7 @@ func newSupervisorHarness(t *testing.T, workers int, stableAfter time.Duration) 
 	return h
 }
 
-func (h *supervisorHarness) start(id int) (proc, error) {
+func (h *supervisorHarness) start(id int) (child, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.failStart > 0 {
@@ -156,13 +156,13 @@ func (h *supervisorHarness) start(id int) (proc, error) {
 		return nil, errors.New("fork: resource temporarily unavailable")
 	}
 	h.nextPid++
-	p := &fakeProc{id: id, pidv: h.nextPid, exit: make(chan error, 1), onTerm: h.behave.onTerm, onKill: h.behave.onKill}
+	p := &fakeChild{id: id, pidv: h.nextPid, exit: make(chan error, 1), onTerm: h.behave.onTerm, onKill: h.behave.onKill}
 	h.starts <- p
 	return p, nil
 }
 
 // started waits for the next process start.
-func (h *supervisorHarness) started() *fakeProc {
+func (h *supervisorHarness) started() *fakeChild {
 	h.t.Helper()
 	select {
 	case p := <-h.starts:
@@ -174,9 +174,9 @@ func (h *supervisorHarness) started() *fakeProc {
 }
 
 // startedAll takes the n initial starts, by worker id.
-func (h *supervisorHarness) startedAll(n int) map[int]*fakeProc {
+func (h *supervisorHarness) startedAll(n int) map[int]*fakeChild {
 	h.t.Helper()
-	ps := map[int]*fakeProc{}
+	ps := map[int]*fakeChild{}
 	for range n {
 		p := h.started()
 		ps[p.id] = p
@@ -326,7 +326,7 @@ func TestSupervisorStopAll(t *testing.T) {
 			ps[3].exit <- errors.New("exit 1")
 			ps[3] = h.started()
 			h.stopSupervising()
-			// A slot waiting out a backoff has no process to stop.
+			// A place kept through a backoff has no process to stop.
 			h.s.reserve(4, time.Hour, 2)
 
 			stopped := make(chan error, 1)

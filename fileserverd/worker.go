@@ -42,7 +42,7 @@ type worker struct {
 func newWorker(s *server, id int) *worker {
 	br := bufio.NewReaderSize(nil, protocol.ReaderSize)
 	requests := protocol.NewRequestReader(br)
-	requests.EndPause, requests.EndPauseWrite = s.cfg.Quiet, s.cfg.QuietWrite
+	requests.EndPause, requests.EndPauseWrite = s.cfg.EndPause, s.cfg.EndPauseWrite
 	bufs := protocol.NewBuffers()
 	return &worker{
 		srv: s, id: id,
@@ -60,14 +60,14 @@ func newWorker(s *server, id int) *worker {
 // until the server stops, and gives each back to the room or closes it.
 func (w *worker) run() {
 	for {
-		wc, ok := w.srv.room.next()
+		c, ok := w.srv.room.next()
 		if !ok {
 			return
 		}
-		if w.serveConn(wc) {
-			w.srv.room.park(wc.conn)
+		if w.serveConn(c) {
+			w.srv.room.park(c)
 		} else {
-			w.srv.room.release(wc.conn)
+			c.close()
 		}
 	}
 }
@@ -78,51 +78,44 @@ func (w *worker) run() {
 // connection should go back to the waiting room: a request is done and
 // nothing more has arrived, so the worker is free for another. The caller
 // parks or closes it.
-func (w *worker) serveConn(wc *waitingConn) (park bool) {
-	conn := wc.conn
-	tc, ok := w.srv.track(conn)
-	if !ok {
+func (w *worker) serveConn(c *conn) (park bool) {
+	if !c.setState(stateServing) {
 		return
 	}
-	defer w.srv.untrack(tc)
-	w.counters.connOpened()
-	defer w.counters.connClosed()
-
-	mc := &meteredConn{Conn: conn, idle: w.srv.cfg.IdleTimeout, replay: wc.replay,
+	mc := &meteredConn{Conn: c.nc, idle: w.srv.cfg.IdleTimeout, replay: c.replay,
 		rate: rateMeter{rate: float64(w.srv.cfg.MinRate), window: w.srv.cfg.MinRateWindow}}
 	// The room's clock: a pause it saw end the head has passed here too.
-	mc.clock.Last = wc.lastIn
+	mc.clock.Last = c.lastIn
 	w.br.Reset(mc)
 	w.requests.SetPauseWait = mc.setPauseWait
 	defer func() {
 		w.br.Reset(nil)
 		w.requests.SetPauseWait = nil
 	}()
-	remote := conn.RemoteAddr().String()
 	for {
 		if len(mc.replay) == 0 && !w.requests.Pending() {
 			// Nothing more yet: wait for it in the waiting room.
-			conn.SetDeadline(time.Time{})
+			c.nc.SetDeadline(time.Time{})
 			return !w.srv.isStopping()
 		}
-		if !w.srv.setIdle(tc, true) {
+		if !c.setState(stateIdle) {
 			return
 		}
 		err := w.requests.Next()
-		if !w.srv.setIdle(tc, false) {
+		if !c.setState(stateServing) {
 			return
 		}
 		if err != nil {
 			if protocol.IsTimeout(err) {
-				w.log.Info("idle timeout", "remote", remote, "idle", w.srv.cfg.IdleTimeout)
+				w.log.Info("idle timeout", "remote", c.remote, "idle", w.srv.cfg.IdleTimeout)
 				w.sendError(mc, fmt.Sprintf("idle timeout: no request for %s, closing", w.srv.cfg.IdleTimeout))
 			} else if re, ok := protocol.IsRequestError(err); ok {
-				w.log.Info("closing", "remote", remote, "error", re.Reason)
+				w.log.Info("closing", "remote", c.remote, "error", re.Reason)
 				w.sendError(mc, re.Reason+", closing")
 			}
 			return
 		}
-		if !w.serveRequest(mc, remote) {
+		if !w.serveRequest(c, mc) {
 			return
 		}
 	}
@@ -155,16 +148,16 @@ func (o *requestOutcome) close(why string) {
 }
 
 // serveRequest reads, serves and logs one request.
-func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
+func (w *worker) serveRequest(c *conn, mc *meteredConn) bool {
 	start := time.Now()
 	mc.rate.start()
-	o := w.handle(mc)
+	o := w.handle(c, mc)
 	mc.rate.stop()
 	w.count(&o)
 	in, out := mc.take()
 	w.counters.transferred(in, out)
 	w.counters.cpuUsed()
-	attrs := []any{"remote", remote, "cmd", o.command}
+	attrs := []any{"remote", c.remote, "cmd", o.command}
 	if o.name != "" {
 		attrs = append(attrs, "name", o.name)
 	}
@@ -187,49 +180,30 @@ func (w *worker) serveRequest(mc *meteredConn, remote string) bool {
 	return o.keep
 }
 
-func (w *worker) handle(mc *meteredConn) requestOutcome {
+func (w *worker) handle(c *conn, mc *meteredConn) requestOutcome {
 	w.counters.begin(protocol.OpOther)
 	req, err := w.requests.Read()
-	w.srv.serving(mc.Conn, w.id, req) // for shutdown to name it should it cut it
+	c.serving(w.id, req)
 	if err != nil {
 		// keep: like any bad request, a malformed head is answered and
 		// skipped, and the connection goes on (badRequest closes it when
 		// the error is not the request's).
 		return w.badRequest(mc, requestOutcome{op: protocol.OpOther, command: "?", keep: true}, err)
 	}
-	o := requestOutcome{command: req.Command, keep: true}
-	switch req.Command {
-	case "LIST":
-		o.op = protocol.OpList
-	case "GET", "DOWNLOAD":
-		o.op = protocol.OpGet
-	case "UPLOAD":
-		o.op = protocol.OpUpload
-	case "DELETE":
-		o.op = protocol.OpDelete
-	case "STATS":
-		o.op = protocol.OpStats
-	case "":
-		// A JSON request whose content came before its command: only an
-		// UPLOAD may carry content, which upload checks at the end.
-		o.op, o.command = protocol.OpUpload, "UPLOAD"
-	default:
-		// The request reader refuses the commands it does not know.
-		o.op, o.command = protocol.OpOther, sanitize(req.Command)
-		return w.fail(mc, o, fmt.Sprintf("unknown command %q: use %s", o.command, protocol.CommandList))
+	op, params := req.Op()
+	o := requestOutcome{op: op, command: req.Command, keep: true}
+	if o.command == "" {
+		o.command = "UPLOAD" // a JSON request whose content came before its command
 	}
 	w.counters.begin(o.op)
 	if req.HasPayload {
 		return w.upload(mc, o, req)
 	}
-	want := 1
-	if o.op == protocol.OpList || o.op == protocol.OpStats {
-		want = 0
+	// Only an UPLOAD takes content, and the reader refuses one without.
+	if len(req.Args) != params {
+		return w.fail(mc, o, fmt.Sprintf("%s takes %d parameter(s), got %d", req.Command, params, len(req.Args)))
 	}
-	if len(req.Args) != want {
-		return w.fail(mc, o, fmt.Sprintf("%s takes %d parameter(s), got %d", req.Command, want, len(req.Args)))
-	}
-	if want == 1 {
+	if len(req.Args) == 1 {
 		o.name = req.Args[0]
 		if err := protocol.ValidateName(o.name); err != nil {
 			o.name = sanitize(o.name)
@@ -340,7 +314,7 @@ func (w *worker) finalWrite(mc *meteredConn, o requestOutcome, last []byte) requ
 // countSlow counts a transfer that the minimum rate cut.
 func (w *worker) countSlow(err error) {
 	if isTooSlow(err) {
-		w.counters.limited(limitMinRate)
+		w.counters.limited(protocol.LimitMinRate)
 	}
 }
 
@@ -449,10 +423,7 @@ func (w *worker) refuseUnnamed(mc *meteredConn, o requestOutcome, req *protocol.
 		o.name = sanitize(req.Args[0])
 	}
 	o = w.fail(mc, o, w.uploadError(&o, err).Error())
-	if skipped != nil {
-		w.countSlow(skipped)
-		o.close(fmt.Sprintf("the end of the refused request was not found: %v", skipped))
-	}
+	w.skipped(&o, skipped)
 	return o
 }
 
@@ -506,10 +477,7 @@ func (w *worker) refusePayload(mc *meteredConn, o requestOutcome, req *protocol.
 	case !isRequestLevel(err):
 		o.close(fmt.Sprintf("reading the refused request: %v", err))
 	default:
-		if serr := w.requests.Skip(skipLimit); serr != nil {
-			w.countSlow(serr)
-			o.close(fmt.Sprintf("the end of the refused request was not found: %v", serr))
-		}
+		w.skipped(&o, w.requests.Skip(skipLimit))
 	}
 	return o
 }
@@ -545,11 +513,17 @@ func (w *worker) badRequest(mc *meteredConn, o requestOutcome, err error) reques
 	if !o.keep {
 		return o
 	}
-	if serr := w.skipRest(mc, o, err); serr != nil {
-		w.countSlow(serr)
-		o.close(fmt.Sprintf("the end of the refused request was not found: %v", serr))
-	}
+	w.skipped(&o, w.skipRest(mc, o, err))
 	return o
+}
+
+// skipped closes the connection after a refused request whose end a skip
+// did not find (err is why), and counts a skip the minimum rate cut.
+func (w *worker) skipped(o *requestOutcome, err error) {
+	if err != nil {
+		w.countSlow(err)
+		o.close(fmt.Sprintf("the end of the refused request was not found: %v", err))
+	}
 }
 
 // isRequestLevel tells an error the client can be told about from a broken

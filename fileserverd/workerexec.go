@@ -35,7 +35,7 @@ type execStarter struct {
 // connections from the room. It must be called from the thread that
 // stays locked for the life of the pool (see serveProcessPool): the
 // child's Pdeathsig (Linux) fires when the thread that started it exits.
-func (e *execStarter) start(id int) (proc, error) {
+func (e *execStarter) start(id int) (child, error) {
 	link, childEnd, err := newLink()
 	if err != nil {
 		return nil, fmt.Errorf("start worker %d: %w", id, err)
@@ -51,9 +51,9 @@ func (e *execStarter) start(id int) (proc, error) {
 	}
 	p := &workerChild{cmd: cmd}
 	pid := cmd.Process.Pid
-	go dispatch(e.room, link, func() { e.log.Info("worker started", "worker", id, "pid", pid) }, func(wc *waitingConn) {
-		p.hold(wc)
-		if wc == nil {
+	go dispatch(e.room, link, func() { e.log.Info("worker started", "worker", id, "pid", pid) }, func(c *conn) {
+		p.hold(c)
+		if c == nil {
 			// A request is done: the parent's own share of it, for STATS.
 			e.counters.supervisorCPU()
 		}
@@ -90,9 +90,9 @@ func (e *execStarter) command(id int, link *os.File) (*exec.Cmd, error) {
 type workerChild struct {
 	cmd *exec.Cmd
 
-	mu      sync.Mutex   // guards held and heldVia: dispatch sets them, the supervisor reads them
-	held    *waitingConn // guarded by mu: the connection the child serves, or nil
-	heldVia string       // guarded by mu: held's client address
+	mu      sync.Mutex // guards held and heldVia: dispatch sets them, the supervisor reads them
+	held    []byte     // guarded by mu: the head of the connection the child serves, or nil
+	heldVia string     // guarded by mu: its client address
 }
 
 func (p *workerChild) pid() int                   { return p.cmd.Process.Pid }
@@ -101,30 +101,25 @@ func (p *workerChild) wait() error                { return p.cmd.Wait() }
 
 // hold records the connection the child took, or nil once it answered
 // for it (dispatch calls it): the request a kill cuts.
-func (p *workerChild) hold(wc *waitingConn) {
-	remote := "?"
-	if wc != nil && wc.conn.RemoteAddr() != nil {
-		remote = wc.conn.RemoteAddr().String()
-	}
+func (p *workerChild) hold(c *conn) {
 	p.mu.Lock()
-	p.held, p.heldVia = wc, remote
+	p.held, p.heldVia = nil, ""
+	if c != nil {
+		p.held, p.heldVia = c.replay, c.remote
+	}
 	p.mu.Unlock()
 }
 
 func (p *workerChild) request() (attrs []any, desc string) {
 	p.mu.Lock()
-	wc, remote := p.held, p.heldVia
+	head, remote := p.held, p.heldVia
 	p.mu.Unlock()
-	if wc == nil {
+	if head == nil {
 		return nil, ""
 	}
 	// The head as the waiting room recorded it: the parent never reads
 	// further, so a pipelined request behind it goes unnamed.
-	req, _ := protocol.NewRequestReader(bufio.NewReader(bytes.NewReader(wc.replay))).Read()
+	req, _ := protocol.NewRequestReader(bufio.NewReader(bytes.NewReader(head))).Read()
 	cmd, name := requestName(req)
-	attrs = []any{"remote", remote, "cmd", cmd}
-	if name != "" {
-		attrs = append(attrs, "name", name)
-	}
-	return attrs, describeRequest(cmd, name, remote)
+	return describeRequest(cmd, name, remote)
 }

@@ -80,20 +80,32 @@ func IsRequestError(err error) (*RequestError, bool) {
 }
 
 // commands maps every command word a client may send, upper-cased, to the
-// command it means, with the number of parameters it takes (-1: UPLOAD,
-// a name and content).
+// command it means, the number of parameters it takes (-1: UPLOAD, a name
+// and content) and the operation it counts as.
 var commands = map[string]struct {
 	canonical string
 	params    int
+	op        Op
 }{
-	"LIST":     {"LIST", 0},
-	"STATS":    {"STATS", 0},
-	"GET":      {"GET", 1},
-	"DOWNLOAD": {"DOWNLOAD", 1},
-	"DELETE":   {"DELETE", 1},
-	"UPLOAD":   {"UPLOAD", -1},
-	"POST":     {"UPLOAD", -1},
-	"PUT":      {"UPLOAD", -1},
+	"LIST":     {"LIST", 0, OpList},
+	"STATS":    {"STATS", 0, OpStats},
+	"GET":      {"GET", 1, OpGet},
+	"DOWNLOAD": {"DOWNLOAD", 1, OpGet},
+	"DELETE":   {"DELETE", 1, OpDelete},
+	"UPLOAD":   {"UPLOAD", -1, OpUpload},
+	"POST":     {"UPLOAD", -1, OpUpload},
+	"PUT":      {"UPLOAD", -1, OpUpload},
+}
+
+// Op is the operation the request counts as, and params the number of
+// parameters its command takes (-1: UPLOAD, a name and content); a JSON
+// request whose content came before its command is an UPLOAD.
+func (r *Request) Op() (op Op, params int) {
+	c, ok := commands[r.Command]
+	if !ok {
+		return OpUpload, -1
+	}
+	return c.op, c.params
 }
 
 // CommandList names the commands for error messages.

@@ -1,10 +1,23 @@
 package protocol
 
-// Limits names the limits that close or refuse a connection, as STATS
-// counts them: no head within -head-timeout, no next request within
-// -keepalive-timeout, a new connection past -max-conns or
-// -max-conns-per-ip, and a transfer below -min-rate.
-var Limits = []string{"head_timeout", "keepalive_timeout", "max_conns", "max_conns_per_ip", "min_rate"}
+// Limit is one of the limits that close or refuse a connection, in the
+// order STATS lists them. Its String is the key STATS counts it under,
+// and the server's flag that sets it with dashes: -head-timeout.
+type Limit int
+
+const (
+	LimitHeadTimeout   Limit = iota // no head within -head-timeout
+	LimitKeepAlive                  // no next request within -keepalive-timeout
+	LimitMaxConns                   // a new connection past -max-conns
+	LimitMaxConnsPerIP              // a new connection past -max-conns-per-ip
+	LimitMinRate                    // a transfer below -min-rate
+	NumLimits          = int(LimitMinRate) + 1
+)
+
+// Limits names the limits, by Limit.
+var Limits = [NumLimits]string{"head_timeout", "keepalive_timeout", "max_conns", "max_conns_per_ip", "min_rate"}
+
+func (l Limit) String() string { return Limits[l] }
 
 // Stats is what STATS returns under "data": the server's own counters,
 // summed over every worker (every child process in process mode).
