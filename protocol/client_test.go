@@ -378,66 +378,46 @@ func TestClientUploadIntegrity(t *testing.T) {
 	}
 }
 
-func TestClientUploadReplies(t *testing.T) {
+func TestClientReplies(t *testing.T) {
 	t.Parallel()
+	upload := func(c *Client, ctx context.Context) error {
+		_, err := c.Upload(ctx, "x", strings.NewReader("abc"))
+		return err
+	}
+	get := func(c *Client, ctx context.Context) error {
+		_, err := c.Get(ctx, "x", io.Discard)
+		return err
+	}
+	isReplyError := func(err error) bool {
+		var re *ReplyError
+		return errors.As(err, &re)
+	}
+	isServerError := func(reason string) func(error) bool {
+		return func(err error) bool {
+			var se *ServerError
+			return errors.As(err, &se) && se.Reason == reason
+		}
+	}
 	tests := []struct {
 		name  string
+		call  func(*Client, context.Context) error
 		reply string
 		check func(error) bool
 	}{
-		{"ERROR", `{"status": "ERROR", "data": "disk full"}`, func(err error) bool {
-			var se *ServerError
-			return errors.As(err, &se) && se.Reason == "disk full"
-		}},
-		{"no size", `{"status": "OK", "data": "stored"}`, func(err error) bool { return err != nil }},
-		{"malformed", `{"status": "OK"]`, func(err error) bool {
-			var re *ReplyError
-			return errors.As(err, &re)
-		}},
+		{"Upload/ERROR", upload, `{"status": "ERROR", "data": "disk full"}`, isServerError("disk full")},
+		{"Upload/no size", upload, `{"status": "OK", "data": "stored"}`, func(err error) bool { return err != nil }},
+		{"Upload/malformed", upload, `{"status": "OK"]`, isReplyError},
+		{"Get/OK without content", get, `{"status": "OK", "data_namafile": "x"}`, isReplyError},
+		{"Get/content not a string", get, `{"status": "OK", "data_namafile": "x", "data_file": null}`, isReplyError},
+		{"Get/bad base64", get, `{"status": "OK", "data_namafile": "x", "data_file": "QU*D"}`, isReplyError},
+		{"Get/ERROR", get, `{"status": "ERROR", "data": "nope"}`, isServerError("nope")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := startFakeServer(t, func(s *fakeServer) { s.reply = func(string) string { return tt.reply } })
-			c := dial(t, s)
-			if _, err := c.Upload(testCtx(t), "x", strings.NewReader("abc")); !tt.check(err) {
-				t.Errorf("Upload answered %s: %v", tt.reply, err)
-			}
-		})
-	}
-}
-
-func TestClientGetReplies(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		reply string
-		check func(error) bool
-	}{
-		{"OK without content", `{"status": "OK", "data_namafile": "x"}`, func(err error) bool {
-			var re *ReplyError
-			return errors.As(err, &re)
-		}},
-		{"content not a string", `{"status": "OK", "data_namafile": "x", "data_file": null}`, func(err error) bool {
-			var re *ReplyError
-			return errors.As(err, &re)
-		}},
-		{"bad base64", `{"status": "OK", "data_namafile": "x", "data_file": "QU*D"}`, func(err error) bool {
-			var re *ReplyError
-			return errors.As(err, &re)
-		}},
-		{"ERROR", `{"status": "ERROR", "data": "nope"}`, func(err error) bool {
-			var se *ServerError
-			return errors.As(err, &se) && se.Reason == "nope"
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := startFakeServer(t, func(s *fakeServer) { s.reply = func(string) string { return tt.reply } })
-			c := dial(t, s)
-			if _, err := c.Get(testCtx(t), "x", io.Discard); !tt.check(err) {
-				t.Errorf("Get answered %s: %v", tt.reply, err)
+			if err := tt.call(dial(t, s), testCtx(t)); !tt.check(err) {
+				t.Errorf("%s answered %s: %v", tt.name, tt.reply, err)
 			}
 		})
 	}
@@ -598,20 +578,11 @@ func TestClientServerCloses(t *testing.T) {
 		t.Errorf("List answered with no JSON: %v, want a *ReplyError", err)
 	}
 	// A server that hangs up.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			bufio.NewReader(c).ReadString('\n')
-			io.WriteString(c, `{"status": "OK", "data": [`)
-			c.Close()
-		}
-	}()
-	c2, err := Dial(testCtx(t), ln.Addr().String())
+	addr := reuseServer(t, func(_ int, c net.Conn) {
+		bufio.NewReader(c).ReadString('\n')
+		io.WriteString(c, `{"status": "OK", "data": [`)
+	})
+	c2, err := Dial(testCtx(t), addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,30 +25,18 @@ func everyUploadForm() []UploadForm {
 		UploadForm{Layout: LayoutJSONNamed, NameKey: "name", PayloadKey: "file_data"})
 }
 
-// captureOne accepts one connection, reads exactly want bytes, answers
+// captureOne reads exactly want bytes of the connection it gets, answers
 // OK without a digest, and sends what it read on the channel.
 func captureOne(t *testing.T, want int) (addr string, got <-chan []byte) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	ch := make(chan []byte, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			ch <- nil
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(20 * time.Second))
+	addr = reuseServer(t, func(_ int, c net.Conn) {
 		b := make([]byte, want)
 		n, _ := io.ReadFull(c, b)
 		io.WriteString(c, `{"status": "OK", "data": "upload berhasil"}`+Terminator)
 		ch <- b[:n]
-	}()
-	return ln.Addr().String(), ch
+	})
+	return addr, ch
 }
 
 // TestClientUploadForms sends content of several sizes (across the
