@@ -237,11 +237,12 @@ func (s *fakeServer) lastHead() string {
 	return s.heads[len(s.heads)-1]
 }
 
-func dial(t *testing.T, s *fakeServer) *Client {
+func dial(t *testing.T, s *fakeServer) *Client { return dialWith(t, s.addr(), Options{}) }
+
+// dialWith dials addr as opts say; t.Cleanup closes the client.
+func dialWith(t *testing.T, addr string, opts Options) *Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := Dial(ctx, s.addr())
+	c, err := DialWith(testCtx(t), addr, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -582,11 +583,7 @@ func TestClientServerCloses(t *testing.T) {
 		bufio.NewReader(c).ReadString('\n')
 		io.WriteString(c, `{"status": "OK", "data": [`)
 	})
-	c2, err := Dial(testCtx(t), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
+	c2 := dialWith(t, addr, Options{})
 	if _, err := c2.List(testCtx(t)); err == nil {
 		t.Error("List from a server that hung up mid-reply: nil error")
 	}

@@ -169,11 +169,7 @@ func TestClientReconnects(t *testing.T) {
 			io.WriteString(c, `{"status": "OK", "data": ["a"]}`+Terminator)
 		}
 	})
-	c, err := DialWith(testCtx(t), addr, Options{Reconnect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, addr, Options{Reconnect: true})
 	for i := range 5 {
 		if names, err := c.List(testCtx(t)); err != nil || len(names) != 1 {
 			t.Fatalf("request %d: %q, %v", i, names, err)

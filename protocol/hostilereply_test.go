@@ -261,10 +261,7 @@ func TestListEach(t *testing.T) {
 	}
 	for _, tc := range cases {
 		s := startFakeServer(t, func(s *fakeServer) { s.reply = func(string) string { return tc.reply } })
-		c, err := Dial(context.Background(), s.ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dial(t, s)
 		var got []string
 		n, err := c.ListEach(testCtx(t), func(name []byte) error {
 			got = append(got, string(name))

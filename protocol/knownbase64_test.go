@@ -177,11 +177,7 @@ func TestClientBase64RoundTrip(t *testing.T) {
 	sum := sha256.Sum256(raw)
 	sha := hex.EncodeToString(sum[:])
 	var moved int64
-	c, err := DialWith(testCtx(t), s.ln.Addr().String(), Options{Progress: func(n int64) { moved += n }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, s.addr(), Options{Progress: func(n int64) { moved += n }})
 	res, err := c.UploadBase64(testCtx(t), "t.bin", newPieceBase64(raw), sha)
 	if err != nil || res.Sent != int64(len(raw)) || moved != res.Sent {
 		t.Fatalf("UploadBase64 = %+v, %v; moved %d", res, err, moved)

@@ -66,11 +66,7 @@ func TestClientNothingToReadSeesUnsolicitedReply(t *testing.T) {
 			}
 		}
 	})
-	c, err := DialWith(testCtx(t), addr, Options{Reconnect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, addr, Options{Reconnect: true})
 	if names, err := c.List(testCtx(t)); err != nil || len(names) != 1 || names[0] != "conn1" {
 		t.Fatalf("first LIST: %q, %v", names, err)
 	}
@@ -108,11 +104,7 @@ func TestClientNothingToReadSeesClose(t *testing.T) {
 		io.WriteString(c, `{"status": "OK", "data": []}`+Terminator)
 		c.Close()
 	})
-	c, err := DialWith(testCtx(t), addr, Options{Reconnect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, addr, Options{Reconnect: true})
 	if _, err := c.List(testCtx(t)); err != nil {
 		t.Fatalf("LIST: %v", err)
 	}
@@ -148,13 +140,9 @@ func TestClientStatusAfterContent(t *testing.T) {
 			}
 		}
 	})
-	c, err := DialWith(testCtx(t), addr, Options{Reconnect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, addr, Options{Reconnect: true})
 	var buf strings.Builder
-	_, err = c.Get(testCtx(t), "missing.txt", &buf)
+	_, err := c.Get(testCtx(t), "missing.txt", &buf)
 	var se *ServerError
 	if !errors.As(err, &se) || se.Reason != "not found" || buf.Len() != 0 {
 		t.Errorf("GET of a missing file: %v, content %q; want the server's ERROR with its reason \"not found\"", err, buf.String())

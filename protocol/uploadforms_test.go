@@ -61,10 +61,7 @@ func TestClientUploadForms(t *testing.T) {
 				}
 				want := prefix + base64.StdEncoding.EncodeToString(data) + suffix
 				addr, got := captureOne(t, len(want))
-				c, err := DialWith(testCtx(t), addr, Options{Dialect: d})
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := dialWith(t, addr, Options{Dialect: d})
 				switch way {
 				case "Upload":
 					_, err = c.Upload(testCtx(t), "up.bin", bytes.NewReader(data))
@@ -116,29 +113,14 @@ func checkReadBack(t *testing.T, u UploadForm, wire, data []byte) {
 func TestClientUploadSizedShort(t *testing.T) {
 	t.Parallel()
 	d := Dialect{Upload: UploadForm{Layout: LayoutLength}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	got := make(chan string, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			got <- ""
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(20 * time.Second))
+	addr := reuseServer(t, func(_ int, c net.Conn) {
 		b, _ := io.ReadAll(c) // until the client closes: no reply
 		got <- string(b)
-	}()
-	c, err := DialWith(testCtx(t), ln.Addr().String(), Options{Dialect: d})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	c := dialWith(t, addr, Options{Dialect: d})
 	start := time.Now()
-	_, err = c.UploadSized(testCtx(t), "s.bin", strings.NewReader("abc"), 6)
+	_, err := c.UploadSized(testCtx(t), "s.bin", strings.NewReader("abc"), 6)
 	if !errors.Is(err, errShortContent) || time.Since(start) > 10*time.Second {
 		t.Errorf("short content: %v after %s, want errShortContent at once", err, time.Since(start))
 	}
