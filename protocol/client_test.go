@@ -273,11 +273,10 @@ func TestClientRoundTrip(t *testing.T) {
 	}
 	for name, data := range files {
 		res, err := c.Upload(ctx, name, bytes.NewReader(data))
-		sum := sha256.Sum256(data)
 		if err != nil {
 			t.Fatalf("Upload(%q): %v", name, err)
 		}
-		if res.Sent != int64(len(data)) || res.Stored != res.Sent || res.SentSHA256 != hex.EncodeToString(sum[:]) || res.StoredSHA256 != res.SentSHA256 {
+		if res.Sent != int64(len(data)) || res.Stored != res.Sent || res.SentSHA256 != sha256Hex(data) || res.StoredSHA256 != res.SentSHA256 {
 			t.Fatalf("Upload(%q) = %+v", name, res)
 		}
 		q := name
@@ -356,13 +355,12 @@ func TestClientUploadIntegrity(t *testing.T) {
 			s := startFakeServer(t, func(s *fakeServer) { s.badSHA, s.badSize = lie == "sha256", lie == "size" })
 			c := dial(t, s)
 			data := randomBytes(4, 1000)
-			sum := sha256.Sum256(data)
 			res, err := c.Upload(testCtx(t), "x", bytes.NewReader(data))
 			var ie *IntegrityError
 			if !errors.As(err, &ie) {
 				t.Fatalf("Upload to a server that misreports the %s: %v, want an *IntegrityError", lie, err)
 			}
-			if res.Sent != 1000 || res.SentSHA256 != hex.EncodeToString(sum[:]) {
+			if res.Sent != 1000 || res.SentSHA256 != sha256Hex(data) {
 				t.Errorf("result %+v does not describe what was sent", res)
 			}
 			if lie == "sha256" && (res.StoredSHA256 == res.SentSHA256 || res.Stored != 1000) {

@@ -2,8 +2,6 @@ package protocol
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -97,8 +95,7 @@ func TestClientNothingToReadSeesClose(t *testing.T) {
 			if err != nil {
 				return
 			}
-			sum := sha256.Sum256(data)
-			fmt.Fprintf(c, `{"status": "OK", "data": %q, "size": %d, "sha256": %q}`+Terminator, name, len(data), hex.EncodeToString(sum[:]))
+			fmt.Fprintf(c, `{"status": "OK", "data": %q, "size": %d, "sha256": %q}`+Terminator, name, len(data), sha256Hex(data))
 			return
 		}
 		io.WriteString(c, `{"status": "OK", "data": []}`+Terminator)
