@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -430,7 +432,6 @@ func keyTwice(obj []byte) string {
 
 // sha256Hex is the SHA-256 of b, in hex.
 func sha256Hex(b []byte) string {
-	h := NewHash()
-	h.Write(b)
-	return fmt.Sprintf("%x", h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
