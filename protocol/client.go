@@ -113,9 +113,7 @@ func Dial(ctx context.Context, addr string) (*Client, error) {
 
 // DialWith connects to addr, to speak as opts say.
 func DialWith(ctx context.Context, addr string, opts Options) (*Client, error) {
-	c := &Client{addr: addr, opts: opts, bufs: NewBuffers()}
-	c.w = clientWriter{c}
-	c.br = bufio.NewReaderSize(clientReader{c}, ReaderSize)
+	c := newClient(nil, addr, opts)
 	if err := c.dial(ctx); err != nil {
 		return nil, err
 	}
@@ -124,8 +122,10 @@ func DialWith(ctx context.Context, addr string, opts Options) (*Client, error) {
 
 // NewClient wraps an established connection, in fileserverd's protocol
 // and without reconnecting.
-func NewClient(conn net.Conn) *Client {
-	c := &Client{conn: conn, bufs: NewBuffers()}
+func NewClient(conn net.Conn) *Client { return newClient(conn, "", Options{}) }
+
+func newClient(conn net.Conn, addr string, opts Options) *Client {
+	c := &Client{conn: conn, addr: addr, opts: opts, bufs: NewBuffers()}
 	c.w = clientWriter{c}
 	c.br = bufio.NewReaderSize(clientReader{c}, ReaderSize)
 	return c

@@ -237,11 +237,12 @@ func (s *fakeServer) lastHead() string {
 	return s.heads[len(s.heads)-1]
 }
 
-func dial(t *testing.T, s *fakeServer) *Client {
+func dial(t *testing.T, s *fakeServer) *Client { return dialWith(t, s.addr(), Options{}) }
+
+// dialWith dials addr as opts say; t.Cleanup closes the client.
+func dialWith(t *testing.T, addr string, opts Options) *Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := Dial(ctx, s.addr())
+	c, err := DialWith(testCtx(t), addr, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,11 +273,10 @@ func TestClientRoundTrip(t *testing.T) {
 	}
 	for name, data := range files {
 		res, err := c.Upload(ctx, name, bytes.NewReader(data))
-		sum := sha256.Sum256(data)
 		if err != nil {
 			t.Fatalf("Upload(%q): %v", name, err)
 		}
-		if res.Sent != int64(len(data)) || res.Stored != res.Sent || res.SentSHA256 != hex.EncodeToString(sum[:]) || res.StoredSHA256 != res.SentSHA256 {
+		if res.Sent != int64(len(data)) || res.Stored != res.Sent || res.SentSHA256 != sha256Hex(data) || res.StoredSHA256 != res.SentSHA256 {
 			t.Fatalf("Upload(%q) = %+v", name, res)
 		}
 		q := name
@@ -355,13 +355,12 @@ func TestClientUploadIntegrity(t *testing.T) {
 			s := startFakeServer(t, func(s *fakeServer) { s.badSHA, s.badSize = lie == "sha256", lie == "size" })
 			c := dial(t, s)
 			data := randomBytes(4, 1000)
-			sum := sha256.Sum256(data)
 			res, err := c.Upload(testCtx(t), "x", bytes.NewReader(data))
 			var ie *IntegrityError
 			if !errors.As(err, &ie) {
 				t.Fatalf("Upload to a server that misreports the %s: %v, want an *IntegrityError", lie, err)
 			}
-			if res.Sent != 1000 || res.SentSHA256 != hex.EncodeToString(sum[:]) {
+			if res.Sent != 1000 || res.SentSHA256 != sha256Hex(data) {
 				t.Errorf("result %+v does not describe what was sent", res)
 			}
 			if lie == "sha256" && (res.StoredSHA256 == res.SentSHA256 || res.Stored != 1000) {
@@ -378,66 +377,46 @@ func TestClientUploadIntegrity(t *testing.T) {
 	}
 }
 
-func TestClientUploadReplies(t *testing.T) {
+func TestClientReplies(t *testing.T) {
 	t.Parallel()
+	upload := func(c *Client, ctx context.Context) error {
+		_, err := c.Upload(ctx, "x", strings.NewReader("abc"))
+		return err
+	}
+	get := func(c *Client, ctx context.Context) error {
+		_, err := c.Get(ctx, "x", io.Discard)
+		return err
+	}
+	isReplyError := func(err error) bool {
+		var re *ReplyError
+		return errors.As(err, &re)
+	}
+	isServerError := func(reason string) func(error) bool {
+		return func(err error) bool {
+			var se *ServerError
+			return errors.As(err, &se) && se.Reason == reason
+		}
+	}
 	tests := []struct {
 		name  string
+		call  func(*Client, context.Context) error
 		reply string
 		check func(error) bool
 	}{
-		{"ERROR", `{"status": "ERROR", "data": "disk full"}`, func(err error) bool {
-			var se *ServerError
-			return errors.As(err, &se) && se.Reason == "disk full"
-		}},
-		{"no size", `{"status": "OK", "data": "stored"}`, func(err error) bool { return err != nil }},
-		{"malformed", `{"status": "OK"]`, func(err error) bool {
-			var re *ReplyError
-			return errors.As(err, &re)
-		}},
+		{"Upload/ERROR", upload, `{"status": "ERROR", "data": "disk full"}`, isServerError("disk full")},
+		{"Upload/no size", upload, `{"status": "OK", "data": "stored"}`, func(err error) bool { return err != nil }},
+		{"Upload/malformed", upload, `{"status": "OK"]`, isReplyError},
+		{"Get/OK without content", get, `{"status": "OK", "data_namafile": "x"}`, isReplyError},
+		{"Get/content not a string", get, `{"status": "OK", "data_namafile": "x", "data_file": null}`, isReplyError},
+		{"Get/bad base64", get, `{"status": "OK", "data_namafile": "x", "data_file": "QU*D"}`, isReplyError},
+		{"Get/ERROR", get, `{"status": "ERROR", "data": "nope"}`, isServerError("nope")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := startFakeServer(t, func(s *fakeServer) { s.reply = func(string) string { return tt.reply } })
-			c := dial(t, s)
-			if _, err := c.Upload(testCtx(t), "x", strings.NewReader("abc")); !tt.check(err) {
-				t.Errorf("Upload answered %s: %v", tt.reply, err)
-			}
-		})
-	}
-}
-
-func TestClientGetReplies(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		reply string
-		check func(error) bool
-	}{
-		{"OK without content", `{"status": "OK", "data_namafile": "x"}`, func(err error) bool {
-			var re *ReplyError
-			return errors.As(err, &re)
-		}},
-		{"content not a string", `{"status": "OK", "data_namafile": "x", "data_file": null}`, func(err error) bool {
-			var re *ReplyError
-			return errors.As(err, &re)
-		}},
-		{"bad base64", `{"status": "OK", "data_namafile": "x", "data_file": "QU*D"}`, func(err error) bool {
-			var re *ReplyError
-			return errors.As(err, &re)
-		}},
-		{"ERROR", `{"status": "ERROR", "data": "nope"}`, func(err error) bool {
-			var se *ServerError
-			return errors.As(err, &se) && se.Reason == "nope"
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := startFakeServer(t, func(s *fakeServer) { s.reply = func(string) string { return tt.reply } })
-			c := dial(t, s)
-			if _, err := c.Get(testCtx(t), "x", io.Discard); !tt.check(err) {
-				t.Errorf("Get answered %s: %v", tt.reply, err)
+			if err := tt.call(dial(t, s), testCtx(t)); !tt.check(err) {
+				t.Errorf("%s answered %s: %v", tt.name, tt.reply, err)
 			}
 		})
 	}
@@ -598,24 +577,11 @@ func TestClientServerCloses(t *testing.T) {
 		t.Errorf("List answered with no JSON: %v, want a *ReplyError", err)
 	}
 	// A server that hangs up.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			bufio.NewReader(c).ReadString('\n')
-			io.WriteString(c, `{"status": "OK", "data": [`)
-			c.Close()
-		}
-	}()
-	c2, err := Dial(testCtx(t), ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
+	addr := reuseServer(t, func(_ int, c net.Conn) {
+		bufio.NewReader(c).ReadString('\n')
+		io.WriteString(c, `{"status": "OK", "data": [`)
+	})
+	c2 := dialWith(t, addr, Options{})
 	if _, err := c2.List(testCtx(t)); err == nil {
 		t.Error("List from a server that hung up mid-reply: nil error")
 	}

@@ -164,29 +164,12 @@ func TestReadReplyKeys(t *testing.T) {
 // TestClientReconnects runs several requests through a Client with
 // Reconnect against a server that closes the connection after every reply.
 func TestClientReconnects(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			br := bufio.NewReader(c)
-			if _, err := readUntilTerminator(br); err == nil {
-				io.WriteString(c, `{"status": "OK", "data": ["a"]}`+Terminator)
-			}
-			c.Close()
+	addr := reuseServer(t, func(_ int, c net.Conn) {
+		if _, err := readUntilTerminator(bufio.NewReader(c)); err == nil {
+			io.WriteString(c, `{"status": "OK", "data": ["a"]}`+Terminator)
 		}
-	}()
-	c, err := DialWith(testCtx(t), ln.Addr().String(), Options{Reconnect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	})
+	c := dialWith(t, addr, Options{Reconnect: true})
 	for i := range 5 {
 		if names, err := c.List(testCtx(t)); err != nil || len(names) != 1 {
 			t.Fatalf("request %d: %q, %v", i, names, err)

@@ -3,23 +3,18 @@ package protocol
 import (
 	"bytes"
 	"encoding/base64"
-	"math/rand/v2"
 	"testing"
 )
 
 // TestAppendEncode checks appendEncode against the standard encoder for
 // every length up to 100 and some large ones, after a prefix.
 func TestAppendEncode(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
 	lengths := []int{ChunkSize, ChunkSize - 1, ChunkSize + 5, 1 << 20}
 	for n := range 100 {
 		lengths = append(lengths, n)
 	}
 	for _, n := range lengths {
-		src := make([]byte, n)
-		for i := range src {
-			src[i] = byte(r.Uint32())
-		}
+		src := randomBytes(4, n)
 		got := appendEncode([]byte("prefix"), src)
 		want := base64.StdEncoding.AppendEncode([]byte("prefix"), src)
 		if !bytes.Equal(got, want) {
@@ -38,11 +33,7 @@ func FuzzAppendEncode(f *testing.F) {
 }
 
 func BenchmarkAppendEncode(b *testing.B) {
-	src := make([]byte, ChunkSize)
-	r := rand.New(rand.NewPCG(5, 6))
-	for i := range src {
-		src[i] = byte(r.Uint32())
-	}
+	src := randomBytes(5, ChunkSize)
 	dst := make([]byte, 0, EncodedChunkSize)
 	for _, impl := range []struct {
 		name string
@@ -61,7 +52,6 @@ func BenchmarkAppendEncode(b *testing.B) {
 // every length up to 100, with padding, line breaks and bad characters
 // placed anywhere, results and error offsets alike.
 func TestDecode(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
 	check := func(src []byte) {
 		t.Helper()
 		got, want := make([]byte, len(src)), make([]byte, len(src))
@@ -72,10 +62,7 @@ func TestDecode(t *testing.T) {
 		}
 	}
 	for n := range 100 {
-		raw := make([]byte, n)
-		for i := range raw {
-			raw[i] = byte(r.Uint32())
-		}
+		raw := randomBytes(4, n)
 		text := []byte(base64.StdEncoding.EncodeToString(raw))
 		check(text)
 		for _, c := range []byte("\n\r=*-_ \x00\xff") {
@@ -99,11 +86,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	raw := make([]byte, ChunkSize)
-	r := rand.New(rand.NewPCG(5, 6))
-	for i := range raw {
-		raw[i] = byte(r.Uint32())
-	}
+	raw := randomBytes(5, ChunkSize)
 	src := []byte(base64.StdEncoding.EncodeToString(raw))
 	dst := make([]byte, ChunkSize)
 	for _, impl := range []struct {

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -261,10 +263,7 @@ func TestListEach(t *testing.T) {
 	}
 	for _, tc := range cases {
 		s := startFakeServer(t, func(s *fakeServer) { s.reply = func(string) string { return tc.reply } })
-		c, err := Dial(context.Background(), s.ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dial(t, s)
 		var got []string
 		n, err := c.ListEach(testCtx(t), func(name []byte) error {
 			got = append(got, string(name))
@@ -433,7 +432,6 @@ func keyTwice(obj []byte) string {
 
 // sha256Hex is the SHA-256 of b, in hex.
 func sha256Hex(b []byte) string {
-	h := NewHash()
-	h.Write(b)
-	return fmt.Sprintf("%x", h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

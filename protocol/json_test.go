@@ -249,14 +249,8 @@ func TestAppendStringRoundTrip(t *testing.T) {
 }
 
 // validUTF8PerByte replaces each byte of s that is not part of valid UTF-8
-// with U+FFFD, as ranging over a string decodes it.
-func validUTF8PerByte(s string) string {
-	var sb strings.Builder
-	for _, r := range s {
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
+// with U+FFFD, as converting it to []rune decodes it.
+func validUTF8PerByte(s string) string { return string([]rune(s)) }
 
 func TestAppendObject(t *testing.T) {
 	t.Parallel()

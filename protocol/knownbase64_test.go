@@ -3,9 +3,7 @@ package protocol
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -174,14 +172,9 @@ func TestClientBase64RoundTrip(t *testing.T) {
 	t.Parallel()
 	s := startFakeServer(t, nil)
 	raw := randomBytes(8, 10*periodBytes+2)
-	sum := sha256.Sum256(raw)
-	sha := hex.EncodeToString(sum[:])
+	sha := sha256Hex(raw)
 	var moved int64
-	c, err := DialWith(testCtx(t), s.ln.Addr().String(), Options{Progress: func(n int64) { moved += n }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, s.addr(), Options{Progress: func(n int64) { moved += n }})
 	res, err := c.UploadBase64(testCtx(t), "t.bin", newPieceBase64(raw), sha)
 	if err != nil || res.Sent != int64(len(raw)) || moved != res.Sent {
 		t.Fatalf("UploadBase64 = %+v, %v; moved %d", res, err, moved)

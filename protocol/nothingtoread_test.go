@@ -2,8 +2,6 @@ package protocol
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -66,11 +64,7 @@ func TestClientNothingToReadSeesUnsolicitedReply(t *testing.T) {
 			}
 		}
 	})
-	c, err := DialWith(testCtx(t), addr, Options{Reconnect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, addr, Options{Reconnect: true})
 	if names, err := c.List(testCtx(t)); err != nil || len(names) != 1 || names[0] != "conn1" {
 		t.Fatalf("first LIST: %q, %v", names, err)
 	}
@@ -101,18 +95,13 @@ func TestClientNothingToReadSeesClose(t *testing.T) {
 			if err != nil {
 				return
 			}
-			sum := sha256.Sum256(data)
-			fmt.Fprintf(c, `{"status": "OK", "data": %q, "size": %d, "sha256": %q}`+Terminator, name, len(data), hex.EncodeToString(sum[:]))
+			fmt.Fprintf(c, `{"status": "OK", "data": %q, "size": %d, "sha256": %q}`+Terminator, name, len(data), sha256Hex(data))
 			return
 		}
 		io.WriteString(c, `{"status": "OK", "data": []}`+Terminator)
 		c.Close()
 	})
-	c, err := DialWith(testCtx(t), addr, Options{Reconnect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, addr, Options{Reconnect: true})
 	if _, err := c.List(testCtx(t)); err != nil {
 		t.Fatalf("LIST: %v", err)
 	}
@@ -148,13 +137,9 @@ func TestClientStatusAfterContent(t *testing.T) {
 			}
 		}
 	})
-	c, err := DialWith(testCtx(t), addr, Options{Reconnect: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dialWith(t, addr, Options{Reconnect: true})
 	var buf strings.Builder
-	_, err = c.Get(testCtx(t), "missing.txt", &buf)
+	_, err := c.Get(testCtx(t), "missing.txt", &buf)
 	var se *ServerError
 	if !errors.As(err, &se) || se.Reason != "not found" || buf.Len() != 0 {
 		t.Errorf("GET of a missing file: %v, content %q; want the server's ERROR with its reason \"not found\"", err, buf.String())

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -49,18 +50,6 @@ var payloadReaders = []struct {
 	}},
 }
 
-// chunkCheckWriter collects what is written and checks that no write is
-// larger than a decoded chunk.
-type chunkCheckWriter struct {
-	bytes.Buffer
-	maxWrite int
-}
-
-func (w *chunkCheckWriter) Write(p []byte) (int, error) {
-	w.maxWrite = max(w.maxWrite, len(p))
-	return w.Buffer.Write(p)
-}
-
 func TestReadPayloadRoundTrip(t *testing.T) {
 	t.Parallel()
 	sizes := []int{0, 1, 2, 3, 4, 5, 95<<10 - 1, ChunkSize - 1, ChunkSize, ChunkSize + 1, 2 * ChunkSize, ReaderSize/4*3 + 1, 1<<20 + 7}
@@ -75,7 +64,7 @@ func TestReadPayloadRoundTrip(t *testing.T) {
 				if err != nil || !req.HasPayload || req.Args[0] != "f.bin" {
 					t.Fatalf("ReadRequest = %+v, %v", req, err)
 				}
-				var w chunkCheckWriter
+				var w countWrites
 				n, err := rr.ReadPayload(req, &w, NewBuffers(), int64(size))
 				if err != nil {
 					t.Fatalf("ReadPayload: %v", err)
@@ -83,8 +72,8 @@ func TestReadPayloadRoundTrip(t *testing.T) {
 				if n != int64(size) || !bytes.Equal(w.Bytes(), data) {
 					t.Fatalf("ReadPayload wrote %d bytes (returned %d), want the %d bytes sent", w.Len(), n, size)
 				}
-				if w.maxWrite > ChunkSize {
-					t.Errorf("a write of %d bytes, more than ChunkSize", w.maxWrite)
+				if m := slices.Max(append(w.sizes, 0)); m > ChunkSize {
+					t.Errorf("a write of %d bytes, more than ChunkSize", m)
 				}
 				next, err := rr.Read()
 				if err != nil || next.Command != "LIST" {

@@ -53,7 +53,7 @@ func ListFrame() (prefix, suffix string) {
 type Reply struct {
 	Status string
 	// Fields holds, as raw JSON, the values of the keys the protocol
-	// reads (see keptKeys) that are at most maxKeptValue bytes long ("data"
+	// reads (see keptKey) that are at most maxKeptValue bytes long ("data"
 	// may be allowed more, see replySpec.dataLimit). A longer one is
 	// listed by Cut; if it is a string, Fields holds its start.
 	Fields map[string]json.RawMessage
@@ -168,20 +168,14 @@ const (
 	maxReplyKeyBytes = 4 << 10
 )
 
-// keptKeys are the keys whose values a reply reader keeps: all that the
-// protocol reads of a reply but its content, names and STATS.
+// keptKey returns key as a string if it is one whose value a reply reader
+// keeps: all that the protocol reads of a reply but its content, names and
+// STATS; "" if not.
 func keptKey(key []byte) string {
-	switch string(key) {
-	case "status":
-		return "status"
-	case "data":
-		return "data"
-	case "size":
-		return "size"
-	case "sha256":
-		return "sha256"
-	case "data_namafile":
-		return "data_namafile"
+	for _, k := range [...]string{"status", "data", "size", "sha256", "data_namafile"} {
+		if string(key) == k {
+			return k
+		}
 	}
 	return ""
 }

@@ -138,18 +138,13 @@ func unknownCommand(word string, terminated bool) *RequestError {
 	return &RequestError{Reason: fmt.Sprintf("unknown command %q: use %s", word, CommandList), Terminated: terminated}
 }
 
-// RequestReader reads requests from one connection. The course fixes the
-// replies but not how a request ends, so it accepts what real clients
-// send: CRLF CRLF, one CRLF or LF, nothing at all, or EOF after the
-// request; blank lines between requests; lower-case commands; POST and
-// PUT for UPLOAD; a decimal length before the payload; line breaks inside
-// the base64; and JSON objects ({"command": ..., "params": [...]}).
-//
-// Where a request may be complete without a terminator, a pause may end
-// it, but only where ending it early cannot do the wrong thing: EndPause
-// ends a request that only reads (LIST, STATS, GET name), EndPauseWrite,
-// much longer, one that changes storage (DELETE name, an UPLOAD's
-// payload). The rules for payloads are in payload.go.
+// RequestReader reads requests from one connection, in every form the
+// package doc lists. Where a request may be complete without a
+// terminator, a pause may end it, but only where ending it early cannot
+// do the wrong thing: EndPause ends a request that only reads (LIST,
+// STATS, GET name), EndPauseWrite, much longer, one that changes storage
+// (DELETE name, an UPLOAD's payload). The rules for payloads are in
+// payload.go.
 type RequestReader struct {
 	br *bufio.Reader
 	// EndPause is how long nothing must arrive before a request that only
@@ -163,10 +158,10 @@ type RequestReader struct {
 	// SetPauseWait makes reads on the connection under br return
 	// ErrPause once nothing has arrived for d since the last byte that
 	// did; zero restores the usual deadline. The pauses need it (see
-	// PauseClock). Counting from the
-	// last byte, not from the call, makes one clock of every wait for the
-	// same pause: a request whose head a waiting room read and ended at a
-	// pause ends at once when a worker reads it again.
+	// PauseClock). Counting from the last byte, not from the call, makes
+	// one clock of every wait for the same pause: a request whose head a
+	// waiting room read and ended at a pause ends at once when a worker
+	// reads it again.
 	SetPauseWait func(d time.Duration)
 
 	n  int // head bytes read for the current request

@@ -288,7 +288,6 @@ func TestReadRequestPipelined(t *testing.T) {
 // as such, wrapped, and not as a malformed request.
 func TestReadRequestReadError(t *testing.T) {
 	t.Parallel()
-	errBoom := errors.New("boom")
 	for _, prefix := range []string{"", "LI", "GET", "GET ", "LIST\r", `GET "a`, "UPLOAD a", "\r\n"} {
 		br := bufio.NewReaderSize(io.MultiReader(strings.NewReader(prefix), iotest.ErrReader(errBoom)), 16)
 		req, err := NewRequestReader(br).Read()

@@ -25,30 +25,18 @@ func everyUploadForm() []UploadForm {
 		UploadForm{Layout: LayoutJSONNamed, NameKey: "name", PayloadKey: "file_data"})
 }
 
-// captureOne accepts one connection, reads exactly want bytes, answers
+// captureOne reads exactly want bytes of the connection it gets, answers
 // OK without a digest, and sends what it read on the channel.
 func captureOne(t *testing.T, want int) (addr string, got <-chan []byte) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	ch := make(chan []byte, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			ch <- nil
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(20 * time.Second))
+	addr = reuseServer(t, func(_ int, c net.Conn) {
 		b := make([]byte, want)
 		n, _ := io.ReadFull(c, b)
 		io.WriteString(c, `{"status": "OK", "data": "upload berhasil"}`+Terminator)
 		ch <- b[:n]
-	}()
-	return ln.Addr().String(), ch
+	})
+	return addr, ch
 }
 
 // TestClientUploadForms sends content of several sizes (across the
@@ -73,10 +61,7 @@ func TestClientUploadForms(t *testing.T) {
 				}
 				want := prefix + base64.StdEncoding.EncodeToString(data) + suffix
 				addr, got := captureOne(t, len(want))
-				c, err := DialWith(testCtx(t), addr, Options{Dialect: d})
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := dialWith(t, addr, Options{Dialect: d})
 				switch way {
 				case "Upload":
 					_, err = c.Upload(testCtx(t), "up.bin", bytes.NewReader(data))
@@ -128,29 +113,14 @@ func checkReadBack(t *testing.T, u UploadForm, wire, data []byte) {
 func TestClientUploadSizedShort(t *testing.T) {
 	t.Parallel()
 	d := Dialect{Upload: UploadForm{Layout: LayoutLength}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	got := make(chan string, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			got <- ""
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(20 * time.Second))
+	addr := reuseServer(t, func(_ int, c net.Conn) {
 		b, _ := io.ReadAll(c) // until the client closes: no reply
 		got <- string(b)
-	}()
-	c, err := DialWith(testCtx(t), ln.Addr().String(), Options{Dialect: d})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	c := dialWith(t, addr, Options{Dialect: d})
 	start := time.Now()
-	_, err = c.UploadSized(testCtx(t), "s.bin", strings.NewReader("abc"), 6)
+	_, err := c.UploadSized(testCtx(t), "s.bin", strings.NewReader("abc"), 6)
 	if !errors.Is(err, errShortContent) || time.Since(start) > 10*time.Second {
 		t.Errorf("short content: %v after %s, want errShortContent at once", err, time.Since(start))
 	}
