@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,42 +44,11 @@ type hostileHandlers struct {
 	stats  func(c net.Conn) bool
 }
 
-// startHostileServer listens on a free loopback port; cleanup closes the
-// listener and every connection, and waits for its goroutines.
+// startHostileServer starts a hostileServer (serveLoopback).
 func startHostileServer(t *testing.T, size int64, h hostileHandlers) *hostileServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &hostileServer{addr: ln.Addr().String(), size: size, h: h}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	wg.Go(func() {
-		for { // ends when cleanup closes the listener
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				s.serve(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+	s := &hostileServer{size: size, h: h}
+	s.addr = serveLoopback(t, s.serve)
 	return s
 }
 
