@@ -175,17 +175,9 @@ func hostileCases(t *testing.T) []hostileCase {
 	// base64 in the middle.
 	text := contentText(mib)
 	badText := text[:len(text)/2] + "!" + text[len(text)/2+1:]
-	writeFile := func(name string, size int64) string {
-		path := filepath.Join(t.TempDir(), name)
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if _, err := io.Copy(f, stress.TestFileContent(size)); err != nil {
-			t.Fatal(err)
-		}
-		return path
+	realFile, err := stress.WriteTestFile(t.TempDir(), mib) // for -file
+	if err != nil {
+		t.Fatal(err)
 	}
 	badGet := func(c net.Conn, name string) bool {
 		prefix, suffix := protocol.ContentFrame(name, protocol.GetContentKey)
@@ -269,7 +261,7 @@ func hostileCases(t *testing.T) []hostileCase {
 		},
 		{
 			name: "bad base64, -file",
-			args: []string{"-op", "download", "-file", writeFile("real.bin", mib)},
+			args: []string{"-op", "download", "-file", realFile},
 			size: mib, h: hostileHandlers{get: badGet},
 			kind: "protocol", msg: "invalid base64",
 		},
@@ -302,7 +294,6 @@ func hostileCases(t *testing.T) []hostileCase {
 // the peak resident memory of filestressd, and of each child, must stay
 // within hostileRSSBound.
 func TestHostileReplies(t *testing.T) {
-	uploadFlags := uploadFormFlags(t)
 	for _, tc := range hostileCases(t) {
 		for _, pool := range []string{stress.PoolThread, stress.PoolProcess} {
 			t.Run(tc.name+"/"+pool, func(t *testing.T) {
@@ -310,8 +301,8 @@ func TestHostileReplies(t *testing.T) {
 				dir := t.TempDir()
 				jsonPath := filepath.Join(dir, "workers.jsonl")
 				args := append([]string{"-addr", s.addr, "-workers", "50", "-pool", pool, "-request", "text", "-json", jsonPath}, tc.args...)
-				if tc.args[1] == "upload" {
-					args = append(args, uploadFlags...)
+				if tc.args[1] == "upload" { // the plain form named: no probe of the forms runs against a hostile server
+					args = append(args, "-upload-verb", "UPLOAD", "-upload-form", "sameline")
 				}
 				stop := watchPeakRSS()
 				r, row := runRow(t, args...)
@@ -353,17 +344,6 @@ func TestHostileReplies(t *testing.T) {
 			})
 		}
 	}
-}
-
-// uploadFormFlags names the plain upload form (UPLOAD name <base64>) for
-// a filestressd that has flags for it, so that no probe of the upload
-// forms runs against a hostile server; none for one that has not.
-func uploadFormFlags(t *testing.T) []string {
-	t.Helper()
-	if strings.Contains(runStress(t, "-h").stdout, "-upload-form") {
-		return []string{"-upload-verb", "UPLOAD", "-upload-form", "sameline"}
-	}
-	return nil
 }
 
 // readWorkerLines reads a -json file.
