@@ -164,16 +164,10 @@ type hostileCase struct {
 
 func hostileCases(t *testing.T) []hostileCase {
 	const mib = 1 << 20
-	contentText := func(size int64) string {
-		var b bytes.Buffer
-		enc := base64.NewEncoder(base64.StdEncoding, &b)
-		io.Copy(enc, stress.TestFileContent(size))
-		enc.Close()
-		return b.String()
-	}
 	// The content of 1 MB, and its text with one character that is no
 	// base64 in the middle.
-	text := contentText(mib)
+	content, _ := io.ReadAll(stress.TestFileContent(mib))
+	text := base64.StdEncoding.EncodeToString(content)
 	badText := text[:len(text)/2] + "!" + text[len(text)/2+1:]
 	realFile, err := stress.WriteTestFile(t.TempDir(), mib) // for -file
 	if err != nil {
