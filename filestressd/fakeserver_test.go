@@ -49,13 +49,10 @@ type fakeServer struct {
 	addr  string
 	fault string
 	size  int64
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conn  map[net.Conn]struct{}
 	quit  chan struct{} // closed by cleanup
 	// stalled receives one value per upload fakeStall holds.
 	stalled chan struct{}
+	mu      sync.Mutex
 	// probes holds the probe files uploaded, guarded by mu.
 	probes map[string][]byte
 }
@@ -67,44 +64,57 @@ const (
 	maxProbeFile = 4 << 10
 )
 
-// startFakeServer listens on a free loopback port; cleanup closes it and
-// every connection, and waits for its goroutines.
-func startFakeServer(t *testing.T, fault string, size int64) *fakeServer {
+// serveLoopback listens on a free loopback port and serves each
+// connection on a goroutine of its own, closing it after; cleanup closes
+// the listener and every connection, and waits for the goroutines.
+func serveLoopback(t *testing.T, serve func(net.Conn)) (addr string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeServer{addr: ln.Addr().String(), fault: fault, size: size, ln: ln, conn: map[net.Conn]struct{}{},
-		quit: make(chan struct{}), stalled: make(chan struct{}, 64), probes: map[string][]byte{}}
-	f.wg.Go(func() {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	conns := map[net.Conn]bool{}
+	wg.Go(func() {
 		for { // ends when cleanup closes the listener
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			f.mu.Lock()
-			f.conn[c] = struct{}{}
-			f.mu.Unlock()
-			f.wg.Go(func() { f.serve(c) })
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Go(func() {
+				defer c.Close()
+				serve(c)
+			})
 		}
 	})
 	t.Cleanup(func() {
-		close(f.quit)
 		ln.Close()
-		f.mu.Lock()
-		for c := range f.conn {
+		mu.Lock()
+		for c := range conns {
 			c.Close()
 		}
-		f.mu.Unlock()
-		f.wg.Wait()
+		mu.Unlock()
+		wg.Wait()
 	})
+	return ln.Addr().String()
+}
+
+// startFakeServer starts a fakeServer (serveLoopback); cleanup first
+// closes quit, releasing the stalled uploads.
+func startFakeServer(t *testing.T, fault string, size int64) *fakeServer {
+	t.Helper()
+	f := &fakeServer{fault: fault, size: size, quit: make(chan struct{}), stalled: make(chan struct{}, 64), probes: map[string][]byte{}}
+	f.addr = serveLoopback(t, f.serve)
+	t.Cleanup(func() { close(f.quit) }) // runs before serveLoopback's
 	return f
 }
 
 // serve answers requests until the client closes or a request fails.
 func (f *fakeServer) serve(c net.Conn) {
-	defer c.Close()
 	requests := protocol.NewRequestReader(bufio.NewReaderSize(c, protocol.ReaderSize))
 	bufs := protocol.NewBuffers()
 	for { // ends at the client's EOF or any error

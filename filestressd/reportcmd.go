@@ -78,20 +78,10 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 	fs.StringVar(&cfg.Out, "out", "", "`directory` for README.md and the charts (default: the CSV's directory, or the first -server's; required with -run)")
 	fs.StringVar(&cfg.Perf, "perf", "", "Markdown `file` of benchmark figures for the report to link to\n(default: performance.md beside the CSV, if there)")
 	fs.DurationVar(&cfg.Wall, "wall", 0, "the matrix's total wall time, to state in the report (default: the sum of the cells' wall times)")
-	fs.Func("run", "a run to show, as `LABEL=FILE[:MODE]`; repeat the flag for each run (see above)", func(s string) error {
-		spec, err := report.ParseRunSpec(s)
-		if err == nil {
-			cfg.Runs = append(cfg.Runs, spec)
-		}
-		return err
-	})
-	fs.Func("server", "a server's matrix CSV with both modes, as `LABEL=FILE`; repeat the flag for each server,\nthe first the baseline (see above)", func(s string) error {
-		spec, err := report.ParseServerSpec(s)
-		if err == nil {
-			cfg.Servers = append(cfg.Servers, spec)
-		}
-		return err
-	})
+	fs.Func("run", "a run to show, as `LABEL=FILE[:MODE]`; repeat the flag for each run (see above)",
+		appendParsed(&cfg.Runs, report.ParseRunSpec))
+	fs.Func("server", "a server's matrix CSV with both modes, as `LABEL=FILE`; repeat the flag for each server,\nthe first the baseline (see above)",
+		appendParsed(&cfg.Servers, report.ParseServerSpec))
 	fs.Func("workers-json", "per-worker JSON lines (filestressd -json) for the timelines, as `FILE` (with -server, LABEL=FILE);\nrepeat for more; \"\" draws none (default: FILE-workers.jsonl beside each FILE.csv, if there)", func(s string) error {
 		if s == "" {
 			cfg.noWorkers = true
@@ -100,13 +90,8 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 		cfg.WorkersJSON = append(cfg.WorkersJSON, s)
 		return nil
 	})
-	fs.Func("timeline", "a `cell` to draw the queue waves of, as OP-VOLUME-CLIENTSxSERVERS, e.g. download-100MB-50x5;\nrepeat for more (default: the largest cells of each -workers-json file)", func(s string) error {
-		spec, err := report.ParseCellSpec(s)
-		if err == nil {
-			cfg.Timelines = append(cfg.Timelines, spec)
-		}
-		return err
-	})
+	fs.Func("timeline", "a `cell` to draw the queue waves of, as OP-VOLUME-CLIENTSxSERVERS, e.g. download-100MB-50x5;\nrepeat for more (default: the largest cells of each -workers-json file)",
+		appendParsed(&cfg.Timelines, report.ParseCellSpec))
 	fs.Func("note", "a line of the report's \"Machine and run\" table, as `NAME=TEXT`, e.g. -note \"Network=lan1g: tbf 1gbit on every veth\";\nrepeat the flag for more", func(s string) error {
 		name, text, ok := strings.Cut(s, "=")
 		if !ok || name == "" || strings.ContainsAny(s, "|\n") {
@@ -141,6 +126,18 @@ func parseReportFlags(args []string, help io.Writer) (reportConfig, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// appendParsed is a repeatable flag's fs.Func: each value parsed, then
+// appended to list.
+func appendParsed[T any](list *[]T, parse func(string) (T, error)) func(string) error {
+	return func(s string) error {
+		v, err := parse(s)
+		if err == nil {
+			*list = append(*list, v)
+		}
+		return err
+	}
 }
 
 // reportMain runs "filestressd report" and returns the exit status.

@@ -66,15 +66,22 @@ func matrixCommand(ctx context.Context, t *testing.T, env ...string) (*exec.Cmd,
 			syscall.Kill(p.pid, syscall.SIGKILL)
 		}
 	})
-	cmd := exec.CommandContext(ctx, "bash", "run_matrix.sh")
+	cmd := groupCommand(ctx, "bash", "run_matrix.sh")
 	cmd.Dir = ".."
 	cmd.Env = append(os.Environ(), "OUT="+filepath.Join(r.dir, "m.csv"), "BIN="+filepath.Join(r.dir, "bin"), "TMPDIR="+r.tmp,
 		"PATH="+filepath.Dir(python)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	cmd.Env = append(cmd.Env, env...)
+	return cmd, r
+}
+
+// groupCommand is a command in a process group of its own, killed whole
+// when ctx ends, and with the test binary (Pdeathsig).
+func groupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	return cmd, r
+	return cmd
 }
 
 // runMatrix runs run_matrix.sh (matrixCommand) to its end, at most 5

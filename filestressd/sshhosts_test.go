@@ -121,13 +121,15 @@ func TestClientHostsOverSSH(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", srv, "bash", script)
-	cmd.Env = append(os.Environ(), "SERVER="+addr, "CLIENT_HOSTS="+cliIP+" root@"+cliIP, "RSH="+rsh,
-		"OPS=upload download", "SIZES=1MB", "CLIENTS=3", "REPEAT=1", "TIMEOUT=30s", "HOST_GRACE=10",
-		"OUT="+out, "BIN="+filepath.Join(dir, "bin"), "SEED=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
+	// matrix is run_matrix.sh on the server host, over both client hosts.
+	matrix := func(env ...string) *exec.Cmd {
+		cmd := groupCommand(ctx, "ip", "netns", "exec", srv, "bash", script)
+		cmd.Env = append(os.Environ(), "SERVER="+addr, "CLIENT_HOSTS="+cliIP+" root@"+cliIP, "RSH="+rsh,
+			"SIZES=1MB", "REPEAT=1", "BIN="+filepath.Join(dir, "bin"), "SEED=1")
+		cmd.Env = append(cmd.Env, env...)
+		return cmd
+	}
+	cmd := matrix("OPS=upload download", "CLIENTS=3", "TIMEOUT=30s", "HOST_GRACE=10", "OUT="+out)
 	got, err := cmd.CombinedOutput()
 	t.Logf("run_matrix.sh:\n%s", got)
 	if err != nil {
@@ -135,12 +137,7 @@ func TestClientHostsOverSSH(t *testing.T) {
 	}
 	first := got
 
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	read, err := results.ReadRows(f)
+	read, err := results.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,13 +167,7 @@ case " $* " in *" -host root@"*) exec sleep 600 ;; esac
 		t.Fatal(err)
 	}
 	hung := filepath.Join(dir, "hung.csv")
-	cmd = exec.CommandContext(ctx, "ip", "netns", "exec", srv, "bash", script)
-	cmd.Env = append(os.Environ(), "SERVER="+addr, "CLIENT_HOSTS="+cliIP+" root@"+cliIP, "RSH="+rsh, "REMOTE_BIN="+wrapper,
-		"OPS=upload", "SIZES=1MB", "CLIENTS=4", "REPEAT=1", "TIMEOUT=5s", "HOST_GRACE=2",
-		"OUT="+hung, "BIN="+filepath.Join(dir, "bin"), "SEED=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
+	cmd = matrix("REMOTE_BIN="+wrapper, "OPS=upload", "CLIENTS=4", "TIMEOUT=5s", "HOST_GRACE=2", "OUT="+hung)
 	began := time.Now()
 	got, err = cmd.CombinedOutput()
 	took := time.Since(began)
@@ -192,12 +183,7 @@ case " $* " in *" -host root@"*) exec sleep 600 ;; esac
 	if took > time.Minute {
 		t.Errorf("the hanging host held the run %s", took)
 	}
-	hf, err := os.Open(hung)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hf.Close()
-	read, err = results.ReadRows(hf)
+	read, err = results.ReadFile(hung)
 	if rows := report.MergeHosts(read); err != nil || len(rows) != 1 {
 		t.Errorf("rows of the cell with a hanging host: %+v, %v; want one merged row", rows, err)
 	} else if r := rows[0]; r.ClientWorkers != 4 || r.ClientOK != 2 || r.ClientFail != 2 || r.Errors != "host=2" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -143,7 +142,7 @@ func TestCourseServerNoUploadForm(t *testing.T) {
 		t.Errorf("left on the server: %v", left)
 	}
 	// Downloads still work, with a test file already on the server.
-	if err := os.WriteFile(filepath.Join(s.dir, "stress-64kb.bin"), expectedContent(t, 64<<10), 0o644); err != nil {
+	if _, err := stress.WriteTestFile(s.dir, 64<<10); err != nil {
 		t.Fatal(err)
 	}
 	before := len(s.requests(t))
@@ -152,17 +151,6 @@ func TestCourseServerNoUploadForm(t *testing.T) {
 	if p := probeRequests(s.requests(t)[before:]); len(p) != 0 {
 		t.Errorf("a download of a file already there probed: %q", p)
 	}
-}
-
-// expectedContent is the generated content of a download cell's test
-// file of size bytes, as the setup would upload it.
-func expectedContent(t *testing.T, size int64) []byte {
-	t.Helper()
-	b, err := io.ReadAll(stress.TestFileContent(size))
-	if err != nil || int64(len(b)) != size {
-		t.Fatalf("generated %d of %d bytes: %v", len(b), size, err)
-	}
-	return b
 }
 
 // TestUploadFlagsSkipProbe names the form with flags: the server sees no

@@ -25,10 +25,7 @@ var fixedMachine = Machine{CPU: "Test CPU @ 2.0GHz", Cores: 2, MemoryBytes: 24 <
 func TestGolden(t *testing.T) {
 	rows := readFixture(t, "matrix.csv")
 	files, err := Render(rows, Options{Source: "matrix.csv", Machine: fixedMachine, WallTime: 83 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "golden", files)
+	checkGolden(t, "golden", files, err)
 }
 
 // TestGoldenRepeats renders testdata/report/repeats.csv, committed-style:
@@ -37,10 +34,7 @@ func TestGolden(t *testing.T) {
 func TestGoldenRepeats(t *testing.T) {
 	rows := readFixture(t, "repeats.csv")
 	files, err := Render(rows, Options{Source: "repeats.csv", Machine: fixedMachine, WallTime: 2 * time.Second, Performance: "performance.md"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "golden-repeats", files)
+	checkGolden(t, "golden-repeats", files, err)
 }
 
 // TestGoldenRuns renders labelled runs side by side, as
@@ -57,10 +51,7 @@ func TestGoldenRuns(t *testing.T) {
 		runs = append(runs, spec.Select(readFixture(t, spec.File), spec.File))
 	}
 	files, err := RenderRuns(runs, Options{Machine: fixedMachine, Baseline: "thread"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "golden-runs", files)
+	checkGolden(t, "golden-runs", files, err)
 }
 
 // TestGoldenServers renders two servers' matrices with both modes, as
@@ -75,10 +66,7 @@ func TestGoldenServers(t *testing.T) {
 		ss = append(ss, Server{Label: label, Source: name, Rows: readFixture(t, name)})
 	}
 	files, err := RenderServers(ss, Options{Machine: fixedMachine})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "golden-servers", files)
+	checkGolden(t, "golden-servers", files, err)
 	md := string(files["README.md"])
 	for _, want := range []string{
 		"## fileserverd: thread versus process", "## student: thread versus process",
@@ -114,10 +102,7 @@ func TestGoldenTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, err := Render(rows, Options{Source: "matrix.csv", Machine: fixedMachine, Workers: []Workers{ws}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkGolden(t, "golden-timeline", files)
+	checkGolden(t, "golden-timeline", files, err)
 	md := string(files["README.md"])
 	for _, want := range []string{"## Queue waves", "(timeline-download-4MB-8x2.svg)", "(timeline-upload-4MB-8x2.svg)",
 		"From `matrix-workers.jsonl`, run 20261203T115928Z-166201358.", "served 2 at once"} {
@@ -137,9 +122,13 @@ func readFixture(t *testing.T, name string) []Row {
 }
 
 // checkGolden compares rendered files with testdata/report/<dir>, or
-// rewrites that directory with -update, and parses every chart as XML.
-func checkGolden(t *testing.T, dir string, files map[string][]byte) {
+// rewrites that directory with -update, and parses every chart as XML;
+// err, the render's, must be nil.
+func checkGolden(t *testing.T, dir string, files map[string][]byte, err error) {
 	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 	checkSVGs(t, files)
 	checkProse(t, dir, string(files["README.md"]))
 	golden := filepath.Join("..", "..", "testdata", "report", dir)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"testing"
@@ -148,7 +149,7 @@ func TestBootstrapKnownSeed(t *testing.T) {
 			dist = append(dist, atom{n / d, pmf[i] * pmf[j]})
 		}
 	}
-	slices.SortFunc(dist, func(a, b atom) int { return cmpFloat(a.v, b.v) })
+	slices.SortFunc(dist, func(a, b atom) int { return cmp.Compare(a.v, b.v) })
 	quantile := func(q float64) float64 {
 		cum := 0.0
 		for _, a := range dist {
@@ -188,14 +189,4 @@ func TestBootstrapKnownSeed(t *testing.T) {
 	if got := bootMedians([]float64{1, 2, 3}, 7, 5); !slices.Equal(got, []float64{2, 2, 1, 2, 3}) {
 		t.Errorf("seed 7 resampled medians of {1,2,3} = %v", got)
 	}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -34,9 +34,7 @@ func Header() []string { return slices.Clone(columns) }
 
 // legacyColumns is, for each column added to the schema after CSVs were
 // already written, how many columns those older CSVs have: the columns
-// before it. "verified" came first, then "server_cpu_s" with
-// "client_cpu_s", then "repeat" with "run_id", then "host", then
-// "request_form" with the server's peak memory.
+// before it, oldest first.
 var legacyColumns = []int{slices.Index(columns, "verified"), slices.Index(columns, "server_cpu_s"), slices.Index(columns, "repeat"), slices.Index(columns, "host"), slices.Index(columns, "request_form")}
 
 // LegacyWidths returns how many columns the older CSVs that are still
