@@ -113,44 +113,41 @@ func TestBadRequestFlood(t *testing.T) {
 		conns     = 20
 		maxGrowth = 8 << 20
 	)
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5)
-			pid := d.Cmd.Process.Pid
-			flood(t, d.Addr, 0, warmup, conns)
-			rss1 := rssBytes(t, pid)
-			flood(t, d.Addr, warmup, total-warmup, conns)
-			rss2 := rssBytes(t, pid)
-			var sum1, sum2, most int64
-			for p, r1 := range rss1 {
-				r2, ok := rss2[p]
-				if !ok {
-					t.Fatalf("server process %d is gone", p)
-				}
-				sum1, sum2, most = sum1+r1, sum2+r2, max(most, r2-r1)
-				if r2-r1 > maxGrowth {
-					t.Errorf("server process %d grew from %.1f to %.1f MiB (RSS) between %d and %d bad requests, want under %d MiB more",
-						p, mib(r1), mib(r2), warmup, total, maxGrowth>>20)
-				}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5)
+		pid := d.Cmd.Process.Pid
+		flood(t, d.Addr, 0, warmup, conns)
+		rss1 := rssBytes(t, pid)
+		flood(t, d.Addr, warmup, total-warmup, conns)
+		rss2 := rssBytes(t, pid)
+		var sum1, sum2, most int64
+		for p, r1 := range rss1 {
+			r2, ok := rss2[p]
+			if !ok {
+				t.Fatalf("server process %d is gone", p)
 			}
-			t.Logf("server RSS after %d bad requests: %.1f MiB in %d processes; after %d: %.1f MiB; most growth of one process %.1f MiB",
-				warmup, mib(sum1), len(rss1), total, mib(sum2), mib(most))
-			d.alive(t, treePids(pid))
-			if f := d.files(t); len(f) != 0 {
-				t.Errorf("storage holds %v after the flood, want nothing", f)
+			sum1, sum2, most = sum1+r1, sum2+r2, max(most, r2-r1)
+			if r2-r1 > maxGrowth {
+				t.Errorf("server process %d grew from %.1f to %.1f MiB (RSS) between %d and %d bad requests, want under %d MiB more",
+					p, mib(r1), mib(r2), warmup, total, maxGrowth>>20)
 			}
-			s := d.Stats(t)
-			var ok, failed uint64
-			for _, oc := range s.Requests {
-				ok += oc.OK
-				failed += oc.Failed
-			}
-			if ok != 0 || failed != total || s.WorkerRestarts != 0 {
-				t.Errorf("counters after the flood: %d ok, %d failed, %d restarts; want 0, %d, 0", ok, failed, s.WorkerRestarts, total)
-			}
-		})
-	}
+		}
+		t.Logf("server RSS after %d bad requests: %.1f MiB in %d processes; after %d: %.1f MiB; most growth of one process %.1f MiB",
+			warmup, mib(sum1), len(rss1), total, mib(sum2), mib(most))
+		d.alive(t, treePids(pid))
+		if f := d.files(t); len(f) != 0 {
+			t.Errorf("storage holds %v after the flood, want nothing", f)
+		}
+		s := d.Stats(t)
+		var ok, failed uint64
+		for _, oc := range s.Requests {
+			ok += oc.OK
+			failed += oc.Failed
+		}
+		if ok != 0 || failed != total || s.WorkerRestarts != 0 {
+			t.Errorf("counters after the flood: %d ok, %d failed, %d restarts; want 0, %d, 0", ok, failed, s.WorkerRestarts, total)
+		}
+	})
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }

@@ -208,29 +208,26 @@ func withStar(payload []byte) string {
 func TestCourseClients(t *testing.T) {
 	python := testkit.Python(t)
 	cases := courseCases()
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			// A worker for every client that may run at once, so that no
-			// client waits in the listen queue, and an idle timeout far
-			// above the latency limit.
-			d := startDaemon(t, mode, courseParallel()+2, "-idle-timeout", "60s")
-			seeds := map[string][]byte{}
-			for i, name := range courseSeedNames {
-				seeds[name] = randomBytes(t, 2000+1000*i)
-				d.upload(t, name, bytes.NewReader(seeds[name]))
-			}
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					if tc.big && testing.Short() {
-						t.Skip("1 MB case left out of -short")
-					}
-					t.Parallel()
-					runCourseCase(t, d, python, seeds, tc)
-				})
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		// A worker for every client that may run at once, so that no
+		// client waits in the listen queue, and an idle timeout far
+		// above the latency limit.
+		d := startDaemon(t, mode, courseParallel()+2, "-idle-timeout", "60s")
+		seeds := map[string][]byte{}
+		for i, name := range courseSeedNames {
+			seeds[name] = randomBytes(t, 2000+1000*i)
+			d.upload(t, name, bytes.NewReader(seeds[name]))
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				if tc.big && testing.Short() {
+					t.Skip("1 MB case left out of -short")
+				}
+				t.Parallel()
+				runCourseCase(t, d, python, seeds, tc)
+			})
+		}
+	})
 }
 
 // courseParallel is the -test.parallel setting: how many course clients

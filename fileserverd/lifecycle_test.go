@@ -105,40 +105,37 @@ func TestOneKillIsNotACrashLoop(t *testing.T) {
 // server exits 0.
 func TestSIGTERMDuringTransfer(t *testing.T) {
 	const size = 24 << 20
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 2)
-			d.upload(t, "big.bin", newPattern(9, size))
-			c := d.Client(t)
-			w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
-				d.Cmd.Process.Signal(syscall.SIGTERM)
-				if _, err := d.Log.WaitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
-					t.Error(err)
-				}
-			}}
-			if _, err := c.Get(ctxTimeout(t, time.Minute), "big.bin", w); err != nil {
-				t.Fatalf("download in flight at SIGTERM: %v", err)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2)
+		d.upload(t, "big.bin", newPattern(9, size))
+		c := d.Client(t)
+		w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
+			d.Cmd.Process.Signal(syscall.SIGTERM)
+			if _, err := d.Log.WaitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
+				t.Error(err)
 			}
-			if w.n != size || w.sum() != patternSum(9, size) {
-				t.Errorf("download in flight at SIGTERM got %d bytes, not the file whole", w.n)
-			}
-			select {
-			case <-d.Done():
-			case <-time.After(15 * time.Second):
-				t.Fatal("server did not exit after SIGTERM")
-			}
-			if d.Err() != nil {
-				t.Errorf("exit after SIGTERM: %v, want 0\n%s", d.Err(), d.Log)
-			}
-			if _, err := protocol.Dial(ctxTimeout(t, 5*time.Second), d.Addr); err == nil {
-				t.Error("server accepts connections after it exited")
-			}
-			if !regexp.MustCompile(`msg=stopped .*get_ok=1 get_failed=0 upload_ok=1`).MatchString(d.Log.String()) {
-				t.Errorf("final counters not logged:\n%s", d.Log)
-			}
-		})
-	}
+		}}
+		if _, err := c.Get(ctxTimeout(t, time.Minute), "big.bin", w); err != nil {
+			t.Fatalf("download in flight at SIGTERM: %v", err)
+		}
+		if w.n != size || w.sum() != patternSum(9, size) {
+			t.Errorf("download in flight at SIGTERM got %d bytes, not the file whole", w.n)
+		}
+		select {
+		case <-d.Done():
+		case <-time.After(15 * time.Second):
+			t.Fatal("server did not exit after SIGTERM")
+		}
+		if d.Err() != nil {
+			t.Errorf("exit after SIGTERM: %v, want 0\n%s", d.Err(), d.Log)
+		}
+		if _, err := protocol.Dial(ctxTimeout(t, 5*time.Second), d.Addr); err == nil {
+			t.Error("server accepts connections after it exited")
+		}
+		if !regexp.MustCompile(`msg=stopped .*get_ok=1 get_failed=0 upload_ok=1`).MatchString(d.Log.String()) {
+			t.Errorf("final counters not logged:\n%s", d.Log)
+		}
+	})
 }
 
 // TestCleanStopLogsNoWarning: a SIGTERM with nothing in flight is a clean
@@ -147,52 +144,46 @@ func TestSIGTERMDuringTransfer(t *testing.T) {
 // parent closes its links to the children before it signals them: the
 // children must not take that EOF for a fault.
 func TestCleanStopLogsNoWarning(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 3)
-			d.list(t)
-			if err := d.Stop(10 * time.Second); err != nil {
-				t.Fatalf("exit after SIGTERM: %v\n%s", err, d.Log)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 3)
+		d.list(t)
+		if err := d.Stop(10 * time.Second); err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, d.Log)
+		}
+		for _, l := range strings.Split(d.Log.String(), "\n") {
+			if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+				t.Errorf("a clean stop logged: %s", l)
 			}
-			for _, l := range strings.Split(d.Log.String(), "\n") {
-				if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
-					t.Errorf("a clean stop logged: %s", l)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestStatsCountAllWorkers checks STATS sums the requests served by every
 // worker, in process mode across children.
 func TestStatsCountAllWorkers(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 3)
-			var wg sync.WaitGroup
-			for i := range 6 {
-				wg.Go(func() { d.upload(t, "f"+strconv.Itoa(i), newPattern(uint64(i), 1000)) })
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 3)
+		var wg sync.WaitGroup
+		for i := range 6 {
+			wg.Go(func() { d.upload(t, "f"+strconv.Itoa(i), newPattern(uint64(i), 1000)) })
+		}
+		wg.Wait()
+		d.get(t, "f1")
+		exchange(t, d.Addr, []byte("GET missing\r\n\r\n"), false)
+		s := d.Stats(t)
+		if s.Mode != mode || s.Workers != 3 {
+			t.Errorf("mode %q workers %d, want %q 3", s.Mode, s.Workers, mode)
+		}
+		want := map[string]protocol.OpCount{"upload": {OK: 6}, "get": {OK: 1, Failed: 1}, "stats": {}}
+		for op, oc := range want {
+			if s.Requests[op] != oc {
+				t.Errorf("%s: %+v, want %+v", op, s.Requests[op], oc)
 			}
-			wg.Wait()
-			d.get(t, "f1")
-			exchange(t, d.Addr, []byte("GET missing\r\n\r\n"), false)
-			s := d.Stats(t)
-			if s.Mode != mode || s.Workers != 3 {
-				t.Errorf("mode %q workers %d, want %q 3", s.Mode, s.Workers, mode)
-			}
-			want := map[string]protocol.OpCount{"upload": {OK: 6}, "get": {OK: 1, Failed: 1}, "stats": {}}
-			for op, oc := range want {
-				if s.Requests[op] != oc {
-					t.Errorf("%s: %+v, want %+v", op, s.Requests[op], oc)
-				}
-			}
-			if s.Connections != 9 || s.ActiveConnections < 1 || s.BytesIn < 6000 {
-				t.Errorf("connections %d active %d bytes_in %d", s.Connections, s.ActiveConnections, s.BytesIn)
-			}
-		})
-	}
+		}
+		if s.Connections != 9 || s.ActiveConnections < 1 || s.BytesIn < 6000 {
+			t.Errorf("connections %d active %d bytes_in %d", s.Connections, s.ActiveConnections, s.BytesIn)
+		}
+	})
 }
 
 // TestCommandLine checks -version, -h and flag errors: what was asked

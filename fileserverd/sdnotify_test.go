@@ -23,12 +23,10 @@ import (
 // expects READY=1 from the main process once it serves, then STOPPING=1
 // when SIGTERM starts the shutdown, and nothing from worker children.
 func TestSdNotify(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "notify")
-			testSdNotify(t, mode, path, listenNotify(t, path))
-		})
-	}
+	forModesInTurn(t, func(t *testing.T, mode string) {
+		path := filepath.Join(t.TempDir(), "notify")
+		testSdNotify(t, mode, path, listenNotify(t, path))
+	})
 	// systemd's own NOTIFY_SOCKET is a path; containers and test managers
 	// use abstract names, which start with '@'.
 	t.Run("abstract", func(t *testing.T) {

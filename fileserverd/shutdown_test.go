@@ -32,62 +32,60 @@ const shutdownMargin = 5 * time.Second
 // within -shutdown-timeout and its graces, say which request it cut, and
 // exit non-zero once the kernel lets the process go.
 func TestShutdownAbandonsBlockedWorker(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			fsys := mountLoopExt4(t)
-			d := startDaemon(t, mode, 2, "-dir", fsys.dir, "-shutdown-timeout", "1s")
-			up := startRawUpload(t, d.Addr, "frozen.bin")
-			pid := waitTempFile(t, fsys.dir)
+	forModesInTurn(t, func(t *testing.T, mode string) {
+		fsys := mountLoopExt4(t)
+		d := startDaemon(t, mode, 2, "-dir", fsys.dir, "-shutdown-timeout", "1s")
+		up := startRawUpload(t, d.Addr, "frozen.bin")
+		pid := waitTempFile(t, fsys.dir)
 
-			fsys.freeze(t)
-			up.push(4 << 20) // more than the socket buffers: the worker has to write
-			waitBlockedInKernel(t, pid)
+		fsys.freeze(t)
+		up.push(4 << 20) // more than the socket buffers: the worker has to write
+		waitBlockedInKernel(t, pid)
 
-			sigterm := time.Now()
-			d.Cmd.Process.Signal(syscall.SIGTERM)
-			var cut *regexp.Regexp
-			bound := time.Second + shutdownGrace
-			if mode == "thread" {
-				cut = regexp.MustCompile(`fileserverd: shutdown timeout \(1s\) cut 1 request in flight: worker \d+: UPLOAD "frozen\.bin" from ` +
-					regexp.QuoteMeta(up.remote) + ` \(abandoned: its worker was still blocked 5s later\)`)
-			} else {
-				bound = time.Second + killGrace + reapGrace
-				cut = regexp.MustCompile(`fileserverd: worker \d+ \(pid ` + strconv.Itoa(pid) + `\): still running 2s after SIGKILL \(blocked in the kernel\), abandoned, cutting UPLOAD "frozen\.bin" from ` +
-					regexp.QuoteMeta(up.remote))
-			}
-			if _, err := d.Log.WaitFor(cut, bound+shutdownMargin); err != nil {
-				t.Fatalf("%v after SIGTERM: %v\nlog:\n%s", time.Since(sigterm).Round(time.Millisecond), err, d.Log)
-			}
-			took := time.Since(sigterm)
-			t.Logf("cut request named %v after SIGTERM", took.Round(time.Millisecond))
-			if took < time.Second {
-				t.Errorf("the request was cut %v after SIGTERM, before the 1s shutdown timeout", took)
-			}
-			// Still frozen, still blocked: the line did not wait for a thaw.
-			if !blockedInKernel(pid) {
-				t.Fatalf("no thread of pid %d is blocked in the kernel any more: the test did not hold the worker", pid)
-			}
-			logged := regexp.MustCompile(`level=WARN msg="request cut at the shutdown timeout" (?:pid=\d+ )?worker=\d+ remote=` +
-				regexp.QuoteMeta(up.remote) + ` cmd=UPLOAD name=frozen\.bin worker_abandoned=true`)
-			if !logged.MatchString(d.Log.String()) {
-				t.Errorf("no warning naming the abandoned request:\n%s", d.Log)
-			}
-			if mode == "process" {
-				// The parent is not held by its blocked child: it has
-				// exited already, while the file system is frozen.
-				waitDone(t, d, shutdownMargin+5*time.Second) // +5s: the child still holds the log pipe
-			}
+		sigterm := time.Now()
+		d.Cmd.Process.Signal(syscall.SIGTERM)
+		var cut *regexp.Regexp
+		bound := time.Second + shutdownGrace
+		if mode == "thread" {
+			cut = regexp.MustCompile(`fileserverd: shutdown timeout \(1s\) cut 1 request in flight: worker \d+: UPLOAD "frozen\.bin" from ` +
+				regexp.QuoteMeta(up.remote) + ` \(abandoned: its worker was still blocked 5s later\)`)
+		} else {
+			bound = time.Second + killGrace + reapGrace
+			cut = regexp.MustCompile(`fileserverd: worker \d+ \(pid ` + strconv.Itoa(pid) + `\): still running 2s after SIGKILL \(blocked in the kernel\), abandoned, cutting UPLOAD "frozen\.bin" from ` +
+				regexp.QuoteMeta(up.remote))
+		}
+		if _, err := d.Log.WaitFor(cut, bound+shutdownMargin); err != nil {
+			t.Fatalf("%v after SIGTERM: %v\nlog:\n%s", time.Since(sigterm).Round(time.Millisecond), err, d.Log)
+		}
+		took := time.Since(sigterm)
+		t.Logf("cut request named %v after SIGTERM", took.Round(time.Millisecond))
+		if took < time.Second {
+			t.Errorf("the request was cut %v after SIGTERM, before the 1s shutdown timeout", took)
+		}
+		// Still frozen, still blocked: the line did not wait for a thaw.
+		if !blockedInKernel(pid) {
+			t.Fatalf("no thread of pid %d is blocked in the kernel any more: the test did not hold the worker", pid)
+		}
+		logged := regexp.MustCompile(`level=WARN msg="request cut at the shutdown timeout" (?:pid=\d+ )?worker=\d+ remote=` +
+			regexp.QuoteMeta(up.remote) + ` cmd=UPLOAD name=frozen\.bin worker_abandoned=true`)
+		if !logged.MatchString(d.Log.String()) {
+			t.Errorf("no warning naming the abandoned request:\n%s", d.Log)
+		}
+		if mode == "process" {
+			// The parent is not held by its blocked child: it has
+			// exited already, while the file system is frozen.
+			waitDone(t, d, shutdownMargin+5*time.Second) // +5s: the child still holds the log pipe
+		}
 
-			fsys.thaw()
-			waitDone(t, d, shutdownMargin)
-			if ee, ok := d.Err().(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-				t.Errorf("exit after an abandoned worker: %v, want exit status 1\nlog:\n%s", d.Err(), d.Log)
-			}
-			if mode == "process" {
-				waitGone(t, pid) // before the unmount
-			}
-		})
-	}
+		fsys.thaw()
+		waitDone(t, d, shutdownMargin)
+		if ee, ok := d.Err().(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("exit after an abandoned worker: %v, want exit status 1\nlog:\n%s", d.Err(), d.Log)
+		}
+		if mode == "process" {
+			waitGone(t, pid) // before the unmount
+		}
+	})
 }
 
 // TestShutdownKillsStoppedChild stops the process-mode server while the

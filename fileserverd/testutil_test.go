@@ -104,3 +104,20 @@ func readReplyBytes(t testing.TB, br *bufio.Reader) string {
 	}
 	return sb.String()
 }
+
+// forModes runs f as a parallel subtest in each mode.
+func forModes(t *testing.T, f func(t *testing.T, mode string)) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			f(t, mode)
+		})
+	}
+}
+
+// forModesInTurn is forModes with the subtests one after the other.
+func forModesInTurn(t *testing.T, f func(t *testing.T, mode string)) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) { f(t, mode) })
+	}
+}

@@ -108,20 +108,17 @@ func expectClosedBy(t *testing.T, conns []net.Conn, flag string) {
 // and the head timeout closes them, each told why and counted.
 func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 	const silent = 1000
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5, "-head-timeout", "5s")
-			conns := dialMany(t, d.Addr, silent)
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= silent })
-			wellBehaved(t, d, strconv.Itoa(silent)+" silent connections")
-			checkPeakRSS(t, d, strconv.Itoa(silent)+" silent connections")
-			expectClosedBy(t, conns, "-head-timeout")
-			if s := d.Stats(t); s.Limits["head_timeout"] < silent || s.WaitingConnections != 0 {
-				t.Errorf("STATS counts %d head time-outs and %d waiting, want at least %d and 0", s.Limits["head_timeout"], s.WaitingConnections, silent)
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5, "-head-timeout", "5s")
+		conns := dialMany(t, d.Addr, silent)
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= silent })
+		wellBehaved(t, d, strconv.Itoa(silent)+" silent connections")
+		checkPeakRSS(t, d, strconv.Itoa(silent)+" silent connections")
+		expectClosedBy(t, conns, "-head-timeout")
+		if s := d.Stats(t); s.Limits["head_timeout"] < silent || s.WaitingConnections != 0 {
+			t.Errorf("STATS counts %d head time-outs and %d waiting, want at least %d and 0", s.Limits["head_timeout"], s.WaitingConnections, silent)
+		}
+	})
 }
 
 // TestSlowlorisWaitsOutsideWorkers sends heads a byte at a time, one
@@ -129,33 +126,30 @@ func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 // waiting room, and -head-timeout closes them.
 func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 	const slow = 100
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5, "-head-timeout", "3s")
-			conns := dialMany(t, d.Addr, slow)
-			var wg sync.WaitGroup
-			for _, c := range conns {
-				wg.Go(func() {
-					// At most 4 bytes: the head timeout ends it first.
-					for _, b := range []byte("GET ") {
-						if _, err := c.Write([]byte{b}); err != nil {
-							return
-						}
-						time.Sleep(2 * time.Second)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5, "-head-timeout", "3s")
+		conns := dialMany(t, d.Addr, slow)
+		var wg sync.WaitGroup
+		for _, c := range conns {
+			wg.Go(func() {
+				// At most 4 bytes: the head timeout ends it first.
+				for _, b := range []byte("GET ") {
+					if _, err := c.Write([]byte{b}); err != nil {
+						return
 					}
-				})
-			}
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= slow })
-			wellBehaved(t, d, strconv.Itoa(slow)+" slowloris connections")
-			checkPeakRSS(t, d, strconv.Itoa(slow)+" slowloris connections")
-			expectClosedBy(t, conns, "-head-timeout")
-			wg.Wait()
-			if s := d.Stats(t); s.Limits["head_timeout"] < slow {
-				t.Errorf("STATS counts %d head time-outs, want at least %d", s.Limits["head_timeout"], slow)
-			}
-		})
-	}
+					time.Sleep(2 * time.Second)
+				}
+			})
+		}
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= slow })
+		wellBehaved(t, d, strconv.Itoa(slow)+" slowloris connections")
+		checkPeakRSS(t, d, strconv.Itoa(slow)+" slowloris connections")
+		expectClosedBy(t, conns, "-head-timeout")
+		wg.Wait()
+		if s := d.Stats(t); s.Limits["head_timeout"] < slow {
+			t.Errorf("STATS counts %d head time-outs, want at least %d", s.Limits["head_timeout"], slow)
+		}
+	})
 }
 
 // TestKeptAliveConnectionsWaitOutsideWorkers leaves 200 connections idle
@@ -164,28 +158,25 @@ func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 // as the reply to their next request).
 func TestKeptAliveConnectionsWaitOutsideWorkers(t *testing.T) {
 	const idle = 200
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5, "-keepalive-timeout", "3s")
-			conns := dialMany(t, d.Addr, idle)
-			for i, c := range conns {
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				if _, err := c.Write([]byte("LIST\r\n\r\n")); err != nil {
-					t.Fatal(err)
-				}
-				if reply := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(reply, `{"status": "OK"`) {
-					t.Fatalf("connection %d: LIST got %q", i+1, reply)
-				}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5, "-keepalive-timeout", "3s")
+		conns := dialMany(t, d.Addr, idle)
+		for i, c := range conns {
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Write([]byte("LIST\r\n\r\n")); err != nil {
+				t.Fatal(err)
 			}
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= idle })
-			wellBehaved(t, d, strconv.Itoa(idle)+" kept-alive connections")
-			expectClosedBy(t, conns, "")
-			if s := d.Stats(t); s.Limits["keepalive_timeout"] < idle {
-				t.Errorf("STATS counts %d keep-alive time-outs, want at least %d", s.Limits["keepalive_timeout"], idle)
+			if reply := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(reply, `{"status": "OK"`) {
+				t.Fatalf("connection %d: LIST got %q", i+1, reply)
 			}
-		})
-	}
+		}
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= idle })
+		wellBehaved(t, d, strconv.Itoa(idle)+" kept-alive connections")
+		expectClosedBy(t, conns, "")
+		if s := d.Stats(t); s.Limits["keepalive_timeout"] < idle {
+			t.Errorf("STATS counts %d keep-alive time-outs, want at least %d", s.Limits["keepalive_timeout"], idle)
+		}
+	})
 }
 
 // TestSlowWriterFinishes uploads 1 MB at 32 KiB every 100 ms: a slow but
@@ -193,32 +184,29 @@ func TestKeptAliveConnectionsWaitOutsideWorkers(t *testing.T) {
 // whole transfer.
 func TestSlowWriterFinishes(t *testing.T) {
 	const size = 1 << 20
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 2, "-head-timeout", "1s", "-idle-timeout", "1s")
-			conn, err := net.Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2, "-head-timeout", "1s", "-idle-timeout", "1s")
+		conn, err := net.Dial("tcp", d.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		data, _ := io.ReadAll(newPattern(6, size))
+		req := "UPLOAD slow.bin " + base64.StdEncoding.EncodeToString(data) + "\r\n\r\n"
+		for len(req) > 0 {
+			n := min(len(req), 32<<10)
+			if _, err := conn.Write([]byte(req[:n])); err != nil {
+				t.Fatalf("slow upload: %v", err)
 			}
-			defer conn.Close()
-			data, _ := io.ReadAll(newPattern(6, size))
-			req := "UPLOAD slow.bin " + base64.StdEncoding.EncodeToString(data) + "\r\n\r\n"
-			for len(req) > 0 {
-				n := min(len(req), 32<<10)
-				if _, err := conn.Write([]byte(req[:n])); err != nil {
-					t.Fatalf("slow upload: %v", err)
-				}
-				req = req[n:]
-				time.Sleep(100 * time.Millisecond)
-			}
-			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			reply := readReplyBytes(t, bufio.NewReader(conn))
-			if !strings.Contains(reply, `"size": 1048576`) || !strings.Contains(reply, patternSum(6, size)) {
-				t.Fatalf("slow upload reply %q, want the size and SHA-256 of what was sent", reply)
-			}
-		})
-	}
+			req = req[n:]
+			time.Sleep(100 * time.Millisecond)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		reply := readReplyBytes(t, bufio.NewReader(conn))
+		if !strings.Contains(reply, `"size": 1048576`) || !strings.Contains(reply, patternSum(6, size)) {
+			t.Fatalf("slow upload reply %q, want the size and SHA-256 of what was sent", reply)
+		}
+	})
 }
 
 // TestConnectionCaps checks -max-conns and -max-conns-per-ip: past a cap a
@@ -280,100 +268,97 @@ func TestConnectionCaps(t *testing.T) {
 // them, and STATS itself waited behind the upload.
 func TestConnectionsWaitInRoomWhileWorkersBusy(t *testing.T) {
 	const queued, maxConns = 5, 8
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 1, "-max-conns", strconv.Itoa(maxConns))
-			holder, err := net.Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 1, "-max-conns", strconv.Itoa(maxConns))
+		holder, err := net.Dial("tcp", d.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close()
+		holder.SetDeadline(time.Now().Add(time.Minute))
+		release := make(chan struct{})
+		held := make(chan error, 1)
+		go func() { // 4 KB/s, above -min-rate, until released
+			if _, err := holder.Write([]byte("UPLOAD hold.bin ")); err != nil {
+				held <- err
+				return
 			}
-			defer holder.Close()
-			holder.SetDeadline(time.Now().Add(time.Minute))
-			release := make(chan struct{})
-			held := make(chan error, 1)
-			go func() { // 4 KB/s, above -min-rate, until released
-				if _, err := holder.Write([]byte("UPLOAD hold.bin ")); err != nil {
+			for {
+				select {
+				case <-release:
+					_, err := holder.Write([]byte("\r\n\r\n"))
 					held <- err
 					return
-				}
-				for {
-					select {
-					case <-release:
-						_, err := holder.Write([]byte("\r\n\r\n"))
+				case <-time.After(100 * time.Millisecond):
+					if _, err := holder.Write([]byte(strings.Repeat("QUJD", 100))); err != nil {
 						held <- err
 						return
-					case <-time.After(100 * time.Millisecond):
-						if _, err := holder.Write([]byte(strings.Repeat("QUJD", 100))); err != nil {
-							held <- err
-							return
-						}
 					}
 				}
-			}()
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
-			lists := dialMany(t, d.Addr, queued)
-			for _, c := range lists {
-				c.SetDeadline(time.Now().Add(time.Minute))
-				if _, err := c.Write([]byte("LIST\r\n")); err != nil {
-					t.Fatal(err)
-				}
 			}
-			s := d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingForWorker >= queued })
-			if s.WaitingConnections < queued {
-				t.Errorf("waiting_connections %d beside %d waiting for the worker", s.WaitingConnections, s.WaitingForWorker)
-			}
-			// Past -max-conns (the holder, the LISTs and a STATS connection
-			// count), a new connection is refused at once.
-			refused := false
-			for range maxConns - queued + 1 {
-				// Nothing sent before the answer: bytes the server never
-				// read would turn its close into a reset, losing the ERROR.
-				c := dialMany(t, d.Addr, 1)[0]
-				c.SetReadDeadline(time.Now().Add(time.Second))
-				b, err := io.ReadAll(c)
-				if err == nil && strings.Contains(string(b), "-max-conns") {
-					refused = true
-					break
-				}
-				c.SetDeadline(time.Now().Add(time.Minute))
-				if _, err := c.Write([]byte("LIST\r\n")); err != nil {
-					t.Fatal(err)
-				}
-				lists = append(lists, c) // accepted: it waits for the worker too
-			}
-			if !refused {
-				t.Errorf("no connection refused past -max-conns %d while the worker was busy", maxConns)
-			}
-			close(release)
-			if err := <-held; err != nil {
+		}()
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
+		lists := dialMany(t, d.Addr, queued)
+		for _, c := range lists {
+			c.SetDeadline(time.Now().Add(time.Minute))
+			if _, err := c.Write([]byte("LIST\r\n")); err != nil {
 				t.Fatal(err)
 			}
-			if r := readReplyBytes(t, bufio.NewReader(holder)); !strings.Contains(r, `"size": 300`) && !isOK(r) {
-				t.Errorf("the held upload got %q", r)
+		}
+		s := d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingForWorker >= queued })
+		if s.WaitingConnections < queued {
+			t.Errorf("waiting_connections %d beside %d waiting for the worker", s.WaitingConnections, s.WaitingForWorker)
+		}
+		// Past -max-conns (the holder, the LISTs and a STATS connection
+		// count), a new connection is refused at once.
+		refused := false
+		for range maxConns - queued + 1 {
+			// Nothing sent before the answer: bytes the server never
+			// read would turn its close into a reset, losing the ERROR.
+			c := dialMany(t, d.Addr, 1)[0]
+			c.SetReadDeadline(time.Now().Add(time.Second))
+			b, err := io.ReadAll(c)
+			if err == nil && strings.Contains(string(b), "-max-conns") {
+				refused = true
+				break
 			}
-			for i, c := range lists {
-				if r := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(r, `{"status": "OK", "data": [`) {
-					t.Errorf("queued LIST %d got %q\n%s", i+1, r, d.Log)
-				}
+			c.SetDeadline(time.Now().Add(time.Minute))
+			if _, err := c.Write([]byte("LIST\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			lists = append(lists, c) // accepted: it waits for the worker too
+		}
+		if !refused {
+			t.Errorf("no connection refused past -max-conns %d while the worker was busy", maxConns)
+		}
+		close(release)
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		if r := readReplyBytes(t, bufio.NewReader(holder)); !strings.Contains(r, `"size": 300`) && !isOK(r) {
+			t.Errorf("the held upload got %q", r)
+		}
+		for i, c := range lists {
+			if r := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(r, `{"status": "OK", "data": [`) {
+				t.Errorf("queued LIST %d got %q\n%s", i+1, r, d.Log)
+			}
+			c.Close()
+		}
+		// Until the server has seen them close, STATS may be refused too.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if c, err := protocol.Dial(ctxTimeout(t, time.Second), d.Addr); err == nil {
+				s, err = c.Stats(ctxTimeout(t, time.Second))
 				c.Close()
-			}
-			// Until the server has seen them close, STATS may be refused too.
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-				if c, err := protocol.Dial(ctxTimeout(t, time.Second), d.Addr); err == nil {
-					s, err = c.Stats(ctxTimeout(t, time.Second))
-					c.Close()
-					if err == nil && s.WaitingForWorker == 0 {
-						break
-					}
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no STATS with nothing waiting for a worker within 10 s: %+v", s)
+				if err == nil && s.WaitingForWorker == 0 {
+					break
 				}
 			}
-			if s.Limits["max_conns"] < 1 {
-				t.Errorf("max_conns refusals %d, want at least 1", s.Limits["max_conns"])
+			if time.Now().After(deadline) {
+				t.Fatalf("no STATS with nothing waiting for a worker within 10 s: %+v", s)
 			}
-		})
-	}
+		}
+		if s.Limits["max_conns"] < 1 {
+			t.Errorf("max_conns refusals %d, want at least 1", s.Limits["max_conns"])
+		}
+	})
 }
