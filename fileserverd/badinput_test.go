@@ -88,11 +88,7 @@ func TestBadInput(t *testing.T) {
 // served.
 func TestConnectionGoesOnAfterBadRequest(t *testing.T) {
 	d := startDaemon(t, "thread", 1)
-	conn, err := net.Dial("tcp", d.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dial(t, d.Addr)
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := conn.Write([]byte("UPLOAD x.bin QUJD*QUJDQUJD\r\n\r\nUPLOAD y.bin QUJD\r\n\r\nLIST\r\n\r\n")); err != nil {
 		t.Fatal(err)
@@ -113,10 +109,7 @@ func TestIdleTimeout(t *testing.T) {
 		// waiting room; an upload that stops, by -idle-timeout.
 		d := startDaemon(t, mode, 1, "-idle-timeout", "300ms", "-head-timeout", "300ms")
 		for _, req := range []string{"", "UPLOAD silent.bin QUJD"} {
-			conn, err := net.Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			conn := dial(t, d.Addr)
 			conn.SetDeadline(time.Now().Add(10 * time.Second))
 			conn.Write([]byte(req))
 			start := time.Now()
@@ -186,10 +179,7 @@ func TestClientVanishesMidDownload(t *testing.T) {
 	forModes(t, func(t *testing.T, mode string) {
 		d := startDaemon(t, mode, 1)
 		d.upload(t, "big.bin", newPattern(1, 20<<20))
-		conn, err := net.Dial("tcp", d.Addr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		conn := dial(t, d.Addr)
 		conn.Write([]byte("GET big.bin\r\n\r\n"))
 		if _, err := conn.Read(make([]byte, 1024)); err != nil {
 			t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -298,11 +297,7 @@ func TestStorageDirResolvedOnce(t *testing.T) {
 	d.upload(t, "after-restart.txt", strings.NewReader("stored in A"))
 
 	// An upload cut by the child's death: its temporary file is in A.
-	conn, err := net.Dial("tcp", d.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dial(t, d.Addr)
 	fmt.Fprintf(conn, "UPLOAD cut.bin\r\n%s", strings.Repeat("QUFB", 4096))
 	temps := func() []string {
 		m, _ := filepath.Glob(filepath.Join(a, tempPrefix+"*"))

@@ -66,7 +66,7 @@ func TestChildKilledIsReplaced(t *testing.T) {
 // it started, once: it is replaced at once, and the log does not call it
 // a crash loop. Its replacement, killed right after its start too, has
 // died soon after two starts in a row: that backs off, and the log says
-// so. Today's code said "restarting after backoff" for the first kill.
+// so.
 func TestOneKillIsNotACrashLoop(t *testing.T) {
 	d := startDaemon(t, "process", 2)
 	// kill kills the newest child, once n children have started, right away.

@@ -179,10 +179,7 @@ func TestIdleConnectionFlood(t *testing.T) {
 		setFileLimit(t, pid, uint64(tight))
 		fds = sampleFDs(t, pid, tight)
 		for range 20 {
-			c, err := net.Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := dial(t, d.Addr)
 			conns = append(conns, c)
 		}
 		failed := 0

@@ -69,8 +69,7 @@ func TestListerSortedInPasses(t *testing.T) {
 	}
 }
 
-// BenchmarkList lists 20,000 files of 253-byte names, the size of the
-// hostile LIST of issue 11.
+// BenchmarkList lists 20,000 files of 253-byte names, a hostile LIST.
 func BenchmarkList(b *testing.B) {
 	dir := b.TempDir()
 	for i := range 20000 {

@@ -6,7 +6,6 @@ package main
 
 import (
 	"io"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,8 +20,7 @@ import (
 // -min-rate-window 10s: each is cut within the window plus 2 s, with an
 // ERROR, and counted; a LIST sent meanwhile waits in the waiting room
 // (STATS counts it) and is answered within the window plus 2 s; no
-// temporary file remains. Today's code let them hold the workers for as
-// long as they dripped, and the LIST waited in the kernel's queue.
+// temporary file remains.
 func TestDrippersCutAtMinRate(t *testing.T) {
 	const (
 		drippers = 5
@@ -35,11 +33,7 @@ func TestDrippersCutAtMinRate(t *testing.T) {
 		cut := make([]time.Duration, drippers)
 		replies := make([]string, drippers)
 		for i := range drippers {
-			conn, err := net.Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { conn.Close() })
+			conn := dial(t, d.Addr)
 			conn.SetDeadline(time.Now().Add(3 * bound))
 			if _, err := conn.Write([]byte("UPLOAD slow" + string(rune('0'+i)) + " ")); err != nil {
 				t.Fatal(err)

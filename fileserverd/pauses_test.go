@@ -25,8 +25,8 @@ func patternString(seed uint64, n int) string {
 // 3000-byte chunks does), pausing 200 ms or 900 ms after the first line or
 // after a middle line, as a slow disk or network makes a client do: the
 // upload is stored byte for byte, and the OK reply is for all of it. The
-// issue allows an ERROR here; this server stores them all, so an ERROR
-// is a failure too. Today's code stored the first line and said OK.
+// protocol allows an ERROR here; this server stores them all, so an ERROR
+// is a failure too.
 func TestPausedUploadsStoredWhole(t *testing.T) {
 	type upload struct {
 		name, content string
@@ -92,7 +92,7 @@ func TestPausedUploadsStoredWhole(t *testing.T) {
 
 // TestPausedNameActsOnWholeName sends DELETE a or UPLOAD a, pauses 200
 // ms, then sends the rest of the name: the full name is acted on, never
-// a. Today's code deleted a (the pause of -end-pause ended the DELETE).
+// a.
 func TestPausedNameActsOnWholeName(t *testing.T) {
 	forModes(t, func(t *testing.T, mode string) {
 		d := startDaemon(t, mode, 2)

@@ -13,8 +13,7 @@ import (
 
 // TestPipelinedRequestsAnsweredInOrder sends requests one after the other
 // in one write, in the forms fileserverd accepts, and checks every reply
-// and every file. Today's code stored "LIST" into the file pc and never
-// answered it, and answered two uploads with one ERROR.
+// and every file.
 func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
 	big := base64.StdEncoding.EncodeToString(make([]byte, 1<<20+3)) // over -max-size 1MB
 	type reply struct {

@@ -1,8 +1,8 @@
 package main
 
-// What held in issue 21's review, both modes, kept with the stricter
-// reading: encoded traversal and NUL refused, 2000-deep JSON answered,
-// SIGTERM with 50 uploads in flight, clients racing on one name.
+// Both modes, the stricter reading: encoded traversal and NUL refused,
+// 2000-deep JSON answered, SIGTERM with 50 uploads in flight, clients
+// racing on one name.
 
 import (
 	"errors"

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/base64"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,10 +32,7 @@ type scripted struct {
 // connection, or timeout passed.
 func runScript(t testing.TB, addr string, want int, timeout time.Duration, steps ...step) scripted {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dial(t, addr)
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(timeout))
 	start := time.Now()

@@ -134,11 +134,7 @@ type rawUpload struct {
 // startRawUpload begins "UPLOAD name <base64>" with 256 KiB of content.
 func startRawUpload(t *testing.T, addr, name string) *rawUpload {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := dial(t, addr)
 	u := &rawUpload{conn: conn, remote: conn.LocalAddr().String()}
 	conn.SetWriteDeadline(time.Now().Add(time.Minute))
 	if _, err := conn.Write([]byte("UPLOAD " + name + " ")); err != nil {

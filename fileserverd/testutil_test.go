@@ -72,10 +72,7 @@ func (w *hashWriter) sum() string { return hex.EncodeToString(w.h.Sum(nil)) }
 // before the connection ended).
 func exchange(t testing.TB, addr string, req []byte, closeWrite bool) string {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dial(t, addr)
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	werr := make(chan error, 1)

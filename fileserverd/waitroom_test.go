@@ -186,11 +186,7 @@ func TestSlowWriterFinishes(t *testing.T) {
 	const size = 1 << 20
 	forModes(t, func(t *testing.T, mode string) {
 		d := startDaemon(t, mode, 2, "-head-timeout", "1s", "-idle-timeout", "1s")
-		conn, err := net.Dial("tcp", d.Addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := dial(t, d.Addr)
 		data, _ := io.ReadAll(newPattern(6, size))
 		req := "UPLOAD slow.bin " + base64.StdEncoding.EncodeToString(data) + "\r\n\r\n"
 		for len(req) > 0 {
@@ -263,18 +259,12 @@ func TestConnectionCaps(t *testing.T) {
 // wait in the waiting room for the worker (STATS, which the room answers
 // itself, counts them as waiting_for_worker), -max-conns counts them and
 // refuses the connections past it with an ERROR, and each LIST is answered
-// once the worker is free. Today's code stopped accepting while the worker
-// was busy: the connections sat in the kernel's queue, where no cap saw
-// them, and STATS itself waited behind the upload.
+// once the worker is free.
 func TestConnectionsWaitInRoomWhileWorkersBusy(t *testing.T) {
 	const queued, maxConns = 5, 8
 	forModes(t, func(t *testing.T, mode string) {
 		d := startDaemon(t, mode, 1, "-max-conns", strconv.Itoa(maxConns))
-		holder, err := net.Dial("tcp", d.Addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer holder.Close()
+		holder := dial(t, d.Addr)
 		holder.SetDeadline(time.Now().Add(time.Minute))
 		release := make(chan struct{})
 		held := make(chan error, 1)
@@ -361,4 +351,10 @@ func TestConnectionsWaitInRoomWhileWorkersBusy(t *testing.T) {
 			t.Errorf("max_conns refusals %d, want at least 1", s.Limits["max_conns"])
 		}
 	})
+}
+
+// dial opens a connection to addr, closed when the test ends.
+func dial(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	return dialMany(t, addr, 1)[0]
 }
