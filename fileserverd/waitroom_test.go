@@ -229,25 +229,8 @@ func TestConnectionCaps(t *testing.T) {
 				for _, c := range held {
 					c.Close()
 				}
-				// Until the server has seen them close, STATS from the same
-				// address may be refused too.
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					c, err := protocol.Dial(ctxTimeout(t, time.Second), d.Addr)
-					if err == nil {
-						s, err := c.Stats(ctxTimeout(t, time.Second))
-						c.Close()
-						if err == nil {
-							if s.Limits[tc.limit] < 1 {
-								t.Errorf("STATS counts %d refusals by %s, want at least 1", s.Limits[tc.limit], tc.flag)
-							}
-							break
-						}
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("STATS refused for 10 s after the held connections closed: %v", err)
-					}
-					time.Sleep(10 * time.Millisecond)
+				if s := d.statsPastCap(t, func(*protocol.Stats) bool { return true }); s.Limits[tc.limit] < 1 {
+					t.Errorf("STATS counts %d refusals by %s, want at least 1", s.Limits[tc.limit], tc.flag)
 				}
 			})
 		}
@@ -334,19 +317,7 @@ func TestConnectionsWaitInRoomWhileWorkersBusy(t *testing.T) {
 			}
 			c.Close()
 		}
-		// Until the server has seen them close, STATS may be refused too.
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if c, err := protocol.Dial(ctxTimeout(t, time.Second), d.Addr); err == nil {
-				s, err = c.Stats(ctxTimeout(t, time.Second))
-				c.Close()
-				if err == nil && s.WaitingForWorker == 0 {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no STATS with nothing waiting for a worker within 10 s: %+v", s)
-			}
-		}
+		s = d.statsPastCap(t, func(s *protocol.Stats) bool { return s.WaitingForWorker == 0 })
 		if s.Limits["max_conns"] < 1 {
 			t.Errorf("max_conns refusals %d, want at least 1", s.Limits["max_conns"])
 		}
@@ -357,4 +328,26 @@ func TestConnectionsWaitInRoomWhileWorkersBusy(t *testing.T) {
 func dial(t testing.TB, addr string) net.Conn {
 	t.Helper()
 	return dialMany(t, addr, 1)[0]
+}
+
+// statsPastCap is waitStats, for 10 s, for a test that held connections
+// up to a cap and closed them: until the server has seen them close, a
+// STATS from the same address may be refused too, and is tried again.
+func (d *daemon) statsPastCap(t testing.TB, cond func(*protocol.Stats) bool) *protocol.Stats {
+	t.Helper()
+	var s *protocol.Stats
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var c *protocol.Client
+		if c, err = protocol.Dial(ctxTimeout(t, time.Second), d.Addr); err == nil {
+			s, err = c.Stats(ctxTimeout(t, time.Second))
+			c.Close()
+			if err == nil && cond(s) {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no STATS in the expected state within 10 s of closing the held connections: %v; last: %+v", err, s)
+		}
+	}
 }
