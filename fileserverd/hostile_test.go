@@ -114,14 +114,7 @@ func TestSIGHUPStopsGracefully(t *testing.T) {
 			t.Fatalf("upload in flight at SIGHUP: %+v, %v\n%s", res, err, d.Log)
 		}
 		<-sent
-		select {
-		case <-d.Done():
-		case <-time.After(15 * time.Second):
-			t.Fatal("server did not exit after SIGHUP")
-		}
-		if d.Err() != nil {
-			t.Errorf("exit after SIGHUP: %v, want 0\n%s", d.Err(), d.Log)
-		}
+		d.exitsZero(t, "SIGHUP", 15*time.Second)
 		if names := d.files(t); len(names) != 1 || names[0] != "hup.bin" {
 			t.Errorf("storage holds %v after SIGHUP, want only hup.bin", names)
 		}

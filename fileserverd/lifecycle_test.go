@@ -121,14 +121,7 @@ func TestSIGTERMDuringTransfer(t *testing.T) {
 		if w.n != size || w.sum() != patternSum(9, size) {
 			t.Errorf("download in flight at SIGTERM got %d bytes, not the file whole", w.n)
 		}
-		select {
-		case <-d.Done():
-		case <-time.After(15 * time.Second):
-			t.Fatal("server did not exit after SIGTERM")
-		}
-		if d.Err() != nil {
-			t.Errorf("exit after SIGTERM: %v, want 0\n%s", d.Err(), d.Log)
-		}
+		d.exitsZero(t, "SIGTERM", 15*time.Second)
 		if _, err := protocol.Dial(ctxTimeout(t, 5*time.Second), d.Addr); err == nil {
 			t.Error("server accepts connections after it exited")
 		}

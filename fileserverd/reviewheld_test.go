@@ -103,14 +103,7 @@ func TestSIGTERMWithFiftyUploadsInFlight(t *testing.T) {
 		}
 		d.Cmd.Process.Signal(syscall.SIGTERM)
 		wg.Wait()
-		select {
-		case <-d.Done():
-		case <-time.After(30 * time.Second):
-			t.Fatal("server did not exit after SIGTERM")
-		}
-		if d.Err() != nil {
-			t.Errorf("exit after SIGTERM: %v, want 0", d.Err())
-		}
+		d.exitsZero(t, "SIGTERM", 30*time.Second)
 		n := 0
 		for i, ok := range acked {
 			got, exists := d.stored(t, fmt.Sprintf("f%02d", i))

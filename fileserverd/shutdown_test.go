@@ -248,6 +248,16 @@ func waitDone(t *testing.T, d *daemon, timeout time.Duration) {
 	}
 }
 
+// exitsZero waits up to timeout for the daemon to exit after signal, and
+// checks that it exited 0.
+func (d *daemon) exitsZero(t *testing.T, signal string, timeout time.Duration) {
+	t.Helper()
+	waitDone(t, d, timeout)
+	if d.Err() != nil {
+		t.Errorf("exit after %s: %v, want 0\n%s", signal, d.Err(), d.Log)
+	}
+}
+
 // loopFS is a small ext4 file system on a loop device, for a test to freeze.
 type loopFS struct {
 	dir    string
