@@ -296,11 +296,9 @@ func TestStorageDirResolvedOnce(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(a, tempPrefix+"*"))
 		return m
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(temps()) == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no temporary file in A for the upload in progress; A holds %v, B holds %v", dirNames(t, a), dirNames(t, b))
-		}
-	}
+	waitUntil(t, func() bool { return len(temps()) > 0 }, func() string {
+		return fmt.Sprintf("no temporary file in A for the upload in progress; A holds %v, B holds %v", dirNames(t, a), dirNames(t, b))
+	})
 	killChild(2)
 	if left := temps(); len(left) != 0 {
 		t.Errorf("temporary files left in A after the child died: %v", left)

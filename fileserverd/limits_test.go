@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"regexp"
@@ -161,13 +162,9 @@ func TestIdleConnectionFlood(t *testing.T) {
 		}
 
 		// Now too few descriptors for 5 connections at once.
-		deadline := time.Now().Add(10 * time.Second)
-		for fdCount(pid) != baseFDs {
-			if time.Now().After(deadline) {
-				t.Fatalf("server holds %d file descriptors when idle, had %d at start", fdCount(pid), baseFDs)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitUntil(t, func() bool { return fdCount(pid) == baseFDs }, func() string {
+			return fmt.Sprintf("server holds %d file descriptors when idle, had %d at start", fdCount(pid), baseFDs)
+		})
 		// Room for 3 more: the kernel hands out the lowest free
 		// numbers, below the limit.
 		tight := 3

@@ -40,7 +40,9 @@ func TestShutdownAbandonsBlockedWorker(t *testing.T) {
 
 		fsys.freeze(t)
 		up.push(4 << 20) // more than the socket buffers: the worker has to write
-		waitBlockedInKernel(t, pid)
+		waitUntil(t, func() bool { return blockedInKernel(pid) }, func() string {
+			return fmt.Sprintf("no thread of pid %d blocked in the kernel within 10s of the freeze", pid)
+		})
 
 		sigterm := time.Now()
 		d.Cmd.Process.Signal(syscall.SIGTERM)
@@ -83,7 +85,8 @@ func TestShutdownAbandonsBlockedWorker(t *testing.T) {
 			t.Errorf("exit after an abandoned worker: %v, want exit status 1\nlog:\n%s", d.Err(), d.Log)
 		}
 		if mode == "process" {
-			waitGone(t, pid) // before the unmount
+			// Gone before the unmount.
+			waitUntil(t, func() bool { return !processAlive(pid) }, func() string { return fmt.Sprintf("pid %d still alive 10s after the thaw", pid) })
 		}
 	})
 }
@@ -103,7 +106,9 @@ func TestShutdownKillsStoppedChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
-	waitProcState(t, pid, 'T')
+	waitUntil(t, func() bool { return procState(fmt.Sprintf("/proc/%d/stat", pid)) == 'T' }, func() string {
+		return fmt.Sprintf("pid %d not stopped within 10s", pid)
+	})
 
 	sigterm := time.Now()
 	d.Cmd.Process.Signal(syscall.SIGTERM)
@@ -192,17 +197,6 @@ func blockedInKernel(pid int) bool {
 	return false
 }
 
-func waitBlockedInKernel(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !blockedInKernel(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no thread of pid %d blocked in the kernel within 10s of the freeze", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // procState is the state letter of a /proc/.../stat file, or 0.
 func procState(statFile string) byte {
 	b, err := os.ReadFile(statFile)
@@ -214,28 +208,6 @@ func procState(statFile string) byte {
 		return 0
 	}
 	return b[i+2]
-}
-
-func waitProcState(t *testing.T, pid int, state byte) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for procState(fmt.Sprintf("/proc/%d/stat", pid)) != state {
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d not in state %c within 10s", pid, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func waitGone(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for processAlive(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d still alive 10s after the thaw", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // waitDone waits for the daemon's exit, failing the test past timeout.
