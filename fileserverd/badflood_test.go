@@ -19,30 +19,28 @@ import (
 
 type floodRequest struct{ req, want string }
 
-// floodRequestAt is the mix the flood cycles through, i numbering requests.
+// floodMix is the mix the flood cycles through: a %d in a request takes
+// the request's number.
+var floodMix = []floodRequest{
+	{"FROB%d x\r\n\r\n", "unknown command"},
+	{`{"command": %d}` + "\r\n\r\n", "must be a string"},
+	{"GET ../../etc/passwd%d\r\n\r\n", "invalid file name"},
+	{"UPLOAD f%d.bin QUJD!!!!QUJD\r\n\r\n", "invalid base64"},
+	{"GET " + strings.Repeat("a", 5000) + "\r\n\r\n", "longer than 4096 bytes"},
+	{"UPLOAD .hidden%d QUJD\r\n\r\n", "must not start with '.'"},
+	{"UPLOAD d%d/x QUJD\r\n\r\n", "must not contain '/'"},
+	{"UPLOAD g%d.bin QUJDRA\r\n\r\n", "not a multiple of 4"},
+	{"DELETE a\x01%d\r\n\r\n", "control characters"},
+	{"LIST extra\r\n\r\n", "takes 0 parameter"},
+}
+
+// floodRequestAt is request i of the flood.
 func floodRequestAt(i int) floodRequest {
-	switch i % 10 {
-	case 0:
-		return floodRequest{fmt.Sprintf("FROB%d x\r\n\r\n", i), "unknown command"}
-	case 1:
-		return floodRequest{fmt.Sprintf(`{"command": %d}`+"\r\n\r\n", i), "must be a string"}
-	case 2:
-		return floodRequest{fmt.Sprintf("GET ../../etc/passwd%d\r\n\r\n", i), "invalid file name"}
-	case 3:
-		return floodRequest{fmt.Sprintf("UPLOAD f%d.bin QUJD!!!!QUJD\r\n\r\n", i), "invalid base64"}
-	case 4:
-		return floodRequest{"GET " + strings.Repeat("a", 5000) + "\r\n\r\n", "longer than 4096 bytes"}
-	case 5:
-		return floodRequest{fmt.Sprintf("UPLOAD .hidden%d QUJD\r\n\r\n", i), "must not start with '.'"}
-	case 6:
-		return floodRequest{fmt.Sprintf("UPLOAD d%d/x QUJD\r\n\r\n", i), "must not contain '/'"}
-	case 7:
-		return floodRequest{fmt.Sprintf("UPLOAD g%d.bin QUJDRA\r\n\r\n", i), "not a multiple of 4"}
-	case 8:
-		return floodRequest{fmt.Sprintf("DELETE a\x01%d\r\n\r\n", i), "control characters"}
-	default:
-		return floodRequest{"LIST extra\r\n\r\n", "takes 0 parameter"}
+	r := floodMix[i%len(floodMix)]
+	if strings.Contains(r.req, "%d") {
+		r.req = fmt.Sprintf(r.req, i)
 	}
+	return r
 }
 
 // flood sends requests first to first+n-1 over conns connections, each

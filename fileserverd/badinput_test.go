@@ -154,10 +154,9 @@ func TestClientKilledMidUpload(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		if line := testkit.NewLog(out); true {
-			if _, err := line.WaitFor(regexp.MustCompile(`^sent$`), 10*time.Second); err != nil {
-				t.Fatalf("helper client: %v: %s", err, line)
-			}
+		line := testkit.NewLog(out)
+		if _, err := line.WaitFor(regexp.MustCompile(`^sent$`), 10*time.Second); err != nil {
+			t.Fatalf("helper client: %v: %s", err, line)
 		}
 		// The upload is in progress on the server: its temporary file exists.
 		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })

@@ -210,8 +210,7 @@ func TestCourseClients(t *testing.T) {
 	cases := courseCases()
 	forModes(t, func(t *testing.T, mode string) {
 		// A worker for every client that may run at once, so that no
-		// client waits in the listen queue, and an idle timeout far
-		// above the latency limit.
+		// client waits, and an idle timeout far above the latency limit.
 		d := startDaemon(t, mode, courseParallel()+2, "-idle-timeout", "60s")
 		seeds := map[string][]byte{}
 		for i, name := range courseSeedNames {

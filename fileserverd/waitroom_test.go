@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,14 +20,7 @@ func treeHWM(t testing.TB, pid int) int64 {
 	t.Helper()
 	var sum int64
 	for _, p := range treePids(pid) {
-		st, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/status")
-		if err != nil {
-			continue
-		}
-		if m := vmHWM.FindStringSubmatch(string(st)); m != nil {
-			kb, _ := strconv.ParseInt(m[1], 10, 64)
-			sum += kb << 10
-		}
+		sum += hwmBytes(p)
 	}
 	return sum
 }
