@@ -44,10 +44,7 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if client, err = net.Dial("tcp", ln.Addr().String()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	client = dial(t, ln.Addr().String())
 	if server, err = ln.Accept(); err != nil {
 		t.Fatal(err)
 	}
