@@ -33,7 +33,6 @@ type scripted struct {
 func runScript(t testing.TB, addr string, want int, timeout time.Duration, steps ...step) scripted {
 	t.Helper()
 	conn := dial(t, addr)
-	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(timeout))
 	start := time.Now()
 	sent := make(chan struct{})
