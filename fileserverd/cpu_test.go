@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -56,14 +54,12 @@ func treeCPU(t *testing.T, pid int) time.Duration {
 	t.Helper()
 	var ticks int64
 	for _, p := range treePids(pid) {
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 		// After the command: state is field 3, utime 14, stime 15,
 		// cutime 16, cstime 17 (proc(5)), so f[11] to f[14].
+		f := statFields(p)
+		if len(f) < 15 {
+			continue
+		}
 		for _, v := range f[11:15] {
 			n, _ := strconv.ParseInt(v, 10, 64)
 			ticks += n

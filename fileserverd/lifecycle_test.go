@@ -248,11 +248,9 @@ func TestChildrenDieWithParent(t *testing.T) {
 // processAlive reports whether pid runs (a zombie waiting to be reaped by
 // whoever inherited it counts as dead).
 func processAlive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
+	f := statFields(pid)
+	if f == nil {
 		return syscall.Kill(pid, 0) == nil
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+	return len(f) == 0 || f[0] != "Z"
 }

@@ -199,15 +199,10 @@ func blockedInKernel(pid int) bool {
 
 // procState is the state letter of a /proc/.../stat file, or 0.
 func procState(statFile string) byte {
-	b, err := os.ReadFile(statFile)
-	if err != nil {
-		return 0
+	if f := statFileFields(statFile); len(f) > 0 {
+		return f[0][0]
 	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
-	}
-	return b[i+2]
+	return 0
 }
 
 // waitDone waits for the daemon's exit, failing the test past timeout.
