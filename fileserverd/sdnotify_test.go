@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,11 +112,4 @@ func readNotify(t *testing.T, conn *net.UnixConn, timeout time.Duration) (string
 	return string(buf[:n]), int(cred.Pid)
 }
 
-func hasLine(s, line string) bool {
-	for l := range strings.SplitSeq(s, "\n") {
-		if l == line {
-			return true
-		}
-	}
-	return false
-}
+func hasLine(s, line string) bool { return slices.Contains(strings.Split(s, "\n"), line) }
