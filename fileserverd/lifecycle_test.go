@@ -27,12 +27,7 @@ func TestChildKilledIsReplaced(t *testing.T) {
 	w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
 		// The pid serving this download: the one whose slot is busy is not
 		// visible from outside, so kill every child; the other is idle.
-		ms, err := d.Log.WaitForCount(testkit.WorkerStartedRE, 2, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range ms {
-			pid, _ := strconv.Atoi(m[2])
+		for _, pid := range workerPIDs(t, d, 2) {
 			syscall.Kill(pid, syscall.SIGKILL)
 			killed++
 		}
@@ -72,12 +67,7 @@ func TestOneKillIsNotACrashLoop(t *testing.T) {
 	// kill kills the newest child, once n children have started, right away.
 	kill := func(n int) {
 		t.Helper()
-		ms, err := d.Log.WaitForCount(testkit.WorkerStartedRE, n, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, _ := strconv.Atoi(ms[len(ms)-1][2])
-		syscall.Kill(pid, syscall.SIGKILL)
+		syscall.Kill(workerPIDs(t, d, n)[n-1], syscall.SIGKILL)
 	}
 	kill(2)
 	kill(3) // the replacement
@@ -226,15 +216,11 @@ func TestCommandLine(t *testing.T) {
 // no child may outlive it.
 func TestChildrenDieWithParent(t *testing.T) {
 	d := startDaemon(t, "process", 3)
-	ms, err := d.Log.WaitForCount(testkit.WorkerStartedRE, 3, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pids := workerPIDs(t, d, 3)
 	d.Cmd.Process.Kill()
 	<-d.Done()
 	deadline := time.Now().Add(10 * time.Second)
-	for _, m := range ms {
-		pid, _ := strconv.Atoi(m[2])
+	for _, pid := range pids {
 		for processAlive(pid) {
 			if time.Now().After(deadline) {
 				st, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
