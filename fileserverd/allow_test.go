@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os/exec"
@@ -73,9 +72,7 @@ func TestAllow(t *testing.T) {
 		}
 		c := protocol.NewClient(conn)
 		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s, err := c.Stats(ctx)
+		s, err := c.Stats(ctxTimeout(t, 10*time.Second))
 		if err != nil {
 			t.Fatalf("client in -allow: %v\n%s", err, d.Log)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -334,9 +333,7 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 // prints.
 func runCourseClient(t *testing.T, python string, args []string) courseResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, args...)
+	cmd := exec.CommandContext(ctxTimeout(t, time.Minute), python, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
