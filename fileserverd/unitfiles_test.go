@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,12 +52,7 @@ func TestUnitFilesHardening(t *testing.T) {
 }
 
 func contains(lines []string, line string) bool {
-	for _, l := range lines {
-		if strings.TrimSpace(l) == line {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(lines, func(l string) bool { return strings.TrimSpace(l) == line })
 }
 
 // TestUnitFilesVerify runs `systemd-analyze verify` on copies of the unit
