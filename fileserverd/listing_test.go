@@ -20,17 +20,7 @@ func TestListerSortedInPasses(t *testing.T) {
 		for _, hardLinks := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%d files, hard links %v", files, hardLinks), func(t *testing.T) {
 				dir := t.TempDir()
-				var want []string
-				for i := range files {
-					name := fmt.Sprintf("f%05d", (i*7919)%max(files, 1))
-					if i%3 == 0 {
-						name += "-é😀" // multi-byte names sort by bytes
-					}
-					want = append(want, name)
-					if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
+				want := fillListDir(t, dir, files)
 				outside := filepath.Join(t.TempDir(), "outside")
 				os.WriteFile(outside, nil, 0o644)
 				if err := os.Link(outside, filepath.Join(dir, "hardlink")); err != nil {
@@ -39,10 +29,6 @@ func TestListerSortedInPasses(t *testing.T) {
 				if hardLinks {
 					want = append(want, "hardlink")
 				}
-				os.WriteFile(filepath.Join(dir, ".upload-1-x.tmp"), nil, 0o644)
-				os.Mkdir(filepath.Join(dir, "subdir"), 0o755)
-				os.Symlink("f00000", filepath.Join(dir, "symlink"))
-				syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
 				slices.Sort(want)
 
 				st, err := openStore(dir)
@@ -67,6 +53,30 @@ func TestListerSortedInPasses(t *testing.T) {
 			})
 		}
 	}
+}
+
+// fillListDir makes n regular files in dir, in no order, a third of them
+// with multi-byte names (which sort by bytes), beside what LIST leaves
+// out: a temporary file, a directory, a symbolic link and a FIFO. It
+// returns the files' names.
+func fillListDir(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("f%05d", (i*7919)%max(n, 1))
+		if i%3 == 0 {
+			name += "-é😀"
+		}
+		names = append(names, name)
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, ".upload-1-x.tmp"), nil, 0o644)
+	os.Mkdir(filepath.Join(dir, "subdir"), 0o755)
+	os.Symlink("f00000", filepath.Join(dir, "symlink"))
+	syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
+	return names
 }
 
 // BenchmarkList lists 20,000 files of 253-byte names, a hostile LIST.
