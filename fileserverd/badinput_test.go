@@ -150,9 +150,7 @@ func TestClientKilledMidUpload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		must(t, cmd.Start())
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		line := testkit.NewLog(out)
 		if _, err := line.WaitFor(regexp.MustCompile(`^sent$`), 10*time.Second); err != nil {

@@ -271,14 +271,10 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 	requestPath := filepath.Join(tmp, "request.bin")
 	if tc.size > 0 {
 		content = randomBytes(t, tc.size)
-		if err := os.WriteFile(payloadPath, content, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(payloadPath, content, 0o644))
 	}
 	if tc.request != nil {
-		if err := os.WriteFile(requestPath, tc.request(name, content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(requestPath, tc.request(name, content), 0o644))
 	}
 
 	host, port, err := net.SplitHostPort(d.Addr)

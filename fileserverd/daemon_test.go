@@ -138,3 +138,11 @@ func waitUntil(t testing.TB, cond func() bool, failure func() string) {
 		}
 	}
 }
+
+// must fails the test at once on err.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -27,12 +27,8 @@ import (
 func TestFIFONotServed(t *testing.T) {
 	forModes(t, func(t *testing.T, mode string) {
 		d := startDaemon(t, mode, 3)
-		if err := syscall.Mkfifo(filepath.Join(d.Dir, "pipe"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink("pipe", filepath.Join(d.Dir, "link")); err != nil {
-			t.Fatal(err)
-		}
+		must(t, syscall.Mkfifo(filepath.Join(d.Dir, "pipe"), 0o644))
+		must(t, os.Symlink("pipe", filepath.Join(d.Dir, "link")))
 		var wg sync.WaitGroup
 		for _, name := range []string{"pipe", "pipe", "link", "link"} {
 			wg.Go(func() {
@@ -66,9 +62,7 @@ func TestHardLinkNotServed(t *testing.T) {
 			}
 			d := startDaemon(t, "process", 2, extra...)
 			secret := filepath.Join(t.TempDir(), "secret.txt")
-			if err := os.WriteFile(secret, []byte("not for clients"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.WriteFile(secret, []byte("not for clients"), 0o644))
 			if err := os.Link(secret, filepath.Join(d.Dir, "hardlink")); err != nil {
 				t.Skipf("cannot make a hard link here: %v", err)
 			}
@@ -212,9 +206,7 @@ func TestListBoundedMemory(t *testing.T) {
 	forModes(t, func(t *testing.T, mode string) {
 		d := startDaemon(t, mode, lists)
 		for _, name := range names {
-			if err := os.WriteFile(filepath.Join(d.Dir, name), nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.WriteFile(filepath.Join(d.Dir, name), nil, 0o644))
 		}
 		rssSum := func() int64 {
 			var sum int64
@@ -266,17 +258,11 @@ func TestListBoundedMemory(t *testing.T) {
 func TestStorageDirResolvedOnce(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	link := filepath.Join(t.TempDir(), "files")
-	if err := os.Symlink(a, link); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Symlink(a, link))
 	d := startDaemon(t, "process", 1, "-dir", link)
 	repoint := filepath.Join(filepath.Dir(link), "files.new")
-	if err := os.Symlink(b, repoint); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(repoint, link); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Symlink(b, repoint))
+	must(t, os.Rename(repoint, link))
 	killChild := func(restarts uint64) {
 		t.Helper()
 		pids := treePids(d.Cmd.Process.Pid)

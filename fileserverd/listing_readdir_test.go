@@ -31,9 +31,7 @@ func TestPassReadDirKeepsWhatGetdentsKeeps(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.batch = l.batch[:0]
-		if err := pass(); err != nil {
-			t.Fatal(err)
-		}
+		must(t, pass())
 		slices.SortFunc(l.batch, bytes.Compare)
 		var names []string
 		for _, n := range l.batch {

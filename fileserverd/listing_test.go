@@ -23,9 +23,7 @@ func TestListerSortedInPasses(t *testing.T) {
 				want := fillListDir(t, dir, files)
 				outside := filepath.Join(t.TempDir(), "outside")
 				os.WriteFile(outside, nil, 0o644)
-				if err := os.Link(outside, filepath.Join(dir, "hardlink")); err != nil {
-					t.Fatal(err)
-				}
+				must(t, os.Link(outside, filepath.Join(dir, "hardlink")))
 				if hardLinks {
 					want = append(want, "hardlink")
 				}
@@ -68,9 +66,7 @@ func fillListDir(t *testing.T, dir string, n int) []string {
 			name += "-é😀"
 		}
 		names = append(names, name)
-		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
 	}
 	os.WriteFile(filepath.Join(dir, ".upload-1-x.tmp"), nil, 0o644)
 	os.Mkdir(filepath.Join(dir, "subdir"), 0o755)
@@ -84,9 +80,7 @@ func BenchmarkList(b *testing.B) {
 	dir := b.TempDir()
 	for i := range 20000 {
 		name := fmt.Sprintf("%s%05d", string(slices.Repeat([]rune{'😀'}, 62)), i)
-		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
-			b.Fatal(err)
-		}
+		must(b, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
 	}
 	st, err := openStore(dir)
 	if err != nil {

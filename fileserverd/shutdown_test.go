@@ -102,9 +102,7 @@ func TestShutdownKillsStoppedChild(t *testing.T) {
 	if !regexp.MustCompile(`msg="worker started" worker=\d+ pid=` + strconv.Itoa(pid) + `\b`).MatchString(d.Log.String()) {
 		t.Fatalf("the upload's temporary file names pid %d, not a worker child:\n%s", pid, d.Log)
 	}
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	must(t, syscall.Kill(pid, syscall.SIGSTOP))
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
 	waitUntil(t, func() bool { return procState(fmt.Sprintf("/proc/%d/stat", pid)) == 'T' }, func() string {
 		return fmt.Sprintf("pid %d not stopped within 10s", pid)
@@ -145,9 +143,7 @@ func startRawUpload(t *testing.T, addr, name string) *rawUpload {
 	if _, err := conn.Write([]byte("UPLOAD " + name + " ")); err != nil {
 		t.Fatal(err)
 	}
-	if err := u.write(256 << 10); err != nil {
-		t.Fatal(err)
-	}
+	must(t, u.write(256<<10))
 	return u
 }
 
@@ -247,12 +243,8 @@ func mountLoopExt4(t *testing.T) *loopFS {
 	}
 	base := t.TempDir()
 	img := filepath.Join(base, "fs.img")
-	if err := os.WriteFile(img, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(img, 64<<20); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.WriteFile(img, nil, 0o600))
+	must(t, os.Truncate(img, 64<<20))
 	if out, err := exec.Command("mkfs.ext4", "-q", "-F", img).CombinedOutput(); err != nil {
 		t.Skipf("mkfs.ext4: %v\n%s", err, out)
 	}
@@ -267,9 +259,7 @@ func mountLoopExt4(t *testing.T) *loopFS {
 		}
 	})
 	dir := filepath.Join(base, "mnt")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Mkdir(dir, 0o755))
 	if out, err := exec.Command("mount", "-t", "ext4", dev, dir).CombinedOutput(); err != nil {
 		t.Skipf("mount %s: %v\n%s", dev, err, out)
 	}
@@ -289,15 +279,9 @@ func mountLoopExt4(t *testing.T) *loopFS {
 	// Never freeze anything but this loop device: the directory must be
 	// its file system's, not the one it was made in.
 	var st, devSt, rootSt syscall.Stat_t
-	if err := syscall.Stat(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Stat(dev, &devSt); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Stat("/", &rootSt); err != nil {
-		t.Fatal(err)
-	}
+	must(t, syscall.Stat(dir, &st))
+	must(t, syscall.Stat(dev, &devSt))
+	must(t, syscall.Stat("/", &rootSt))
 	if st.Dev != devSt.Rdev || st.Dev == rootSt.Dev {
 		t.Fatalf("%s is not the root of %s's file system (dev %#x, want %#x): refusing to freeze it", dir, dev, st.Dev, devSt.Rdev)
 	}

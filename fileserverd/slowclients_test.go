@@ -71,9 +71,7 @@ func (d *daemon) put(t testing.TB, name string, r io.Reader) {
 	if _, err := io.Copy(f, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, f.Close())
 }
 
 // getReplySize is the length of a GET reply carrying size bytes.

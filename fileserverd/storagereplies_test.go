@@ -26,9 +26,7 @@ func TestStorageErrorsNameNoPaths(t *testing.T) {
 	forModes(t, func(t *testing.T, mode string) {
 		dir := testkit.Tmpfs(t, "1m") // unmounted after the daemon stops
 		d := startDaemon(t, mode, 2, "-dir", dir)
-		if err := os.Symlink("/etc/passwd", filepath.Join(dir, "escape")); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.Symlink("/etc/passwd", filepath.Join(dir, "escape")))
 		cases := []struct {
 			name, want string
 			do         func(c *protocol.Client) error

@@ -71,9 +71,7 @@ func TestUnitFilesVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := strings.ReplaceAll(string(b), unitExecStart, "ExecStart="+serverBin+" ")
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644))
 	}
 	cmd := exec.Command(analyze, "verify", "--man=no", filepath.Join(dir, "fileserverd.service"), filepath.Join(dir, "fileserverd.socket"))
 	out, err := cmd.CombinedOutput()

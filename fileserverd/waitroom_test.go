@@ -297,9 +297,7 @@ func TestConnectionsWaitInRoomWhileWorkersBusy(t *testing.T) {
 			t.Errorf("no connection refused past -max-conns %d while the worker was busy", maxConns)
 		}
 		close(release)
-		if err := <-held; err != nil {
-			t.Fatal(err)
-		}
+		must(t, <-held)
 		if r := readReplyBytes(t, bufio.NewReader(holder)); !strings.Contains(r, `"size": 300`) && !isOK(r) {
 			t.Errorf("the held upload got %q", r)
 		}
