@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"io"
 	"net"
 	"strings"
@@ -52,10 +53,7 @@ func patternSum(seed uint64, n int64) string {
 // hashWriter counts and hashes what a download writes.
 type hashWriter struct {
 	n int64
-	h interface {
-		io.Writer
-		Sum([]byte) []byte
-	}
+	h hash.Hash
 }
 
 func newHashWriter() *hashWriter { return &hashWriter{h: sha256.New()} }
