@@ -20,41 +20,39 @@ import (
 // (the harness passes 127.0.0.1:0, another port), and hide the LISTEN_
 // variables from its children.
 func TestSocketActivation(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			ln, lf := activationSocket(t)
-			d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
-				activateThroughShell(t, cmd, lf)
-				cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "LISTEN_FDNAMES=fileserverd.socket")
-			}})
-			lf.Close()
-			ln.Close() // the daemon holds the socket now
+	forModesInTurn(t, func(t *testing.T, mode string) {
+		ln, lf := activationSocket(t)
+		d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
+			activateThroughShell(t, cmd, lf)
+			cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "LISTEN_FDNAMES=fileserverd.socket")
+		}})
+		lf.Close()
+		ln.Close() // the daemon holds the socket now
 
-			if d.Addr != ln.Addr().String() {
-				t.Fatalf("daemon listens on %s, not on the socket passed as fd 3 (%s)\n%s", d.Addr, ln.Addr(), d.Log)
-			}
-			if !strings.Contains(d.Log.String(), "listening socket from systemd") {
-				t.Errorf("the log does not say the socket came from systemd:\n%s", d.Log)
-			}
-			if names := d.list(t); len(names) != 0 {
-				t.Errorf("LIST on the activated socket: %q, want an empty list", names)
-			}
-			d.upload(t, "a.txt", strings.NewReader("activated"))
-			if names := d.list(t); len(names) != 1 || names[0] != "a.txt" {
-				t.Errorf("LIST after upload: %q", names)
-			}
-			if mode == "process" {
-				for _, pid := range workerPIDs(t, d, 2) {
-					if env := processEnv(t, pid); regexp.MustCompile(`(?m)^LISTEN_`).MatchString(env) {
-						t.Errorf("worker child %d inherited LISTEN_ variables:\n%s", pid, env)
-					}
+		if d.Addr != ln.Addr().String() {
+			t.Fatalf("daemon listens on %s, not on the socket passed as fd 3 (%s)\n%s", d.Addr, ln.Addr(), d.Log)
+		}
+		if !strings.Contains(d.Log.String(), "listening socket from systemd") {
+			t.Errorf("the log does not say the socket came from systemd:\n%s", d.Log)
+		}
+		if names := d.list(t); len(names) != 0 {
+			t.Errorf("LIST on the activated socket: %q, want an empty list", names)
+		}
+		d.upload(t, "a.txt", strings.NewReader("activated"))
+		if names := d.list(t); len(names) != 1 || names[0] != "a.txt" {
+			t.Errorf("LIST after upload: %q", names)
+		}
+		if mode == "process" {
+			for _, pid := range workerPIDs(t, d, 2) {
+				if env := processEnv(t, pid); regexp.MustCompile(`(?m)^LISTEN_`).MatchString(env) {
+					t.Errorf("worker child %d inherited LISTEN_ variables:\n%s", pid, env)
 				}
 			}
-			if err := d.Stop(10 * time.Second); err != nil {
-				t.Errorf("exit: %v\n%s", err, d.Log)
-			}
-		})
-	}
+		}
+		if err := d.Stop(10 * time.Second); err != nil {
+			t.Errorf("exit: %v\n%s", err, d.Log)
+		}
+	})
 }
 
 // TestSocketActivationOtherPID passes a socket with LISTEN_PID naming

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os/exec"
@@ -56,35 +55,31 @@ var refusedRE = regexp.MustCompile(`msg="connection refused: not in -allow".* re
 // 127.0.0.1 is closed without a reply, logged, and not counted, while one
 // from 127.0.0.2 is served, in both modes (children get the flag).
 func TestAllow(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			d := startDaemon(t, mode, 2, "-allow", "10.0.0.0/8,127.0.0.2")
-			for range 3 {
-				if reply := exchange(t, d.Addr, []byte("LIST\r\n\r\n"), false); reply != "" {
-					t.Fatalf("client outside -allow got a reply: %q", reply)
-				}
+	forModesInTurn(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2, "-allow", "10.0.0.0/8,127.0.0.2")
+		for range 3 {
+			if reply := exchange(t, d.Addr, []byte("LIST\r\n\r\n"), false); reply != "" {
+				t.Fatalf("client outside -allow got a reply: %q", reply)
 			}
-			if _, err := d.Log.WaitForCount(refusedRE, 3, 10*time.Second); err != nil {
-				t.Fatalf("refusals not logged: %v\n%s", err, d.Log)
-			}
+		}
+		if _, err := d.Log.WaitForCount(refusedRE, 3, 10*time.Second); err != nil {
+			t.Fatalf("refusals not logged: %v\n%s", err, d.Log)
+		}
 
-			conn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := protocol.NewClient(conn)
-			defer c.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			s, err := c.Stats(ctx)
-			if err != nil {
-				t.Fatalf("client in -allow: %v\n%s", err, d.Log)
-			}
-			if s.Connections != 1 || s.Requests["list"].OK+s.Requests["list"].Failed != 0 {
-				t.Errorf("refused connections were counted: connections %d, list %+v; want 1 and none", s.Connections, s.Requests["list"])
-			}
-		})
-	}
+		conn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).Dial("tcp", d.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := protocol.NewClient(conn)
+		defer c.Close()
+		s, err := c.Stats(ctxTimeout(t, 10*time.Second))
+		if err != nil {
+			t.Fatalf("client in -allow: %v\n%s", err, d.Log)
+		}
+		if s.Connections != 1 || s.Requests["list"].OK+s.Requests["list"].Failed != 0 {
+			t.Errorf("refused connections were counted: connections %d, list %+v; want 1 and none", s.Connections, s.Requests["list"])
+		}
+	})
 }
 
 // TestAllowLoopback: a client inside the allowed network is served.

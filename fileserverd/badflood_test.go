@@ -19,30 +19,28 @@ import (
 
 type floodRequest struct{ req, want string }
 
-// floodRequestAt is the mix the flood cycles through, i numbering requests.
+// floodMix is the mix the flood cycles through: a %d in a request takes
+// the request's number.
+var floodMix = []floodRequest{
+	{"FROB%d x\r\n\r\n", "unknown command"},
+	{`{"command": %d}` + "\r\n\r\n", "must be a string"},
+	{"GET ../../etc/passwd%d\r\n\r\n", "invalid file name"},
+	{"UPLOAD f%d.bin QUJD!!!!QUJD\r\n\r\n", "invalid base64"},
+	{"GET " + strings.Repeat("a", 5000) + "\r\n\r\n", "longer than 4096 bytes"},
+	{"UPLOAD .hidden%d QUJD\r\n\r\n", "must not start with '.'"},
+	{"UPLOAD d%d/x QUJD\r\n\r\n", "must not contain '/'"},
+	{"UPLOAD g%d.bin QUJDRA\r\n\r\n", "not a multiple of 4"},
+	{"DELETE a\x01%d\r\n\r\n", "control characters"},
+	{"LIST extra\r\n\r\n", "takes 0 parameter"},
+}
+
+// floodRequestAt is request i of the flood.
 func floodRequestAt(i int) floodRequest {
-	switch i % 10 {
-	case 0:
-		return floodRequest{fmt.Sprintf("FROB%d x\r\n\r\n", i), "unknown command"}
-	case 1:
-		return floodRequest{fmt.Sprintf(`{"command": %d}`+"\r\n\r\n", i), "must be a string"}
-	case 2:
-		return floodRequest{fmt.Sprintf("GET ../../etc/passwd%d\r\n\r\n", i), "invalid file name"}
-	case 3:
-		return floodRequest{fmt.Sprintf("UPLOAD f%d.bin QUJD!!!!QUJD\r\n\r\n", i), "invalid base64"}
-	case 4:
-		return floodRequest{"GET " + strings.Repeat("a", 5000) + "\r\n\r\n", "longer than 4096 bytes"}
-	case 5:
-		return floodRequest{fmt.Sprintf("UPLOAD .hidden%d QUJD\r\n\r\n", i), "must not start with '.'"}
-	case 6:
-		return floodRequest{fmt.Sprintf("UPLOAD d%d/x QUJD\r\n\r\n", i), "must not contain '/'"}
-	case 7:
-		return floodRequest{fmt.Sprintf("UPLOAD g%d.bin QUJDRA\r\n\r\n", i), "not a multiple of 4"}
-	case 8:
-		return floodRequest{fmt.Sprintf("DELETE a\x01%d\r\n\r\n", i), "control characters"}
-	default:
-		return floodRequest{"LIST extra\r\n\r\n", "takes 0 parameter"}
+	r := floodMix[i%len(floodMix)]
+	if strings.Contains(r.req, "%d") {
+		r.req = fmt.Sprintf(r.req, i)
 	}
+	return r
 }
 
 // flood sends requests first to first+n-1 over conns connections, each
@@ -113,44 +111,41 @@ func TestBadRequestFlood(t *testing.T) {
 		conns     = 20
 		maxGrowth = 8 << 20
 	)
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5)
-			pid := d.Cmd.Process.Pid
-			flood(t, d.Addr, 0, warmup, conns)
-			rss1 := rssBytes(t, pid)
-			flood(t, d.Addr, warmup, total-warmup, conns)
-			rss2 := rssBytes(t, pid)
-			var sum1, sum2, most int64
-			for p, r1 := range rss1 {
-				r2, ok := rss2[p]
-				if !ok {
-					t.Fatalf("server process %d is gone", p)
-				}
-				sum1, sum2, most = sum1+r1, sum2+r2, max(most, r2-r1)
-				if r2-r1 > maxGrowth {
-					t.Errorf("server process %d grew from %.1f to %.1f MiB (RSS) between %d and %d bad requests, want under %d MiB more",
-						p, mib(r1), mib(r2), warmup, total, maxGrowth>>20)
-				}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5)
+		pid := d.Cmd.Process.Pid
+		flood(t, d.Addr, 0, warmup, conns)
+		rss1 := rssBytes(t, pid)
+		flood(t, d.Addr, warmup, total-warmup, conns)
+		rss2 := rssBytes(t, pid)
+		var sum1, sum2, most int64
+		for p, r1 := range rss1 {
+			r2, ok := rss2[p]
+			if !ok {
+				t.Fatalf("server process %d is gone", p)
 			}
-			t.Logf("server RSS after %d bad requests: %.1f MiB in %d processes; after %d: %.1f MiB; most growth of one process %.1f MiB",
-				warmup, mib(sum1), len(rss1), total, mib(sum2), mib(most))
-			d.alive(t, treePids(pid))
-			if f := d.files(t); len(f) != 0 {
-				t.Errorf("storage holds %v after the flood, want nothing", f)
+			sum1, sum2, most = sum1+r1, sum2+r2, max(most, r2-r1)
+			if r2-r1 > maxGrowth {
+				t.Errorf("server process %d grew from %.1f to %.1f MiB (RSS) between %d and %d bad requests, want under %d MiB more",
+					p, mib(r1), mib(r2), warmup, total, maxGrowth>>20)
 			}
-			s := d.Stats(t)
-			var ok, failed uint64
-			for _, oc := range s.Requests {
-				ok += oc.OK
-				failed += oc.Failed
-			}
-			if ok != 0 || failed != total || s.WorkerRestarts != 0 {
-				t.Errorf("counters after the flood: %d ok, %d failed, %d restarts; want 0, %d, 0", ok, failed, s.WorkerRestarts, total)
-			}
-		})
-	}
+		}
+		t.Logf("server RSS after %d bad requests: %.1f MiB in %d processes; after %d: %.1f MiB; most growth of one process %.1f MiB",
+			warmup, mib(sum1), len(rss1), total, mib(sum2), mib(most))
+		d.alive(t, treePids(pid))
+		if f := d.files(t); len(f) != 0 {
+			t.Errorf("storage holds %v after the flood, want nothing", f)
+		}
+		s := d.Stats(t)
+		var ok, failed uint64
+		for _, oc := range s.Requests {
+			ok += oc.OK
+			failed += oc.Failed
+		}
+		if ok != 0 || failed != total || s.WorkerRestarts != 0 {
+			t.Errorf("counters after the flood: %d ok, %d failed, %d restarts; want 0, %d, 0", ok, failed, s.WorkerRestarts, total)
+		}
+	})
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }

@@ -60,30 +60,27 @@ func TestBadInput(t *testing.T) {
 		{"JSON upload over -max-size, its name after the content", `{"content": "` + oversize + `", "name": "late.bin", "command": "upload"}`, false,
 			`upload \"late.bin\" is larger than the server's limit`},
 	}
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 1, "-max-size", "1MB")
-			for _, tc := range cases {
-				reply := exchange(t, d.Addr, []byte(tc.req), tc.closeWrite)
-				if !strings.HasPrefix(reply, `{"status": "ERROR", "data": "`) || !strings.HasSuffix(reply, "\"}\r\n\r\n") {
-					t.Errorf("%s: reply %q, want an ERROR reply", tc.name, reply)
-				} else if !strings.Contains(reply, tc.want) {
-					t.Errorf("%s: reply %q, want it to say %q", tc.name, reply, tc.want)
-				}
-				// The only worker must be free again: a new connection is
-				// served at once.
-				d.list(t)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 1, "-max-size", "1MB")
+		for _, tc := range cases {
+			reply := exchange(t, d.Addr, []byte(tc.req), tc.closeWrite)
+			if !strings.HasPrefix(reply, `{"status": "ERROR", "data": "`) || !strings.HasSuffix(reply, "\"}\r\n\r\n") {
+				t.Errorf("%s: reply %q, want an ERROR reply", tc.name, reply)
+			} else if !strings.Contains(reply, tc.want) {
+				t.Errorf("%s: reply %q, want it to say %q", tc.name, reply, tc.want)
 			}
-			if f := d.files(t); len(f) != 0 {
-				t.Errorf("storage holds %v after bad requests, want nothing", f)
-			}
-			s := d.Stats(t)
-			if got := s.Requests["upload"].OK; got != 0 {
-				t.Errorf("upload ok = %d, want 0", got)
-			}
-		})
-	}
+			// The only worker must be free again: a new connection is
+			// served at once.
+			d.list(t)
+		}
+		if f := d.files(t); len(f) != 0 {
+			t.Errorf("storage holds %v after bad requests, want nothing", f)
+		}
+		s := d.Stats(t)
+		if got := s.Requests["upload"].OK; got != 0 {
+			t.Errorf("upload ok = %d, want 0", got)
+		}
+	})
 }
 
 // TestConnectionGoesOnAfterBadRequest checks that a malformed request is
@@ -91,11 +88,7 @@ func TestBadInput(t *testing.T) {
 // served.
 func TestConnectionGoesOnAfterBadRequest(t *testing.T) {
 	d := startDaemon(t, "thread", 1)
-	conn, err := net.Dial("tcp", d.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dial(t, d.Addr)
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := conn.Write([]byte("UPLOAD x.bin QUJD*QUJDQUJD\r\n\r\nUPLOAD y.bin QUJD\r\n\r\nLIST\r\n\r\n")); err != nil {
 		t.Fatal(err)
@@ -111,104 +104,86 @@ func TestConnectionGoesOnAfterBadRequest(t *testing.T) {
 // TestIdleTimeout checks that a silent client, before or in the middle of
 // a request, is told and disconnected, and frees the only worker.
 func TestIdleTimeout(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			// A silent new connection is closed by -head-timeout in the
-			// waiting room; an upload that stops, by -idle-timeout.
-			d := startDaemon(t, mode, 1, "-idle-timeout", "300ms", "-head-timeout", "300ms")
-			for _, req := range []string{"", "UPLOAD silent.bin QUJD"} {
-				conn, err := net.Dial("tcp", d.Addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				conn.SetDeadline(time.Now().Add(10 * time.Second))
-				conn.Write([]byte(req))
-				start := time.Now()
-				reply := readReplyBytes(t, bufio.NewReader(conn))
-				if !strings.Contains(reply, `"status": "ERROR"`) || !(strings.Contains(reply, "idle timeout") || strings.Contains(reply, "-head-timeout")) {
-					t.Errorf("request %q then silence: reply %q, want an idle timeout ERROR", req, reply)
-				}
-				if n, err := conn.Read(make([]byte, 1)); err == nil {
-					t.Errorf("connection still open after the idle timeout (read %d bytes)", n)
-				}
-				if el := time.Since(start); el > 5*time.Second {
-					t.Errorf("idle timeout of 300ms took %s", el)
-				}
-				conn.Close()
-				d.list(t) // the worker is free again
+	forModes(t, func(t *testing.T, mode string) {
+		// A silent new connection is closed by -head-timeout in the
+		// waiting room; an upload that stops, by -idle-timeout.
+		d := startDaemon(t, mode, 1, "-idle-timeout", "300ms", "-head-timeout", "300ms")
+		for _, req := range []string{"", "UPLOAD silent.bin QUJD"} {
+			conn := dial(t, d.Addr)
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			conn.Write([]byte(req))
+			start := time.Now()
+			reply := readReplyBytes(t, bufio.NewReader(conn))
+			if !strings.Contains(reply, `"status": "ERROR"`) || !(strings.Contains(reply, "idle timeout") || strings.Contains(reply, "-head-timeout")) {
+				t.Errorf("request %q then silence: reply %q, want an idle timeout ERROR", req, reply)
 			}
-			if f := d.files(t); len(f) != 0 {
-				t.Errorf("storage holds %v, want nothing", f)
+			if n, err := conn.Read(make([]byte, 1)); err == nil {
+				t.Errorf("connection still open after the idle timeout (read %d bytes)", n)
 			}
-		})
-	}
+			if el := time.Since(start); el > 5*time.Second {
+				t.Errorf("idle timeout of 300ms took %s", el)
+			}
+			conn.Close()
+			d.list(t) // the worker is free again
+		}
+		if f := d.files(t); len(f) != 0 {
+			t.Errorf("storage holds %v, want nothing", f)
+		}
+	})
 }
 
 // TestClientKilledMidUpload kills a real client process in the middle of
 // an upload: the server counts a failed upload and leaves no file, no
 // temporary file, and the previous version intact.
 func TestClientKilledMidUpload(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 2)
-			old := d.upload(t, "killed.bin", strings.NewReader("previous version"))
-			exe, err := os.Executable()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(exe)
-			cmd.Env = append(os.Environ(), helperEnv+"="+d.Addr)
-			childproc.DieWithParent(cmd, syscall.SIGKILL)
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			if line := testkit.NewLog(out); true {
-				if _, err := line.WaitFor(regexp.MustCompile(`^sent$`), 10*time.Second); err != nil {
-					t.Fatalf("helper client: %v: %s", err, line)
-				}
-			}
-			// The upload is in progress on the server: its temporary file exists.
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
-			cmd.Process.Kill()
-			cmd.Wait()
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.Requests["upload"].Failed == 1 })
-			if f := d.files(t); len(f) != 1 || f[0] != "killed.bin" {
-				t.Errorf("storage holds %v, want only the previous killed.bin", f)
-			}
-			if _, sum := d.get(t, "killed.bin"); sum != old.StoredSHA256 {
-				t.Errorf("previous version changed by a killed upload")
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2)
+		old := d.upload(t, "killed.bin", strings.NewReader("previous version"))
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(exe)
+		cmd.Env = append(os.Environ(), helperEnv+"="+d.Addr)
+		childproc.DieWithParent(cmd, syscall.SIGKILL)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		line := testkit.NewLog(out)
+		if _, err := line.WaitFor(regexp.MustCompile(`^sent$`), 10*time.Second); err != nil {
+			t.Fatalf("helper client: %v: %s", err, line)
+		}
+		// The upload is in progress on the server: its temporary file exists.
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
+		cmd.Process.Kill()
+		cmd.Wait()
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.Requests["upload"].Failed == 1 })
+		if f := d.files(t); len(f) != 1 || f[0] != "killed.bin" {
+			t.Errorf("storage holds %v, want only the previous killed.bin", f)
+		}
+		if _, sum := d.get(t, "killed.bin"); sum != old.StoredSHA256 {
+			t.Errorf("previous version changed by a killed upload")
+		}
+	})
 }
 
 // TestClientVanishesMidDownload resets a connection in the middle of a
 // large download: the worker is free again and the failure is counted.
 func TestClientVanishesMidDownload(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 1)
-			d.upload(t, "big.bin", newPattern(1, 20<<20))
-			conn, err := net.Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			conn.Write([]byte("GET big.bin\r\n\r\n"))
-			if _, err := conn.Read(make([]byte, 1024)); err != nil {
-				t.Fatal(err)
-			}
-			conn.(*net.TCPConn).SetLinger(0)
-			conn.Close()
-			d.list(t) // the worker is free again
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.Requests["get"].Failed == 1 })
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 1)
+		d.upload(t, "big.bin", newPattern(1, 20<<20))
+		conn := dial(t, d.Addr)
+		conn.Write([]byte("GET big.bin\r\n\r\n"))
+		if _, err := conn.Read(make([]byte, 1024)); err != nil {
+			t.Fatal(err)
+		}
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+		d.list(t) // the worker is free again
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.Requests["get"].Failed == 1 })
+	})
 }

@@ -97,6 +97,16 @@ func concurrently(b *testing.B, n int, fn func(i int)) time.Duration {
 
 var vmHWM = regexp.MustCompile(`VmHWM:\s+(\d+) kB`)
 
+// hwmBytes is the peak resident set (VmHWM) of pid, or 0 when unreadable.
+func hwmBytes(pid int) int64 {
+	st, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if m := vmHWM.FindSubmatch(st); m != nil {
+		kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+		return kb << 10
+	}
+	return 0
+}
+
 // peakRSS is the largest peak resident set of the daemon and its children.
 func peakRSS(b *testing.B, d *daemon) int64 {
 	pids := []int{d.Cmd.Process.Pid}
@@ -106,14 +116,7 @@ func peakRSS(b *testing.B, d *daemon) int64 {
 	}
 	var peak int64
 	for _, pid := range pids {
-		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-		if err != nil {
-			continue // a child that was replaced
-		}
-		if m := vmHWM.FindStringSubmatch(string(st)); m != nil {
-			kb, _ := strconv.ParseInt(m[1], 10, 64)
-			peak = max(peak, kb<<10)
-		}
+		peak = max(peak, hwmBytes(pid)) // 0 for a child that was replaced
 	}
 	if peak == 0 {
 		b.Logf("no peak RSS readable for %v", strings.Trim(fmt.Sprint(pids), "[]"))

@@ -139,10 +139,7 @@ func acceptEach(b *testing.B, handle func(net.Conn)) string {
 
 // fetch reads the whole file and returns its SHA-256.
 func (p *plainSender) fetch(b *testing.B) string {
-	conn, err := net.Dial("tcp", p.addr)
-	if err != nil {
-		b.Fatal(err)
-	}
+	conn := dial(b, p.addr)
 	defer conn.Close()
 	h := sha256.New()
 	if _, err := io.CopyBuffer(h, conn, make([]byte, 128<<10)); err != nil {
@@ -194,10 +191,7 @@ func (d *diskReceiver) send(b *testing.B, path string) {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	conn, err := net.Dial("tcp", d.addr)
-	if err != nil {
-		b.Fatal(err)
-	}
+	conn := dial(b, d.addr)
 	defer conn.Close()
 	if _, err := io.Copy(conn, f); err != nil {
 		b.Fatal(err)

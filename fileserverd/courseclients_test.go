@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -208,29 +207,25 @@ func withStar(payload []byte) string {
 func TestCourseClients(t *testing.T) {
 	python := testkit.Python(t)
 	cases := courseCases()
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			// A worker for every client that may run at once, so that no
-			// client waits in the listen queue, and an idle timeout far
-			// above the latency limit.
-			d := startDaemon(t, mode, courseParallel()+2, "-idle-timeout", "60s")
-			seeds := map[string][]byte{}
-			for i, name := range courseSeedNames {
-				seeds[name] = randomBytes(t, 2000+1000*i)
-				d.upload(t, name, bytes.NewReader(seeds[name]))
-			}
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					if tc.big && testing.Short() {
-						t.Skip("1 MB case left out of -short")
-					}
-					t.Parallel()
-					runCourseCase(t, d, python, seeds, tc)
-				})
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		// A worker for every client that may run at once, so that no
+		// client waits, and an idle timeout far above the latency limit.
+		d := startDaemon(t, mode, courseParallel()+2, "-idle-timeout", "60s")
+		seeds := map[string][]byte{}
+		for i, name := range courseSeedNames {
+			seeds[name] = randomBytes(t, 2000+1000*i)
+			d.upload(t, name, bytes.NewReader(seeds[name]))
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				if tc.big && testing.Short() {
+					t.Skip("1 MB case left out of -short")
+				}
+				t.Parallel()
+				runCourseCase(t, d, python, seeds, tc)
+			})
+		}
+	})
 }
 
 // courseParallel is the -test.parallel setting: how many course clients
@@ -276,14 +271,10 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 	requestPath := filepath.Join(tmp, "request.bin")
 	if tc.size > 0 {
 		content = randomBytes(t, tc.size)
-		if err := os.WriteFile(payloadPath, content, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(payloadPath, content, 0o644))
 	}
 	if tc.request != nil {
-		if err := os.WriteFile(requestPath, tc.request(name, content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(requestPath, tc.request(name, content), 0o644))
 	}
 
 	host, port, err := net.SplitHostPort(d.Addr)
@@ -338,9 +329,7 @@ func runCourseCase(t *testing.T, d *daemon, python string, seeds map[string][]by
 // prints.
 func runCourseClient(t *testing.T, python string, args []string) courseResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, args...)
+	cmd := exec.CommandContext(ctxTimeout(t, time.Minute), python, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -127,3 +127,22 @@ func (d *daemon) list(t testing.TB) []string {
 	}
 	return names
 }
+
+// waitUntil polls cond for up to 10 s, and fails the test with failure()
+// if it never holds.
+func waitUntil(t testing.TB, cond func() bool, failure func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal(failure())
+		}
+	}
+}
+
+// must fails the test at once on err.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

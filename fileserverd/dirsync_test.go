@@ -79,37 +79,34 @@ func TestDirSyncFailureStillOK(t *testing.T) {
 	if auditArch[runtime.GOARCH] == 0 {
 		t.Skipf("no seccomp filter for %s", runtime.GOARCH)
 	}
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			self, err := os.Executable()
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
-				cmd.Path = self // which execs serverBin under the filter
-				cmd.Env = append(os.Environ(), failFsyncEnv+"="+serverBin)
-			}})
-			res := d.upload(t, "kept.txt", strings.NewReader("in place"))
-			if res.Stored != int64(len("in place")) {
-				t.Errorf("upload: %+v", res)
-			}
-			if got := d.files(t); len(got) != 1 || got[0] != "kept.txt" {
-				t.Errorf("storage holds %v, want kept.txt", got)
-			}
-			c := d.Client(t)
-			err = c.Delete(ctxTimeout(t, 10*time.Second), "kept.txt")
-			c.Close()
-			if err != nil {
-				t.Errorf("DELETE with the directory sync failing: %v, want OK", err)
-			}
-			if got := d.files(t); len(got) != 0 {
-				t.Errorf("storage holds %v after DELETE", got)
-			}
-			warn := regexp.MustCompile(`level=WARN msg="directory sync failed: done, but a crash could undo it".* cmd=(UPLOAD|DELETE) name=kept.txt error=".*input/output error"`)
-			if _, err := d.Log.WaitForCount(warn, 2, 10*time.Second); err != nil {
-				t.Errorf("no warning for each failed directory sync: %v\n%s", err, d.Log)
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		self, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
+			cmd.Path = self // which execs serverBin under the filter
+			cmd.Env = append(os.Environ(), failFsyncEnv+"="+serverBin)
+		}})
+		res := d.upload(t, "kept.txt", strings.NewReader("in place"))
+		if res.Stored != int64(len("in place")) {
+			t.Errorf("upload: %+v", res)
+		}
+		if got := d.files(t); len(got) != 1 || got[0] != "kept.txt" {
+			t.Errorf("storage holds %v, want kept.txt", got)
+		}
+		c := d.Client(t)
+		err = c.Delete(ctxTimeout(t, 10*time.Second), "kept.txt")
+		c.Close()
+		if err != nil {
+			t.Errorf("DELETE with the directory sync failing: %v, want OK", err)
+		}
+		if got := d.files(t); len(got) != 0 {
+			t.Errorf("storage holds %v after DELETE", got)
+		}
+		warn := regexp.MustCompile(`level=WARN msg="directory sync failed: done, but a crash could undo it".* cmd=(UPLOAD|DELETE) name=kept.txt error=".*input/output error"`)
+		if _, err := d.Log.WaitForCount(warn, 2, 10*time.Second); err != nil {
+			t.Errorf("no warning for each failed directory sync: %v\n%s", err, d.Log)
+		}
+	})
 }

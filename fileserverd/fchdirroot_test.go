@@ -22,21 +22,15 @@ const envFchdirRoot = "FILESERVERD_TEST_FCHDIR_ROOT"
 func TestRootByFchdirKeepsTheDirectory(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "files")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Mkdir(dir, 0o755))
 	d, err := os.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
 	moved := filepath.Join(base, "moved")
-	if err := os.Rename(dir, moved); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Rename(dir, moved))
+	must(t, os.Mkdir(dir, 0o755))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envFchdirRoot+"=probe.bin")
 	cmd.ExtraFiles = []*os.File{d}

@@ -44,10 +44,7 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if client, err = net.Dial("tcp", ln.Addr().String()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
+	client = dial(t, ln.Addr().String())
 	if server, err = ln.Accept(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,9 +75,7 @@ func TestHandOffFrames(t *testing.T) {
 				if n > 0 {
 					lastIn = time.Unix(1_800_000_000, int64(n))
 				}
-				if err := handOff(parent, fd, &conn{replay: replay, lastIn: lastIn}); err != nil {
-					t.Fatal(err)
-				}
+				must(t, handOff(parent, fd, &conn{replay: replay, lastIn: lastIn}))
 				syscall.Close(fd)
 				wc, err := receive(child, buf, oob)
 				if err != nil {
@@ -214,9 +209,7 @@ func TestWorkerChildStopsWhenLinkEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Close(fd)
-	if err := handOff(link, fd, &conn{replay: []byte("LIST\r\n\r\n"), lastIn: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	must(t, handOff(link, fd, &conn{replay: []byte("LIST\r\n\r\n"), lastIn: time.Now()}))
 	if n, err := link.Read(verdict); err != nil || n != 1 || verdict[0] != handBackReceived {
 		t.Fatalf("child's receipt %q, %v\n%s", verdict[:n], err, log)
 	}

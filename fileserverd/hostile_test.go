@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,36 +25,29 @@ import (
 // refused at once instead of blocking its worker in open() for good, LIST
 // leaves them out, and SIGTERM still stops the server.
 func TestFIFONotServed(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 3)
-			if err := syscall.Mkfifo(filepath.Join(d.Dir, "pipe"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink("pipe", filepath.Join(d.Dir, "link")); err != nil {
-				t.Fatal(err)
-			}
-			var wg sync.WaitGroup
-			for _, name := range []string{"pipe", "pipe", "link", "link"} {
-				wg.Go(func() {
-					c := d.Client(t)
-					defer c.Close()
-					_, err := c.Get(ctxTimeout(t, 5*time.Second), name, newHashWriter())
-					if se, ok := err.(*protocol.ServerError); !ok || !strings.Contains(se.Reason, "not a regular file") {
-						t.Errorf("GET %s: %v, want an ERROR saying it is not a regular file", name, err)
-					}
-				})
-			}
-			wg.Wait()
-			if names := d.list(t); len(names) != 0 {
-				t.Errorf("LIST %v, want neither the FIFO nor the link to it", names)
-			}
-			if err := d.Stop(10 * time.Second); err != nil {
-				t.Errorf("stop after the FIFO GETs: %v", err)
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 3)
+		must(t, syscall.Mkfifo(filepath.Join(d.Dir, "pipe"), 0o644))
+		must(t, os.Symlink("pipe", filepath.Join(d.Dir, "link")))
+		var wg sync.WaitGroup
+		for _, name := range []string{"pipe", "pipe", "link", "link"} {
+			wg.Go(func() {
+				c := d.Client(t)
+				defer c.Close()
+				_, err := c.Get(ctxTimeout(t, 5*time.Second), name, newHashWriter())
+				if se, ok := err.(*protocol.ServerError); !ok || !strings.Contains(se.Reason, "not a regular file") {
+					t.Errorf("GET %s: %v, want an ERROR saying it is not a regular file", name, err)
+				}
+			})
+		}
+		wg.Wait()
+		if names := d.list(t); len(names) != 0 {
+			t.Errorf("LIST %v, want neither the FIFO nor the link to it", names)
+		}
+		if err := d.Stop(10 * time.Second); err != nil {
+			t.Errorf("stop after the FIFO GETs: %v", err)
+		}
+	})
 }
 
 // TestHardLinkNotServed links a file from outside the storage directory
@@ -70,9 +62,7 @@ func TestHardLinkNotServed(t *testing.T) {
 			}
 			d := startDaemon(t, "process", 2, extra...)
 			secret := filepath.Join(t.TempDir(), "secret.txt")
-			if err := os.WriteFile(secret, []byte("not for clients"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			must(t, os.WriteFile(secret, []byte("not for clients"), 0o644))
 			if err := os.Link(secret, filepath.Join(d.Dir, "hardlink")); err != nil {
 				t.Skipf("cannot make a hard link here: %v", err)
 			}
@@ -97,42 +87,32 @@ func TestHardLinkNotServed(t *testing.T) {
 // the upload finishes and is stored, the server exits 0, and no temporary
 // file is left.
 func TestSIGHUPStopsGracefully(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 2)
-			c := d.Client(t)
-			defer c.Close()
-			const size = 1 << 20
-			sent := make(chan struct{})
-			src := &signalAfter{r: newPattern(8, size), after: 256 << 10, fn: func() {
-				// The upload is with a worker (STATS's own connection is
-				// the other active one), not still in the waiting room.
-				d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
-				d.Cmd.Process.Signal(syscall.SIGHUP)
-				if _, err := d.Log.WaitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
-					t.Error(err)
-				}
-				close(sent)
-			}}
-			res, err := c.Upload(ctxTimeout(t, 30*time.Second), "hup.bin", src)
-			if err != nil || res.Stored != size {
-				t.Fatalf("upload in flight at SIGHUP: %+v, %v\n%s", res, err, d.Log)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2)
+		c := d.Client(t)
+		defer c.Close()
+		const size = 1 << 20
+		sent := make(chan struct{})
+		src := &signalAfter{r: newPattern(8, size), after: 256 << 10, fn: func() {
+			// The upload is with a worker (STATS's own connection is
+			// the other active one), not still in the waiting room.
+			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
+			d.Cmd.Process.Signal(syscall.SIGHUP)
+			if _, err := d.Log.WaitFor(regexp.MustCompile(`msg="shutting down"`), 10*time.Second); err != nil {
+				t.Error(err)
 			}
-			<-sent
-			select {
-			case <-d.Done():
-			case <-time.After(15 * time.Second):
-				t.Fatal("server did not exit after SIGHUP")
-			}
-			if d.Err() != nil {
-				t.Errorf("exit after SIGHUP: %v, want 0\n%s", d.Err(), d.Log)
-			}
-			if names := d.files(t); len(names) != 1 || names[0] != "hup.bin" {
-				t.Errorf("storage holds %v after SIGHUP, want only hup.bin", names)
-			}
-		})
-	}
+			close(sent)
+		}}
+		res, err := c.Upload(ctxTimeout(t, 30*time.Second), "hup.bin", src)
+		if err != nil || res.Stored != size {
+			t.Fatalf("upload in flight at SIGHUP: %+v, %v\n%s", res, err, d.Log)
+		}
+		<-sent
+		d.exitsZero(t, "SIGHUP", 15*time.Second)
+		if names := d.files(t); len(names) != 1 || names[0] != "hup.bin" {
+			t.Errorf("storage holds %v after SIGHUP, want only hup.bin", names)
+		}
+	})
 }
 
 // signalAfter reads r and calls fn once after bytes have been read.
@@ -223,56 +203,51 @@ func TestListBoundedMemory(t *testing.T) {
 		names[i] = emoji + fmt.Sprintf("%05d", (i*7919)%files) // not in order
 	}
 	want := slices.Sorted(slices.Values(names))
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, lists)
-			for _, name := range names {
-				if err := os.WriteFile(filepath.Join(d.Dir, name), nil, 0o644); err != nil {
-					t.Fatal(err)
-				}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, lists)
+		for _, name := range names {
+			must(t, os.WriteFile(filepath.Join(d.Dir, name), nil, 0o644))
+		}
+		rssSum := func() int64 {
+			var sum int64
+			for _, b := range rssBytes(t, d.Cmd.Process.Pid) {
+				sum += b
 			}
-			rssSum := func() int64 {
-				var sum int64
-				for _, b := range rssBytes(t, d.Cmd.Process.Pid) {
-					sum += b
-				}
-				return sum
-			}
-			before := rssSum()
-			var wg sync.WaitGroup
-			for range lists {
-				wg.Go(func() {
-					c := d.Client(t)
-					defer c.Close()
-					// Streamed and compared as they come: more names
-					// than Client.List collects.
-					i, unsorted := 0, 0
-					n, err := c.ListEach(ctxTimeout(t, 60*time.Second), func(name []byte) error {
-						if i >= len(want) || string(name) != want[i] {
-							unsorted++
-						}
-						i++
-						return nil
-					})
-					if err != nil {
-						t.Errorf("LIST of %d files: %v", files, err)
-						return
+			return sum
+		}
+		before := rssSum()
+		var wg sync.WaitGroup
+		for range lists {
+			wg.Go(func() {
+				c := d.Client(t)
+				defer c.Close()
+				// Streamed and compared as they come: more names
+				// than Client.List collects.
+				i, unsorted := 0, 0
+				n, err := c.ListEach(ctxTimeout(t, 60*time.Second), func(name []byte) error {
+					if i >= len(want) || string(name) != want[i] {
+						unsorted++
 					}
-					if n != len(want) || unsorted > 0 {
-						t.Errorf("LIST: %d names, %d of them out of place; want %d, sorted", n, unsorted, len(want))
-					}
+					i++
+					return nil
 				})
-			}
-			wg.Wait()
-			time.Sleep(time.Second) // the issue measures 1 s after the replies
-			after := rssSum()
-			t.Logf("server RSS %.1f MiB before %d LISTs of %d files, %.1f MiB 1 s after", mib(before), lists, files, mib(after))
-			if after-before > 16<<20 {
-				t.Errorf("server RSS grew by %.1f MiB over %d LISTs, want at most 16 MiB", mib(after-before), lists)
-			}
-		})
-	}
+				if err != nil {
+					t.Errorf("LIST of %d files: %v", files, err)
+					return
+				}
+				if n != len(want) || unsorted > 0 {
+					t.Errorf("LIST: %d names, %d of them out of place; want %d, sorted", n, unsorted, len(want))
+				}
+			})
+		}
+		wg.Wait()
+		time.Sleep(time.Second) // the issue measures 1 s after the replies
+		after := rssSum()
+		t.Logf("server RSS %.1f MiB before %d LISTs of %d files, %.1f MiB 1 s after", mib(before), lists, files, mib(after))
+		if after-before > 16<<20 {
+			t.Errorf("server RSS grew by %.1f MiB over %d LISTs, want at most 16 MiB", mib(after-before), lists)
+		}
+	})
 }
 
 // TestStorageDirResolvedOnce starts process mode on a symbolic link to
@@ -283,17 +258,11 @@ func TestListBoundedMemory(t *testing.T) {
 func TestStorageDirResolvedOnce(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	link := filepath.Join(t.TempDir(), "files")
-	if err := os.Symlink(a, link); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Symlink(a, link))
 	d := startDaemon(t, "process", 1, "-dir", link)
 	repoint := filepath.Join(filepath.Dir(link), "files.new")
-	if err := os.Symlink(b, repoint); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(repoint, link); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Symlink(b, repoint))
+	must(t, os.Rename(repoint, link))
 	killChild := func(restarts uint64) {
 		t.Helper()
 		pids := treePids(d.Cmd.Process.Pid)
@@ -307,21 +276,15 @@ func TestStorageDirResolvedOnce(t *testing.T) {
 	d.upload(t, "after-restart.txt", strings.NewReader("stored in A"))
 
 	// An upload cut by the child's death: its temporary file is in A.
-	conn, err := net.Dial("tcp", d.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dial(t, d.Addr)
 	fmt.Fprintf(conn, "UPLOAD cut.bin\r\n%s", strings.Repeat("QUFB", 4096))
 	temps := func() []string {
 		m, _ := filepath.Glob(filepath.Join(a, tempPrefix+"*"))
 		return m
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(temps()) == 0; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no temporary file in A for the upload in progress; A holds %v, B holds %v", dirNames(t, a), dirNames(t, b))
-		}
-	}
+	waitUntil(t, func() bool { return len(temps()) > 0 }, func() string {
+		return fmt.Sprintf("no temporary file in A for the upload in progress; A holds %v, B holds %v", dirNames(t, a), dirNames(t, b))
+	})
 	killChild(2)
 	if left := temps(); len(left) != 0 {
 		t.Errorf("temporary files left in A after the child died: %v", left)

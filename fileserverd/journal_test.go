@@ -107,9 +107,7 @@ func journalFile(t *testing.T) (*os.File, *syscall.Stat_t) {
 // rewind empties f for the next write.
 func rewind(t *testing.T, f *os.File) {
 	t.Helper()
-	if err := f.Truncate(0); err != nil {
-		t.Fatal(err)
-	}
+	must(t, f.Truncate(0))
 	if _, err := f.Seek(0, 0); err != nil {
 		t.Fatal(err)
 	}

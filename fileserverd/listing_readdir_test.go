@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 )
 
@@ -18,19 +15,7 @@ import (
 func TestPassReadDirKeepsWhatGetdentsKeeps(t *testing.T) {
 	const batch = 50
 	dir := t.TempDir()
-	for i := range 3*batch + 7 {
-		name := fmt.Sprintf("f%05d", (i*7919)%(3*batch+7))
-		if i%3 == 0 {
-			name += "-é😀"
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.WriteFile(filepath.Join(dir, ".upload-1-x.tmp"), nil, 0o644)
-	os.Mkdir(filepath.Join(dir, "subdir"), 0o755)
-	os.Symlink("f00000", filepath.Join(dir, "symlink"))
-	syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
+	fillListDir(t, dir, 3*batch+7)
 
 	d, err := os.Open(dir)
 	if err != nil {
@@ -46,9 +31,7 @@ func TestPassReadDirKeepsWhatGetdentsKeeps(t *testing.T) {
 			t.Fatal(err)
 		}
 		l.batch = l.batch[:0]
-		if err := pass(); err != nil {
-			t.Fatal(err)
-		}
+		must(t, pass())
 		slices.SortFunc(l.batch, bytes.Compare)
 		var names []string
 		for _, n := range l.batch {

@@ -20,29 +20,13 @@ func TestListerSortedInPasses(t *testing.T) {
 		for _, hardLinks := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%d files, hard links %v", files, hardLinks), func(t *testing.T) {
 				dir := t.TempDir()
-				var want []string
-				for i := range files {
-					name := fmt.Sprintf("f%05d", (i*7919)%max(files, 1))
-					if i%3 == 0 {
-						name += "-é😀" // multi-byte names sort by bytes
-					}
-					want = append(want, name)
-					if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
+				want := fillListDir(t, dir, files)
 				outside := filepath.Join(t.TempDir(), "outside")
 				os.WriteFile(outside, nil, 0o644)
-				if err := os.Link(outside, filepath.Join(dir, "hardlink")); err != nil {
-					t.Fatal(err)
-				}
+				must(t, os.Link(outside, filepath.Join(dir, "hardlink")))
 				if hardLinks {
 					want = append(want, "hardlink")
 				}
-				os.WriteFile(filepath.Join(dir, ".upload-1-x.tmp"), nil, 0o644)
-				os.Mkdir(filepath.Join(dir, "subdir"), 0o755)
-				os.Symlink("f00000", filepath.Join(dir, "symlink"))
-				syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
 				slices.Sort(want)
 
 				st, err := openStore(dir)
@@ -69,15 +53,34 @@ func TestListerSortedInPasses(t *testing.T) {
 	}
 }
 
-// BenchmarkList lists 20,000 files of 253-byte names, the size of the
-// hostile LIST of issue 11.
+// fillListDir makes n regular files in dir, in no order, a third of them
+// with multi-byte names (which sort by bytes), beside what LIST leaves
+// out: a temporary file, a directory, a symbolic link and a FIFO. It
+// returns the files' names.
+func fillListDir(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("f%05d", (i*7919)%max(n, 1))
+		if i%3 == 0 {
+			name += "-é😀"
+		}
+		names = append(names, name)
+		must(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
+	}
+	os.WriteFile(filepath.Join(dir, ".upload-1-x.tmp"), nil, 0o644)
+	os.Mkdir(filepath.Join(dir, "subdir"), 0o755)
+	os.Symlink("f00000", filepath.Join(dir, "symlink"))
+	syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
+	return names
+}
+
+// BenchmarkList lists 20,000 files of 253-byte names, a hostile LIST.
 func BenchmarkList(b *testing.B) {
 	dir := b.TempDir()
 	for i := range 20000 {
 		name := fmt.Sprintf("%s%05d", string(slices.Repeat([]rune{'😀'}, 62)), i)
-		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
-			b.Fatal(err)
-		}
+		must(b, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
 	}
 	st, err := openStore(dir)
 	if err != nil {

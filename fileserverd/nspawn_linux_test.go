@@ -312,9 +312,7 @@ func bootContainer(t *testing.T, s containerSetup) *container {
 			t.Error(err)
 		}
 	})
-	if err := os.MkdirAll(s.state, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.MkdirAll(s.state, 0o755))
 	console, err := os.OpenFile(c.console, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -325,9 +323,7 @@ func bootContainer(t *testing.T, s containerSetup) *container {
 	c.nspawn.Stdout, c.nspawn.Stderr = console, console
 	// Should the test binary die, nspawn gets SIGTERM and powers off.
 	c.nspawn.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
-	if err := c.nspawn.Start(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, c.nspawn.Start())
 	go func() { c.waitErr = c.nspawn.Wait(); close(c.done) }()
 
 	start := time.Now()

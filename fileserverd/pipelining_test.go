@@ -13,8 +13,7 @@ import (
 
 // TestPipelinedRequestsAnsweredInOrder sends requests one after the other
 // in one write, in the forms fileserverd accepts, and checks every reply
-// and every file. Today's code stored "LIST" into the file pc and never
-// answered it, and answered two uploads with one ERROR.
+// and every file.
 func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
 	big := base64.StdEncoding.EncodeToString(make([]byte, 1<<20+3)) // over -max-size 1MB
 	type reply struct {
@@ -64,29 +63,26 @@ func TestPipelinedRequestsAnsweredInOrder(t *testing.T) {
 			[]reply{refused("the key"), ok(`"data": [`)},
 			nil},
 	}
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 2, "-max-size", "1MB")
-			for _, tc := range cases {
-				res := runScript(t, d.Addr, len(tc.want), 20*time.Second, step{tc.send, 0})
-				if len(res.replies) != len(tc.want) {
-					t.Errorf("%s: %d replies %q, want %d", tc.name, len(res.replies), res.replies, len(tc.want))
-					continue
-				}
-				for i, w := range tc.want {
-					r := res.replies[i]
-					if isOK(r) != w.ok || !strings.Contains(r, w.says) {
-						t.Errorf("%s: reply %d is %.200q, want %s saying %s", tc.name, i+1, r, map[bool]string{true: "OK", false: "ERROR"}[w.ok], w.says)
-					}
-				}
-				for name, want := range tc.files {
-					got, exists := d.stored(t, name)
-					if want == "" && exists || got != want {
-						t.Errorf("%s: %s holds %q (exists: %v), want %q", tc.name, name, got, exists, want)
-					}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2, "-max-size", "1MB")
+		for _, tc := range cases {
+			res := runScript(t, d.Addr, len(tc.want), 20*time.Second, step{tc.send, 0})
+			if len(res.replies) != len(tc.want) {
+				t.Errorf("%s: %d replies %q, want %d", tc.name, len(res.replies), res.replies, len(tc.want))
+				continue
+			}
+			for i, w := range tc.want {
+				r := res.replies[i]
+				if isOK(r) != w.ok || !strings.Contains(r, w.says) {
+					t.Errorf("%s: reply %d is %.200q, want %s saying %s", tc.name, i+1, r, map[bool]string{true: "OK", false: "ERROR"}[w.ok], w.says)
 				}
 			}
-		})
-	}
+			for name, want := range tc.files {
+				got, exists := d.stored(t, name)
+				if want == "" && exists || got != want {
+					t.Errorf("%s: %s holds %q (exists: %v), want %q", tc.name, name, got, exists, want)
+				}
+			}
+		}
+	})
 }

@@ -5,6 +5,7 @@ package main
 // through /proc.
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"regexp"
@@ -71,22 +72,26 @@ func treePids(pid int) []int {
 		if err != nil || p == pid {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
 		// After the command: state, then the parent's pid.
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+		if f := statFields(p); len(f) > 1 && f[1] == strconv.Itoa(pid) {
 			pids = append(pids, p)
 		}
 	}
 	return pids
+}
+
+// statFields is /proc/<pid>/stat's fields after the command, the state
+// first, or nil when it cannot be read.
+func statFields(pid int) []string { return statFileFields("/proc/" + strconv.Itoa(pid) + "/stat") }
+
+// statFileFields is statFields of a stat file, a thread's too.
+func statFileFields(path string) []string {
+	b, err := os.ReadFile(path)
+	i := bytes.LastIndexByte(b, ')')
+	if err != nil || i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
 }
 
 // fdNumbers returns a process's open file descriptors, nil if it is gone.

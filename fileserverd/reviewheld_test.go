@@ -1,8 +1,8 @@
 package main
 
-// What held in issue 21's review, both modes, kept with the stricter
-// reading: encoded traversal and NUL refused, 2000-deep JSON answered,
-// SIGTERM with 50 uploads in flight, clients racing on one name.
+// Both modes, the stricter reading: encoded traversal and NUL refused,
+// 2000-deep JSON answered, SIGTERM with 50 uploads in flight, clients
+// racing on one name.
 
 import (
 	"errors"
@@ -33,21 +33,18 @@ func TestReviewRefusalsHold(t *testing.T) {
 		{"GET a%2f..%2fx\r\n\r\n", "not found"}, // no decoding of %: a name like any other
 		{`{"command": "list", "x": ` + deep + `}`, `"status": "OK", "data": [`},
 	}
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 1)
-			for _, tc := range cases {
-				res := runScript(t, d.Addr, 1, 10*time.Second, step{tc.send, 0})
-				if len(res.replies) != 1 || !strings.Contains(res.replies[0], tc.want) {
-					t.Errorf("%.60q: replies %.200q, want one saying %s", tc.send, res.replies, tc.want)
-				}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 1)
+		for _, tc := range cases {
+			res := runScript(t, d.Addr, 1, 10*time.Second, step{tc.send, 0})
+			if len(res.replies) != 1 || !strings.Contains(res.replies[0], tc.want) {
+				t.Errorf("%.60q: replies %.200q, want one saying %s", tc.send, res.replies, tc.want)
 			}
-			if f := d.files(t); len(f) != 0 {
-				t.Errorf("storage holds %v, want nothing", f)
-			}
-		})
-	}
+		}
+		if f := d.files(t); len(f) != 0 {
+			t.Errorf("storage holds %v, want nothing", f)
+		}
+	})
 }
 
 // slowSource yields n bytes of newPattern(seed, n) in pieces, pausing
@@ -78,65 +75,55 @@ func TestSIGTERMWithFiftyUploadsInFlight(t *testing.T) {
 		t.Skip("50 x 1 MB slow uploads: not in -short")
 	}
 	const uploads, size = 50, 1 << 20
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, uploads, "-shutdown-timeout", "60s")
-			var wg sync.WaitGroup
-			var started atomic.Int64
-			allStarted := make(chan struct{})
-			acked := make([]bool, uploads)
-			for i := range uploads {
-				wg.Go(func() {
-					c := d.Client(t)
-					defer c.Close()
-					src := &slowSource{p: newPattern(uint64(100+i), size), signal: 256 << 10, fn: func() {
-						if started.Add(1) == uploads {
-							close(allStarted)
-						}
-					}}
-					res, err := c.Upload(ctxTimeout(t, time.Minute), fmt.Sprintf("f%02d", i), src)
-					if err == nil && res.StoredSHA256 == patternSum(uint64(100+i), size) {
-						acked[i] = true
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, uploads, "-shutdown-timeout", "60s")
+		var wg sync.WaitGroup
+		var started atomic.Int64
+		allStarted := make(chan struct{})
+		acked := make([]bool, uploads)
+		for i := range uploads {
+			wg.Go(func() {
+				c := d.Client(t)
+				defer c.Close()
+				src := &slowSource{p: newPattern(uint64(100+i), size), signal: 256 << 10, fn: func() {
+					if started.Add(1) == uploads {
+						close(allStarted)
 					}
-				})
-			}
-			select {
-			case <-allStarted:
-			case <-time.After(30 * time.Second):
-				t.Fatalf("only %d of %d uploads under way after 30 s", started.Load(), uploads)
-			}
-			d.Cmd.Process.Signal(syscall.SIGTERM)
-			wg.Wait()
-			select {
-			case <-d.Done():
-			case <-time.After(30 * time.Second):
-				t.Fatal("server did not exit after SIGTERM")
-			}
-			if d.Err() != nil {
-				t.Errorf("exit after SIGTERM: %v, want 0", d.Err())
-			}
-			n := 0
-			for i, ok := range acked {
-				got, exists := d.stored(t, fmt.Sprintf("f%02d", i))
-				switch {
-				case ok:
-					n++
-					if sha256Hex([]byte(got)) != patternSum(uint64(100+i), size) {
-						t.Errorf("f%02d acknowledged, but the file holds %d other bytes", i, len(got))
-					}
-				case exists && sha256Hex([]byte(got)) != patternSum(uint64(100+i), size):
-					t.Errorf("f%02d not acknowledged, and a file of %d other bytes is stored", i, len(got))
+				}}
+				res, err := c.Upload(ctxTimeout(t, time.Minute), fmt.Sprintf("f%02d", i), src)
+				if err == nil && res.StoredSHA256 == patternSum(uint64(100+i), size) {
+					acked[i] = true
 				}
-			}
-			for _, f := range d.files(t) {
-				if strings.HasPrefix(f, tempPrefix) {
-					t.Errorf("temporary file %s left", f)
+			})
+		}
+		select {
+		case <-allStarted:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("only %d of %d uploads under way after 30 s", started.Load(), uploads)
+		}
+		d.Cmd.Process.Signal(syscall.SIGTERM)
+		wg.Wait()
+		d.exitsZero(t, "SIGTERM", 30*time.Second)
+		n := 0
+		for i, ok := range acked {
+			got, exists := d.stored(t, fmt.Sprintf("f%02d", i))
+			switch {
+			case ok:
+				n++
+				if sha256Hex([]byte(got)) != patternSum(uint64(100+i), size) {
+					t.Errorf("f%02d acknowledged, but the file holds %d other bytes", i, len(got))
 				}
+			case exists && sha256Hex([]byte(got)) != patternSum(uint64(100+i), size):
+				t.Errorf("f%02d not acknowledged, and a file of %d other bytes is stored", i, len(got))
 			}
-			t.Logf("%d of %d uploads in flight at SIGTERM acknowledged and stored whole", n, uploads)
-		})
-	}
+		}
+		for _, f := range d.files(t) {
+			if strings.HasPrefix(f, tempPrefix) {
+				t.Errorf("temporary file %s left", f)
+			}
+		}
+		t.Logf("%d of %d uploads in flight at SIGTERM acknowledged and stored whole", n, uploads)
+	})
 }
 
 // TestRacingClientsOnOneName has 20 clients upload, download and delete
@@ -151,53 +138,50 @@ func TestRacingClientsOnOneName(t *testing.T) {
 	for v := range clients {
 		versions[patternSum(uint64(v), size)] = true
 	}
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5)
-			var mixed, ops atomic.Int64
-			stop := time.Now().Add(5 * time.Second)
-			var wg sync.WaitGroup
-			for v := range clients {
-				wg.Go(func() {
-					c := d.Client(t)
-					defer c.Close()
-					for k := 0; time.Now().Before(stop); k++ {
-						ctx := ctxTimeout(t, 30*time.Second)
-						ops.Add(1)
-						switch k % 3 {
-						case 0:
-							if res, err := c.Upload(ctx, "race.bin", newPattern(uint64(v), size)); err != nil || !versions[res.StoredSHA256] {
-								t.Errorf("upload of version %d: %+v, %v", v, res, err)
-							}
-						case 1:
-							w := newHashWriter()
-							if _, err := c.Get(ctx, "race.bin", w); err == nil && !versions[w.sum()] {
-								mixed.Add(1)
-							}
-						case 2:
-							if err := c.Delete(ctx, "race.bin"); err != nil {
-								if se := (*protocol.ServerError)(nil); !errors.As(err, &se) {
-									t.Errorf("DELETE: %v", err) // not found is fine
-								}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5)
+		var mixed, ops atomic.Int64
+		stop := time.Now().Add(5 * time.Second)
+		var wg sync.WaitGroup
+		for v := range clients {
+			wg.Go(func() {
+				c := d.Client(t)
+				defer c.Close()
+				for k := 0; time.Now().Before(stop); k++ {
+					ctx := ctxTimeout(t, 30*time.Second)
+					ops.Add(1)
+					switch k % 3 {
+					case 0:
+						if res, err := c.Upload(ctx, "race.bin", newPattern(uint64(v), size)); err != nil || !versions[res.StoredSHA256] {
+							t.Errorf("upload of version %d: %+v, %v", v, res, err)
+						}
+					case 1:
+						w := newHashWriter()
+						if _, err := c.Get(ctx, "race.bin", w); err == nil && !versions[w.sum()] {
+							mixed.Add(1)
+						}
+					case 2:
+						if err := c.Delete(ctx, "race.bin"); err != nil {
+							if se := (*protocol.ServerError)(nil); !errors.As(err, &se) {
+								t.Errorf("DELETE: %v", err) // not found is fine
 							}
 						}
 					}
-				})
-			}
-			wg.Wait()
-			if n := mixed.Load(); n != 0 {
-				t.Errorf("%d downloads were no uploaded version", n)
-			}
-			if got, exists := d.stored(t, "race.bin"); exists && !versions[sha256Hex([]byte(got))] {
-				t.Errorf("the file left is no uploaded version (%d bytes)", len(got))
-			}
-			for _, f := range d.files(t) {
-				if strings.HasPrefix(f, tempPrefix) {
-					t.Errorf("temporary file %s left", f)
 				}
+			})
+		}
+		wg.Wait()
+		if n := mixed.Load(); n != 0 {
+			t.Errorf("%d downloads were no uploaded version", n)
+		}
+		if got, exists := d.stored(t, "race.bin"); exists && !versions[sha256Hex([]byte(got))] {
+			t.Errorf("the file left is no uploaded version (%d bytes)", len(got))
+		}
+		for _, f := range d.files(t) {
+			if strings.HasPrefix(f, tempPrefix) {
+				t.Errorf("temporary file %s left", f)
 			}
-			t.Logf("%d operations by %d clients", ops.Load(), clients)
-		})
-	}
+		}
+		t.Logf("%d operations by %d clients", ops.Load(), clients)
+	})
 }

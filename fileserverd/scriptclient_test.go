@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/base64"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,11 +32,7 @@ type scripted struct {
 // connection, or timeout passed.
 func runScript(t testing.TB, addr string, want int, timeout time.Duration, steps ...step) scripted {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dial(t, addr)
 	conn.SetDeadline(time.Now().Add(timeout))
 	start := time.Now()
 	sent := make(chan struct{})

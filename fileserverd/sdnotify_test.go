@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,12 +24,10 @@ import (
 // expects READY=1 from the main process once it serves, then STOPPING=1
 // when SIGTERM starts the shutdown, and nothing from worker children.
 func TestSdNotify(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "notify")
-			testSdNotify(t, mode, path, listenNotify(t, path))
-		})
-	}
+	forModesInTurn(t, func(t *testing.T, mode string) {
+		path := filepath.Join(t.TempDir(), "notify")
+		testSdNotify(t, mode, path, listenNotify(t, path))
+	})
 	// systemd's own NOTIFY_SOCKET is a path; containers and test managers
 	// use abstract names, which start with '@'.
 	t.Run("abstract", func(t *testing.T) {
@@ -113,11 +112,4 @@ func readNotify(t *testing.T, conn *net.UnixConn, timeout time.Duration) (string
 	return string(buf[:n]), int(cred.Pid)
 }
 
-func hasLine(s, line string) bool {
-	for l := range strings.SplitSeq(s, "\n") {
-		if l == line {
-			return true
-		}
-	}
-	return false
-}
+func hasLine(s, line string) bool { return slices.Contains(strings.Split(s, "\n"), line) }

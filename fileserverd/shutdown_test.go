@@ -32,62 +32,63 @@ const shutdownMargin = 5 * time.Second
 // within -shutdown-timeout and its graces, say which request it cut, and
 // exit non-zero once the kernel lets the process go.
 func TestShutdownAbandonsBlockedWorker(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			fsys := mountLoopExt4(t)
-			d := startDaemon(t, mode, 2, "-dir", fsys.dir, "-shutdown-timeout", "1s")
-			up := startRawUpload(t, d.Addr, "frozen.bin")
-			pid := waitTempFile(t, fsys.dir)
+	forModesInTurn(t, func(t *testing.T, mode string) {
+		fsys := mountLoopExt4(t)
+		d := startDaemon(t, mode, 2, "-dir", fsys.dir, "-shutdown-timeout", "1s")
+		up := startRawUpload(t, d.Addr, "frozen.bin")
+		pid := waitTempFile(t, fsys.dir)
 
-			fsys.freeze(t)
-			up.push(4 << 20) // more than the socket buffers: the worker has to write
-			waitBlockedInKernel(t, pid)
-
-			sigterm := time.Now()
-			d.Cmd.Process.Signal(syscall.SIGTERM)
-			var cut *regexp.Regexp
-			bound := time.Second + shutdownGrace
-			if mode == "thread" {
-				cut = regexp.MustCompile(`fileserverd: shutdown timeout \(1s\) cut 1 request in flight: worker \d+: UPLOAD "frozen\.bin" from ` +
-					regexp.QuoteMeta(up.remote) + ` \(abandoned: its worker was still blocked 5s later\)`)
-			} else {
-				bound = time.Second + killGrace + reapGrace
-				cut = regexp.MustCompile(`fileserverd: worker \d+ \(pid ` + strconv.Itoa(pid) + `\): still running 2s after SIGKILL \(blocked in the kernel\), abandoned, cutting UPLOAD "frozen\.bin" from ` +
-					regexp.QuoteMeta(up.remote))
-			}
-			if _, err := d.Log.WaitFor(cut, bound+shutdownMargin); err != nil {
-				t.Fatalf("%v after SIGTERM: %v\nlog:\n%s", time.Since(sigterm).Round(time.Millisecond), err, d.Log)
-			}
-			took := time.Since(sigterm)
-			t.Logf("cut request named %v after SIGTERM", took.Round(time.Millisecond))
-			if took < time.Second {
-				t.Errorf("the request was cut %v after SIGTERM, before the 1s shutdown timeout", took)
-			}
-			// Still frozen, still blocked: the line did not wait for a thaw.
-			if !blockedInKernel(pid) {
-				t.Fatalf("no thread of pid %d is blocked in the kernel any more: the test did not hold the worker", pid)
-			}
-			logged := regexp.MustCompile(`level=WARN msg="request cut at the shutdown timeout" (?:pid=\d+ )?worker=\d+ remote=` +
-				regexp.QuoteMeta(up.remote) + ` cmd=UPLOAD name=frozen\.bin worker_abandoned=true`)
-			if !logged.MatchString(d.Log.String()) {
-				t.Errorf("no warning naming the abandoned request:\n%s", d.Log)
-			}
-			if mode == "process" {
-				// The parent is not held by its blocked child: it has
-				// exited already, while the file system is frozen.
-				waitDone(t, d, shutdownMargin+5*time.Second) // +5s: the child still holds the log pipe
-			}
-
-			fsys.thaw()
-			waitDone(t, d, shutdownMargin)
-			if ee, ok := d.Err().(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-				t.Errorf("exit after an abandoned worker: %v, want exit status 1\nlog:\n%s", d.Err(), d.Log)
-			}
-			if mode == "process" {
-				waitGone(t, pid) // before the unmount
-			}
+		fsys.freeze(t)
+		up.push(4 << 20) // more than the socket buffers: the worker has to write
+		waitUntil(t, func() bool { return blockedInKernel(pid) }, func() string {
+			return fmt.Sprintf("no thread of pid %d blocked in the kernel within 10s of the freeze", pid)
 		})
-	}
+
+		sigterm := time.Now()
+		d.Cmd.Process.Signal(syscall.SIGTERM)
+		var cut *regexp.Regexp
+		bound := time.Second + shutdownGrace
+		if mode == "thread" {
+			cut = regexp.MustCompile(`fileserverd: shutdown timeout \(1s\) cut 1 request in flight: worker \d+: UPLOAD "frozen\.bin" from ` +
+				regexp.QuoteMeta(up.remote) + ` \(abandoned: its worker was still blocked 5s later\)`)
+		} else {
+			bound = time.Second + killGrace + reapGrace
+			cut = regexp.MustCompile(`fileserverd: worker \d+ \(pid ` + strconv.Itoa(pid) + `\): still running 2s after SIGKILL \(blocked in the kernel\), abandoned, cutting UPLOAD "frozen\.bin" from ` +
+				regexp.QuoteMeta(up.remote))
+		}
+		if _, err := d.Log.WaitFor(cut, bound+shutdownMargin); err != nil {
+			t.Fatalf("%v after SIGTERM: %v\nlog:\n%s", time.Since(sigterm).Round(time.Millisecond), err, d.Log)
+		}
+		took := time.Since(sigterm)
+		t.Logf("cut request named %v after SIGTERM", took.Round(time.Millisecond))
+		if took < time.Second {
+			t.Errorf("the request was cut %v after SIGTERM, before the 1s shutdown timeout", took)
+		}
+		// Still frozen, still blocked: the line did not wait for a thaw.
+		if !blockedInKernel(pid) {
+			t.Fatalf("no thread of pid %d is blocked in the kernel any more: the test did not hold the worker", pid)
+		}
+		logged := regexp.MustCompile(`level=WARN msg="request cut at the shutdown timeout" (?:pid=\d+ )?worker=\d+ remote=` +
+			regexp.QuoteMeta(up.remote) + ` cmd=UPLOAD name=frozen\.bin worker_abandoned=true`)
+		if !logged.MatchString(d.Log.String()) {
+			t.Errorf("no warning naming the abandoned request:\n%s", d.Log)
+		}
+		if mode == "process" {
+			// The parent is not held by its blocked child: it has
+			// exited already, while the file system is frozen.
+			waitDone(t, d, shutdownMargin+5*time.Second) // +5s: the child still holds the log pipe
+		}
+
+		fsys.thaw()
+		waitDone(t, d, shutdownMargin)
+		if ee, ok := d.Err().(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Errorf("exit after an abandoned worker: %v, want exit status 1\nlog:\n%s", d.Err(), d.Log)
+		}
+		if mode == "process" {
+			// Gone before the unmount.
+			waitUntil(t, func() bool { return !processAlive(pid) }, func() string { return fmt.Sprintf("pid %d still alive 10s after the thaw", pid) })
+		}
+	})
 }
 
 // TestShutdownKillsStoppedChild stops the process-mode server while the
@@ -101,11 +102,11 @@ func TestShutdownKillsStoppedChild(t *testing.T) {
 	if !regexp.MustCompile(`msg="worker started" worker=\d+ pid=` + strconv.Itoa(pid) + `\b`).MatchString(d.Log.String()) {
 		t.Fatalf("the upload's temporary file names pid %d, not a worker child:\n%s", pid, d.Log)
 	}
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	must(t, syscall.Kill(pid, syscall.SIGSTOP))
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
-	waitProcState(t, pid, 'T')
+	waitUntil(t, func() bool { return procState(fmt.Sprintf("/proc/%d/stat", pid)) == 'T' }, func() string {
+		return fmt.Sprintf("pid %d not stopped within 10s", pid)
+	})
 
 	sigterm := time.Now()
 	d.Cmd.Process.Signal(syscall.SIGTERM)
@@ -136,19 +137,13 @@ type rawUpload struct {
 // startRawUpload begins "UPLOAD name <base64>" with 256 KiB of content.
 func startRawUpload(t *testing.T, addr, name string) *rawUpload {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := dial(t, addr)
 	u := &rawUpload{conn: conn, remote: conn.LocalAddr().String()}
 	conn.SetWriteDeadline(time.Now().Add(time.Minute))
 	if _, err := conn.Write([]byte("UPLOAD " + name + " ")); err != nil {
 		t.Fatal(err)
 	}
-	if err := u.write(256 << 10); err != nil {
-		t.Fatal(err)
-	}
+	must(t, u.write(256<<10))
 	return u
 }
 
@@ -198,50 +193,12 @@ func blockedInKernel(pid int) bool {
 	return false
 }
 
-func waitBlockedInKernel(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !blockedInKernel(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no thread of pid %d blocked in the kernel within 10s of the freeze", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // procState is the state letter of a /proc/.../stat file, or 0.
 func procState(statFile string) byte {
-	b, err := os.ReadFile(statFile)
-	if err != nil {
-		return 0
+	if f := statFileFields(statFile); len(f) > 0 {
+		return f[0][0]
 	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
-	}
-	return b[i+2]
-}
-
-func waitProcState(t *testing.T, pid int, state byte) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for procState(fmt.Sprintf("/proc/%d/stat", pid)) != state {
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d not in state %c within 10s", pid, state)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func waitGone(t *testing.T, pid int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for processAlive(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d still alive 10s after the thaw", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return 0
 }
 
 // waitDone waits for the daemon's exit, failing the test past timeout.
@@ -251,6 +208,16 @@ func waitDone(t *testing.T, d *daemon, timeout time.Duration) {
 	case <-d.Done():
 	case <-time.After(timeout):
 		t.Fatalf("fileserverd did not exit within %s\nlog:\n%s", timeout, d.Log)
+	}
+}
+
+// exitsZero waits up to timeout for the daemon to exit after signal, and
+// checks that it exited 0.
+func (d *daemon) exitsZero(t *testing.T, signal string, timeout time.Duration) {
+	t.Helper()
+	waitDone(t, d, timeout)
+	if d.Err() != nil {
+		t.Errorf("exit after %s: %v, want 0\n%s", signal, d.Err(), d.Log)
 	}
 }
 
@@ -276,12 +243,8 @@ func mountLoopExt4(t *testing.T) *loopFS {
 	}
 	base := t.TempDir()
 	img := filepath.Join(base, "fs.img")
-	if err := os.WriteFile(img, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(img, 64<<20); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.WriteFile(img, nil, 0o600))
+	must(t, os.Truncate(img, 64<<20))
 	if out, err := exec.Command("mkfs.ext4", "-q", "-F", img).CombinedOutput(); err != nil {
 		t.Skipf("mkfs.ext4: %v\n%s", err, out)
 	}
@@ -296,9 +259,7 @@ func mountLoopExt4(t *testing.T) *loopFS {
 		}
 	})
 	dir := filepath.Join(base, "mnt")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, os.Mkdir(dir, 0o755))
 	if out, err := exec.Command("mount", "-t", "ext4", dev, dir).CombinedOutput(); err != nil {
 		t.Skipf("mount %s: %v\n%s", dev, err, out)
 	}
@@ -318,15 +279,9 @@ func mountLoopExt4(t *testing.T) *loopFS {
 	// Never freeze anything but this loop device: the directory must be
 	// its file system's, not the one it was made in.
 	var st, devSt, rootSt syscall.Stat_t
-	if err := syscall.Stat(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Stat(dev, &devSt); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Stat("/", &rootSt); err != nil {
-		t.Fatal(err)
-	}
+	must(t, syscall.Stat(dir, &st))
+	must(t, syscall.Stat(dev, &devSt))
+	must(t, syscall.Stat("/", &rootSt))
 	if st.Dev != devSt.Rdev || st.Dev == rootSt.Dev {
 		t.Fatalf("%s is not the root of %s's file system (dev %#x, want %#x): refusing to freeze it", dir, dev, st.Dev, devSt.Rdev)
 	}

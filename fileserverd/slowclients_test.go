@@ -71,9 +71,7 @@ func (d *daemon) put(t testing.TB, name string, r io.Reader) {
 	if _, err := io.Copy(f, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, f.Close())
 }
 
 // getReplySize is the length of a GET reply carrying size bytes.
@@ -183,46 +181,43 @@ func TestSlowReader(t *testing.T) {
 // failed GET is counted, and the next client is served.
 func TestStalledReader(t *testing.T) {
 	const size = 8 << 20
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 1, "-idle-timeout", "1s")
-			d.put(t, "big.bin", newPattern(11, size))
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 1, "-idle-timeout", "1s")
+		d.put(t, "big.bin", newPattern(11, size))
 
-			conn := dialSmallWindow(t, d.Addr)
-			conn.SetDeadline(time.Now().Add(time.Minute))
-			if _, err := conn.Write([]byte("GET big.bin\r\n\r\n")); err != nil {
-				t.Fatal(err)
-			}
-			first := make([]byte, 64<<10)
-			if _, err := io.ReadFull(conn, first); err != nil {
-				t.Fatalf("download did not begin: %v", err)
-			}
-			// Stop reading. The only worker is stuck in a write until its
-			// deadline: the next client waits for it, within a bound.
-			start := time.Now()
-			if names, err := d.tryList(ctxTimeout(t, 20*time.Second)); err != nil || len(names) != 1 {
-				t.Fatalf("LIST behind a stalled download: %v %v after %s", names, err, time.Since(start))
-			}
-			t.Logf("LIST served %s after the client stopped reading", time.Since(start).Round(time.Millisecond))
-			s := d.Stats(t)
-			if s.Requests["get"] != (protocol.OpCount{Failed: 1}) {
-				t.Errorf("get %+v, want 1 failed", s.Requests["get"])
-			}
-			if !regexp.MustCompile(`msg="request failed".*cmd=GET name=big.bin.*i/o timeout`).MatchString(d.Log.String()) {
-				t.Errorf("the stalled download is not logged as timed out:\n%s", d.Log)
-			}
-			// The stalled client gets what was buffered, then the end: a
-			// truncated reply, never the terminator.
-			rest, err := io.ReadAll(conn)
-			if err != nil {
-				t.Fatalf("stalled client: %v", err)
-			}
-			if got := int64(len(first) + len(rest)); got >= getReplySize("big.bin", size) || strings.HasSuffix(string(rest), protocol.Terminator) {
-				t.Errorf("stalled client got %d bytes ending %q, want a truncated reply", got, rest[max(0, len(rest)-8):])
-			}
-		})
-	}
+		conn := dialSmallWindow(t, d.Addr)
+		conn.SetDeadline(time.Now().Add(time.Minute))
+		if _, err := conn.Write([]byte("GET big.bin\r\n\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		first := make([]byte, 64<<10)
+		if _, err := io.ReadFull(conn, first); err != nil {
+			t.Fatalf("download did not begin: %v", err)
+		}
+		// Stop reading. The only worker is stuck in a write until its
+		// deadline: the next client waits for it, within a bound.
+		start := time.Now()
+		if names, err := d.tryList(ctxTimeout(t, 20*time.Second)); err != nil || len(names) != 1 {
+			t.Fatalf("LIST behind a stalled download: %v %v after %s", names, err, time.Since(start))
+		}
+		t.Logf("LIST served %s after the client stopped reading", time.Since(start).Round(time.Millisecond))
+		s := d.Stats(t)
+		if s.Requests["get"] != (protocol.OpCount{Failed: 1}) {
+			t.Errorf("get %+v, want 1 failed", s.Requests["get"])
+		}
+		if !regexp.MustCompile(`msg="request failed".*cmd=GET name=big.bin.*i/o timeout`).MatchString(d.Log.String()) {
+			t.Errorf("the stalled download is not logged as timed out:\n%s", d.Log)
+		}
+		// The stalled client gets what was buffered, then the end: a
+		// truncated reply, never the terminator.
+		rest, err := io.ReadAll(conn)
+		if err != nil {
+			t.Fatalf("stalled client: %v", err)
+		}
+		if got := int64(len(first) + len(rest)); got >= getReplySize("big.bin", size) || strings.HasSuffix(string(rest), protocol.Terminator) {
+			t.Errorf("stalled client got %d bytes ending %q, want a truncated reply", got, rest[max(0, len(rest)-8):])
+		}
+	})
 }
 
 // floodRequest is one bad request of the flood and what its ERROR says.

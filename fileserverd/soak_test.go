@@ -32,8 +32,7 @@ func TestSoak(t *testing.T) {
 		t.Skip("soak test: run with -args -soak=10m")
 	}
 	d := startDaemon(t, *soakMode, 5, "-idle-timeout", "30s")
-	ctx, cancel := context.WithTimeout(context.Background(), *soakFor)
-	defer cancel()
+	ctx := ctxTimeout(t, *soakFor)
 	var ops [5]atomic.Int64 // list, get, upload, delete, shared
 	var problems atomic.Int64
 	report := func(format string, args ...any) {
@@ -83,8 +82,7 @@ func TestSoak(t *testing.T) {
 				}
 			}
 			// Final check: every acknowledged upload is there, whole.
-			vctx, vcancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer vcancel()
+			vctx := ctxTimeout(t, 2*time.Minute)
 			vc, err := protocol.Dial(vctx, d.Addr)
 			if err != nil {
 				report("worker %d: final dial: %v", w, err)

@@ -37,30 +37,28 @@ func TestStateDirectoryFlagDefault(t *testing.T) {
 // TestStateDirectory runs the daemon as systemd does with StateDirectory=
 // and no -dir: files go to the first directory in $STATE_DIRECTORY.
 func TestStateDirectory(t *testing.T) {
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			state, other := t.TempDir(), t.TempDir()
-			d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
-				i := slices.Index(cmd.Args, "-dir")
-				cmd.Args = slices.Delete(cmd.Args, i, i+2)
-				cmd.Env = append(os.Environ(), "STATE_DIRECTORY="+state+":"+other)
-			}})
-			d.Dir = state
-			if !regexp.MustCompile(`msg=listening .* dir=` + regexp.QuoteMeta(state) + ` `).MatchString(d.Log.String()) {
-				t.Errorf("listening line does not name %s:\n%s", state, d.Log)
-			}
-			d.upload(t, "kept.txt", strings.NewReader("in the state directory"))
-			if _, err := os.Stat(filepath.Join(state, "kept.txt")); err != nil {
-				t.Errorf("upload not in $STATE_DIRECTORY: %v", err)
-			}
-			if names := d.list(t); len(names) != 1 {
-				t.Errorf("LIST: %q", names)
-			}
-			if entries, _ := os.ReadDir(other); len(entries) != 0 {
-				t.Errorf("second state directory used: %v", entries)
-			}
-		})
-	}
+	forModesInTurn(t, func(t *testing.T, mode string) {
+		state, other := t.TempDir(), t.TempDir()
+		d := newDaemon(t, testkit.ServerOptions{Mode: mode, Workers: 2, Setup: func(cmd *exec.Cmd) {
+			i := slices.Index(cmd.Args, "-dir")
+			cmd.Args = slices.Delete(cmd.Args, i, i+2)
+			cmd.Env = append(os.Environ(), "STATE_DIRECTORY="+state+":"+other)
+		}})
+		d.Dir = state
+		if !regexp.MustCompile(`msg=listening .* dir=` + regexp.QuoteMeta(state) + ` `).MatchString(d.Log.String()) {
+			t.Errorf("listening line does not name %s:\n%s", state, d.Log)
+		}
+		d.upload(t, "kept.txt", strings.NewReader("in the state directory"))
+		if _, err := os.Stat(filepath.Join(state, "kept.txt")); err != nil {
+			t.Errorf("upload not in $STATE_DIRECTORY: %v", err)
+		}
+		if names := d.list(t); len(names) != 1 {
+			t.Errorf("LIST: %q", names)
+		}
+		if entries, _ := os.ReadDir(other); len(entries) != 0 {
+			t.Errorf("second state directory used: %v", entries)
+		}
+	})
 }
 
 // TestStateDirectoryExplicitDir: -dir on the command line wins.

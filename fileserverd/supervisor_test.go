@@ -132,9 +132,7 @@ func newSupervisorHarness(t *testing.T, workers int, stableAfter time.Duration) 
 		h.delays <- d
 		go f()
 	}
-	if err := h.s.startAll(workers); err != nil {
-		t.Fatal(err)
-	}
+	must(t, h.s.startAll(workers))
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() {
@@ -277,9 +275,7 @@ func TestSupervisorSettlesDeadProcess(t *testing.T) {
 		return filepath.Join(h.dir, tempPrefix+strconv.Itoa(pid)+"-0123456789abcdef.tmp")
 	}
 	for _, name := range []string{temp(dead.pidv), temp(alive.pidv), filepath.Join(h.dir, "kept.bin")} {
-		if err := os.WriteFile(name, []byte("x"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(name, []byte("x"), 0o644))
 	}
 	h.s.counters.worker(1).begin(protocol.OpUpload)
 	dead.exit <- errors.New("signal: killed")

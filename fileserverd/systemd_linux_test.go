@@ -117,9 +117,7 @@ func stageInstall(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 	}
 	return dir
 }
@@ -321,9 +319,7 @@ func (u *unitTest) stopDuringUpload() {
 	stop := u.c.command(u.ctx(2*time.Minute), "systemctl stop fileserverd")
 	var stopOut strings.Builder
 	stop.Stdout, stop.Stderr = &stopOut, &stopOut
-	if err := stop.Start(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, stop.Start())
 	go func() { stopped <- stop.Wait() }()
 	u.c.waitFor(t, "the unit to begin stopping", 30*time.Second, func() bool {
 		return u.show("ActiveState")["ActiveState"] == "deactivating"
@@ -461,9 +457,7 @@ func (u *unitTest) socketRestart() {
 		before := u.show("MainPID")["MainPID"]
 		restart := u.c.command(u.ctx(time.Minute), "systemctl restart fileserverd.service")
 		done := make(chan error, 1)
-		if err := restart.Start(); err != nil {
-			t.Fatal(err)
-		}
+		must(t, restart.Start())
 		go func() { done <- restart.Wait() }()
 		served, cut := 0, 0
 		for finished := false; !finished; {
@@ -512,9 +506,7 @@ func (u *unitTest) socketRestart() {
 // connection, which finds the file stored before.
 func (u *unitTest) socketReboot() {
 	t := u.t
-	if err := u.c.poweroff(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, u.c.poweroff())
 	u.c = bootContainer(t, u.setup)
 	u.checkSocketOnly()
 	if names := u.list(); !slices.Equal(names, []string{u.stored}) {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash"
 	"io"
 	"net"
 	"strings"
@@ -52,10 +53,7 @@ func patternSum(seed uint64, n int64) string {
 // hashWriter counts and hashes what a download writes.
 type hashWriter struct {
 	n int64
-	h interface {
-		io.Writer
-		Sum([]byte) []byte
-	}
+	h hash.Hash
 }
 
 func newHashWriter() *hashWriter { return &hashWriter{h: sha256.New()} }
@@ -72,10 +70,7 @@ func (w *hashWriter) sum() string { return hex.EncodeToString(w.h.Sum(nil)) }
 // before the connection ended).
 func exchange(t testing.TB, addr string, req []byte, closeWrite bool) string {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dial(t, addr)
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	werr := make(chan error, 1)
@@ -103,4 +98,21 @@ func readReplyBytes(t testing.TB, br *bufio.Reader) string {
 		}
 	}
 	return sb.String()
+}
+
+// forModes runs f as a parallel subtest in each mode.
+func forModes(t *testing.T, f func(t *testing.T, mode string)) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			f(t, mode)
+		})
+	}
+}
+
+// forModesInTurn is forModes with the subtests one after the other.
+func forModesInTurn(t *testing.T, f func(t *testing.T, mode string)) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) { f(t, mode) })
+	}
 }

@@ -16,32 +16,30 @@ func TestRoundTrip(t *testing.T) {
 	if testing.Short() {
 		size = 8 << 20
 	}
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			d := startDaemon(t, mode, 2)
-			want := patternSum(7, size)
-			res := d.upload(t, "round trip.bin", newPattern(7, size))
-			if res.Stored != size || res.StoredSHA256 != want {
-				t.Fatalf("server stored %d bytes %s, want %d bytes %s", res.Stored, res.StoredSHA256, size, want)
-			}
-			if n, sum := d.get(t, "round trip.bin"); n != size || sum != want {
-				t.Errorf("GET returned %d bytes %s, want %d bytes %s", n, sum, size, want)
-			}
-			c := d.Client(t)
-			w := newHashWriter()
-			if _, err := c.Download(ctxTimeout(t, time.Minute), "round trip.bin", w); err != nil {
-				t.Fatal(err)
-			}
-			c.Close()
-			if w.n != size || w.sum() != want {
-				t.Errorf("DOWNLOAD returned %d bytes %s, want %d bytes %s", w.n, w.sum(), size, want)
-			}
-			st, err := os.Stat(filepath.Join(d.Dir, "round trip.bin"))
-			if err != nil || st.Size() != size {
-				t.Errorf("stored file: %v, size %d", err, st.Size())
-			}
-		})
-	}
+	forModesInTurn(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2)
+		want := patternSum(7, size)
+		res := d.upload(t, "round trip.bin", newPattern(7, size))
+		if res.Stored != size || res.StoredSHA256 != want {
+			t.Fatalf("server stored %d bytes %s, want %d bytes %s", res.Stored, res.StoredSHA256, size, want)
+		}
+		if n, sum := d.get(t, "round trip.bin"); n != size || sum != want {
+			t.Errorf("GET returned %d bytes %s, want %d bytes %s", n, sum, size, want)
+		}
+		c := d.Client(t)
+		w := newHashWriter()
+		if _, err := c.Download(ctxTimeout(t, time.Minute), "round trip.bin", w); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		if w.n != size || w.sum() != want {
+			t.Errorf("DOWNLOAD returned %d bytes %s, want %d bytes %s", w.n, w.sum(), size, want)
+		}
+		st, err := os.Stat(filepath.Join(d.Dir, "round trip.bin"))
+		if err != nil || st.Size() != size {
+			t.Errorf("stored file: %v, size %d", err, st.Size())
+		}
+	})
 }
 
 // TestConcurrentUploadsToOneName races several uploads of different
@@ -50,30 +48,27 @@ func TestRoundTrip(t *testing.T) {
 func TestConcurrentUploadsToOneName(t *testing.T) {
 	const uploaders = 8
 	const size = 3 << 20
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, uploaders)
-			sums := map[string]bool{}
-			for i := range uploaders {
-				sums[patternSum(uint64(100+i), size)] = true
-			}
-			var wg sync.WaitGroup
-			for i := range uploaders {
-				wg.Go(func() { d.upload(t, "same.bin", newPattern(uint64(100+i), size)) })
-			}
-			wg.Wait()
-			if n, sum := d.get(t, "same.bin"); n != size || !sums[sum] {
-				t.Errorf("same.bin is %d bytes %s: not one of the uploaded versions", n, sum)
-			}
-			if f := d.files(t); !slices.Equal(f, []string{"same.bin"}) {
-				t.Errorf("storage holds %v, want only same.bin", f)
-			}
-			if s := d.Stats(t); s.Requests["upload"].OK != uploaders {
-				t.Errorf("upload ok = %d, want %d", s.Requests["upload"].OK, uploaders)
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, uploaders)
+		sums := map[string]bool{}
+		for i := range uploaders {
+			sums[patternSum(uint64(100+i), size)] = true
+		}
+		var wg sync.WaitGroup
+		for i := range uploaders {
+			wg.Go(func() { d.upload(t, "same.bin", newPattern(uint64(100+i), size)) })
+		}
+		wg.Wait()
+		if n, sum := d.get(t, "same.bin"); n != size || !sums[sum] {
+			t.Errorf("same.bin is %d bytes %s: not one of the uploaded versions", n, sum)
+		}
+		if f := d.files(t); !slices.Equal(f, []string{"same.bin"}) {
+			t.Errorf("storage holds %v, want only same.bin", f)
+		}
+		if s := d.Stats(t); s.Requests["upload"].OK != uploaders {
+			t.Errorf("upload ok = %d, want %d", s.Requests["upload"].OK, uploaders)
+		}
+	})
 }
 
 // overwriteOnFirstWrite runs fn once, when the download has delivered its
@@ -94,31 +89,28 @@ func (w *overwriteOnFirstWrite) Write(p []byte) (int, error) {
 // whole.
 func TestDownloadSurvivesOverwriteAndDelete(t *testing.T) {
 	const size = 16 << 20
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 2)
-			d.upload(t, "moving.bin", newPattern(1, size))
-			w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
-				d.upload(t, "moving.bin", newPattern(2, size))
-				c := d.Client(t)
-				defer c.Close()
-				if err := c.Delete(ctxTimeout(t, 10*time.Second), "moving.bin"); err != nil {
-					t.Error(err)
-				}
-			}}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2)
+		d.upload(t, "moving.bin", newPattern(1, size))
+		w := &overwriteOnFirstWrite{hashWriter: newHashWriter(), fn: func() {
+			d.upload(t, "moving.bin", newPattern(2, size))
 			c := d.Client(t)
-			if _, err := c.Get(ctxTimeout(t, time.Minute), "moving.bin", w); err != nil {
-				t.Fatal(err)
+			defer c.Close()
+			if err := c.Delete(ctxTimeout(t, 10*time.Second), "moving.bin"); err != nil {
+				t.Error(err)
 			}
-			if w.n != size || w.sum() != patternSum(1, size) {
-				t.Errorf("download during overwrite got %d bytes, not the old version whole", w.n)
-			}
-			if names := d.list(t); len(names) != 0 {
-				t.Errorf("LIST after delete = %v", names)
-			}
-		})
-	}
+		}}
+		c := d.Client(t)
+		if _, err := c.Get(ctxTimeout(t, time.Minute), "moving.bin", w); err != nil {
+			t.Fatal(err)
+		}
+		if w.n != size || w.sum() != patternSum(1, size) {
+			t.Errorf("download during overwrite got %d bytes, not the old version whole", w.n)
+		}
+		if names := d.list(t); len(names) != 0 {
+			t.Errorf("LIST after delete = %v", names)
+		}
+	})
 }
 
 // TestListShowsOnlyStoredFiles checks LIST hides temporary files and

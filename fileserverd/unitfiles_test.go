@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,12 +52,7 @@ func TestUnitFilesHardening(t *testing.T) {
 }
 
 func contains(lines []string, line string) bool {
-	for _, l := range lines {
-		if strings.TrimSpace(l) == line {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(lines, func(l string) bool { return strings.TrimSpace(l) == line })
 }
 
 // TestUnitFilesVerify runs `systemd-analyze verify` on copies of the unit
@@ -75,9 +71,7 @@ func TestUnitFilesVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := strings.ReplaceAll(string(b), unitExecStart, "ExecStart="+serverBin+" ")
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		must(t, os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644))
 	}
 	cmd := exec.Command(analyze, "verify", "--man=no", filepath.Join(dir, "fileserverd.service"), filepath.Join(dir, "fileserverd.socket"))
 	out, err := cmd.CombinedOutput()

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,14 +20,7 @@ func treeHWM(t testing.TB, pid int) int64 {
 	t.Helper()
 	var sum int64
 	for _, p := range treePids(pid) {
-		st, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/status")
-		if err != nil {
-			continue
-		}
-		if m := vmHWM.FindStringSubmatch(string(st)); m != nil {
-			kb, _ := strconv.ParseInt(m[1], 10, 64)
-			sum += kb << 10
-		}
+		sum += hwmBytes(p)
 	}
 	return sum
 }
@@ -108,20 +100,17 @@ func expectClosedBy(t *testing.T, conns []net.Conn, flag string) {
 // and the head timeout closes them, each told why and counted.
 func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 	const silent = 1000
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5, "-head-timeout", "5s")
-			conns := dialMany(t, d.Addr, silent)
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= silent })
-			wellBehaved(t, d, strconv.Itoa(silent)+" silent connections")
-			checkPeakRSS(t, d, strconv.Itoa(silent)+" silent connections")
-			expectClosedBy(t, conns, "-head-timeout")
-			if s := d.Stats(t); s.Limits["head_timeout"] < silent || s.WaitingConnections != 0 {
-				t.Errorf("STATS counts %d head time-outs and %d waiting, want at least %d and 0", s.Limits["head_timeout"], s.WaitingConnections, silent)
-			}
-		})
-	}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5, "-head-timeout", "5s")
+		conns := dialMany(t, d.Addr, silent)
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= silent })
+		wellBehaved(t, d, strconv.Itoa(silent)+" silent connections")
+		checkPeakRSS(t, d, strconv.Itoa(silent)+" silent connections")
+		expectClosedBy(t, conns, "-head-timeout")
+		if s := d.Stats(t); s.Limits["head_timeout"] < silent || s.WaitingConnections != 0 {
+			t.Errorf("STATS counts %d head time-outs and %d waiting, want at least %d and 0", s.Limits["head_timeout"], s.WaitingConnections, silent)
+		}
+	})
 }
 
 // TestSlowlorisWaitsOutsideWorkers sends heads a byte at a time, one
@@ -129,33 +118,30 @@ func TestSilentConnectionsWaitOutsideWorkers(t *testing.T) {
 // waiting room, and -head-timeout closes them.
 func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 	const slow = 100
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5, "-head-timeout", "3s")
-			conns := dialMany(t, d.Addr, slow)
-			var wg sync.WaitGroup
-			for _, c := range conns {
-				wg.Go(func() {
-					// At most 4 bytes: the head timeout ends it first.
-					for _, b := range []byte("GET ") {
-						if _, err := c.Write([]byte{b}); err != nil {
-							return
-						}
-						time.Sleep(2 * time.Second)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5, "-head-timeout", "3s")
+		conns := dialMany(t, d.Addr, slow)
+		var wg sync.WaitGroup
+		for _, c := range conns {
+			wg.Go(func() {
+				// At most 4 bytes: the head timeout ends it first.
+				for _, b := range []byte("GET ") {
+					if _, err := c.Write([]byte{b}); err != nil {
+						return
 					}
-				})
-			}
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= slow })
-			wellBehaved(t, d, strconv.Itoa(slow)+" slowloris connections")
-			checkPeakRSS(t, d, strconv.Itoa(slow)+" slowloris connections")
-			expectClosedBy(t, conns, "-head-timeout")
-			wg.Wait()
-			if s := d.Stats(t); s.Limits["head_timeout"] < slow {
-				t.Errorf("STATS counts %d head time-outs, want at least %d", s.Limits["head_timeout"], slow)
-			}
-		})
-	}
+					time.Sleep(2 * time.Second)
+				}
+			})
+		}
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= slow })
+		wellBehaved(t, d, strconv.Itoa(slow)+" slowloris connections")
+		checkPeakRSS(t, d, strconv.Itoa(slow)+" slowloris connections")
+		expectClosedBy(t, conns, "-head-timeout")
+		wg.Wait()
+		if s := d.Stats(t); s.Limits["head_timeout"] < slow {
+			t.Errorf("STATS counts %d head time-outs, want at least %d", s.Limits["head_timeout"], slow)
+		}
+	})
 }
 
 // TestKeptAliveConnectionsWaitOutsideWorkers leaves 200 connections idle
@@ -164,28 +150,25 @@ func TestSlowlorisWaitsOutsideWorkers(t *testing.T) {
 // as the reply to their next request).
 func TestKeptAliveConnectionsWaitOutsideWorkers(t *testing.T) {
 	const idle = 200
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 5, "-keepalive-timeout", "3s")
-			conns := dialMany(t, d.Addr, idle)
-			for i, c := range conns {
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				if _, err := c.Write([]byte("LIST\r\n\r\n")); err != nil {
-					t.Fatal(err)
-				}
-				if reply := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(reply, `{"status": "OK"`) {
-					t.Fatalf("connection %d: LIST got %q", i+1, reply)
-				}
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 5, "-keepalive-timeout", "3s")
+		conns := dialMany(t, d.Addr, idle)
+		for i, c := range conns {
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Write([]byte("LIST\r\n\r\n")); err != nil {
+				t.Fatal(err)
 			}
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= idle })
-			wellBehaved(t, d, strconv.Itoa(idle)+" kept-alive connections")
-			expectClosedBy(t, conns, "")
-			if s := d.Stats(t); s.Limits["keepalive_timeout"] < idle {
-				t.Errorf("STATS counts %d keep-alive time-outs, want at least %d", s.Limits["keepalive_timeout"], idle)
+			if reply := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(reply, `{"status": "OK"`) {
+				t.Fatalf("connection %d: LIST got %q", i+1, reply)
 			}
-		})
-	}
+		}
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingConnections >= idle })
+		wellBehaved(t, d, strconv.Itoa(idle)+" kept-alive connections")
+		expectClosedBy(t, conns, "")
+		if s := d.Stats(t); s.Limits["keepalive_timeout"] < idle {
+			t.Errorf("STATS counts %d keep-alive time-outs, want at least %d", s.Limits["keepalive_timeout"], idle)
+		}
+	})
 }
 
 // TestSlowWriterFinishes uploads 1 MB at 32 KiB every 100 ms: a slow but
@@ -193,32 +176,25 @@ func TestKeptAliveConnectionsWaitOutsideWorkers(t *testing.T) {
 // whole transfer.
 func TestSlowWriterFinishes(t *testing.T) {
 	const size = 1 << 20
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 2, "-head-timeout", "1s", "-idle-timeout", "1s")
-			conn, err := net.Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 2, "-head-timeout", "1s", "-idle-timeout", "1s")
+		conn := dial(t, d.Addr)
+		data, _ := io.ReadAll(newPattern(6, size))
+		req := "UPLOAD slow.bin " + base64.StdEncoding.EncodeToString(data) + "\r\n\r\n"
+		for len(req) > 0 {
+			n := min(len(req), 32<<10)
+			if _, err := conn.Write([]byte(req[:n])); err != nil {
+				t.Fatalf("slow upload: %v", err)
 			}
-			defer conn.Close()
-			data, _ := io.ReadAll(newPattern(6, size))
-			req := "UPLOAD slow.bin " + base64.StdEncoding.EncodeToString(data) + "\r\n\r\n"
-			for len(req) > 0 {
-				n := min(len(req), 32<<10)
-				if _, err := conn.Write([]byte(req[:n])); err != nil {
-					t.Fatalf("slow upload: %v", err)
-				}
-				req = req[n:]
-				time.Sleep(100 * time.Millisecond)
-			}
-			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			reply := readReplyBytes(t, bufio.NewReader(conn))
-			if !strings.Contains(reply, `"size": 1048576`) || !strings.Contains(reply, patternSum(6, size)) {
-				t.Fatalf("slow upload reply %q, want the size and SHA-256 of what was sent", reply)
-			}
-		})
-	}
+			req = req[n:]
+			time.Sleep(100 * time.Millisecond)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		reply := readReplyBytes(t, bufio.NewReader(conn))
+		if !strings.Contains(reply, `"size": 1048576`) || !strings.Contains(reply, patternSum(6, size)) {
+			t.Fatalf("slow upload reply %q, want the size and SHA-256 of what was sent", reply)
+		}
+	})
 }
 
 // TestConnectionCaps checks -max-conns and -max-conns-per-ip: past a cap a
@@ -245,25 +221,8 @@ func TestConnectionCaps(t *testing.T) {
 				for _, c := range held {
 					c.Close()
 				}
-				// Until the server has seen them close, STATS from the same
-				// address may be refused too.
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					c, err := protocol.Dial(ctxTimeout(t, time.Second), d.Addr)
-					if err == nil {
-						s, err := c.Stats(ctxTimeout(t, time.Second))
-						c.Close()
-						if err == nil {
-							if s.Limits[tc.limit] < 1 {
-								t.Errorf("STATS counts %d refusals by %s, want at least 1", s.Limits[tc.limit], tc.flag)
-							}
-							break
-						}
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("STATS refused for 10 s after the held connections closed: %v", err)
-					}
-					time.Sleep(10 * time.Millisecond)
+				if s := d.statsPastCap(t, func(*protocol.Stats) bool { return true }); s.Limits[tc.limit] < 1 {
+					t.Errorf("STATS counts %d refusals by %s, want at least 1", s.Limits[tc.limit], tc.flag)
 				}
 			})
 		}
@@ -275,105 +234,110 @@ func TestConnectionCaps(t *testing.T) {
 // wait in the waiting room for the worker (STATS, which the room answers
 // itself, counts them as waiting_for_worker), -max-conns counts them and
 // refuses the connections past it with an ERROR, and each LIST is answered
-// once the worker is free. Today's code stopped accepting while the worker
-// was busy: the connections sat in the kernel's queue, where no cap saw
-// them, and STATS itself waited behind the upload.
+// once the worker is free.
 func TestConnectionsWaitInRoomWhileWorkersBusy(t *testing.T) {
 	const queued, maxConns = 5, 8
-	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			t.Parallel()
-			d := startDaemon(t, mode, 1, "-max-conns", strconv.Itoa(maxConns))
-			holder, err := net.Dial("tcp", d.Addr)
-			if err != nil {
-				t.Fatal(err)
+	forModes(t, func(t *testing.T, mode string) {
+		d := startDaemon(t, mode, 1, "-max-conns", strconv.Itoa(maxConns))
+		holder := dial(t, d.Addr)
+		holder.SetDeadline(time.Now().Add(time.Minute))
+		release := make(chan struct{})
+		held := make(chan error, 1)
+		go func() { // 4 KB/s, above -min-rate, until released
+			if _, err := holder.Write([]byte("UPLOAD hold.bin ")); err != nil {
+				held <- err
+				return
 			}
-			defer holder.Close()
-			holder.SetDeadline(time.Now().Add(time.Minute))
-			release := make(chan struct{})
-			held := make(chan error, 1)
-			go func() { // 4 KB/s, above -min-rate, until released
-				if _, err := holder.Write([]byte("UPLOAD hold.bin ")); err != nil {
+			for {
+				select {
+				case <-release:
+					_, err := holder.Write([]byte("\r\n\r\n"))
 					held <- err
 					return
-				}
-				for {
-					select {
-					case <-release:
-						_, err := holder.Write([]byte("\r\n\r\n"))
+				case <-time.After(100 * time.Millisecond):
+					if _, err := holder.Write([]byte(strings.Repeat("QUJD", 100))); err != nil {
 						held <- err
 						return
-					case <-time.After(100 * time.Millisecond):
-						if _, err := holder.Write([]byte(strings.Repeat("QUJD", 100))); err != nil {
-							held <- err
-							return
-						}
 					}
 				}
-			}()
-			d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
-			lists := dialMany(t, d.Addr, queued)
-			for _, c := range lists {
-				c.SetDeadline(time.Now().Add(time.Minute))
-				if _, err := c.Write([]byte("LIST\r\n")); err != nil {
-					t.Fatal(err)
-				}
 			}
-			s := d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingForWorker >= queued })
-			if s.WaitingConnections < queued {
-				t.Errorf("waiting_connections %d beside %d waiting for the worker", s.WaitingConnections, s.WaitingForWorker)
-			}
-			// Past -max-conns (the holder, the LISTs and a STATS connection
-			// count), a new connection is refused at once.
-			refused := false
-			for range maxConns - queued + 1 {
-				// Nothing sent before the answer: bytes the server never
-				// read would turn its close into a reset, losing the ERROR.
-				c := dialMany(t, d.Addr, 1)[0]
-				c.SetReadDeadline(time.Now().Add(time.Second))
-				b, err := io.ReadAll(c)
-				if err == nil && strings.Contains(string(b), "-max-conns") {
-					refused = true
-					break
-				}
-				c.SetDeadline(time.Now().Add(time.Minute))
-				if _, err := c.Write([]byte("LIST\r\n")); err != nil {
-					t.Fatal(err)
-				}
-				lists = append(lists, c) // accepted: it waits for the worker too
-			}
-			if !refused {
-				t.Errorf("no connection refused past -max-conns %d while the worker was busy", maxConns)
-			}
-			close(release)
-			if err := <-held; err != nil {
+		}()
+		d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.ActiveConnections >= 2 })
+		lists := dialMany(t, d.Addr, queued)
+		for _, c := range lists {
+			c.SetDeadline(time.Now().Add(time.Minute))
+			if _, err := c.Write([]byte("LIST\r\n")); err != nil {
 				t.Fatal(err)
 			}
-			if r := readReplyBytes(t, bufio.NewReader(holder)); !strings.Contains(r, `"size": 300`) && !isOK(r) {
-				t.Errorf("the held upload got %q", r)
+		}
+		s := d.waitStats(t, 10*time.Second, func(s *protocol.Stats) bool { return s.WaitingForWorker >= queued })
+		if s.WaitingConnections < queued {
+			t.Errorf("waiting_connections %d beside %d waiting for the worker", s.WaitingConnections, s.WaitingForWorker)
+		}
+		// Past -max-conns (the holder, the LISTs and a STATS connection
+		// count), a new connection is refused at once.
+		refused := false
+		for range maxConns - queued + 1 {
+			// Nothing sent before the answer: bytes the server never
+			// read would turn its close into a reset, losing the ERROR.
+			c := dialMany(t, d.Addr, 1)[0]
+			c.SetReadDeadline(time.Now().Add(time.Second))
+			b, err := io.ReadAll(c)
+			if err == nil && strings.Contains(string(b), "-max-conns") {
+				refused = true
+				break
 			}
-			for i, c := range lists {
-				if r := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(r, `{"status": "OK", "data": [`) {
-					t.Errorf("queued LIST %d got %q\n%s", i+1, r, d.Log)
-				}
-				c.Close()
+			c.SetDeadline(time.Now().Add(time.Minute))
+			if _, err := c.Write([]byte("LIST\r\n")); err != nil {
+				t.Fatal(err)
 			}
-			// Until the server has seen them close, STATS may be refused too.
-			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-				if c, err := protocol.Dial(ctxTimeout(t, time.Second), d.Addr); err == nil {
-					s, err = c.Stats(ctxTimeout(t, time.Second))
-					c.Close()
-					if err == nil && s.WaitingForWorker == 0 {
-						break
-					}
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no STATS with nothing waiting for a worker within 10 s: %+v", s)
-				}
+			lists = append(lists, c) // accepted: it waits for the worker too
+		}
+		if !refused {
+			t.Errorf("no connection refused past -max-conns %d while the worker was busy", maxConns)
+		}
+		close(release)
+		must(t, <-held)
+		if r := readReplyBytes(t, bufio.NewReader(holder)); !strings.Contains(r, `"size": 300`) && !isOK(r) {
+			t.Errorf("the held upload got %q", r)
+		}
+		for i, c := range lists {
+			if r := readReplyBytes(t, bufio.NewReader(c)); !strings.HasPrefix(r, `{"status": "OK", "data": [`) {
+				t.Errorf("queued LIST %d got %q\n%s", i+1, r, d.Log)
 			}
-			if s.Limits["max_conns"] < 1 {
-				t.Errorf("max_conns refusals %d, want at least 1", s.Limits["max_conns"])
+			c.Close()
+		}
+		s = d.statsPastCap(t, func(s *protocol.Stats) bool { return s.WaitingForWorker == 0 })
+		if s.Limits["max_conns"] < 1 {
+			t.Errorf("max_conns refusals %d, want at least 1", s.Limits["max_conns"])
+		}
+	})
+}
+
+// dial opens a connection to addr, closed when the test ends.
+func dial(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	return dialMany(t, addr, 1)[0]
+}
+
+// statsPastCap is waitStats, for 10 s, for a test that held connections
+// up to a cap and closed them: until the server has seen them close, a
+// STATS from the same address may be refused too, and is tried again.
+func (d *daemon) statsPastCap(t testing.TB, cond func(*protocol.Stats) bool) *protocol.Stats {
+	t.Helper()
+	var s *protocol.Stats
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var c *protocol.Client
+		if c, err = protocol.Dial(ctxTimeout(t, time.Second), d.Addr); err == nil {
+			s, err = c.Stats(ctxTimeout(t, time.Second))
+			c.Close()
+			if err == nil && cond(s) {
+				return s
 			}
-		})
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no STATS in the expected state within 10 s of closing the held connections: %v; last: %+v", err, s)
+		}
 	}
 }
