@@ -128,9 +128,9 @@ func unfinished(j job, why string) workerResult {
 
 // collect receives n outcomes into results, until all have arrived or,
 // once ctx has ended, grace has passed: a worker that has not reported by
-// then keeps the result its place in results already holds (see unfinished). It
-// returns the end of the window: when the last outcome arrived, or when
-// ctx ended if that came first.
+// then keeps the result its place in results already holds (see
+// unfinished). It returns the end of the window: when the last outcome
+// arrived, or when ctx ended if that came first.
 func collect(ctx context.Context, out <-chan workerOutcome, n int, results []workerResult, pc *Progress, grace time.Duration, start time.Time) time.Time {
 	end := start
 	done := ctx.Done()
