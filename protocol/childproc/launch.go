@@ -21,6 +21,7 @@ const FirstFD = 3
 // every field reaches it with nothing rebuilt flag by flag. Config is the
 // child's side.
 type Launcher struct {
+	// Var names the environment variable that carries the config.
 	Var string
 	// Exe is the binary to run; "" is this process's own (os.Executable).
 	Exe string
