@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -222,8 +223,9 @@ func (c *counters) snapshot() protocol.Stats {
 	return s
 }
 
-// statsFields lays out a snapshot as the STATS reply's "data", keys in a
-// fixed order.
+// statsFields lays out a snapshot as the STATS reply's "data": its
+// fields in protocol.Stats's order under their JSON names, the limits and
+// the requests as lists in a fixed order.
 func statsFields(s protocol.Stats) []protocol.Field {
 	reqs := make([]protocol.Field, 0, protocol.NumOps)
 	for _, op := range protocol.Ops() {
@@ -234,21 +236,17 @@ func statsFields(s protocol.Stats) []protocol.Field {
 	for _, name := range protocol.Limits {
 		limits = append(limits, protocol.Field{Key: name, Value: s.Limits[name]})
 	}
-	return []protocol.Field{
-		{Key: "mode", Value: s.Mode},
-		{Key: "workers", Value: s.Workers},
-		{Key: "pid", Value: s.PID},
-		{Key: "started", Value: s.Started},
-		{Key: "uptime_s", Value: s.UptimeSeconds},
-		{Key: "active_connections", Value: s.ActiveConnections},
-		{Key: "connections", Value: s.Connections},
-		{Key: "bytes_in", Value: s.BytesIn},
-		{Key: "bytes_out", Value: s.BytesOut},
-		{Key: "worker_restarts", Value: s.WorkerRestarts},
-		{Key: "waiting_connections", Value: s.WaitingConnections},
-		{Key: "waiting_for_worker", Value: s.WaitingForWorker},
-		{Key: "cpu_us", Value: s.CPUMicros},
-		{Key: "limits", Value: limits},
-		{Key: "requests", Value: reqs},
+	v := reflect.ValueOf(s)
+	fields := make([]protocol.Field, 0, v.NumField())
+	for i := range v.NumField() {
+		f := protocol.Field{Key: v.Type().Field(i).Tag.Get("json"), Value: v.Field(i).Interface()}
+		switch f.Key {
+		case "limits":
+			f.Value = limits
+		case "requests":
+			f.Value = reqs
+		}
+		fields = append(fields, f)
 	}
+	return fields
 }
