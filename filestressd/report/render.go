@@ -78,8 +78,14 @@ func Render(all []Row, opt Options) (map[string][]byte, error) {
 	if base == nil && opt.Baseline != "" {
 		return nil, fmt.Errorf("baseline %q: the CSV has no rows of that server mode (it has %s)", opt.Baseline, rep.labels())
 	}
+	return rep.compareTo(base, func(r *side) bool { return r.Mode != "" })
+}
+
+// compareTo compares base with each other side that want keeps, and
+// renders the report; with no base, it compares nothing.
+func (rep *report) compareTo(base *side, want func(*side) bool) (map[string][]byte, error) {
 	for _, r := range rep.sides {
-		if base != nil && r != base && r.Mode != "" {
+		if base != nil && r != base && want(r) {
 			rep.comps = append(rep.comps, compare(base, r))
 		}
 	}
@@ -116,12 +122,7 @@ func RenderRuns(runs []Side, opt Options) (map[string][]byte, error) {
 			return nil, fmt.Errorf("baseline %q is none of the runs (%s)", opt.Baseline, rep.labels())
 		}
 	}
-	for _, r := range rep.sides {
-		if r != base {
-			rep.comps = append(rep.comps, compare(base, r))
-		}
-	}
-	return rep.render()
+	return rep.compareTo(base, func(*side) bool { return true })
 }
 
 // RenderServers builds the report of several servers' matrices, each
