@@ -142,9 +142,9 @@ func endless(c net.Conn, prefix, unit string, total int64) bool {
 // a hostile server: the thread pool's process with all of 50 workers, and
 // each process of the process pool (the parent, and every child with its
 // one worker): the bounds README's "Memory" states, well above what was
-// measured (results/performance.md), and far below what a reply value held in memory costs (16 MiB a
-// worker). With the race detector, whose shadow memory multiplies everything,
-// they are not checked.
+// measured (results/performance.md), and far below what a reply value
+// held in memory costs (16 MiB a worker). With the race detector, whose
+// shadow memory multiplies everything, they are not checked.
 const (
 	hostileThreadRSS  = 64 << 10
 	hostileProcessRSS = 24 << 10
