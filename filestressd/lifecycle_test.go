@@ -37,26 +37,9 @@ func TestChildrenDieWithParent(t *testing.T) {
 			cmd := exec.Command(stressBin, "-addr", f.addr, "-op", "upload", "-size", "1GB", "-workers", "4",
 				"-pool", "process", "-timeout", "60s", "-v", "-csv", csvPath)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			cmd.Stderr = w
-			err = cmd.Start()
-			w.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					cmd.Process.Kill()
-					cmd.Wait()
-				}
-			})
+			stderr := testkit.StartLogged(t, cmd)
 
 			// The children are reported, then released.
-			stderr := testkit.NewLog(r)
 			if _, err := stderr.WaitFor(releasedRE, 30*time.Second); err != nil {
 				t.Fatalf("filestressd did not release its children: %v\nstderr:\n%s", err, stderr)
 			}
@@ -78,7 +61,7 @@ func TestChildrenDieWithParent(t *testing.T) {
 				}
 			}
 			cmd.Process.Signal(sig)
-			err = cmd.Wait()
+			err := cmd.Wait()
 
 			// Children are not ours to wait for: watch them go, for at
 			// most five seconds.

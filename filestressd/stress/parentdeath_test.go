@@ -61,30 +61,13 @@ func TestChildSeesParentDeathByPipe(t *testing.T) {
 
 	// The child's stderr is a pipe of the test's, through the stand-in:
 	// its end (every writer gone) is the child's exit.
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	parent := exec.Command(os.Args[0], "-test.run=^$")
 	parent.Env = append(os.Environ(), envStandInParent+"="+stressBin, envStandInSpec+"="+string(b))
-	parent.Stderr = w
 	out, err := parent.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = parent.Start()
-	w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if parent.ProcessState == nil {
-			parent.Process.Kill()
-			parent.Wait()
-		}
-	})
-	stderr := testkit.NewLog(r)
+	stderr := testkit.StartLogged(t, parent)
 
 	line, _ := bufio.NewReader(out).ReadString('\n')
 	m := standInPidRE.FindStringSubmatch(strings.TrimSpace(line))

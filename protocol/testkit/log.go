@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -37,6 +40,33 @@ func NewLog(r io.Reader) *Log {
 		}
 	}()
 	return l
+}
+
+// StartLogged starts cmd with its stderr read into a Log, and kills it at
+// the test's end unless it was waited for. Its stderr is an os.Pipe of
+// the test's own, not cmd.StderrPipe, so that the Log reads to the end
+// of every writer (children that inherited it included) whatever Wait
+// does, and EOF tells when the last of them is gone.
+func StartLogged(t testing.TB, cmd *exec.Cmd) *Log {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	cmd.Stderr = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return NewLog(r)
 }
 
 // String is every line so far, for failure messages.
