@@ -363,7 +363,7 @@ func readWorkerLines(t *testing.T, path string) []stress.WorkerRecord {
 // live filestressd process (see stressProcesses: the tests that use it do
 // not run in parallel), until the returned function is called; that
 // returns the largest, in KiB. VmHWM is a process's own since its exec:
-// wait4's ru_maxrss (stressRun.maxRSSKiB) counts in the parent's resident
+// wait4's ru_maxrss counts in the parent's resident
 // set at the exec, as Go starts processes with vfork, so it gives this
 // test binary's hundreds of MiB for any filestressd it starts.
 func watchPeakRSS() (stop func() int64) {

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"fileserver/filestressd/stress"
 	"fileserver/protocol"
 	"fileserver/protocol/childproc"
 	"fileserver/protocol/testkit"
@@ -47,7 +46,6 @@ type stressRun struct {
 	elapsed        time.Duration // from the start of the process to its exit
 	exited         time.Time
 	pid            int
-	maxRSSKiB      int64 // the largest of filestressd and its children
 }
 
 // runStress runs filestressd to the end (at most two minutes).
@@ -81,9 +79,6 @@ func runStress(t *testing.T, args ...string) stressRun {
 	}
 	if strings.Contains(r.stderr, "DATA RACE") {
 		t.Errorf("the race detector found a race in filestressd or a child:\n%s", r.stderr)
-	}
-	if kib, ok := stress.ChildPeakRSS(cmd.ProcessState); ok {
-		r.maxRSSKiB = kib
 	}
 	return r
 }

@@ -26,7 +26,7 @@ func selfPeakRSS() (int64, bool) {
 
 // childPeakRSS is an exited child's peak resident set over its whole
 // life, in KiB, as the kernel kept it for wait4.
-func ChildPeakRSS(ps *os.ProcessState) (int64, bool) {
+func childPeakRSS(ps *os.ProcessState) (int64, bool) {
 	if ps == nil {
 		return 0, false
 	}

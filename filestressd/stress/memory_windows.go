@@ -48,4 +48,4 @@ func selfPeakRSS() (int64, bool) {
 // childPeakRSS has nothing to say on Windows, where the exit status of a
 // child keeps its times but not its memory: the child's own report (its
 // selfPeakRSS when it sent its result) stands instead.
-func ChildPeakRSS(*os.ProcessState) (int64, bool) { return 0, false }
+func childPeakRSS(*os.ProcessState) (int64, bool) { return 0, false }

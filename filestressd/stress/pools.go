@@ -380,7 +380,7 @@ func (c *child) report(ctx context.Context, pc *Progress, out chan<- workerOutco
 		at = time.Now()
 	}
 	r := childResult(ctx, c.job, res, stage, childproc.ExitStatus(err))
-	if kib, ok := ChildPeakRSS(c.cmd.ProcessState); ok {
+	if kib, ok := childPeakRSS(c.cmd.ProcessState); ok {
 		r.MaxRSSKiB = kib // the whole life's, where the platform keeps it
 	}
 	out <- workerOutcome{index: c.index, result: r, at: at}
